@@ -1,0 +1,302 @@
+"""Certificate judgement: the chain the server sent, read and judged with cryptography.
+
+Trust is verified with cryptography's web PKI verifier against the system
+store or --ca-file; the name is matched here so that a mismatch can be worded
+plainly; validity is judged on the verified path (leaf and intermediates, not
+extra certificates the path does not use, such as an expired cross-sign).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cache
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.x509.oid import NameOID
+from cryptography.x509.verification import (
+    DNSName,
+    IPAddress,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
+
+from .errors import CertificateError, UsageError
+from .handshake import MAX_CHAIN
+from .sanitize import clean
+
+_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
+DAY = 86400.0
+
+
+def _key(cert: x509.Certificate) -> tuple[str, str]:
+    """(key type, description): ("ECDSA", "ECDSA P-256"), ("RSA", "RSA 2048")."""
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        return "RSA", f"RSA {key.key_size}"
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "ECDSA", f"ECDSA {_CURVES.get(key.curve.name, key.curve.name)}"
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "EdDSA", "Ed25519"
+    if isinstance(key, ed448.Ed448PublicKey):
+        return "EdDSA", "Ed448"
+    if isinstance(key, dsa.DSAPublicKey):
+        return "DSA", f"DSA {key.key_size}"
+    return "unknown", key.__class__.__name__
+
+
+def _short_name(name: x509.Name) -> str:
+    """The CN if there is one, else the whole name (cleaned for output)."""
+    try:
+        cns = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+        text = str(cns[0].value) if cns else name.rfc4514_string()
+    except ValueError:
+        text = "(unreadable name)"
+    return clean(text or "(empty name)", 64)
+
+
+@dataclass(frozen=True)
+class CertificateFacts:
+    """What one certificate says, ready for judgement and output."""
+
+    cert: x509.Certificate
+    subject: str  # cleaned, short (CN)
+    issuer: str
+    key_type: str  # "ECDSA", "RSA", ...
+    key: str  # "ECDSA P-256"
+    not_before: datetime
+    not_after: datetime
+    dns_names: tuple[str, ...]  # raw, for matching only: clean() before output
+    ip_addresses: tuple[str, ...]
+    fingerprint: str
+
+    @classmethod
+    def read(cls, der: bytes) -> CertificateFacts:
+        try:
+            cert = x509.load_der_x509_certificate(der)
+            key_type, key = _key(cert)
+            try:
+                san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+                dns = tuple(san.get_values_for_type(x509.DNSName))
+                ips = tuple(str(ip) for ip in san.get_values_for_type(x509.IPAddress))
+            except x509.ExtensionNotFound:
+                dns, ips = (), ()
+            return cls(
+                cert=cert,
+                subject=_short_name(cert.subject),
+                issuer=_short_name(cert.issuer),
+                key_type=key_type,
+                key=key,
+                not_before=cert.not_valid_before_utc,
+                not_after=cert.not_valid_after_utc,
+                dns_names=dns,
+                ip_addresses=ips,
+                fingerprint=hashlib.sha256(der).hexdigest(),
+            )
+        except ValueError as exc:
+            raise CertificateError(f"server sent a certificate that cannot be read: {clean(str(exc))}") from None
+
+    def days_left(self, now: datetime) -> float:
+        return (self.not_after - now).total_seconds() / DAY
+
+    @property
+    def lifetime_days(self) -> float:
+        return (self.not_after - self.not_before).total_seconds() / DAY
+
+    @property
+    def names(self) -> str:
+        """The names the certificate is for, cleaned and bounded, for output."""
+        names = self.dns_names + self.ip_addresses
+        shown = ", ".join(clean(n, 64) for n in names[:4])
+        more = f" and {len(names) - 4} more" if len(names) > 4 else ""
+        return (shown + more) or "no subjectAltName"
+
+
+def matches_name(facts: CertificateFacts, name: str) -> bool:
+    """RFC 6125 matching of a DNS name or IP address against the SAN."""
+    try:
+        wanted_ip = ipaddress.ip_address(name)
+    except ValueError:
+        wanted_ip = None
+    if wanted_ip is not None:
+        return any(ipaddress.ip_address(ip) == wanted_ip for ip in facts.ip_addresses)
+    wanted = _idna(name).lower().rstrip(".")
+    for pattern in facts.dns_names:
+        pattern = pattern.lower().rstrip(".")
+        if pattern == wanted:
+            return True
+        if pattern.startswith("*.") and "*" not in pattern[2:]:
+            head, _, rest = wanted.partition(".")
+            if head and rest == pattern[2:] and "." in rest:
+                return True
+    return False
+
+
+def _idna(name: str) -> str:
+    if name.isascii():
+        return name
+    try:
+        return name.encode("idna").decode("ascii")
+    except UnicodeError:
+        return name
+
+
+@dataclass(frozen=True)
+class TrustAnchors:
+    store: Store
+    subjects: frozenset[x509.Name]
+    origin: str
+
+
+@cache
+def load_store(ca_file: str | None) -> TrustAnchors:
+    """Trust anchors: --ca-file, or the system store OpenSSL uses."""
+    path = ca_file
+    if path is None:
+        paths = ssl.get_default_verify_paths()
+        path = paths.cafile or paths.openssl_cafile
+    try:
+        with open(path, "rb") as handle:
+            certs = x509.load_pem_x509_certificates(handle.read())
+    except (OSError, ValueError) as exc:
+        what = f"--ca-file {ca_file}" if ca_file else f"system trust store {path}"
+        raise UsageError(f"cannot read {what}: {exc}") from None
+    if not certs:
+        raise UsageError(f"no certificates in {path}")
+    origin = f"--ca-file {ca_file}" if ca_file else "the system trust store"
+    return TrustAnchors(Store(certs), frozenset(c.subject for c in certs), origin)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The judgement of one served chain. Problems are worded for the status line."""
+
+    leaf: CertificateFacts
+    path: tuple[CertificateFacts, ...]  # leaf first; the trust anchor is not included
+    sent: int
+    trusted: bool | None  # None: not checked (--no-verify-chain, or no name to check)
+    trust_problem: str | None
+    name_problem: str | None
+    verifier_detail: str | None  # cryptography's own words, for -v
+
+    @property
+    def earliest(self) -> CertificateFacts:
+        return min(self.path, key=lambda f: f.not_after)
+
+    def validity_problems(self, now: datetime) -> list[str]:
+        """Expired or not yet valid certificates on the path, in words."""
+        problems = []
+        for position, facts in enumerate(self.path):
+            what = "certificate" if position == 0 else f"intermediate {facts.subject}"
+            if facts.not_after <= now:
+                ago = -facts.days_left(now)
+                problems.append(f"{what} expired {ago:.1f} days ago ({_date(facts.not_after)})")
+            elif facts.not_before > now:
+                ahead = (facts.not_before - now).total_seconds() / DAY
+                problems.append(f"{what} not valid before {_date(facts.not_before)} (in {ahead:.1f} days)")
+        return problems
+
+
+def _date(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _walk(facts: list[CertificateFacts]) -> tuple[CertificateFacts, ...]:
+    """Leaf plus the sent certificates that chain from it by name (unverified)."""
+    path = [facts[0]]
+    rest = facts[1:]
+    while len(path) <= MAX_CHAIN:
+        current = path[-1].cert
+        if current.issuer == current.subject:
+            break
+        parent = next((f for f in rest if f.cert.subject == current.issuer and f not in path), None)
+        if parent is None or parent.cert.issuer == parent.cert.subject:
+            break  # a self-signed root sent along is the anchor's business, not the path's
+        path.append(parent)
+    return tuple(path)
+
+
+def _verifier_subject(facts: CertificateFacts, name: str | None) -> DNSName | IPAddress | None:
+    """What to hand the verifier: the requested name, or one the certificate has."""
+    candidates = ([name] if name else []) + list(facts.ip_addresses) + [
+        n.replace("*", "wildcard", 1) for n in facts.dns_names
+    ]
+    for candidate in candidates:
+        try:
+            return IPAddress(ipaddress.ip_address(candidate))
+        except ValueError:
+            pass
+        try:
+            return DNSName(_idna(candidate))
+        except ValueError:
+            continue
+    return None
+
+
+def judge_chain(
+    chain: Sequence[bytes],
+    name: str,
+    anchors: TrustAnchors | None,
+    now: datetime,
+    sent: int | None = None,
+) -> ChainReport:
+    """Judge a chain (DER, leaf first) for ``name`` (DNS name or IP address).
+
+    ``anchors`` None means trust and name are not judged (--no-verify-chain).
+    """
+    if not chain:
+        raise CertificateError("server sent no certificate")
+    facts = [CertificateFacts.read(der) for der in chain]
+    leaf = facts[0]
+    walked = _walk(facts)
+    if anchors is None:
+        return ChainReport(leaf, walked, sent or len(chain), None, None, None, None)
+
+    name_problem = None
+    if not leaf.dns_names and not leaf.ip_addresses:
+        name_problem = f"certificate has no subjectAltName (CN {leaf.subject}); clients cannot match {clean(name)}"
+    elif not matches_name(leaf, name):
+        name_problem = f"name mismatch: certificate is for {leaf.names}, not {clean(name)}"
+
+    subject = _verifier_subject(leaf, None if name_problem else name)
+    if subject is None:
+        return ChainReport(leaf, walked, sent or len(chain), None, None, name_problem, None)
+    intermediates = [f.cert for f in facts[1:]]
+    # First at the real time; if that fails, inside the leaf's validity, so an
+    # expired certificate is reported as expired and not as untrusted.
+    middle = leaf.not_before + (leaf.not_after - leaf.not_before) / 2
+    detail = None
+    for moment in (now, middle):
+        verifier = PolicyBuilder().store(anchors.store).time(moment).build_server_verifier(subject)
+        try:
+            verified = verifier.verify(leaf.cert, intermediates)
+        except VerificationError as exc:
+            detail = detail or clean(str(exc), 300)
+            continue
+        except ValueError as exc:  # malformed extensions and the like
+            detail = detail or clean(str(exc), 300)
+            break
+        by_cert = {f.cert: f for f in facts}
+        # the verified path: leaf and intermediates as sent; the anchor comes from the store
+        path = tuple(by_cert[c] for c in verified[:-1] if c in by_cert) or (leaf,)
+        return ChainReport(leaf, path, sent or len(chain), True, None, name_problem, detail)
+
+    last = walked[-1].cert
+    if len(walked) == 1 and last.issuer == last.subject:
+        problem = f"self-signed certificate, not trusted by {anchors.origin}"
+    elif last.issuer in anchors.subjects:
+        problem = f"chain does not verify: {detail}"
+    else:
+        problem = f"untrusted chain: issuer {_short_name(last.issuer)} is not in {anchors.origin}"
+    return ChainReport(leaf, walked, sent or len(chain), False, problem, name_problem, detail)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+

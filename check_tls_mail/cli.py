@@ -1,0 +1,280 @@
+"""Command line: argparse into one frozen Options, usage errors as UNKNOWN, the run.
+
+Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad arguments, internal
+errors, the global timeout). --help, --version and --list-clients exit 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import signal
+import socket
+import sys
+import warnings
+from dataclasses import dataclass
+from types import FrameType
+from typing import NoReturn
+
+from . import __version__
+from .dialects import BY_PORT, PROTOCOLS, Dialect
+from .errors import UsageError
+from .output import render, unknown
+from .thresholds import ExpiryThreshold, check_order
+
+DESCRIPTION = """\
+Probe one mail service the way real clients do: STARTTLS (or implicit TLS),
+the certificate chain (expiry of leaf and intermediates, trust, name), and
+whether the clients that matter can still connect over TLS 1.2, where a TLS
+1.3 success would hide their failure. Says why a client fails.
+"""
+
+EPILOG = """\
+thresholds: a number is days (fractions allowed), NNh is hours, NN%% is percent
+  of the certificate's total lifetime left (default -w 20%% -c 10%%).
+perfdata: days_remaining (leaf; max = its lifetime in days), days_chain (an
+  intermediate expiring before the leaf), days_remaining_rsa/_ecdsa (a second
+  certificate), handshake_time, clients_ok, ciphers_ok, probes_time.
+exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; --help, --version and
+  --list-clients exit 0.
+"""
+
+
+class UsageParser(argparse.ArgumentParser):
+    """argparse that reports usage errors as UsageError (UNKNOWN), never exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+@dataclass(frozen=True)
+class Options:
+    host: str
+    port: int
+    dialect: Dialect
+    servername: str | None
+    name_to_check: str
+    warning: ExpiryThreshold
+    critical: ExpiryThreshold
+    ca_file: str | None
+    verify_chain: bool
+    family: int
+    timeout: float
+    verbosity: int
+    clients: tuple[str, ...]  # profile names; empty with --client none
+    ciphers: tuple[str, ...]
+    parallel: int
+
+
+def parser() -> UsageParser:
+    p = UsageParser(
+        prog="check_tls_mail",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("-H", "--hostname", metavar="HOST", help="name or address of the mail server (required)")
+    p.add_argument("-p", "--port", type=int, metavar="PORT", help="TCP port (default: the protocol's)")
+    p.add_argument(
+        "-P", "--protocol", choices=sorted(PROTOCOLS), metavar="PROTOCOL",
+        help="one of " + ", ".join(f"{d.name} ({d.default_port})" for d in PROTOCOLS.values())
+        + "; follows from -p for well-known ports",
+    )
+    p.add_argument("--servername", metavar="NAME",
+                   help="name sent as SNI and verified against the certificate (default: HOST when it is a name)")
+    p.add_argument("-w", "--warning", default="20%", metavar="THRESHOLD",
+                   help="WARNING when the certificate has less left (default 20%%)")
+    p.add_argument("-c", "--critical", default="10%", metavar="THRESHOLD",
+                   help="CRITICAL when the certificate has less left (default 10%%)")
+    p.add_argument("--ca-file", metavar="PEM", help="trust anchors instead of the system store")
+    p.add_argument("--no-verify-chain", action="store_true",
+                   help="do not judge trust and name (opportunistic TLS on port 25); expiry is still judged")
+    family = p.add_mutually_exclusive_group()
+    family.add_argument("-4", "--ipv4", action="store_true", help="connect over IPv4 only")
+    family.add_argument("-6", "--ipv6", action="store_true", help="connect over IPv6 only")
+    p.add_argument("--cipher", action="append", default=[], metavar="NAME",
+                   help="OpenSSL cipher that must be accepted on its own over TLS 1.2 (repeatable)")
+    p.add_argument("--client", action="append", default=[], metavar="PROFILE",
+                   help="client profile that must connect (repeatable); 'none' disables the default set")
+    p.add_argument("--list-clients", action="store_true", help="list the client profiles and exit")
+    p.add_argument("--max-parallel", type=int, default=8, metavar="N",
+                   help="handshakes in flight at once (default 8)")
+    p.add_argument("-t", "--timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="whole-check timeout; UNKNOWN when it fires (default 10)")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="-v what was checked, -vv with the protocol dialogue, -vvv every probe's dialogue")
+    p.add_argument("-V", "--version", action="version", version=f"check_tls_mail {__version__}")
+    return p
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _protocol(args: argparse.Namespace) -> tuple[Dialect, int]:
+    if args.protocol:
+        dialect = PROTOCOLS[args.protocol]
+        return dialect, args.port or dialect.default_port
+    if args.port:
+        if args.port not in BY_PORT:
+            raise UsageError(f"port {args.port} is not a well-known mail port: give -P PROTOCOL")
+        return PROTOCOLS[BY_PORT[args.port]], args.port
+    raise UsageError("give -P PROTOCOL or a well-known -p PORT")
+
+
+def _clients(requested: list[str], dialect: Dialect) -> tuple[str, ...]:
+    from .profiles import catalogue
+
+    cat = catalogue()
+    if not requested:
+        return tuple(p.name for p in cat.default_for(dialect.name))
+    if "none" in requested:
+        if len(requested) > 1:
+            raise UsageError("--client none cannot be combined with other profiles")
+        return ()
+    unknown_names = [name for name in requested if name not in cat.profiles]
+    if unknown_names:
+        raise UsageError(
+            f"unknown client profile {', '.join(unknown_names)}; known: {', '.join(cat.profiles)}"
+        )
+    return tuple(dict.fromkeys(requested))
+
+
+def _ciphers(requested: list[str]) -> tuple[str, ...]:
+    from .profiles import local_ciphers
+
+    for name in requested:
+        if name.startswith("TLS_"):
+            raise UsageError(f"--cipher {name}: TLS 1.3 suites cannot be probed one by one from Python")
+        if local_ciphers(name) != [name]:
+            raise UsageError(
+                f"--cipher {name}: the local OpenSSL cannot offer this cipher on its own over TLS 1.2 "
+                "(unknown name or not built in): a limit of this host, not of the server"
+            )
+    return tuple(dict.fromkeys(requested))
+
+
+def parse(argv: list[str]) -> Options:
+    return options_from(parser().parse_args(argv))
+
+
+def options_from(args: argparse.Namespace) -> Options:
+    if not args.hostname:
+        raise UsageError("-H HOST is required")
+    if not 0 < args.timeout <= 3600:
+        raise UsageError(f"-t {args.timeout:g}: give a timeout between 0 and 3600 seconds")
+    if not 0 < (args.port or 1) < 65536:
+        raise UsageError(f"-p {args.port}: not a TCP port")
+    if not 1 <= args.max_parallel <= 64:
+        raise UsageError("--max-parallel must be between 1 and 64")
+    dialect, port = _protocol(args)
+    warning = ExpiryThreshold.parse(args.warning, "-w")
+    critical = ExpiryThreshold.parse(args.critical, "-c")
+    check_order(warning, critical)
+    host = args.hostname.strip().strip("[]")
+    if not host or any(c.isspace() or not c.isprintable() for c in host):
+        raise UsageError("-H: not a host name or address")
+    servername = args.servername or (None if _is_ip(host) else host)
+    if servername is not None and _is_ip(servername):
+        raise UsageError("--servername must be a DNS name (SNI cannot carry an address)")
+    family = socket.AF_INET if args.ipv4 else socket.AF_INET6 if args.ipv6 else socket.AF_UNSPEC
+    return Options(
+        host=host,
+        port=port,
+        dialect=dialect,
+        servername=servername,
+        name_to_check=servername or host,
+        warning=warning,
+        critical=critical,
+        ca_file=args.ca_file,
+        verify_chain=not args.no_verify_chain,
+        family=family,
+        timeout=args.timeout,
+        verbosity=min(args.verbose, 3),
+        clients=_clients(args.client, dialect),
+        ciphers=_ciphers(args.cipher),
+        parallel=args.max_parallel,
+    )
+
+
+class GlobalTimeout(BaseException):
+    """The whole check ran out of time (BaseException: nothing may swallow it)."""
+
+
+def _alarm(signum: int, frame: FrameType | None) -> None:
+    raise GlobalTimeout
+
+
+def probe_budget(timeout: float) -> float:
+    """Time the probes get: the global timeout less a margin for judging and output."""
+    return timeout - min(1.0, max(0.1, timeout * 0.1))
+
+
+def check(options: Options) -> tuple[int, str]:
+    """Run the check; (exit code, output text)."""
+    from .certificate import load_store
+    from .check import build
+    from .probe import ProbePlan
+    from .profiles import catalogue
+
+    anchors = load_store(options.ca_file) if options.verify_chain else None
+    profiles = catalogue().profiles
+    plan = ProbePlan(
+        host=options.host,
+        port=options.port,
+        dialect=options.dialect,
+        family=options.family,
+        servername=options.servername,
+        clients=tuple(profiles[name] for name in options.clients),
+        ciphers=options.ciphers,
+        parallel=options.parallel,
+        seconds=probe_budget(options.timeout),
+    )
+    nagios_check, resource = build(plan, anchors, options.name_to_check, options.warning, options.critical)
+    nagios_check.summary.verbosity = options.verbosity  # type: ignore[attr-defined]
+    nagios_check()
+    return nagios_check.exitcode, render(
+        nagios_check.exitcode, nagios_check.summary_str, nagios_check.perfdata, nagios_check.verbose_str or []
+    )
+
+
+def main(argv: list[str] | None = None) -> tuple[int, str]:
+    """(exit code, output); never raises."""
+    warnings.simplefilter("ignore")  # TLS 1.0 deprecation and the like go nowhere near stdout
+    argv = sys.argv[1:] if argv is None else argv
+    timeout = 10.0
+    try:
+        args = parser().parse_args(argv)
+        if args.list_clients:
+            from .profiles import describe_all
+
+            return 0, describe_all() + "\n"
+        options = options_from(args)
+        timeout = options.timeout
+        signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            return check(options)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except UsageError as exc:
+        return 3, unknown(f"usage: {exc}")
+    except GlobalTimeout:
+        return 3, unknown(f"timeout: check did not complete within {timeout:g} s")
+    except SystemExit as exc:  # argparse's --help and --version
+        return (exc.code if isinstance(exc.code, int) else 0), ""
+    except Exception as exc:  # noqa: BLE001 - the plugin API wants UNKNOWN, never a traceback
+        return 3, unknown(f"internal error: {exc.__class__.__name__}: {exc}")
+
+
+def run() -> NoReturn:
+    """Console entry point: print, flush, exit without waiting for probe threads."""
+    code, text = main()
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    os._exit(code)

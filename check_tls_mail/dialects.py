@@ -1,0 +1,248 @@
+"""Protocol dialects: the plaintext dialogue that leads up to the TLS handshake.
+
+One small interface for all mail protocols: a ``Dialect`` knows its default
+port, whether it upgrades with STARTTLS, and how to take a connected socket to
+the point where the handshake starts. We never send credentials or mail
+commands: only greeting, capabilities, STARTTLS, and a polite goodbye.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+
+from .errors import ProtocolError, StartTlsError
+from .sanitize import from_wire
+from .wire import Connection
+
+#: Most lines accepted in one multi-line reply (EHLO, CAPABILITY, CAPA).
+MAX_REPLY_LINES = 100
+
+
+def _ehlo_name() -> str:
+    name = socket.gethostname()
+    return name if "." in name and name.isascii() and " " not in name else "localhost"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """Implicit TLS: the handshake starts right after connecting."""
+
+    name: str
+    default_port: int
+    description: str
+    goodbye: str | None = None
+
+    @property
+    def starttls(self) -> bool:
+        return False
+
+    def negotiate(self, conn: Connection) -> None:
+        """Leave ``conn`` ready for the TLS handshake, or raise a ServiceError."""
+
+    @property
+    def upgrade_word(self) -> str:
+        return "implicit TLS"
+
+
+@dataclass(frozen=True)
+class Smtp(Dialect):
+    """ESMTP: greeting, EHLO, STARTTLS (RFC 3207)."""
+
+    @property
+    def starttls(self) -> bool:
+        return True
+
+    @property
+    def upgrade_word(self) -> str:
+        return "STARTTLS"
+
+    @staticmethod
+    def read_reply(conn: Connection, waiting_for: str) -> tuple[int, list[bytes]]:
+        """A whole (multi-line) SMTP reply: its code and the text of each line."""
+        lines: list[bytes] = []
+        while True:
+            line = conn.read_line(waiting_for)
+            code, sep = line[:3], line[3:4]
+            if not (code.isdigit() and sep in (b" ", b"-", b"")):
+                raise ProtocolError(f"not an SMTP reply ({waiting_for}): {from_wire(line)}")
+            lines.append(line[4:])
+            if sep != b"-":
+                return int(code), lines
+            if len(lines) >= MAX_REPLY_LINES:
+                raise ProtocolError(f"{waiting_for} has more than {MAX_REPLY_LINES} lines")
+
+    def negotiate(self, conn: Connection) -> None:
+        code, text = self.read_reply(conn, "SMTP greeting")
+        if code != 220:
+            raise ProtocolError(f"server refused the session: {code} {from_wire(text[0])}")
+        conn.send(f"EHLO {_ehlo_name()}")
+        code, text = self.read_reply(conn, "reply to EHLO")
+        if code != 250:
+            raise ProtocolError(f"server rejected EHLO: {code} {from_wire(text[0])}")
+        keywords = {line.split(b" ")[0].upper() for line in text[1:]}
+        if b"STARTTLS" not in keywords:
+            raise StartTlsError("STARTTLS not offered in the EHLO reply")
+        conn.send("STARTTLS")
+        code, text = self.read_reply(conn, "reply to STARTTLS")
+        if code != 220:
+            raise StartTlsError(f"server refused STARTTLS: {code} {from_wire(text[0])}")
+        conn.detach_for_tls("STARTTLS")
+
+
+@dataclass(frozen=True)
+class Imap(Dialect):
+    """IMAP: greeting (may carry capabilities), CAPABILITY, STARTTLS (RFC 9051)."""
+
+    @property
+    def starttls(self) -> bool:
+        return True
+
+    @property
+    def upgrade_word(self) -> str:
+        return "STARTTLS"
+
+    @staticmethod
+    def _capabilities(line: bytes) -> set[bytes]:
+        return set(line.upper().replace(b"[", b" ").replace(b"]", b" ").split())
+
+    def _command(self, conn: Connection, tag: str, command: str) -> tuple[bytes, set[bytes]]:
+        """Send a tagged command; its tagged reply and capabilities seen on the way."""
+        conn.send(f"{tag} {command}")
+        capabilities: set[bytes] = set()
+        for _ in range(MAX_REPLY_LINES):
+            line = conn.read_line(f"reply to {command}")
+            if line.startswith(tag.encode() + b" "):
+                return line[len(tag) + 1 :], capabilities
+            if not line.startswith(b"* "):
+                raise ProtocolError(f"not an IMAP reply (to {command}): {from_wire(line)}")
+            if line[2:].upper().startswith(b"CAPABILITY "):
+                capabilities |= self._capabilities(line)
+            elif line[2:].upper().startswith(b"BYE"):
+                raise ProtocolError(f"server closed the session: {from_wire(line)}")
+        raise ProtocolError(f"reply to {command} has more than {MAX_REPLY_LINES} lines")
+
+    def negotiate(self, conn: Connection) -> None:
+        greeting = conn.read_line("IMAP greeting")
+        word = greeting[2:].split(b" ", 1)[0].upper()
+        if not greeting.startswith(b"* ") or word not in (b"OK", b"PREAUTH", b"BYE"):
+            raise ProtocolError(f"not an IMAP greeting: {from_wire(greeting)}")
+        if word == b"BYE":
+            raise ProtocolError(f"server refused the session: {from_wire(greeting)}")
+        capabilities = set()
+        if b"[CAPABILITY " in greeting.upper():
+            capabilities = self._capabilities(greeting)
+        if b"STARTTLS" not in capabilities:
+            status, capabilities = self._command(conn, "a1", "CAPABILITY")
+            if not status.upper().startswith(b"OK"):
+                raise ProtocolError(f"server rejected CAPABILITY: {from_wire(status)}")
+            if b"STARTTLS" not in capabilities:
+                raise StartTlsError("STARTTLS not offered in the IMAP capabilities")
+        status, _ = self._command(conn, "a2", "STARTTLS")
+        if not status.upper().startswith(b"OK"):
+            raise StartTlsError(f"server refused STARTTLS: {from_wire(status)}")
+        conn.detach_for_tls("STARTTLS")
+
+
+@dataclass(frozen=True)
+class Pop3(Dialect):
+    """POP3: greeting, CAPA, STLS (RFC 2595)."""
+
+    @property
+    def starttls(self) -> bool:
+        return True
+
+    @property
+    def upgrade_word(self) -> str:
+        return "STLS"
+
+    @staticmethod
+    def _status(conn: Connection, waiting_for: str) -> tuple[bool, bytes]:
+        line = conn.read_line(waiting_for)
+        if line.startswith(b"+OK"):
+            return True, line
+        if line.startswith(b"-ERR"):
+            return False, line
+        raise ProtocolError(f"not a POP3 reply ({waiting_for}): {from_wire(line)}")
+
+    def negotiate(self, conn: Connection) -> None:
+        ok, line = self._status(conn, "POP3 greeting")
+        if not ok:
+            raise ProtocolError(f"server refused the session: {from_wire(line)}")
+        conn.send("CAPA")
+        ok, line = self._status(conn, "reply to CAPA")
+        if not ok:
+            raise StartTlsError(f"server has no CAPA, so STLS is not offered: {from_wire(line)}")
+        capabilities: set[bytes] = set()
+        for _ in range(MAX_REPLY_LINES):
+            line = conn.read_line("reply to CAPA")
+            if line == b".":
+                break
+            capabilities.add(line.split(b" ")[0].upper())
+        else:
+            raise ProtocolError(f"reply to CAPA has more than {MAX_REPLY_LINES} lines")
+        if b"STLS" not in capabilities:
+            raise StartTlsError("STLS not offered in the CAPA reply")
+        conn.send("STLS")
+        ok, line = self._status(conn, "reply to STLS")
+        if not ok:
+            raise StartTlsError(f"server refused STLS: {from_wire(line)}")
+        conn.detach_for_tls("STLS")
+
+
+@dataclass(frozen=True)
+class ManageSieve(Dialect):
+    """ManageSieve: capabilities sent on connect, STARTTLS (RFC 5804)."""
+
+    @property
+    def starttls(self) -> bool:
+        return True
+
+    @property
+    def upgrade_word(self) -> str:
+        return "STARTTLS"
+
+    @staticmethod
+    def _response(conn: Connection, waiting_for: str) -> tuple[bytes, set[bytes]]:
+        """Capability lines up to the OK/NO/BYE response that ends them."""
+        capabilities: set[bytes] = set()
+        for _ in range(MAX_REPLY_LINES):
+            line = conn.read_line(waiting_for)
+            word = line.split(b" ", 1)[0].upper()
+            if word in (b"OK", b"NO", b"BYE"):
+                return line, capabilities
+            if not line.startswith(b'"'):
+                raise ProtocolError(f"not a ManageSieve reply ({waiting_for}): {from_wire(line)}")
+            capabilities.add(line.split(b'"')[1].upper())
+        raise ProtocolError(f"{waiting_for} has more than {MAX_REPLY_LINES} lines")
+
+    def negotiate(self, conn: Connection) -> None:
+        status, capabilities = self._response(conn, "ManageSieve greeting")
+        if not status.upper().startswith(b"OK"):
+            raise ProtocolError(f"server refused the session: {from_wire(status)}")
+        if b"STARTTLS" not in capabilities:
+            raise StartTlsError("STARTTLS not offered in the ManageSieve capabilities")
+        conn.send("STARTTLS")
+        status, _ = self._response(conn, "reply to STARTTLS")
+        if not status.upper().startswith(b"OK"):
+            raise StartTlsError(f"server refused STARTTLS: {from_wire(status)}")
+        conn.detach_for_tls("STARTTLS")
+
+
+PROTOCOLS: dict[str, Dialect] = {
+    d.name: d
+    for d in (
+        Smtp("smtp", 25, "SMTP relay (MTA to MTA), STARTTLS", goodbye="QUIT"),
+        Smtp("submission", 587, "mail submission, STARTTLS", goodbye="QUIT"),
+        Dialect("smtps", 465, "mail submission over implicit TLS", goodbye="QUIT"),
+        Imap("imap", 143, "IMAP, STARTTLS", goodbye="a3 LOGOUT"),
+        Dialect("imaps", 993, "IMAP over implicit TLS", goodbye="a1 LOGOUT"),
+        Pop3("pop3", 110, "POP3, STLS", goodbye="QUIT"),
+        Dialect("pop3s", 995, "POP3 over implicit TLS", goodbye="QUIT"),
+        ManageSieve("sieve", 4190, "ManageSieve, STARTTLS", goodbye="LOGOUT"),
+        Dialect("tls", 443, "plain implicit TLS on any port (e.g. HTTPS)"),
+    )
+}
+
+#: Well-known port -> protocol, for when only -p is given.
+BY_PORT: dict[int, str] = {d.default_port: d.name for d in PROTOCOLS.values()}

@@ -1,0 +1,66 @@
+"""Error hierarchy: every failure of the monitored service, in words for a human.
+
+Socket, protocol and OpenSSL errors are translated into these at one boundary
+(wire.py, dialects.py, handshake.py). A ServiceError is a fact about the
+server (CRITICAL); a UsageError is a fact about the command line (UNKNOWN).
+"""
+
+from __future__ import annotations
+
+
+class UsageError(Exception):
+    """The command line cannot be carried out (bad argument, local limit)."""
+
+
+class ServiceError(Exception):
+    """The monitored service failed; the message says how, for an operator."""
+
+    #: short tag for -v output and tests ("connect", "timeout", "starttls", ...)
+    kind = "service"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ResolveError(ServiceError):
+    kind = "resolve"
+
+
+class ConnectError(ServiceError):
+    kind = "connect"
+
+
+class ServerTimeout(ServiceError):
+    kind = "timeout"
+
+
+class ProtocolError(ServiceError):
+    """The server said something that is not the protocol we expected."""
+
+    kind = "protocol"
+
+
+class StartTlsError(ServiceError):
+    """STARTTLS is not advertised, or the server refused it."""
+
+    kind = "starttls"
+
+
+class HandshakeError(ServiceError):
+    """The TLS handshake failed; ``alert`` names the TLS alert when known."""
+
+    kind = "handshake"
+
+    def __init__(self, message: str, alert: str | None = None) -> None:
+        super().__init__(message)
+        self.alert = alert
+
+
+class CertificateError(ServiceError):
+    """The server sent a certificate that cannot be read at all."""
+
+    kind = "certificate"

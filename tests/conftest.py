@@ -1,0 +1,119 @@
+"""Fixtures: a test PKI, loopback servers per scenario, and the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fakeserver import Behaviour, MailServer, TlsConfig  # noqa: E402
+from pki import Pki  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+NAME = "mail.example.test"
+#: The operator's RSA-only TLS 1.2 list from the incident.
+RSA_ONLY = (
+    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA256:DHE-RSA-AES128-GCM-SHA256:"
+    "DHE-RSA-AES128-SHA256:DHE-RSA-AES128-SHA:AES128-GCM-SHA256:AES128-SHA256:AES128-SHA"
+)
+ECDSA_ONLY = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305"
+IN_CI = os.environ.get("CI") == "true"
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def first_line(self) -> str:
+        return self.stdout.split("\n", 1)[0]
+
+    @property
+    def summary(self) -> str:
+        return self.first_line.split(" | ", 1)[0]
+
+    @property
+    def perfdata(self) -> dict[str, list[str]]:
+        """label -> [value with UOM, warn, crit, min, max]."""
+        if " | " not in self.first_line:
+            return {}
+        out = {}
+        for item in self.first_line.split(" | ", 1)[1].split():
+            label, _, rest = item.partition("=")
+            fields = rest.split(";")
+            out[label.strip("'")] = fields + [""] * (5 - len(fields))
+        return out
+
+    def value(self, label: str) -> float:
+        return float(re.match(r"-?[\d.]+", self.perfdata[label][0]).group())  # type: ignore[union-attr]
+
+
+def check(*args: str, timeout: float = 30) -> Run:
+    """Run the real CLI (python -m check_tls_mail) and capture everything."""
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "check_tls_mail", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    run = Run(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+    assert "Traceback" not in run.stdout + run.stderr, run
+    return run
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return Pki(tmp_path_factory.mktemp("pki"))
+
+
+class Certs:
+    """Leaf files by scenario, made once per session."""
+
+    def __init__(self, pki: Pki) -> None:
+        self.pki = pki
+        self._cache: dict[str, tuple[str, str]] = {}
+
+    def get(self, stem: str, **leaf: object) -> tuple[str, str]:
+        if stem not in self._cache:
+            self._cache[stem] = self.pki.leaf(**leaf).write(self.pki.directory, stem)  # type: ignore[arg-type]
+        return self._cache[stem]
+
+    @property
+    def ecdsa(self) -> tuple[str, str]:
+        return self.get("ecdsa", key_type="ECDSA")
+
+    @property
+    def rsa(self) -> tuple[str, str]:
+        return self.get("rsa", key_type="RSA")
+
+
+@pytest.fixture(scope="session")
+def certs(pki: Pki) -> Certs:
+    return Certs(pki)
+
+
+@contextmanager
+def serving(protocol: str, tls: TlsConfig, how: Behaviour | None = None) -> Iterator[MailServer]:
+    with MailServer.speaking(protocol, tls, how) as server:
+        yield server
+
+
+def args_for(server: MailServer, protocol: str, pki: Pki, *extra: str) -> list[str]:
+    return ["-H", "127.0.0.1", "--servername", NAME, "-p", str(server.port), "-P", protocol,
+            "--ca-file", pki.root_file, *extra]

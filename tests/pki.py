@@ -1,0 +1,150 @@
+"""A test PKI made with cryptography: a root, intermediates and leaves with chosen keys and dates.
+
+Certificates follow the web PKI profile that cryptography's verifier enforces
+(key usage, AKI/SKI, subjectAltName), so a failure in a test is the scenario's,
+not the test certificate's.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+Key = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+NOW = datetime.now(timezone.utc)
+DAY = timedelta(days=1)
+
+
+def new_key(key_type: str) -> Key:
+    if key_type == "RSA":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+@dataclass
+class Issued:
+    cert: x509.Certificate
+    key: Key
+    issuer: Issued | None = None
+
+    @property
+    def pem(self) -> bytes:
+        return self.cert.public_bytes(serialization.Encoding.PEM)
+
+    @property
+    def key_pem(self) -> bytes:
+        return self.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    def chain_pem(self) -> bytes:
+        """This certificate and the intermediates above it (not the root)."""
+        out, node = self.pem, self.issuer
+        while node is not None and node.issuer is not None:
+            out += node.pem
+            node = node.issuer
+        return out
+
+    def write(self, directory: Path, stem: str) -> tuple[str, str]:
+        """(chain file, key file) for a server's load_cert_chain."""
+        chain, key = directory / f"{stem}.chain.pem", directory / f"{stem}.key.pem"
+        chain.write_bytes(self.chain_pem())
+        key.write_bytes(self.key_pem)
+        return str(chain), str(key)
+
+
+def issue(
+    subject: str,
+    key: Key,
+    issuer: Issued | None,
+    not_before: datetime,
+    not_after: datetime,
+    ca: bool,
+    names: tuple[str, ...] = (),
+    raw_subject: x509.Name | None = None,
+) -> Issued:
+    signer_key = issuer.key if issuer else key
+    signer_name = issuer.cert.subject if issuer else (raw_subject or _name(subject))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(raw_subject or _name(subject))
+        .issuer_name(signer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
+    if issuer is not None:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
+        )
+    if ca:
+        builder = builder.add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+        )
+    else:
+        builder = builder.add_extension(
+            x509.KeyUsage(True, isinstance(key, rsa.RSAPrivateKey), False, False, False, False, False, False, False),
+            critical=True,
+        ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+    if names:
+        sans: list[x509.GeneralName] = []
+        for name in names:
+            try:
+                sans.append(x509.IPAddress(ipaddress.ip_address(name)))
+            except ValueError:
+                sans.append(x509.DNSName(name))
+        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    return Issued(builder.sign(signer_key, hashes.SHA256()), key, issuer)
+
+
+class Pki:
+    """One root and intermediate, and leaves issued on demand (keys reused for speed)."""
+
+    def __init__(self, directory: Path, name: str = "Test") -> None:
+        self.directory = directory
+        self._keys = {"RSA": new_key("RSA"), "ECDSA": new_key("ECDSA")}
+        self.root = issue(f"{name} Root CA", new_key("ECDSA"), None, NOW - 400 * DAY, NOW + 3650 * DAY, ca=True)
+        self.intermediate = self.sub_ca(f"{name} Intermediate CA", NOW - 30 * DAY, NOW + 1000 * DAY)
+        self.root_file = str(directory / f"{name.lower()}-root.pem")
+        Path(self.root_file).write_bytes(self.root.pem)
+
+    def sub_ca(self, subject: str, not_before: datetime, not_after: datetime) -> Issued:
+        return issue(subject, new_key("ECDSA"), self.root, not_before, not_after, ca=True)
+
+    def leaf(
+        self,
+        names: tuple[str, ...] = ("mail.example.test",),
+        key_type: str = "ECDSA",
+        days_left: float = 60,
+        lifetime: float = 90,
+        issuer: Issued | None = None,
+        subject: str | None = None,
+        raw_subject: x509.Name | None = None,
+    ) -> Issued:
+        not_after = NOW + timedelta(days=days_left)
+        return issue(
+            subject or (names[0] if names else "no-san"),
+            self._keys[key_type],
+            issuer or self.intermediate,
+            not_after - timedelta(days=lifetime),
+            not_after,
+            ca=False,
+            names=names,
+            raw_subject=raw_subject,
+        )
