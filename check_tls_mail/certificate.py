@@ -10,22 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from cryptography.x509 import DNSName, IPAddress
 from cryptography.x509.oid import NameOID
-from cryptography.x509.verification import (
-    DNSName,
-    IPAddress,
-    PolicyBuilder,
-    Store,
-    VerificationError,
-)
+from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
 from .errors import CertificateError, UsageError
 from .handshake import MAX_CHAIN
@@ -37,7 +34,10 @@ DAY = 86400.0
 
 def _key(cert: x509.Certificate) -> tuple[str, str]:
     """(key type, description): ("ECDSA", "ECDSA P-256"), ("RSA", "RSA 2048")."""
-    key = cert.public_key()
+    try:
+        key = cert.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return "unknown", "unsupported key"
     if isinstance(key, rsa.RSAPublicKey):
         return "RSA", f"RSA {key.key_size}"
     if isinstance(key, ec.EllipticCurvePublicKey):
@@ -222,20 +222,24 @@ def _walk(facts: list[CertificateFacts]) -> tuple[CertificateFacts, ...]:
     return tuple(path)
 
 
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.?$"
+)
+
+
 def _verifier_subject(facts: CertificateFacts, name: str | None) -> DNSName | IPAddress | None:
-    """What to hand the verifier: the requested name, or one the certificate has."""
-    candidates = ([name] if name else []) + list(facts.ip_addresses) + [
-        n.replace("*", "wildcard", 1) for n in facts.dns_names
-    ]
+    """What to hand the verifier: the requested name, or a well-formed one the certificate has."""
+    candidates = (
+        ([name] if name else []) + list(facts.ip_addresses) + [n.replace("*", "wildcard", 1) for n in facts.dns_names]
+    )
     for candidate in candidates:
         try:
             return IPAddress(ipaddress.ip_address(candidate))
         except ValueError:
             pass
-        try:
-            return DNSName(_idna(candidate))
-        except ValueError:
-            continue
+        host = _idna(candidate).lower()
+        if _HOSTNAME.match(host):
+            return DNSName(host)
     return None
 
 
@@ -273,8 +277,8 @@ def judge_chain(
     middle = leaf.not_before + (leaf.not_after - leaf.not_before) / 2
     detail = None
     for moment in (now, middle):
-        verifier = PolicyBuilder().store(anchors.store).time(moment).build_server_verifier(subject)
         try:
+            verifier = PolicyBuilder().store(anchors.store).time(moment).build_server_verifier(subject)
             verified = verifier.verify(leaf.cert, intermediates)
         except VerificationError as exc:
             detail = detail or clean(str(exc), 300)
@@ -298,5 +302,4 @@ def judge_chain(
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
+    return datetime.now(UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +12,7 @@ from nagiosplugin.state import Critical, Ok, Warn
 
 from .certificate import CertificateFacts, ChainReport, TrustAnchors, judge_chain, utcnow
 from .diagnosis import explain
+from .errors import ServiceError
 from .handshake import Accepted, HandshakeOutcome, Rejected, cipher_offer
 from .probe import ProbePlan, ServiceReport, run
 from .thresholds import ExpiryThreshold, fmt_days
@@ -38,7 +39,7 @@ class MailTlsService(nagiosplugin.Resource):
         self.now: datetime = utcnow()
 
     @property
-    def name(self) -> str:
+    def name(self) -> str:  # type: ignore[override]  # a property at run time, an attribute in the stubs
         return "TLS_MAIL"
 
     def _judge(self, outcome: Accepted) -> ChainReport:
@@ -66,7 +67,7 @@ class MailTlsService(nagiosplugin.Resource):
         label = metric_name.rsplit("_", 1)[-1] if metric_name.count("_") > 1 else ""
         return next(s for s in self.served if s.label == label)
 
-    def probe(self) -> Iterator[Metric]:
+    def probe(self) -> Generator[Metric, None, None]:
         self.report = report = run(self.plan)
         self.now = utcnow()
         if report.error is not None:
@@ -77,7 +78,11 @@ class MailTlsService(nagiosplugin.Resource):
             yield Metric("service", primary, context="service")
             return
         yield Metric("handshake_time", round(primary.seconds, 4), uom="s", min=0, context="time")
-        self.served = self._serve(primary)
+        try:
+            self.served = self._serve(primary)
+        except ServiceError as exc:  # a certificate that cannot be read at all
+            yield Metric("service", exc, context="service")
+            return
         for served in self.served:
             suffix = f"_{served.label}" if served.label else ""
             leaf = served.chain.leaf
@@ -110,7 +115,7 @@ class ServiceContext(Context):
     def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
         failure = metric.value
         text = str(failure)
-        if isinstance(failure, Rejected) and "handshake" not in text:
+        if isinstance(failure, Rejected) and not text.startswith("TLS handshake"):
             text = f"TLS handshake failed: {text}"
         return Result(Critical, text, metric)
 
@@ -175,7 +180,7 @@ class ExpiryContext(Context):
             f"{metric.value:.2f}",
             warn=Range(f"{fmt_days(self.warning.days(lifetime))}:"),
             crit=Range(f"{fmt_days(self.critical.days(lifetime))}:"),
-            max=fmt_days(lifetime),
+            max=int(lifetime) if lifetime == int(lifetime) else lifetime,
         )
 
 
@@ -222,9 +227,10 @@ class AllAcceptedContext(Context):
 class TlsMailSummary(nagiosplugin.Summary):
     """Words the first line: what was checked, and every problem, worst first."""
 
-    def __init__(self, resource: MailTlsService, warning: ExpiryThreshold | None = None) -> None:
+    def __init__(self, resource: MailTlsService, warning: ExpiryThreshold | None = None, verbosity: int = 0) -> None:
         self.resource = resource
         self.warning = warning
+        self.verbosity = verbosity
 
     def _where(self) -> str:
         plan = self.resource.plan
@@ -293,13 +299,8 @@ class TlsMailSummary(nagiosplugin.Summary):
         profile = next(p for p, _ in self.resource.report.clients if p.name == name)
         return f" over TLS {profile.max_version}" if profile.tls12_only else ""
 
-    def empty(self) -> str:
-        return "no check results"
-
     def verbose(self, results: Results) -> list[str]:
         return long_output(self.resource, self.verbosity)
-
-    verbosity = 0
 
 
 def _outcome(outcome: HandshakeOutcome | None) -> str:
@@ -360,8 +361,10 @@ def long_output(resource: MailTlsService, verbosity: int) -> list[str]:
         if verbosity >= 3:
             lines += _transcript(name, outcome)
     if report.clients or report.ciphers:
-        lines.append(f"{1 + len(report.key_probes) + len(report.clients) + len(report.ciphers)} probes, "
-                     f"at most {plan.parallel} at once, took {report.seconds:.3f} s")
+        lines.append(
+            f"{1 + len(report.key_probes) + len(report.clients) + len(report.ciphers)} probes, "
+            f"at most {plan.parallel} at once, took {report.seconds:.3f} s"
+        )
     return lines
 
 
@@ -369,8 +372,15 @@ def _join(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def build(plan: ProbePlan, anchors: TrustAnchors | None, name: str,
-          warning: ExpiryThreshold, critical: ExpiryThreshold) -> tuple[nagiosplugin.Check, MailTlsService]:
+def build(
+    plan: ProbePlan,
+    anchors: TrustAnchors | None,
+    name: str,
+    warning: ExpiryThreshold,
+    critical: ExpiryThreshold,
+    verbosity: int = 0,
+) -> nagiosplugin.Check:
+    """One assembly: the resource, the contexts that judge it, the summary that words it."""
     resource = MailTlsService(plan, anchors, name)
     check = nagiosplugin.Check(
         resource,
@@ -381,7 +391,7 @@ def build(plan: ProbePlan, anchors: TrustAnchors | None, name: str,
         AcceptedContext("cipher"),
         AllAcceptedContext(),
         nagiosplugin.ScalarContext("time"),
-        TlsMailSummary(resource, warning),
+        TlsMailSummary(resource, warning, verbosity),
     )
     check.name = "TLS_MAIL"
-    return check, resource
+    return check

@@ -77,33 +77,73 @@ def parser() -> UsageParser:
     p.add_argument("-H", "--hostname", metavar="HOST", help="name or address of the mail server (required)")
     p.add_argument("-p", "--port", type=int, metavar="PORT", help="TCP port (default: the protocol's)")
     p.add_argument(
-        "-P", "--protocol", choices=sorted(PROTOCOLS), metavar="PROTOCOL",
-        help="one of " + ", ".join(f"{d.name} ({d.default_port})" for d in PROTOCOLS.values())
+        "-P",
+        "--protocol",
+        choices=sorted(PROTOCOLS),
+        metavar="PROTOCOL",
+        help="one of "
+        + ", ".join(f"{d.name} ({d.default_port})" for d in PROTOCOLS.values())
         + "; follows from -p for well-known ports",
     )
-    p.add_argument("--servername", metavar="NAME",
-                   help="name sent as SNI and verified against the certificate (default: HOST when it is a name)")
-    p.add_argument("-w", "--warning", default="20%", metavar="THRESHOLD",
-                   help="WARNING when the certificate has less left (default 20%%)")
-    p.add_argument("-c", "--critical", default="10%", metavar="THRESHOLD",
-                   help="CRITICAL when the certificate has less left (default 10%%)")
+    p.add_argument(
+        "--servername",
+        metavar="NAME",
+        help="name sent as SNI and verified against the certificate (default: HOST when it is a name)",
+    )
+    p.add_argument(
+        "-w",
+        "--warning",
+        default="20%",
+        metavar="THRESHOLD",
+        help="WARNING when the certificate has less left (default 20%%)",
+    )
+    p.add_argument(
+        "-c",
+        "--critical",
+        default="10%",
+        metavar="THRESHOLD",
+        help="CRITICAL when the certificate has less left (default 10%%)",
+    )
     p.add_argument("--ca-file", metavar="PEM", help="trust anchors instead of the system store")
-    p.add_argument("--no-verify-chain", action="store_true",
-                   help="do not judge trust and name (opportunistic TLS on port 25); expiry is still judged")
+    p.add_argument(
+        "--no-verify-chain",
+        action="store_true",
+        help="do not judge trust and name (opportunistic TLS on port 25); expiry is still judged",
+    )
     family = p.add_mutually_exclusive_group()
     family.add_argument("-4", "--ipv4", action="store_true", help="connect over IPv4 only")
     family.add_argument("-6", "--ipv6", action="store_true", help="connect over IPv6 only")
-    p.add_argument("--cipher", action="append", default=[], metavar="NAME",
-                   help="OpenSSL cipher that must be accepted on its own over TLS 1.2 (repeatable)")
-    p.add_argument("--client", action="append", default=[], metavar="PROFILE",
-                   help="client profile that must connect (repeatable); 'none' disables the default set")
+    p.add_argument(
+        "--cipher",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="OpenSSL cipher that must be accepted on its own over TLS 1.2 (repeatable)",
+    )
+    p.add_argument(
+        "--client",
+        action="append",
+        default=[],
+        metavar="PROFILE",
+        help="client profile that must connect (repeatable); 'none' disables the default set",
+    )
     p.add_argument("--list-clients", action="store_true", help="list the client profiles and exit")
-    p.add_argument("--max-parallel", type=int, default=8, metavar="N",
-                   help="handshakes in flight at once (default 8)")
-    p.add_argument("-t", "--timeout", type=float, default=10.0, metavar="SECONDS",
-                   help="whole-check timeout; UNKNOWN when it fires (default 10)")
-    p.add_argument("-v", "--verbose", action="count", default=0,
-                   help="-v what was checked, -vv with the protocol dialogue, -vvv every probe's dialogue")
+    p.add_argument("--max-parallel", type=int, default=8, metavar="N", help="handshakes in flight at once (default 8)")
+    p.add_argument(
+        "-t",
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="whole-check timeout; UNKNOWN when it fires (default 10)",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="-v what was checked, -vv with the protocol dialogue, -vvv every probe's dialogue",
+    )
     p.add_argument("-V", "--version", action="version", version=f"check_tls_mail {__version__}")
     return p
 
@@ -139,9 +179,7 @@ def _clients(requested: list[str], dialect: Dialect) -> tuple[str, ...]:
         return ()
     unknown_names = [name for name in requested if name not in cat.profiles]
     if unknown_names:
-        raise UsageError(
-            f"unknown client profile {', '.join(unknown_names)}; known: {', '.join(cat.profiles)}"
-        )
+        raise UsageError(f"unknown client profile {', '.join(unknown_names)}; known: {', '.join(cat.profiles)}")
     return tuple(dict.fromkeys(requested))
 
 
@@ -235,8 +273,7 @@ def check(options: Options) -> tuple[int, str]:
         parallel=options.parallel,
         seconds=probe_budget(options.timeout),
     )
-    nagios_check, resource = build(plan, anchors, options.name_to_check, options.warning, options.critical)
-    nagios_check.summary.verbosity = options.verbosity  # type: ignore[attr-defined]
+    nagios_check = build(plan, anchors, options.name_to_check, options.warning, options.critical, options.verbosity)
     nagios_check()
     return nagios_check.exitcode, render(
         nagios_check.exitcode, nagios_check.summary_str, nagios_check.perfdata, nagios_check.verbose_str or []
@@ -268,7 +305,7 @@ def main(argv: list[str] | None = None) -> tuple[int, str]:
         return 3, unknown(f"timeout: check did not complete within {timeout:g} s")
     except SystemExit as exc:  # argparse's --help and --version
         return (exc.code if isinstance(exc.code, int) else 0), ""
-    except Exception as exc:  # noqa: BLE001 - the plugin API wants UNKNOWN, never a traceback
+    except Exception as exc:
         return 3, unknown(f"internal error: {exc.__class__.__name__}: {exc}")
 
 

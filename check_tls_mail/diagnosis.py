@@ -7,8 +7,6 @@ which TLS alerts it sent, and what the failing client offered.
 
 from __future__ import annotations
 
-import ssl
-
 from .handshake import Accepted, ClientOffer, Failed, HandshakeOutcome, Rejected
 from .probe import KEY_TYPES, ServiceReport
 
@@ -18,11 +16,7 @@ _AUTH = {"auth-rsa": "RSA", "auth-ecdsa": "ECDSA"}
 def offered_key_types(offer: ClientOffer) -> set[str]:
     """Certificate key types the offer has TLS <= 1.2 suites for."""
     ctx = offer.context()
-    return {
-        _AUTH[c["auth"]]
-        for c in ctx.get_ciphers()
-        if c["protocol"] != "TLSv1.3" and c.get("auth") in _AUTH
-    }
+    return {_AUTH[c["auth"]] for c in ctx.get_ciphers() if c["protocol"] != "TLSv1.3" and c.get("auth") in _AUTH}
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -32,9 +26,7 @@ def _version_key(version: str) -> tuple[int, ...]:
 def server_refuses_tls12(report: ServiceReport) -> bool:
     """Every TLS 1.2 probe was refused with a protocol_version alert."""
     outcomes = list(report.key_probes.values())
-    return bool(outcomes) and all(
-        isinstance(o, Rejected) and o.alert == "protocol_version" for o in outcomes
-    )
+    return bool(outcomes) and all(isinstance(o, Rejected) and o.alert == "protocol_version" for o in outcomes)
 
 
 def negotiated(report: ServiceReport) -> str | None:

@@ -19,6 +19,24 @@ from .wire import Connection
 MAX_REPLY_LINES = 100
 
 
+_BANNERS = (
+    (b"SSH-", "an SSH server"),
+    (b"HTTP/", "an HTTP server"),
+    (b"* OK", "an IMAP server"),
+    (b"+OK", "a POP3 server"),
+    (b'"IMPLEMENTATION"', "a ManageSieve server"),
+    (b"220", "an SMTP server"),
+)
+
+
+def unexpected(what: str, line: bytes) -> ProtocolError:
+    """'not an SMTP reply' with a guess at what answered instead, and the line, cleaned."""
+    guess = next((f" (this looks like {name})" for prefix, name in _BANNERS if line.startswith(prefix)), "")
+    if not guess and any((byte < 0x20 and byte != 0x09) or byte == 0x7F for byte in line[:64]):
+        guess = " (binary data)"
+    return ProtocolError(f"{what}{guess}: {from_wire(line)}")
+
+
 def _ehlo_name() -> str:
     name = socket.gethostname()
     return name if "." in name and name.isascii() and " " not in name else "localhost"
@@ -65,7 +83,7 @@ class Smtp(Dialect):
             line = conn.read_line(waiting_for)
             code, sep = line[:3], line[3:4]
             if not (code.isdigit() and sep in (b" ", b"-", b"")):
-                raise ProtocolError(f"not an SMTP reply ({waiting_for}): {from_wire(line)}")
+                raise unexpected(f"not an SMTP reply ({waiting_for})", line)
             lines.append(line[4:])
             if sep != b"-":
                 return int(code), lines
@@ -115,7 +133,7 @@ class Imap(Dialect):
             if line.startswith(tag.encode() + b" "):
                 return line[len(tag) + 1 :], capabilities
             if not line.startswith(b"* "):
-                raise ProtocolError(f"not an IMAP reply (to {command}): {from_wire(line)}")
+                raise unexpected(f"not an IMAP reply (to {command})", line)
             if line[2:].upper().startswith(b"CAPABILITY "):
                 capabilities |= self._capabilities(line)
             elif line[2:].upper().startswith(b"BYE"):
@@ -126,7 +144,7 @@ class Imap(Dialect):
         greeting = conn.read_line("IMAP greeting")
         word = greeting[2:].split(b" ", 1)[0].upper()
         if not greeting.startswith(b"* ") or word not in (b"OK", b"PREAUTH", b"BYE"):
-            raise ProtocolError(f"not an IMAP greeting: {from_wire(greeting)}")
+            raise unexpected("not an IMAP greeting", greeting)
         if word == b"BYE":
             raise ProtocolError(f"server refused the session: {from_wire(greeting)}")
         capabilities = set()
@@ -163,7 +181,7 @@ class Pop3(Dialect):
             return True, line
         if line.startswith(b"-ERR"):
             return False, line
-        raise ProtocolError(f"not a POP3 reply ({waiting_for}): {from_wire(line)}")
+        raise unexpected(f"not a POP3 reply ({waiting_for})", line)
 
     def negotiate(self, conn: Connection) -> None:
         ok, line = self._status(conn, "POP3 greeting")
@@ -212,7 +230,7 @@ class ManageSieve(Dialect):
             if word in (b"OK", b"NO", b"BYE"):
                 return line, capabilities
             if not line.startswith(b'"'):
-                raise ProtocolError(f"not a ManageSieve reply ({waiting_for}): {from_wire(line)}")
+                raise unexpected(f"not a ManageSieve reply ({waiting_for})", line)
             capabilities.add(line.split(b'"')[1].upper())
         raise ProtocolError(f"{waiting_for} has more than {MAX_REPLY_LINES} lines")
 

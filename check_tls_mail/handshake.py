@@ -8,6 +8,7 @@ the handshake). Certificates are not verified here; certificate.py judges them.
 
 from __future__ import annotations
 
+import contextlib
 import ssl
 import time
 from dataclasses import dataclass, field
@@ -142,8 +143,8 @@ def _ssl_error(exc: ssl.SSLError) -> tuple[str, str | None]:
 def _peer_chain(tls: ssl.SSLSocket) -> tuple[tuple[bytes, ...], int]:
     """The chain as the server sent it (leaf first), cut at MAX_CHAIN, and its length."""
     getter = getattr(tls, "get_unverified_chain", None)  # public from Python 3.13
-    if getter is None and tls._sslobj is not None:  # 3.10-3.12: on the private object
-        getter = getattr(tls._sslobj, "get_unverified_chain", None)
+    if getter is None:  # Python 3.10-3.12: on the private SSLObject
+        getter = getattr(getattr(tls, "_sslobj", None), "get_unverified_chain", None)
     items = list(getter() or []) if getter is not None else []
     if not items:
         leaf = tls.getpeercert(binary_form=True)
@@ -202,10 +203,8 @@ def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Dea
     finally:
         for sock in (tls, conn.sock if conn else None):
             if sock is not None:
-                try:
+                with contextlib.suppress(OSError):
                     sock.close()
-                except OSError:
-                    pass
 
 
 def key_type_offer(key_type: str) -> ClientOffer:

@@ -31,7 +31,7 @@ def render(exitcode: int, summary: str, perfdata: Sequence[str], long_output: Se
     lines = [status_line(exitcode, summary, perfdata)]
     body = [clean(line, LONG_LINE_LIMIT) for line in long_output]
     if len(body) > LONG_LINES_LIMIT:
-        body = body[: LONG_LINES_LIMIT - 1] + [f"... {len(body) - LONG_LINES_LIMIT + 1} more lines"]
+        body = [*body[: LONG_LINES_LIMIT - 1], f"... {len(body) - LONG_LINES_LIMIT + 1} more lines"]
     return "\n".join(lines + body) + "\n"
 
 

@@ -77,8 +77,10 @@ def missing_locally(profile: ClientProfile) -> list[str]:
 def describe_all() -> str:
     """The text of --list-clients."""
     cat = catalogue()
-    lines = [f"Client profiles (revision {cat.revision}); defaults: "
-             + "; ".join(f"{role}: {', '.join(names)}" for role, names in cat.defaults.items())]
+    lines = [
+        f"Client profiles (revision {cat.revision}); defaults: "
+        + "; ".join(f"{role}: {', '.join(names)}" for role, names in cat.defaults.items())
+    ]
     for p in cat.profiles.values():
         lines.append("")
         lines.append(f"{p.name}: {p.title}, TLS {p.min_version}-{p.max_version}")

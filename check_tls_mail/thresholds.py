@@ -28,9 +28,7 @@ class ExpiryThreshold:
     def parse(cls, text: str, option: str) -> ExpiryThreshold:
         match = _SYNTAX.match(text.strip())
         if not match:
-            raise UsageError(
-                f"{option} {text!r}: expected days (21, 0.5), hours (36h) or percent of lifetime (20%)"
-            )
+            raise UsageError(f"{option} {text!r}: expected days (21, 0.5), hours (36h) or percent of lifetime (20%)")
         unit = {"h": "hours", "%": "percent"}.get((match.group(2) or "d").lower(), "days")
         amount = float(match.group(1))
         if unit == "percent" and amount > 100:

@@ -80,10 +80,8 @@ def resolve(host: str, port: int, family: int, deadline: Deadline) -> list[Addre
             socket.EAI_NONAME,
             getattr(socket, "EAI_NODATA", socket.EAI_NONAME),
         ):
-            family_note = {socket.AF_INET: " (IPv4)", socket.AF_INET6: " (IPv6)"}
-            raise ResolveError(
-                f"cannot resolve {name}{family_note.get(family, '')}: no such host"
-            )
+            family_note: dict[int, str] = {socket.AF_INET: " (IPv4)", socket.AF_INET6: " (IPv6)"}
+            raise ResolveError(f"cannot resolve {name}{family_note.get(family, '')}: no such host")
         raise ResolveError(f"cannot resolve {name}: {clean(str(exc))}")
     if not found:
         raise ResolveError(f"cannot resolve {name}: no address")
@@ -140,18 +138,14 @@ class Connection:
         except TimeoutError:
             raise ServerTimeout(f"server did not accept {line.split()[-1]} in time") from None
         except OSError as exc:
-            raise ConnectError(
-                f"connection lost while sending {line.split()[-1]}: {exc.strerror or exc}"
-            ) from None
+            raise ConnectError(f"connection lost while sending {line.split()[-1]}: {exc.strerror or exc}") from None
 
     def read_line(self, waiting_for: str) -> bytes:
         """One line without its CRLF; ``waiting_for`` words the errors."""
         started = time.monotonic()
         while b"\n" not in self._buffer:
             if len(self._buffer) > MAX_LINE:
-                raise ProtocolError(
-                    f"{waiting_for}: line longer than {MAX_LINE} bytes, not a mail protocol reply"
-                )
+                raise ProtocolError(f"{waiting_for}: line longer than {MAX_LINE} bytes, not a mail protocol reply")
             remaining = self.deadline.remaining()
             if remaining <= 0:
                 waited = time.monotonic() - started
@@ -171,9 +165,7 @@ class Connection:
                 raise ProtocolError(f"server closed the connection instead of sending {waiting_for}")
             self._received += len(chunk)
             if self._received > MAX_DIALOGUE_BYTES:
-                raise ProtocolError(
-                    f"{waiting_for}: more than {MAX_DIALOGUE_BYTES // 1024} KiB without end"
-                )
+                raise ProtocolError(f"{waiting_for}: more than {MAX_DIALOGUE_BYTES // 1024} KiB without end")
             self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
         line = line.rstrip(b"\r")

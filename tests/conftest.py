@@ -16,8 +16,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fakeserver import Behaviour, MailServer, TlsConfig  # noqa: E402
-from pki import Pki  # noqa: E402
+from fakeserver import Behaviour, MailServer, TlsConfig
+from pki import Pki
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "mail.example.test"
@@ -115,5 +115,16 @@ def serving(protocol: str, tls: TlsConfig, how: Behaviour | None = None) -> Iter
 
 
 def args_for(server: MailServer, protocol: str, pki: Pki, *extra: str) -> list[str]:
-    return ["-H", "127.0.0.1", "--servername", NAME, "-p", str(server.port), "-P", protocol,
-            "--ca-file", pki.root_file, *extra]
+    return [
+        "-H",
+        "127.0.0.1",
+        "--servername",
+        NAME,
+        "-p",
+        str(server.port),
+        "-P",
+        protocol,
+        "--ca-file",
+        pki.root_file,
+        *extra,
+    ]

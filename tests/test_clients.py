@@ -20,9 +20,11 @@ def tls13_handshake_succeeds(port: int) -> bool:
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        with ctx.wrap_socket(sock, server_hostname=NAME) as tls:
-            return tls.version() == "TLSv1.3"
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as sock,
+        ctx.wrap_socket(sock, server_hostname=NAME) as tls,
+    ):
+        return tls.version() == "TLSv1.3"
 
 
 @pytest.mark.parametrize("protocol", MUA_PROTOCOLS)
@@ -121,18 +123,31 @@ def test_dual_certificates_both_fine_are_ok_and_named(pki: Pki, certs: Certs) ->
 
 def test_explicit_ciphers_accepted_and_rejected(pki: Pki, certs: Certs) -> None:
     with serving("submission", TlsConfig([certs.ecdsa], ciphers="ECDHE-ECDSA-AES128-GCM-SHA256")) as server:
-        run = check(*args_for(
-            server, "submission", pki, "--client", "none",
-            "--cipher", "ECDHE-ECDSA-AES128-GCM-SHA256",
-            "--cipher", "ECDHE-ECDSA-AES256-GCM-SHA384",
-            "--cipher", "ECDHE-ECDSA-CHACHA20-POLY1305",
-            "-v",
-        ))
+        run = check(
+            *args_for(
+                server,
+                "submission",
+                pki,
+                "--client",
+                "none",
+                "--cipher",
+                "ECDHE-ECDSA-AES128-GCM-SHA256",
+                "--cipher",
+                "ECDHE-ECDSA-AES256-GCM-SHA384",
+                "--cipher",
+                "ECDHE-ECDSA-CHACHA20-POLY1305",
+                "-v",
+            )
+        )
     assert run.code == 2, run.stdout
-    assert "ciphers ECDHE-ECDSA-AES256-GCM-SHA384 and ECDHE-ECDSA-CHACHA20-POLY1305 rejected over TLS 1.2" in run.summary
+    assert (
+        "ciphers ECDHE-ECDSA-AES256-GCM-SHA384 and ECDHE-ECDSA-CHACHA20-POLY1305 rejected over TLS 1.2" in run.summary
+    )
     assert "ECDHE-ECDSA-AES128-GCM-SHA256 rejected" not in run.summary
     assert run.perfdata["ciphers_ok"] == ["1", "", "3:", "0", "3"]
-    assert "cipher ECDHE-ECDSA-AES128-GCM-SHA256 (TLS 1.2): accepted, TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256" in run.stdout
+    assert (
+        "cipher ECDHE-ECDSA-AES128-GCM-SHA256 (TLS 1.2): accepted, TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256" in run.stdout
+    )
 
 
 def test_explicit_cipher_all_accepted_is_ok(pki: Pki, certs: Certs) -> None:
@@ -163,8 +178,10 @@ def test_verbose_lists_every_profile_with_version_and_cipher(pki: Pki, certs: Ce
     with serving("imaps", TlsConfig([certs.ecdsa], ciphers=RSA_ONLY)) as server:
         run = check(*args_for(server, "imaps", pki, "-v"))
     lines = run.stdout.splitlines()
-    assert any(line.startswith("client Apple Mail (TLS 1.0-1.2): rejected: server sent TLS alert handshake failure")
-               for line in lines), run.stdout
+    assert any(
+        line.startswith("client Apple Mail (TLS 1.0-1.2): rejected: server sent TLS alert handshake failure")
+        for line in lines
+    ), run.stdout
     assert any(line.startswith("client Thunderbird (TLS 1.2-1.3): accepted, TLSv1.3") for line in lines)
     assert " | " in lines[0]  # perfdata stays on the first line with -v
 
@@ -172,8 +189,18 @@ def test_verbose_lists_every_profile_with_version_and_cipher(pki: Pki, certs: Ce
 def test_list_clients_shows_every_profile_with_source() -> None:
     run = check("--list-clients")
     assert run.code == 0
-    for name in ("apple-mail", "thunderbird", "outlook", "android", "postfix", "openssl-mta-tls12",
-                 "exim-gnutls", "microsoft-365", "mozilla-intermediate", "rfc9325"):
+    for name in (
+        "apple-mail",
+        "thunderbird",
+        "outlook",
+        "android",
+        "postfix",
+        "openssl-mta-tls12",
+        "exim-gnutls",
+        "microsoft-365",
+        "mozilla-intermediate",
+        "rfc9325",
+    ):
         assert f"\n{name}: " in run.stdout
     assert "source: testssl.sh" in run.stdout
     assert "TLS 1.0-1.2" in run.stdout

@@ -1,0 +1,147 @@
+"""Property-based tests: output sanitiser, the status line, dialect reply parsers, thresholds."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from check_tls_mail.dialects import PROTOCOLS
+from check_tls_mail.errors import ServiceError, StartTlsError, UsageError
+from check_tls_mail.output import render
+from check_tls_mail.sanitize import clean, from_wire
+from check_tls_mail.thresholds import ExpiryThreshold
+from check_tls_mail.wire import Address, Connection, Deadline
+
+STARTTLS_DIALECTS = [name for name, d in PROTOCOLS.items() if d.starttls]
+
+
+@given(st.text(), st.integers(min_value=3, max_value=500))
+def test_clean_is_one_printable_line_without_pipe(text: str, limit: int) -> None:
+    out = clean(text, limit)
+    assert "|" not in out
+    assert out.isprintable()
+    assert len(out) <= limit
+
+
+@given(st.binary(max_size=5000))
+def test_from_wire_accepts_any_bytes(data: bytes) -> None:
+    out = from_wire(data)
+    assert out.isprintable() and "|" not in out and len(out) <= 80
+
+
+@given(st.text(max_size=3000), st.lists(st.text(max_size=400), max_size=100))
+def test_status_line_has_one_separator_and_stays_small(summary: str, long_output: list[str]) -> None:
+    text = render(2, summary, ["days_remaining=1.00;18:;9:;;90", "handshake_time=0.01s;;;0"], long_output)
+    lines = text.split("\n")
+    first = lines[0]
+    assert first.startswith("TLS_MAIL CRITICAL - ")
+    assert first.count("|") == 1
+    assert len(first.encode()) < 1024
+    assert all(line.isprintable() for line in lines)
+    assert len(lines) <= 62  # the first line, 60 long-output lines, and the final newline
+
+
+def _negotiate(protocol: str, server_bytes: bytes) -> BaseException | None:
+    """Run a dialect against a peer that sends ``server_bytes`` and closes."""
+    ours, theirs = socket.socketpair()
+
+    def peer() -> None:
+        try:
+            theirs.sendall(server_bytes)
+        except OSError:
+            pass
+        finally:
+            theirs.shutdown(socket.SHUT_WR)
+
+    writer = threading.Thread(target=peer, daemon=True)
+    writer.start()
+    conn = Connection(ours, Address(socket.AF_INET, ("127.0.0.1", 1)), Deadline(2))
+    try:
+        PROTOCOLS[protocol].negotiate(conn)
+    except ServiceError as exc:
+        return exc
+    finally:
+        writer.join(2)
+        ours.close()
+        theirs.close()
+    return None
+
+
+replies = st.lists(
+    st.one_of(
+        st.binary(max_size=200),
+        st.sampled_from(
+            [
+                b"220 ok",
+                b"250-STARTTLS",
+                b"250 STARTTLS",
+                b"* OK [CAPABILITY STARTTLS]",
+                b"+OK",
+                b"STLS",
+                b".",
+                b'"STARTTLS"',
+                b"OK",
+                b"a1 OK",
+                b"a2 OK",
+                b"* CAPABILITY STARTTLS",
+            ]
+        ),
+    ),
+    max_size=30,
+).map(lambda lines: b"\r\n".join(lines) + b"\r\n")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(STARTTLS_DIALECTS), replies)
+def test_dialects_turn_any_reply_into_a_service_error_or_success(protocol: str, data: bytes) -> None:
+    outcome = _negotiate(protocol, data)
+    assert outcome is None or isinstance(outcome, ServiceError)
+    if outcome is not None:
+        assert str(outcome).isprintable() and "|" not in str(outcome)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "server"),
+    [
+        ("smtp", b"220 mx\r\n250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n220 go\r\n"),
+        ("imap", b"* OK ready\r\n* CAPABILITY IMAP4rev1 STARTTLS\r\na1 OK done\r\na2 OK go\r\n"),
+        ("pop3", b"+OK ready\r\n+OK\r\nUSER\r\nSTLS\r\n.\r\n+OK go\r\n"),
+        ("sieve", b'"IMPLEMENTATION" "x"\r\n"STARTTLS"\r\nOK "hi"\r\nOK "go"\r\n'),
+    ],
+)
+def test_well_formed_dialogues_reach_the_handshake(protocol: str, server: bytes) -> None:
+    assert _negotiate(protocol, server) is None
+
+
+def test_multiline_ehlo_reply_is_read_whole() -> None:
+    # STARTTLS on the last line of a long reply must be found (sslyze's single-recv bug).
+    reply = b"220 mx\r\n" + b"".join(b"250-EXT%d\r\n" % i for i in range(60)) + b"250 STARTTLS\r\n220 go\r\n"
+    assert _negotiate("smtp", reply) is None
+
+
+def test_starttls_missing_from_capabilities() -> None:
+    outcome = _negotiate("smtp", b"220 mx\r\n250-mx\r\n250 8BITMIME\r\n")
+    assert isinstance(outcome, StartTlsError)
+
+
+@given(st.floats(min_value=0, max_value=10000, allow_nan=False), st.sampled_from(["", "d", "h", "%"]))
+def test_threshold_syntax(amount: float, unit: str) -> None:
+    text = f"{amount:.3f}{unit}"
+    if unit == "%" and amount > 100:
+        with pytest.raises(UsageError):
+            ExpiryThreshold.parse(text, "-w")
+        return
+    threshold = ExpiryThreshold.parse(text, "-w")
+    days = threshold.days(90)
+    expected = {"": amount, "d": amount, "h": amount / 24, "%": 90 * amount / 100}[unit]
+    assert days == pytest.approx(round(amount, 3) * expected / amount if amount else 0, rel=1e-3, abs=1e-3)
+
+
+@pytest.mark.parametrize("bad", ["", "-5", "5x", "1e3", "20 %%", "h", "%"])
+def test_threshold_rejects_garbage(bad: str) -> None:
+    with pytest.raises(UsageError):
+        ExpiryThreshold.parse(bad, "-c")
