@@ -1,0 +1,173 @@
+"""The check against real Postfix and Dovecot from Debian's packages, on loopback.
+
+For each server: the incident (ECDSA certificate, RSA-only TLS 1.2 list, TLS
+1.3 on) is CRITICAL with the ECDSA diagnosis; the fix is OK; dual RSA+ECDSA
+certificates are both reported; a certificate near expiry is CRITICAL with the
+right days_remaining; STARTTLS switched off is CRITICAL. Server logs are shown
+when an assertion fails.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from conftest import IN_CI, Run, check
+from realservers import NAME, Credentials, DovecotInstance, Instance, PostfixInstance, base_directory, have
+
+
+def require(*commands: str) -> None:
+    missing = have(*commands)
+    if missing and IN_CI:
+        pytest.fail(f"{', '.join(missing)} missing with CI=true: .ci/setup must install them")
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed; `make test` installs them (needs root and apt)")
+
+
+@pytest.fixture(scope="session")
+def creds() -> Iterator[Credentials]:
+    creds = Credentials.make(base_directory("certs"))
+    yield creds
+    shutil.rmtree(creds.directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postfix(creds: Credentials) -> Iterator[PostfixInstance]:
+    require("postfix")
+    instance = PostfixInstance(creds)
+    instance.start()
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot(creds: Credentials) -> Iterator[dict[str, DovecotInstance]]:
+    require("dovecot")
+    instances: dict[str, DovecotInstance] = {}
+    try:
+        for scenario in ("incident", "fixed", "dual", "expiring", "notls"):
+            instances[scenario] = DovecotInstance(creds, scenario)
+            instances[scenario].start()
+        yield instances
+    finally:
+        for instance in instances.values():
+            instance.stop()
+
+
+def probe(server: Instance, listener: str, protocol: str, creds: Credentials, *extra: str) -> Run:
+    return check(
+        "-H",
+        "127.0.0.1",
+        "--servername",
+        NAME,
+        "-p",
+        str(server.ports[listener]),
+        "-P",
+        protocol,
+        "--ca-file",
+        creds.ca_file,
+        "-v",
+        *extra,
+    )
+
+
+def explain(run: Run, server: Instance) -> str:
+    return f"\n{run.stdout}\n{server.logs()}"
+
+
+POSTFIX_SERVICES = [("smtp", "smtp"), ("submission", "submission"), ("smtps", "smtps")]
+
+
+@pytest.mark.parametrize(("service", "protocol"), POSTFIX_SERVICES)
+def test_postfix_incident_is_critical_with_the_ecdsa_diagnosis(
+    postfix: PostfixInstance, creds: Credentials, service: str, protocol: str
+) -> None:
+    run = probe(postfix, f"incident-{service}", protocol, creds)
+    assert run.code == 2, explain(run, postfix)
+    who = "MTA capped at TLS 1.2" if protocol == "smtp" else "Apple Mail"
+    assert (
+        f"{who} cannot connect over TLS 1.2: the certificate is ECDSA and the server accepts no ECDSA suite"
+        in run.summary
+    ), explain(run, postfix)
+    assert "TLSv1.3" in run.stdout  # the default client got through: TLS 1.3 hid it
+
+
+@pytest.mark.parametrize(("service", "protocol"), POSTFIX_SERVICES)
+def test_postfix_fixed_is_ok(postfix: PostfixInstance, creds: Credentials, service: str, protocol: str) -> None:
+    run = probe(postfix, f"fixed-{service}", protocol, creds)
+    assert run.code == 0, explain(run, postfix)
+    assert "ECDSA P-256 certificate valid 60.0 days" in run.summary
+
+
+def test_postfix_dual_certificates_are_both_reported(postfix: PostfixInstance, creds: Credentials) -> None:
+    run = probe(postfix, "dual-smtp", "smtp", creds)
+    assert run.code == 0, explain(run, postfix)
+    assert "ECDSA P-256 certificate" in run.summary and "RSA 2048 certificate" in run.summary
+    assert run.value("days_remaining_rsa") == pytest.approx(60, abs=0.05)
+
+
+def test_postfix_near_expiry_is_critical(postfix: PostfixInstance, creds: Credentials) -> None:
+    run = probe(postfix, "expiring-smtp", "smtp", creds)
+    assert run.code == 2, explain(run, postfix)
+    assert run.value("days_remaining") == pytest.approx(5, abs=0.05)
+    assert "certificate expires in 5.0 days" in run.summary
+
+
+def test_postfix_without_tls_is_critical(postfix: PostfixInstance, creds: Credentials) -> None:
+    run = probe(postfix, "notls-smtp", "smtp", creds)
+    assert run.code == 2, explain(run, postfix)
+    assert "STARTTLS not offered in the EHLO reply" in run.summary
+
+
+DOVECOT_SERVICES = ["imap", "imaps", "pop3", "pop3s", "sieve"]
+
+
+@pytest.mark.parametrize("protocol", DOVECOT_SERVICES)
+def test_dovecot_incident_is_critical_with_the_ecdsa_diagnosis(
+    dovecot: dict[str, DovecotInstance], creds: Credentials, protocol: str
+) -> None:
+    server = dovecot["incident"]
+    run = probe(server, protocol, protocol, creds)
+    assert run.code == 2, explain(run, server)
+    assert "Apple Mail cannot connect over TLS 1.2: the certificate is ECDSA" in run.summary, explain(run, server)
+
+
+@pytest.mark.parametrize("protocol", DOVECOT_SERVICES)
+def test_dovecot_fixed_is_ok(dovecot: dict[str, DovecotInstance], creds: Credentials, protocol: str) -> None:
+    server = dovecot["fixed"]
+    run = probe(server, protocol, protocol, creds)
+    assert run.code == 0, explain(run, server)
+    assert "4/4 clients connect" in run.summary
+
+
+def test_dovecot_dual_certificates_are_both_reported(dovecot: dict[str, DovecotInstance], creds: Credentials) -> None:
+    server = dovecot["dual"]
+    run = probe(server, "imaps", "imaps", creds)
+    assert run.code == 0, explain(run, server)
+    assert "ECDSA P-256 certificate" in run.summary and "RSA 2048 certificate" in run.summary
+    assert "days_remaining_rsa" in run.perfdata
+
+
+def test_dovecot_near_expiry_is_critical(dovecot: dict[str, DovecotInstance], creds: Credentials) -> None:
+    server = dovecot["expiring"]
+    run = probe(server, "imap", "imap", creds)
+    assert run.code == 2, explain(run, server)
+    assert run.value("days_remaining") == pytest.approx(5, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "words"),
+    [
+        ("imap", "STARTTLS not offered in the IMAP capabilities"),
+        ("pop3", "STLS not offered in the CAPA reply"),
+        ("sieve", "STARTTLS not offered in the ManageSieve capabilities"),
+    ],
+)
+def test_dovecot_ssl_no_is_critical(
+    dovecot: dict[str, DovecotInstance], creds: Credentials, protocol: str, words: str
+) -> None:
+    server = dovecot["notls"]
+    run = probe(server, protocol, protocol, creds)
+    assert run.code == 2, explain(run, server)
+    assert words in run.summary
