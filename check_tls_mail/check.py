@@ -308,7 +308,8 @@ def _outcome(outcome: HandshakeOutcome | None) -> str:
         return f"accepted, {outcome.version} {outcome.cipher} ({outcome.seconds:.3f} s)"
     if outcome is None:
         return "not run"
-    return f"rejected: {outcome} ({outcome.seconds:.3f} s)"
+    verb = "rejected" if isinstance(outcome, Rejected) else "failed"
+    return f"{verb}: {outcome} ({outcome.seconds:.3f} s)"
 
 
 def _transcript(title: str, outcome: HandshakeOutcome | None) -> list[str]:

@@ -127,6 +127,8 @@ _REASONS = {
 def _ssl_error(exc: ssl.SSLError) -> tuple[str, str | None]:
     """(reason in words, alert name) for an OpenSSL error."""
     reason = getattr(exc, "reason", None) or ""
+    if isinstance(exc, ssl.SSLZeroReturnError):  # GnuTLS servers end a failed handshake this way
+        return "server closed the TLS connection during the handshake without an alert", None
     if isinstance(exc, ssl.SSLEOFError) or "EOF" in reason:
         return _REASONS["UNEXPECTED_EOF_WHILE_READING"], None
     if "_ALERT_" in reason:

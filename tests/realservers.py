@@ -66,12 +66,14 @@ class Credentials:
     files: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (chain, key)
 
     @classmethod
-    def make(cls, directory: Path) -> Credentials:
+    def make(cls, directory: Path, from_root: bool = False) -> Credentials:
+        """Leaves from the intermediate; ``from_root`` for servers that send no chain (sendmail)."""
         pki = Pki(directory)
         creds = cls(directory, pki)
-        creds.files["ecdsa"] = pki.leaf(key_type="ECDSA").write(directory, "ecdsa")
-        creds.files["rsa"] = pki.leaf(key_type="RSA").write(directory, "rsa")
-        creds.files["expiring"] = pki.leaf(key_type="ECDSA", days_left=5).write(directory, "expiring")
+        issuer = pki.root if from_root else None
+        creds.files["ecdsa"] = pki.leaf(key_type="ECDSA", issuer=issuer).write(directory, "ecdsa")
+        creds.files["rsa"] = pki.leaf(key_type="RSA", issuer=issuer).write(directory, "rsa")
+        creds.files["expiring"] = pki.leaf(key_type="ECDSA", days_left=5, issuer=issuer).write(directory, "expiring")
         for _chain, key in creds.files.values():
             os.chmod(key, 0o600)
         return creds
@@ -328,6 +330,239 @@ class DovecotInstance(Instance):
             if pid_file.exists():
                 os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class ChrootStack:
+    """sendmail and courier-imap in a ``debootstrap --variant=minbase bookworm`` chroot.
+
+    They conflict with Postfix and Dovecot as system packages, so they live in
+    a chroot built once and cached (``ready`` marks a complete build). The
+    mirror comes from the machine's apt sources. Daemons in it share the
+    host's network, so they listen on host loopback ports.
+    """
+
+    ROOT = Path("/var/cache/check_tls_mail/bookworm-mail")
+    PACKAGES = ("sendmail-bin", "sendmail-cf", "m4", "courier-imap")
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or self.ROOT
+        self.build_log = self.root.with_name(self.root.name + ".log")
+        self._mounted = False
+
+    @property
+    def ready_marker(self) -> Path:
+        return self.root / ".check_tls_mail-ready"
+
+    @staticmethod
+    def mirror() -> str:
+        """A Debian mirror from the machine's apt sources (deb822 or one-line format)."""
+        sources = sorted(Path("/etc/apt/sources.list.d").glob("*.sources"))
+        for path in sources:
+            for stanza in path.read_text().split("\n\n"):
+                fields = dict(
+                    line.split(":", 1) for line in stanza.splitlines() if ":" in line and not line.startswith("#")
+                )
+                suites = fields.get("Suites", "").split()
+                if "bookworm" in suites and "security" not in fields.get("URIs", ""):
+                    return fields["URIs"].split()[0].strip()
+        for path in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*.list"))]:
+            if path.exists():
+                for line in path.read_text().splitlines():
+                    words = line.split()
+                    if len(words) >= 3 and words[0] == "deb" and "bookworm" in words and "security" not in line:
+                        return next(w for w in words[1:] if "://" in w)
+        raise RuntimeError("no Debian bookworm mirror in /etc/apt/sources.list*")
+
+    def _log(self, command: list[str]) -> None:
+        result = _run(command, self.build_log)
+        if result.returncode != 0:
+            tail = self.build_log.read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{' '.join(command)} failed:\n{tail}")
+
+    def mount_proc(self) -> None:
+        proc = self.root / "proc"
+        if str(proc) not in Path("/proc/mounts").read_text():
+            self._log(["mount", "-t", "proc", "proc", str(proc)])
+            self._mounted = True
+
+    def unmount_proc(self) -> None:
+        if self._mounted:
+            _run(["umount", "-l", str(self.root / "proc")], self.build_log)
+            self._mounted = False
+
+    def ensure(self) -> None:
+        """Build the chroot unless a complete one is cached (about a minute and a half)."""
+        wanted = " ".join(self.PACKAGES)
+        if self.ready_marker.exists() and self.ready_marker.read_text() == wanted:
+            return
+        if self.root.exists():
+            _run(["umount", "-l", str(self.root / "proc")], self.build_log)
+            shutil.rmtree(self.root)
+        self.root.parent.mkdir(parents=True, exist_ok=True)
+        self._log(["debootstrap", "--variant=minbase", "bookworm", str(self.root), self.mirror()])
+        policy = self.root / "usr/sbin/policy-rc.d"  # no daemon starts inside the chroot on install
+        policy.write_text("#!/bin/sh\nexit 101\n")
+        policy.chmod(0o755)
+        self.mount_proc()  # sendmail's maintainer scripts need /proc
+        try:
+            self._log(
+                [
+                    "chroot",
+                    str(self.root),
+                    "env",
+                    "DEBIAN_FRONTEND=noninteractive",
+                    "apt-get",
+                    "install",
+                    "-y",
+                    "-q",
+                    "--no-install-recommends",
+                    *self.PACKAGES,
+                ]
+            )
+        finally:
+            self.unmount_proc()
+        self.ready_marker.write_text(wanted)
+
+    def prepare_run(self) -> None:
+        """Per run: names resolve from files (sendmail sleeps on an unqualified hostname otherwise)."""
+        (self.root / "etc/hosts").write_text(
+            f"127.0.0.1 {NAME} {socket.gethostname()} localhost\n::1 localhost ip6-localhost\n"
+        )
+        (self.root / "etc/mail/service.switch").write_text("hosts\tfiles\naliases\tfiles\n")
+        self.mount_proc()
+
+    def inside(self, path: Path) -> str:
+        """A host path under the chroot as the chroot's processes see it."""
+        return "/" + str(path.relative_to(self.root))
+
+
+class ChrootDaemon(Instance):
+    """Foreground daemons in the chroot, one process group each, stopped together."""
+
+    def __init__(self, stack: ChrootStack, creds: Credentials, scenario: str) -> None:
+        self.stack = stack
+        self.creds = creds
+        self.scenario = scenario
+        self.dir = creds.directory / f"{self.name}-{scenario}"
+        self.dir.mkdir(mode=0o755)
+        self.log_files = (self.dir / "daemon.log",)
+        self.ports = {}
+        self._processes: list[subprocess.Popen[bytes]] = []
+
+    def spawn(self, command: list[str]) -> None:
+        log = (self.dir / "daemon.log").open("ab")
+        self._processes.append(
+            subprocess.Popen(
+                ["chroot", str(self.stack.root), *command],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+
+    def wait_up(self) -> None:
+        for service, port in self.ports.items():
+            if not wait_for_port(port):
+                raise RuntimeError(f"{self.name} {service} not up on {port}\n{self.logs()}")
+
+    def stop(self) -> None:
+        for process in self._processes:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                continue
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+class SendmailInstance(ChrootDaemon):
+    """sendmail (OpenSSL) configured with m4 from sendmail-cf, as in the incident."""
+
+    name = "sendmail"
+
+    def start(self) -> None:
+        inside = self.stack.inside
+        chain, key = self.creds.files["expiring" if self.scenario == "expiring" else "ecdsa"]
+        port = self.ports["smtp"] = free_port()
+        queue = self.dir / "queue"
+        queue.mkdir(mode=0o700)
+        cipher_list = f"LOCAL_CONFIG\nO CipherList={RSA_ONLY}\n" if self.scenario == "incident" else ""
+        mc = f"""divert(-1)dnl
+include(`/usr/share/sendmail/cf/m4/cf.m4')dnl
+VERSIONID(`check_tls_mail test {self.scenario}')dnl
+OSTYPE(`debian')dnl
+define(`confDOMAIN_NAME', `{NAME}')dnl
+define(`confSERVICE_SWITCH_FILE', `/etc/mail/service.switch')dnl
+define(`confDONT_PROBE_INTERFACES', `True')dnl
+define(`QUEUE_DIR', `{inside(queue)}')dnl
+define(`confPID_FILE', `{inside(self.dir)}/sendmail.pid')dnl
+define(`confSERVER_CERT', `{inside(Path(chain))}')dnl
+define(`confSERVER_KEY', `{inside(Path(key))}')dnl
+define(`confCACERT', `{inside(Path(self.creds.ca_file))}')dnl
+define(`confCACERT_PATH', `{inside(self.creds.directory)}')dnl
+define(`confLOG_LEVEL', `14')dnl
+FEATURE(`no_default_msa')dnl
+DAEMON_OPTIONS(`Family=inet, Name=MTA, Port={port}, Addr=127.0.0.1')dnl
+{cipher_list}MAILER(`local')dnl
+MAILER(`smtp')dnl
+"""
+        (self.dir / "sendmail.mc").write_text(mc)
+        result = _run(
+            [
+                "chroot",
+                str(self.stack.root),
+                "sh",
+                "-c",
+                f"m4 {inside(self.dir)}/sendmail.mc > {inside(self.dir)}/sendmail.cf",
+            ],
+            self.log_files[0],
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"m4 failed\n{self.logs()}")
+        self.spawn(["/usr/sbin/sendmail", "-bD", "-C", f"{inside(self.dir)}/sendmail.cf"])
+        self.wait_up()
+
+
+class CourierInstance(ChrootDaemon):
+    """courier-imap (GnuTLS): IMAP with STARTTLS and IMAPS, each a couriertcpd."""
+
+    name = "courier"
+
+    def start(self) -> None:
+        chain, key = self.creds.files["expiring" if self.scenario == "expiring" else "ecdsa"]
+        both = self.dir / "cert.pem"  # courier wants key and chain in one file, readable by imapd
+        both.write_bytes(Path(key).read_bytes() + Path(chain).read_bytes())
+        both.chmod(0o644)
+        priority = "NORMAL:-ECDHE-ECDSA" if self.scenario == "incident" else "NORMAL"
+        env = [
+            "/usr/bin/env",
+            "-i",
+            "IMAP_CAPABILITY=IMAP4rev1 UIDPLUS CHILDREN NAMESPACE IDLE",
+            "IMAP_CAPABILITY_TLS=IMAP4rev1 UIDPLUS CHILDREN NAMESPACE IDLE AUTH=PLAIN",
+            "COURIERTLS=/usr/bin/couriertls",
+            f"TLS_CERTFILE={self.stack.inside(both)}",
+            f"TLS_PRIORITY={priority}",
+            "TLS_VERIFYPEER=NONE",
+            "IMAP_TLS_REQUIRED=0",
+        ]
+        tcpd = [
+            "/usr/sbin/couriertcpd",
+            "-address=127.0.0.1",
+            "-maxprocs=40",
+            "-maxperip=40",
+            "-nodnslookup",
+            "-noidentlookup",
+        ]
+        imapd = ["/usr/lib/courier/courier/imaplogin", "/usr/bin/imapd", "Maildir"]
+        self.ports = {"imap": free_port(), "imaps": free_port()}
+        self.spawn([*env, "IMAP_STARTTLS=YES", *tcpd, str(self.ports["imap"]), *imapd])
+        self.spawn(
+            [*env, "IMAP_TLS=1", *tcpd, str(self.ports["imaps"]), "/usr/bin/couriertls", "-server", "-tcpd", *imapd]
+        )
+        self.wait_up()
 
 
 def have(*commands: str) -> list[str]:

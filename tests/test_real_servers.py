@@ -10,11 +10,24 @@ when an assertion fails.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from conftest import IN_CI, Run, check
-from realservers import NAME, Credentials, DovecotInstance, Instance, PostfixInstance, base_directory, have
+from realservers import (
+    NAME,
+    ChrootStack,
+    CourierInstance,
+    Credentials,
+    DovecotInstance,
+    Instance,
+    PostfixInstance,
+    SendmailInstance,
+    base_directory,
+    have,
+)
 
 
 def require(*commands: str) -> None:
@@ -171,3 +184,108 @@ def test_dovecot_ssl_no_is_critical(
     run = probe(server, protocol, protocol, creds)
     assert run.code == 2, explain(run, server)
     assert words in run.summary
+
+
+# sendmail and courier-imap: the two servers of the incident, in a bookworm chroot.
+
+
+@pytest.fixture(scope="session")
+def chroot_creds() -> Iterator[tuple[ChrootStack, Credentials]]:
+    require("debootstrap", "chroot", "mount")
+    stack = ChrootStack()
+    stack.ensure()
+    stack.prepare_run()
+    srv = stack.root / "srv"
+    directory = Path(tempfile.mkdtemp(prefix="check_tls_mail-", dir=srv))
+    directory.chmod(0o755)
+    # sendmail sends the leaf only (no chain file support), so these leaves come from the root.
+    creds = Credentials.make(directory, from_root=True)
+    yield stack, creds
+    shutil.rmtree(directory, ignore_errors=True)
+    stack.unmount_proc()
+
+
+def _daemons(
+    kind: type[SendmailInstance] | type[CourierInstance], stack: ChrootStack, creds: Credentials
+) -> Iterator[dict[str, Instance]]:
+    started: dict[str, Instance] = {}
+    try:
+        for scenario in ("incident", "fixed", "expiring"):
+            daemon = kind(stack, creds, scenario)
+            started[scenario] = daemon
+            daemon.start()
+        yield started
+    finally:
+        for daemon in started.values():
+            daemon.stop()
+
+
+@pytest.fixture(scope="session")
+def sendmail(chroot_creds: tuple[ChrootStack, Credentials]) -> Iterator[dict[str, Instance]]:
+    yield from _daemons(SendmailInstance, *chroot_creds)
+
+
+@pytest.fixture(scope="session")
+def courier(chroot_creds: tuple[ChrootStack, Credentials]) -> Iterator[dict[str, Instance]]:
+    yield from _daemons(CourierInstance, *chroot_creds)
+
+
+def test_sendmail_incident_fails_the_relaying_mta_with_the_ecdsa_diagnosis(
+    sendmail: dict[str, Instance], chroot_creds: tuple[ChrootStack, Credentials]
+) -> None:
+    server = sendmail["incident"]
+    run = probe(server, "smtp", "smtp", chroot_creds[1])
+    assert run.code == 2, explain(run, server)
+    assert (
+        "MTA capped at TLS 1.2 cannot connect over TLS 1.2: the certificate is ECDSA and the server accepts "
+        "no ECDSA suite over TLS 1.2" in run.summary
+    ), explain(run, server)
+    assert "ESMTP Sendmail" not in run.summary  # the banner is not our business on the first line
+
+
+def test_sendmail_fixed_is_ok(sendmail: dict[str, Instance], chroot_creds: tuple[ChrootStack, Credentials]) -> None:
+    server = sendmail["fixed"]
+    run = probe(server, "smtp", "smtp", chroot_creds[1])
+    assert run.code == 0, explain(run, server)
+    assert "3/3 clients connect" in run.summary
+
+
+def test_sendmail_near_expiry_is_critical(
+    sendmail: dict[str, Instance], chroot_creds: tuple[ChrootStack, Credentials]
+) -> None:
+    server = sendmail["expiring"]
+    run = probe(server, "smtp", "smtp", chroot_creds[1])
+    assert run.code == 2, explain(run, server)
+    assert run.value("days_remaining") == pytest.approx(5, abs=0.05)
+
+
+@pytest.mark.parametrize("protocol", ["imap", "imaps"])
+def test_courier_incident_fails_apple_mail_with_the_ecdsa_diagnosis(
+    courier: dict[str, Instance], chroot_creds: tuple[ChrootStack, Credentials], protocol: str
+) -> None:
+    server = courier["incident"]
+    run = probe(server, protocol, protocol, chroot_creds[1])
+    assert run.code == 2, explain(run, server)
+    assert (
+        "Apple Mail cannot connect over TLS 1.2: the certificate is ECDSA and the server accepts no ECDSA "
+        "suite over TLS 1.2" in run.summary
+    ), explain(run, server)
+
+
+@pytest.mark.parametrize("protocol", ["imap", "imaps"])
+def test_courier_fixed_is_ok(
+    courier: dict[str, Instance], chroot_creds: tuple[ChrootStack, Credentials], protocol: str
+) -> None:
+    server = courier["fixed"]
+    run = probe(server, protocol, protocol, chroot_creds[1])
+    assert run.code == 0, explain(run, server)
+    assert "4/4 clients connect" in run.summary
+
+
+def test_courier_near_expiry_is_critical(
+    courier: dict[str, Instance], chroot_creds: tuple[ChrootStack, Credentials]
+) -> None:
+    server = courier["expiring"]
+    run = probe(server, "imaps", "imaps", chroot_creds[1])
+    assert run.code == 2, explain(run, server)
+    assert run.value("days_remaining") == pytest.approx(5, abs=0.05)
