@@ -31,8 +31,8 @@ whether the clients that matter can still connect over TLS 1.2, where a TLS
 """
 
 EPILOG = """\
-thresholds: a number is days (fractions allowed), NNh is hours, NN%% is percent
-  of the certificate's total lifetime left (default -w 20%% -c 10%%).
+thresholds: a number is days (fractions allowed), NNh is hours, NN% is percent
+  of the certificate's total lifetime left (default -w 20% -c 10%).
 perfdata: days_remaining (leaf; max = its lifetime in days), days_chain (an
   intermediate expiring before the leaf), days_remaining_rsa/_ecdsa (a second
   certificate), handshake_time, clients_ok, ciphers_ok, probes_time.

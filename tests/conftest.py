@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from fakeserver import Behaviour, MailServer, TlsConfig
 from pki import Pki
+from realservers import Credentials, DovecotInstance, PostfixInstance, base_directory, have
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "mail.example.test"
@@ -128,3 +130,44 @@ def args_for(server: MailServer, protocol: str, pki: Pki, *extra: str) -> list[s
         pki.root_file,
         *extra,
     ]
+
+
+# Real servers, shared by the real-server and the monitoring-engine tests.
+
+
+def require(*commands: str) -> None:
+    missing = have(*commands)
+    if missing and IN_CI:
+        pytest.fail(f"{', '.join(missing)} missing with CI=true: .ci/setup must install them")
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed; `make test` installs them (needs root and apt)")
+
+
+@pytest.fixture(scope="session")
+def creds() -> Iterator[Credentials]:
+    creds = Credentials.make(base_directory("certs"))
+    yield creds
+    shutil.rmtree(creds.directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postfix(creds: Credentials) -> Iterator[PostfixInstance]:
+    require("postfix")
+    instance = PostfixInstance(creds)
+    instance.start()
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot(creds: Credentials) -> Iterator[dict[str, DovecotInstance]]:
+    require("dovecot")
+    instances: dict[str, DovecotInstance] = {}
+    try:
+        for scenario in ("incident", "fixed", "dual", "expiring", "notls"):
+            instances[scenario] = DovecotInstance(creds, scenario)
+            instances[scenario].start()
+        yield instances
+    finally:
+        for instance in instances.values():
+            instance.stop()

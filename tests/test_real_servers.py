@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import IN_CI, Run, check
+from conftest import Run, check, require
 from realservers import (
     NAME,
     ChrootStack,
@@ -25,47 +25,7 @@ from realservers import (
     Instance,
     PostfixInstance,
     SendmailInstance,
-    base_directory,
-    have,
 )
-
-
-def require(*commands: str) -> None:
-    missing = have(*commands)
-    if missing and IN_CI:
-        pytest.fail(f"{', '.join(missing)} missing with CI=true: .ci/setup must install them")
-    if missing:
-        pytest.skip(f"{', '.join(missing)} not installed; `make test` installs them (needs root and apt)")
-
-
-@pytest.fixture(scope="session")
-def creds() -> Iterator[Credentials]:
-    creds = Credentials.make(base_directory("certs"))
-    yield creds
-    shutil.rmtree(creds.directory, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def postfix(creds: Credentials) -> Iterator[PostfixInstance]:
-    require("postfix")
-    instance = PostfixInstance(creds)
-    instance.start()
-    yield instance
-    instance.stop()
-
-
-@pytest.fixture(scope="session")
-def dovecot(creds: Credentials) -> Iterator[dict[str, DovecotInstance]]:
-    require("dovecot")
-    instances: dict[str, DovecotInstance] = {}
-    try:
-        for scenario in ("incident", "fixed", "dual", "expiring", "notls"):
-            instances[scenario] = DovecotInstance(creds, scenario)
-            instances[scenario].start()
-        yield instances
-    finally:
-        for instance in instances.values():
-            instance.stop()
 
 
 def probe(server: Instance, listener: str, protocol: str, creds: Credentials, *extra: str) -> Run:
