@@ -8,17 +8,17 @@ extra certificates the path does not use, such as an expired cross-sign).
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import re
 import ssl
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509 import DNSName, IPAddress
 from cryptography.x509.oid import NameOID
@@ -61,8 +61,7 @@ def _short_name(name: x509.Name) -> str:
     return clean(text or "(empty name)", 64)
 
 
-@dataclass(frozen=True)
-class CertificateFacts:
+class CertificateFacts(NamedTuple):
     """What one certificate says, ready for judgement and output."""
 
     cert: x509.Certificate
@@ -97,7 +96,7 @@ class CertificateFacts:
                 not_after=cert.not_valid_after_utc,
                 dns_names=dns,
                 ip_addresses=ips,
-                fingerprint=hashlib.sha256(der).hexdigest(),
+                fingerprint=cert.fingerprint(hashes.SHA256()).hex(),
             )
         except ValueError as exc:
             raise CertificateError(f"server sent a certificate that cannot be read: {clean(str(exc))}") from None
@@ -147,8 +146,7 @@ def _idna(name: str) -> str:
         return name
 
 
-@dataclass(frozen=True)
-class TrustAnchors:
+class TrustAnchors(NamedTuple):
     store: Store
     subjects: frozenset[x509.Name]
     origin: str
@@ -173,8 +171,7 @@ def load_store(ca_file: str | None) -> TrustAnchors:
     return TrustAnchors(Store(certs), frozenset(c.subject for c in certs), origin)
 
 
-@dataclass(frozen=True)
-class ChainReport:
+class ChainReport(NamedTuple):
     """The judgement of one served chain. Problems are worded for the status line."""
 
     leaf: CertificateFacts

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator
 from datetime import datetime
+from typing import NamedTuple
 
 import nagiosplugin
 from nagiosplugin import Context, Metric, Performance, Range, Result, Results
@@ -18,8 +18,7 @@ from .probe import ProbePlan, ServiceReport, run
 from .thresholds import ExpiryThreshold, fmt_days
 
 
-@dataclass(frozen=True)
-class Served:
+class Served(NamedTuple):
     """One distinct certificate the service serves, judged."""
 
     label: str  # "" for the default one, else its key type in lower case ("rsa")
@@ -30,8 +29,15 @@ class Served:
 class MailTlsService(nagiosplugin.Resource):
     """Probes the service and yields one metric per measured fact."""
 
-    def __init__(self, plan: ProbePlan, anchors: TrustAnchors | None, name: str) -> None:
+    def __init__(
+        self,
+        plan: ProbePlan,
+        anchors: TrustAnchors | None,
+        name: str,
+        collect: Callable[[], ServiceReport] | None = None,
+    ) -> None:
         self.plan = plan
+        self.collect = collect or (lambda: run(plan))
         self.anchors = anchors
         self.name_to_check = name
         self.report = ServiceReport(plan)
@@ -68,7 +74,7 @@ class MailTlsService(nagiosplugin.Resource):
         return next(s for s in self.served if s.label == label)
 
     def probe(self) -> Generator[Metric, None, None]:
-        self.report = report = run(self.plan)
+        self.report = report = self.collect()
         self.now = utcnow()
         if report.error is not None:
             yield Metric("service", report.error, context="service")
@@ -380,9 +386,10 @@ def build(
     warning: ExpiryThreshold,
     critical: ExpiryThreshold,
     verbosity: int = 0,
+    collect: Callable[[], ServiceReport] | None = None,
 ) -> nagiosplugin.Check:
     """One assembly: the resource, the contexts that judge it, the summary that words it."""
-    resource = MailTlsService(plan, anchors, name)
+    resource = MailTlsService(plan, anchors, name, collect)
     check = nagiosplugin.Check(
         resource,
         ServiceContext(),

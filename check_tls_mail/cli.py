@@ -13,9 +13,8 @@ import signal
 import socket
 import sys
 import warnings
-from dataclasses import dataclass
 from types import FrameType
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
 
 from . import __version__
 from .dialects import BY_PORT, PROTOCOLS, Dialect
@@ -48,8 +47,7 @@ class UsageParser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     host: str
     port: int
     dialect: Dialect
@@ -128,7 +126,9 @@ def parser() -> UsageParser:
         help="client profile that must connect (repeatable); 'none' disables the default set",
     )
     p.add_argument("--list-clients", action="store_true", help="list the client profiles and exit")
-    p.add_argument("--max-parallel", type=int, default=8, metavar="N", help="handshakes in flight at once (default 8)")
+    p.add_argument(
+        "--max-parallel", type=int, default=12, metavar="N", help="handshakes in flight at once (default 12)"
+    )
     p.add_argument(
         "-t",
         "--timeout",
@@ -214,6 +214,8 @@ def options_from(args: argparse.Namespace) -> Options:
     warning = ExpiryThreshold.parse(args.warning, "-w")
     critical = ExpiryThreshold.parse(args.critical, "-c")
     check_order(warning, critical)
+    if args.ca_file and not os.access(args.ca_file, os.R_OK):
+        raise UsageError(f"cannot read --ca-file {args.ca_file}")
     host = args.hostname.strip().strip("[]")
     if not host or any(c.isspace() or not c.isprintable() for c in host):
         raise UsageError("-H: not a host name or address")
@@ -255,12 +257,9 @@ def probe_budget(timeout: float) -> float:
 
 def check(options: Options) -> tuple[int, str]:
     """Run the check; (exit code, output text)."""
-    from .certificate import load_store
-    from .check import build
-    from .probe import ProbePlan
+    from .probe import ProbePlan, start
     from .profiles import catalogue
 
-    anchors = load_store(options.ca_file) if options.verify_chain else None
     profiles = catalogue().profiles
     plan = ProbePlan(
         host=options.host,
@@ -273,7 +272,16 @@ def check(options: Options) -> tuple[int, str]:
         parallel=options.parallel,
         seconds=probe_budget(options.timeout),
     )
-    nagios_check = build(plan, anchors, options.name_to_check, options.warning, options.critical, options.verbosity)
+    running = start(plan)
+    # Importing cryptography and nagiosplugin takes longer than a loopback
+    # handshake: do it while the probes are on the network.
+    from .certificate import load_store
+    from .check import build
+
+    anchors = load_store(options.ca_file) if options.verify_chain else None
+    nagios_check = build(
+        plan, anchors, options.name_to_check, options.warning, options.critical, options.verbosity, running.wait
+    )
     nagios_check()
     return nagios_check.exitcode, render(
         nagios_check.exitcode, nagios_check.summary_str, nagios_check.perfdata, nagios_check.verbose_str or []

@@ -9,7 +9,7 @@ commands: only greeting, capabilities, STARTTLS, and a polite goodbye.
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import ProtocolError, StartTlsError
 from .sanitize import from_wire
@@ -42,8 +42,7 @@ def _ehlo_name() -> str:
     return name if "." in name and name.isascii() and " " not in name else "localhost"
 
 
-@dataclass(frozen=True)
-class Dialect:
+class Dialect(NamedTuple):
     """Implicit TLS: the handshake starts right after connecting."""
 
     name: str
@@ -63,7 +62,6 @@ class Dialect:
         return "implicit TLS"
 
 
-@dataclass(frozen=True)
 class Smtp(Dialect):
     """ESMTP: greeting, EHLO, STARTTLS (RFC 3207)."""
 
@@ -108,7 +106,6 @@ class Smtp(Dialect):
         conn.detach_for_tls("STARTTLS")
 
 
-@dataclass(frozen=True)
 class Imap(Dialect):
     """IMAP: greeting (may carry capabilities), CAPABILITY, STARTTLS (RFC 9051)."""
 
@@ -162,7 +159,6 @@ class Imap(Dialect):
         conn.detach_for_tls("STARTTLS")
 
 
-@dataclass(frozen=True)
 class Pop3(Dialect):
     """POP3: greeting, CAPA, STLS (RFC 2595)."""
 
@@ -208,7 +204,6 @@ class Pop3(Dialect):
         conn.detach_for_tls("STLS")
 
 
-@dataclass(frozen=True)
 class ManageSieve(Dialect):
     """ManageSieve: capabilities sent on connect, STARTTLS (RFC 5804)."""
 

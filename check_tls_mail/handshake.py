@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 import time
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .dialects import Dialect
 from .errors import ServerTimeout, ServiceError
@@ -28,8 +28,7 @@ VERSIONS: dict[str, ssl.TLSVersion] = {
 MAX_CHAIN = 10
 
 
-@dataclass(frozen=True)
-class ClientOffer:
+class ClientOffer(NamedTuple):
     """What one simulated client offers: a version range and a TLS <= 1.2 cipher string."""
 
     label: str
@@ -56,8 +55,7 @@ class ClientOffer:
         return ctx
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """The one service being checked, at one address."""
 
     host: str
@@ -70,39 +68,36 @@ class Target:
         return f"{self.host}:{self.port}"
 
 
-@dataclass(frozen=True)
-class Accepted:
+class Accepted(NamedTuple):
     version: str
     cipher: str
     chain: tuple[bytes, ...]
     chain_sent: int
     seconds: float
-    transcript: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    transcript: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
         return f"{self.version}, {self.cipher}"
 
 
-@dataclass(frozen=True)
-class Rejected:
+class Rejected(NamedTuple):
     """The TLS handshake failed; ``alert`` is the TLS alert name when one was seen."""
 
     reason: str
     alert: str | None
     seconds: float
-    transcript: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    transcript: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
         return self.reason
 
 
-@dataclass(frozen=True)
-class Failed:
+class Failed(NamedTuple):
     """The probe never reached the handshake's end for a reason other than TLS."""
 
     error: ServiceError
     seconds: float
-    transcript: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    transcript: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
         return str(self.error)

@@ -12,8 +12,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from .dialects import Dialect
 from .errors import ServiceError
@@ -63,8 +62,7 @@ def run_concurrently(jobs: Sequence[Callable[[], T]], parallel: int) -> list[T]:
     return results  # type: ignore[return-value]
 
 
-@dataclass(frozen=True)
-class ProbePlan:
+class ProbePlan(NamedTuple):
     host: str
     port: int
     dialect: Dialect
@@ -76,23 +74,52 @@ class ProbePlan:
     seconds: float  # time allowed for all probes
 
 
-@dataclass
 class ServiceReport:
     """What the server did, probe by probe. Measured, not judged."""
 
-    plan: ProbePlan
-    target: Target | None = None
-    error: ServiceError | None = None  # the service could not be probed at all
-    primary: HandshakeOutcome | None = None
-    key_probes: dict[str, HandshakeOutcome] = field(default_factory=dict)
-    clients: list[tuple[ClientProfile, HandshakeOutcome]] = field(default_factory=list)
-    ciphers: list[tuple[str, HandshakeOutcome]] = field(default_factory=list)
-    seconds: float = 0.0
+    def __init__(self, plan: ProbePlan) -> None:
+        self.plan = plan
+        self.target: Target | None = None
+        self.error: ServiceError | None = None  # the service could not be probed at all
+        self.primary: HandshakeOutcome | None = None
+        self.key_probes: dict[str, HandshakeOutcome] = {}
+        self.clients: list[tuple[ClientProfile, HandshakeOutcome]] = []
+        self.ciphers: list[tuple[str, HandshakeOutcome]] = []
+        self.seconds = 0.0
 
     @property
     def accepted_key_types(self) -> set[str]:
         """Key types for which the server completed a TLS 1.2 handshake."""
         return {kt for kt, outcome in self.key_probes.items() if isinstance(outcome, Accepted)}
+
+
+class RunningProbes:
+    """Probes started in the background, so that start-up work overlaps the network."""
+
+    def __init__(self, plan: ProbePlan) -> None:
+        self.plan = plan
+        self._report: ServiceReport | None = None
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="probes", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._report = run(self.plan)
+        except BaseException as exc:  # handed to wait(), which raises it in the main thread
+            self._failure = exc
+
+    def wait(self) -> ServiceReport:
+        self._thread.join()
+        if self._failure is not None:
+            raise self._failure
+        assert self._report is not None
+        return self._report
+
+
+def start(plan: ProbePlan) -> RunningProbes:
+    """Start probing now; ``wait()`` for the report."""
+    return RunningProbes(plan)
 
 
 def run(plan: ProbePlan) -> ServiceReport:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import ssl
-from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from typing import NamedTuple
 
 from .handshake import VERSIONS, ClientOffer
 
-PROFILES_FILE = Path(__file__).with_name("profiles.json")
+PROFILES_FILE = os.path.join(os.path.dirname(__file__), "profiles.json")
 
 
-@dataclass(frozen=True)
-class ClientProfile:
+class ClientProfile(NamedTuple):
     name: str
     title: str
     description: str
@@ -33,8 +32,7 @@ class ClientProfile:
         return self.max_version != "1.3"
 
 
-@dataclass(frozen=True)
-class Catalogue:
+class Catalogue(NamedTuple):
     revision: str
     profiles: dict[str, ClientProfile]
     defaults: dict[str, tuple[str, ...]]
@@ -47,7 +45,8 @@ class Catalogue:
 
 @cache
 def catalogue() -> Catalogue:
-    data = json.loads(PROFILES_FILE.read_text(encoding="utf-8"))
+    with open(PROFILES_FILE, encoding="utf-8") as handle:
+        data = json.load(handle)
     profiles = {p["name"]: ClientProfile(**p) for p in data["profiles"]}
     for profile in profiles.values():
         if profile.min_version not in VERSIONS or profile.max_version not in VERSIONS:

@@ -7,7 +7,7 @@ lifetime, so thresholds are resolved per certificate at judgement time.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import UsageError
 
@@ -19,8 +19,7 @@ def fmt_days(days: float) -> str:
     return f"{days:.2f}".rstrip("0").rstrip(".") or "0"
 
 
-@dataclass(frozen=True)
-class ExpiryThreshold:
+class ExpiryThreshold(NamedTuple):
     amount: float
     unit: str  # "days", "hours" or "percent"
 

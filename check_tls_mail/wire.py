@@ -11,7 +11,7 @@ import errno
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import ConnectError, ProtocolError, ResolveError, ServerTimeout
 from .sanitize import clean
@@ -35,8 +35,7 @@ class Deadline:
         return self.remaining() <= 0
 
 
-@dataclass(frozen=True)
-class Address:
+class Address(NamedTuple):
     """One resolved address of the service."""
 
     family: int

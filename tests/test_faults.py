@@ -304,9 +304,9 @@ def test_no_threads_or_descriptors_left_behind_in_process() -> None:
 
 
 def test_global_timeout_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
-    from check_tls_mail import check, cli
+    from check_tls_mail import cli, probe
 
-    monkeypatch.setattr(check, "run", lambda plan: time.sleep(5))
+    monkeypatch.setattr(probe, "run", lambda plan: time.sleep(5))
     monkeypatch.setattr(cli, "probe_budget", lambda timeout: timeout)
     started = time.monotonic()
     code, text = cli.main(["-H", "127.0.0.1", "-p", "993", "-t", "0.5", "--no-verify-chain"])
