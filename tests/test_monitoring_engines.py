@@ -255,6 +255,9 @@ def test_nagios4_accepts_the_shipped_examples() -> None:
     require("nagios4")
     directory = base_directory("nagios")
     (directory / "objects.cfg").write_text(NAGIOS_OBJECTS)
+    # nagios4 -v reads as user nagios, who may not reach a checkout under /root or a 0700 /tmp directory
+    shipped = directory / "check_tls_mail.cfg"
+    shutil.copyfile(ROOT / "nagios" / "check_tls_mail.cfg", shipped)
     (directory / "resource.cfg").write_text("$USER1$=/usr/lib/nagios/plugins\n")
     (directory / "checkresults").mkdir()
     for path in (directory, directory / "checkresults"):
@@ -264,7 +267,7 @@ def test_nagios4_accepts_the_shipped_examples() -> None:
             [
                 f"log_file={directory}/nagios.log",
                 f"cfg_file={directory}/objects.cfg",
-                f"cfg_file={ROOT}/nagios/check_tls_mail.cfg",
+                f"cfg_file={shipped}",
                 f"resource_file={directory}/resource.cfg",
                 f"status_file={directory}/status.dat",
                 f"temp_file={directory}/nagios.tmp",
