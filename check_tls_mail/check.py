@@ -1,4 +1,9 @@
-"""nagiosplugin layer: the Resource measures, the Contexts judge, the Summary words it."""
+"""nagiosplugin layer: the Resource measures, the Contexts judge, the Summary words it.
+
+A name with several addresses is probed at each; every metric of an address
+carries the suffix ``@<ip>`` (in perfdata labels too), and every judgement
+names the address. A name with one address keeps plain labels.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ from .certificate import CertificateFacts, ChainReport, TrustAnchors, judge_chai
 from .diagnosis import explain
 from .errors import ServiceError
 from .handshake import Accepted, HandshakeOutcome, Rejected, cipher_offer
-from .probe import ProbePlan, ServiceReport, run
+from .probe import KEY_TYPES, HostReport, ProbePlan, ServiceReport, run
+from .profiles import ClientProfile
 from .thresholds import ExpiryThreshold, fmt_days
 
 
@@ -26,37 +32,64 @@ class Served(NamedTuple):
     chain: ChainReport
 
 
+class Scope(NamedTuple):
+    """One address of the service and what was found there."""
+
+    report: ServiceReport
+    tag: str  # "" when the name has one address, else "@<ip>", appended to metric names
+    served: list[Served]
+
+    @property
+    def prefix(self) -> str:
+        """How a judgement names the address: "" or "192.0.2.25: "."""
+        return f"{self.tag[1:]}: " if self.tag else ""
+
+
+def _split(metric_name: str) -> tuple[str, str]:
+    """("days_remaining_rsa", "@192.0.2.25") from "days_remaining_rsa@192.0.2.25"."""
+    base, at, ip = metric_name.partition("@")
+    return base, at + ip
+
+
 class MailTlsService(nagiosplugin.Resource):
-    """Probes the service and yields one metric per measured fact."""
+    """Probes the service at every address and yields one metric per measured fact."""
 
     def __init__(
         self,
         plan: ProbePlan,
         anchors: TrustAnchors | None,
         name: str,
-        collect: Callable[[], ServiceReport] | None = None,
+        collect: Callable[[], HostReport] | None = None,
     ) -> None:
         self.plan = plan
         self.collect = collect or (lambda: run(plan))
         self.anchors = anchors
         self.name_to_check = name
-        self.report = ServiceReport(plan)
-        self.served: list[Served] = []
+        self.host = HostReport(plan)
+        self.scopes: dict[str, Scope] = {}
         self.now: datetime = utcnow()
 
     @property
     def name(self) -> str:  # type: ignore[override]  # a property at run time, an attribute in the stubs
         return "TLS_MAIL"
 
+    def scope(self, metric_name: str) -> Scope:
+        return self.scopes[_split(metric_name)[1]]
+
+    def served_by_metric(self, metric_name: str) -> Served:
+        base, tag = _split(metric_name)
+        label = base.rsplit("_", 1)[-1] if base.count("_") > 1 else ""
+        return next(s for s in self.scopes[tag].served if s.label == label)
+
     def _judge(self, outcome: Accepted) -> ChainReport:
         return judge_chain(outcome.chain, self.name_to_check, self.anchors, self.now, outcome.chain_sent)
 
-    def _serve(self, primary: Accepted) -> list[Served]:
+    def _serve(self, report: ServiceReport, primary: Accepted) -> list[Served]:
         """The default certificate, plus any other one the key-type probes found."""
         first = self._judge(primary)
         served = [Served("", first.leaf.key_type, first)]
         seen = {first.leaf.fingerprint}
-        for outcome in self.report.key_probes.values():
+        for outcome in report.key_probes.values():
             if not isinstance(outcome, Accepted) or not outcome.chain:
                 continue
             chain = self._judge(outcome)
@@ -69,61 +102,69 @@ class MailTlsService(nagiosplugin.Resource):
             served.append(Served(label, chain.leaf.key_type, chain))
         return served
 
-    def served_by_metric(self, metric_name: str) -> Served:
-        label = metric_name.rsplit("_", 1)[-1] if metric_name.count("_") > 1 else ""
-        return next(s for s in self.served if s.label == label)
-
     def probe(self) -> Generator[Metric, None, None]:
-        self.report = report = self.collect()
+        self.host = host = self.collect()
         self.now = utcnow()
-        if report.error is not None:
-            yield Metric("service", report.error, context="service")
+        if host.error is not None:
+            yield Metric("service", host.error, context="service")
             return
+        several = len(host.services) > 1
+        for report in host.services:
+            scope = Scope(report, f"@{report.target.address.ip}" if several else "", [])
+            self.scopes[scope.tag] = scope
+            yield from self._address(scope)
+        if self.plan.clients or self.plan.ciphers:
+            yield Metric("probes_time", round(host.seconds, 4), uom="s", min=0, context="time")
+
+    def _address(self, scope: Scope) -> Generator[Metric, None, None]:
+        report, tag = scope.report, scope.tag
         primary = report.primary
         if not isinstance(primary, Accepted):
-            yield Metric("service", primary, context="service")
+            yield Metric(f"service{tag}", primary, context="service")
             return
-        yield Metric("handshake_time", round(primary.seconds, 4), uom="s", min=0, context="time")
+        yield Metric(f"handshake_time{tag}", round(primary.seconds, 4), uom="s", min=0, context="time")
         try:
-            self.served = self._serve(primary)
+            scope.served.extend(self._serve(report, primary))
         except ServiceError as exc:  # a certificate that cannot be read at all
-            yield Metric("service", exc, context="service")
+            yield Metric(f"service{tag}", exc, context="service")
             return
-        for served in self.served:
+        for served in scope.served:
             suffix = f"_{served.label}" if served.label else ""
             leaf = served.chain.leaf
             lifetime = round(leaf.lifetime_days, 2)
-            yield Metric(f"chain{suffix}", served.chain, context="chain")
-            yield Metric(f"days_remaining{suffix}", leaf.days_left(self.now), max=lifetime, context="expiry")
+            yield Metric(f"chain{suffix}{tag}", served.chain, context="chain")
+            yield Metric(f"days_remaining{suffix}{tag}", leaf.days_left(self.now), max=lifetime, context="expiry")
             earliest = served.chain.earliest
             if earliest.not_after < leaf.not_after:
-                yield Metric(f"days_chain{suffix}", earliest.days_left(self.now), max=lifetime, context="expiry")
+                yield Metric(f"days_chain{suffix}{tag}", earliest.days_left(self.now), max=lifetime, context="expiry")
         for profile, outcome in report.clients:
-            yield Metric(f"client {profile.name}", outcome, context="client")
+            yield Metric(f"client {profile.name}{tag}", outcome, context="client")
         if report.clients:
             accepted = sum(isinstance(o, Accepted) for _, o in report.clients)
-            yield Metric("clients_ok", accepted, min=0, max=len(report.clients), context="all_accepted")
+            yield Metric(f"clients_ok{tag}", accepted, min=0, max=len(report.clients), context="all_accepted")
         for name, outcome in report.ciphers:
-            yield Metric(f"cipher {name}", outcome, context="cipher")
+            yield Metric(f"cipher {name}{tag}", outcome, context="cipher")
         if report.ciphers:
             accepted = sum(isinstance(o, Accepted) for _, o in report.ciphers)
-            yield Metric("ciphers_ok", accepted, min=0, max=len(report.ciphers), context="all_accepted")
-        if report.clients or report.ciphers:
-            yield Metric("probes_time", round(report.seconds, 4), uom="s", min=0, context="time")
+            yield Metric(f"ciphers_ok{tag}", accepted, min=0, max=len(report.ciphers), context="all_accepted")
+        if report.versions:
+            yield Metric(f"tls_versions{tag}", report.versions, context="versions")
 
 
 class ServiceContext(Context):
-    """The service could not be probed: connection, dialogue, STARTTLS or handshake."""
+    """The service could not be probed: resolution, connection, dialogue, STARTTLS or handshake."""
 
     def __init__(self) -> None:
         super().__init__("service")
 
     def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        assert isinstance(resource, MailTlsService)
         failure = metric.value
         text = str(failure)
         if isinstance(failure, Rejected) and not text.startswith("TLS handshake"):
             text = f"TLS handshake failed: {text}"
-        return Result(Critical, text, metric)
+        scope = resource.scopes.get(_split(metric.name)[1])
+        return Result(Critical, (scope.prefix if scope else "") + text, metric)
 
 
 class ChainContext(Context):
@@ -141,7 +182,8 @@ class ChainContext(Context):
             problems += [p for p in (chain.trust_problem, chain.name_problem) if p]
         if problems:
             served = resource.served_by_metric(metric.name)
-            prefix = f"{served.key_type} certificate: " if served.label else ""
+            prefix = resource.scope(metric.name).prefix
+            prefix += f"{served.key_type} certificate: " if served.label else ""
             return Result(Critical, prefix + "; ".join(problems), metric)
         return Result(Ok, None, metric)
 
@@ -168,6 +210,7 @@ class ExpiryContext(Context):
     def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
         assert isinstance(resource, MailTlsService)
         what, facts = self._subject(metric, resource)
+        what = resource.scope(metric.name).prefix + what
         days = metric.value
         lifetime = metric.max
         until = facts.not_after.strftime("%Y-%m-%d %H:%M UTC")
@@ -194,6 +237,10 @@ def _days(days: float) -> str:
     return f"{days * 24:.1f} hours" if days < 2 else f"{days:.1f} days"
 
 
+def _profile(report: ServiceReport, name: str) -> ClientProfile:
+    return next(p for p, _ in report.clients if p.name == name)
+
+
 class AcceptedContext(Context):
     """A client profile or cipher that must be accepted."""
 
@@ -205,13 +252,12 @@ class AcceptedContext(Context):
         return Result(Critical, self.why(metric, outcome, resource), metric)
 
     def why(self, metric: Metric, outcome: HandshakeOutcome, resource: MailTlsService) -> str:
-        report = resource.report
-        key_type = resource.served[0].key_type if resource.served else None
-        name = metric.name.split(" ", 1)[1]
+        scope = resource.scope(metric.name)
+        key_type = scope.served[0].key_type if scope.served else None
+        name = _split(metric.name)[0].split(" ", 1)[1]
         if self.name == "client":
-            profile = next(p for p, _ in report.clients if p.name == name)
-            return explain(profile.offer, outcome, report, key_type)
-        return explain(cipher_offer(name), outcome, report, key_type, who="this cipher")
+            return explain(_profile(scope.report, name).offer, outcome, scope.report, key_type)
+        return explain(cipher_offer(name), outcome, scope.report, key_type, who="this cipher")
 
     def performance(self, metric: Metric, resource: nagiosplugin.Resource) -> None:
         return None
@@ -230,6 +276,48 @@ class AllAcceptedContext(Context):
         return Performance(metric.name, metric.value, crit=Range(f"{metric.max}:"), min=0, max=metric.max)
 
 
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def cannot_offer_locally(outcome: HandshakeOutcome) -> bool:
+    return isinstance(outcome, Rejected) and "offered locally" in outcome.reason
+
+
+class VersionPolicyContext(Context):
+    """--min-tls: nothing older accepted; --require-tls: each of these accepted."""
+
+    def __init__(self, min_tls: str | None, required: tuple[str, ...]) -> None:
+        super().__init__("versions")
+        self.min_tls = min_tls
+        self.required = required
+
+    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        assert isinstance(resource, MailTlsService)
+        versions: dict[str, HandshakeOutcome] = metric.value
+        accepted = [v for v, o in versions.items() if isinstance(o, Accepted)]
+        problems = []
+        if self.min_tls:
+            old = [v for v in accepted if _version_key(v) < _version_key(self.min_tls)]
+            if old:
+                problems.append(f"accepts TLS {', '.join(old)}, older than --min-tls {self.min_tls}")
+        untested = [v for v in self.required if cannot_offer_locally(versions[v])]
+        missing = [v for v in self.required if v not in accepted and v not in untested]
+        if missing:
+            problems.append(f"does not accept TLS {', '.join(missing)} (--require-tls)")
+        prefix = resource.scope(metric.name).prefix
+        if problems:
+            return Result(Critical, prefix + "server " + "; ".join(problems), metric)
+        if untested:
+            return Result(
+                nagiosplugin.Unknown, f"{prefix}this host's OpenSSL cannot offer TLS {', '.join(untested)}", metric
+            )
+        return Result(Ok, None, metric)
+
+    def performance(self, metric: Metric, resource: nagiosplugin.Resource) -> None:
+        return None
+
+
 class TlsMailSummary(nagiosplugin.Summary):
     """Words the first line: what was checked, and every problem, worst first."""
 
@@ -242,10 +330,10 @@ class TlsMailSummary(nagiosplugin.Summary):
         plan = self.resource.plan
         return f"{plan.host}:{plan.port} {plan.dialect.name}"
 
-    def _certificates(self) -> str:
+    def _certificates(self, scope: Scope) -> str:
         now = self.resource.now
         parts = []
-        for served in self.resource.served:
+        for served in scope.served:
             leaf = served.chain.leaf
             until = leaf.not_after.strftime("%Y-%m-%d %H:%M UTC")
             warn = ""
@@ -254,55 +342,78 @@ class TlsMailSummary(nagiosplugin.Summary):
             parts.append(f"{leaf.key} certificate valid {_days(leaf.days_left(now))} (until {until}{warn})")
         return " and ".join(parts)
 
+    def _versions(self, scope: Scope) -> str:
+        accepted = [v for v, o in scope.report.versions.items() if isinstance(o, Accepted)]
+        return f"accepts TLS {', '.join(accepted)}" if accepted else ""
+
     def ok(self, results: Results) -> str:
-        report = self.resource.report
-        primary = report.primary
+        scopes = list(self.resource.scopes.values())
+        first = scopes[0]
+        primary = first.report.primary
         assert isinstance(primary, Accepted)
-        words = [f"{self._where()} {self.resource.plan.dialect.upgrade_word}", primary.version, self._certificates()]
-        if report.clients:
-            words.append(f"{len(report.clients)}/{len(report.clients)} clients connect")
-        if report.ciphers:
-            words.append(f"{len(report.ciphers)}/{len(report.ciphers)} ciphers accepted")
+        words = [f"{self._where()} {self.resource.plan.dialect.upgrade_word}"]
+        if len(scopes) > 1:
+            words[0] += f" at {len(scopes)} addresses ({', '.join(s.tag[1:] for s in scopes)})"
+        words.append(primary.version)
+        fingerprints = {tuple(s.chain.leaf.fingerprint for s in scope.served) for scope in scopes}
+        if len(fingerprints) == 1:
+            words.append(self._certificates(first))
+        else:
+            words += [f"{scope.tag[1:]}: {self._certificates(scope)}" for scope in scopes]
+        if first.report.versions:
+            words.append(self._versions(first))
+        clients, ciphers = len(self.resource.plan.clients), len(self.resource.plan.ciphers)
+        if clients:
+            words.append(f"{clients}/{clients} clients connect")
+        if ciphers:
+            words.append(f"{ciphers}/{ciphers} ciphers accepted")
         return ", ".join(words)
 
     def problem(self, results: Results) -> str:
-        entries: list[str | tuple[str, str, str]] = []
-        groups: dict[tuple[str, str, str], list[str]] = {}
+        entries: list[str | tuple[str, str, str, str]] = []
+        groups: dict[tuple[str, str, str, str], list[str]] = {}
+        troubled: set[str] = set()
         for result in sorted(results, key=lambda r: -int(r.state)):
-            if result.state == Ok or not result.hint:
+            if result.state == Ok or not result.hint or result.metric is None:
                 continue
-            if result.metric is not None and result.metric.context in ("client", "cipher"):
-                kind, name = result.metric.name.split(" ", 1)
-                key = (kind, self._over(kind, name), result.hint)
+            base, tag = _split(result.metric.name)
+            troubled.add(tag)
+            if result.metric.context in ("client", "cipher"):
+                kind, name = base.split(" ", 1)
+                scope = self.resource.scopes[tag]
+                key = (scope.prefix, kind, self._over(scope, kind, name), result.hint)
                 if key not in groups:
                     groups[key] = []
                     entries.append(key)
-                groups[key].append(name if kind == "cipher" else self._title(name))
+                groups[key].append(name if kind == "cipher" else _profile(scope.report, name).title)
             else:
                 entries.append(result.hint)
         words = [entry if isinstance(entry, str) else self._group(entry, groups[entry]) for entry in entries]
-        certificate_judged = any(
-            r.state != Ok and r.metric is not None and r.metric.context in ("expiry", "chain") for r in results
-        )
-        if self.resource.served and not certificate_judged:
-            words.append(self._certificates())
+        judged = {
+            _split(r.metric.name)[1]
+            for r in results
+            if r.state != Ok and r.metric is not None and r.metric.context in ("expiry", "chain")
+        }
+        scopes = self.resource.scopes.values()
+        for scope in scopes:
+            if scope.served and scope.tag not in judged and (len(scopes) == 1 or scope.tag in troubled):
+                words.append(scope.prefix + self._certificates(scope))
+        words += [f"{scope.tag[1:]}: OK" for scope in scopes if scope.tag and scope.tag not in troubled]
         return f"{self._where()}: " + "; ".join(words)
 
     @staticmethod
-    def _group(key: tuple[str, str, str], names: list[str]) -> str:
-        kind, over, why = key
+    def _group(key: tuple[str, str, str, str], names: list[str]) -> str:
+        prefix, kind, over, why = key
         if kind == "cipher":
             plural = "s" if len(names) > 1 else ""
-            return f"cipher{plural} {_join(names)} rejected{over}: {why}"
-        return f"{_join(names)} cannot connect{over}: {why}"
+            return f"{prefix}cipher{plural} {_join(names)} rejected{over}: {why}"
+        return f"{prefix}{_join(names)} cannot connect{over}: {why}"
 
-    def _title(self, name: str) -> str:
-        return next(p.title for p, _ in self.resource.report.clients if p.name == name)
-
-    def _over(self, kind: str, name: str) -> str:
+    @staticmethod
+    def _over(scope: Scope, kind: str, name: str) -> str:
         if kind == "cipher":
             return " over TLS 1.2"
-        profile = next(p for p, _ in self.resource.report.clients if p.name == name)
+        profile = _profile(scope.report, name)
         return f" over TLS {profile.max_version}" if profile.tls12_only else ""
 
     def verbose(self, results: Results) -> list[str]:
@@ -328,17 +439,34 @@ def long_output(resource: MailTlsService, verbosity: int) -> list[str]:
     """What was checked, for -v (1), the dialogue too (2), every probe's dialogue (3)."""
     if verbosity < 1:
         return []
-    report = resource.report
     plan = resource.plan
-    where = f"{plan.host}:{plan.port}"
-    if report.target is not None:
-        where += f" ({report.target.address.ip})"
-    lines = [f"service: {where} {plan.dialect.name}, {plan.dialect.description}; SNI {plan.servername or 'none'}"]
+    host = resource.host
+    lines = []
+    if host.addresses_found > len(host.services):
+        lines.append(f"{plan.host} has {host.addresses_found} addresses; the first {len(host.services)} were probed")
+    for scope in resource.scopes.values():
+        lines += _address_lines(resource, scope, verbosity)
+    if plan.clients or plan.ciphers:
+        per_address = 1 + len(KEY_TYPES) + len(plan.clients) + len(plan.ciphers) + (4 if plan.versions else 0)
+        lines.append(
+            f"{per_address * len(host.services)} probes, at most {plan.parallel} at once, took {host.seconds:.3f} s"
+        )
+    return lines
+
+
+def _address_lines(resource: MailTlsService, scope: Scope, verbosity: int) -> list[str]:
+    report = scope.report
+    plan = resource.plan
+    target = report.target
+    lines = [
+        f"service: {plan.host}:{plan.port} ({target.address.ip}) {plan.dialect.name}, {plan.dialect.description}; "
+        f"SNI {plan.servername or 'none'}"
+    ]
     lines.append(f"default client (TLS 1.0-1.3, all suites): {_outcome(report.primary)}")
     if verbosity >= 2:
         lines += _transcript("default client", report.primary)
     now = resource.now
-    for served in resource.served:
+    for served in scope.served:
         chain = served.chain
         leaf = chain.leaf
         trust = {True: "trusted", False: "NOT trusted", None: "trust not checked"}[chain.trusted]
@@ -355,23 +483,16 @@ def long_output(resource: MailTlsService, verbosity: int) -> list[str]:
             )
         if verbosity >= 2 and chain.verifier_detail:
             lines.append(f"  verifier: {chain.verifier_detail}")
-    for key_type, outcome in report.key_probes.items():
-        lines.append(f"{key_type} suites over TLS 1.2: {_outcome(outcome)}")
+    probes: list[tuple[str, HandshakeOutcome]] = [
+        (f"{key_type} suites over TLS 1.2", outcome) for key_type, outcome in report.key_probes.items()
+    ]
+    probes += [(f"TLS {version} only", outcome) for version, outcome in report.versions.items()]
+    probes += [(f"client {p.title} (TLS {p.min_version}-{p.max_version})", o) for p, o in report.clients]
+    probes += [(f"cipher {name} (TLS 1.2)", outcome) for name, outcome in report.ciphers]
+    for title, outcome in probes:
+        lines.append(f"{title}: {_outcome(outcome)}")
         if verbosity >= 3:
-            lines += _transcript(f"{key_type} probe", outcome)
-    for profile, outcome in report.clients:
-        lines.append(f"client {profile.title} (TLS {profile.min_version}-{profile.max_version}): {_outcome(outcome)}")
-        if verbosity >= 3:
-            lines += _transcript(profile.title, outcome)
-    for name, outcome in report.ciphers:
-        lines.append(f"cipher {name} (TLS 1.2): {_outcome(outcome)}")
-        if verbosity >= 3:
-            lines += _transcript(name, outcome)
-    if report.clients or report.ciphers:
-        lines.append(
-            f"{1 + len(report.key_probes) + len(report.clients) + len(report.ciphers)} probes, "
-            f"at most {plan.parallel} at once, took {report.seconds:.3f} s"
-        )
+            lines += _transcript(title, outcome)
     return lines
 
 
@@ -386,7 +507,9 @@ def build(
     warning: ExpiryThreshold,
     critical: ExpiryThreshold,
     verbosity: int = 0,
-    collect: Callable[[], ServiceReport] | None = None,
+    collect: Callable[[], HostReport] | None = None,
+    min_tls: str | None = None,
+    require_tls: tuple[str, ...] = (),
 ) -> nagiosplugin.Check:
     """One assembly: the resource, the contexts that judge it, the summary that words it."""
     resource = MailTlsService(plan, anchors, name, collect)
@@ -398,6 +521,7 @@ def build(
         AcceptedContext("client"),
         AcceptedContext("cipher"),
         AllAcceptedContext(),
+        VersionPolicyContext(min_tls, require_tls),
         nagiosplugin.ScalarContext("time"),
         TlsMailSummary(resource, warning, verbosity),
     )

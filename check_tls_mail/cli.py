@@ -22,6 +22,9 @@ from .errors import UsageError
 from .output import render, unknown
 from .thresholds import ExpiryThreshold, check_order
 
+#: The keys of handshake.VERSIONS, here so that parsing the command line imports no ssl.
+VERSION_NAMES = ("1.0", "1.1", "1.2", "1.3")
+
 DESCRIPTION = """\
 Probe one mail service the way real clients do: STARTTLS (or implicit TLS),
 the certificate chain (expiry of leaf and intermediates, trust, name), and
@@ -63,6 +66,9 @@ class Options(NamedTuple):
     clients: tuple[str, ...]  # profile names; empty with --client none
     ciphers: tuple[str, ...]
     parallel: int
+    address: str | None
+    min_tls: str | None
+    require_tls: tuple[str, ...]
 
 
 def parser() -> UsageParser:
@@ -108,6 +114,9 @@ def parser() -> UsageParser:
         action="store_true",
         help="do not judge trust and name (opportunistic TLS on port 25); expiry is still judged",
     )
+    p.add_argument(
+        "--address", metavar="IP", help="probe this address only (default: every address HOST resolves to, at most 8)"
+    )
     family = p.add_mutually_exclusive_group()
     family.add_argument("-4", "--ipv4", action="store_true", help="connect over IPv4 only")
     family.add_argument("-6", "--ipv6", action="store_true", help="connect over IPv6 only")
@@ -124,6 +133,20 @@ def parser() -> UsageParser:
         default=[],
         metavar="PROFILE",
         help="client profile that must connect (repeatable); 'none' disables the default set",
+    )
+    p.add_argument(
+        "--min-tls",
+        choices=VERSION_NAMES,
+        metavar="VERSION",
+        help="CRITICAL when the server accepts an older TLS version (1.0, 1.1, 1.2, 1.3)",
+    )
+    p.add_argument(
+        "--require-tls",
+        action="append",
+        default=[],
+        choices=VERSION_NAMES,
+        metavar="VERSION",
+        help="CRITICAL when the server does not accept this TLS version (repeatable)",
     )
     p.add_argument("--list-clients", action="store_true", help="list the client profiles and exit")
     p.add_argument(
@@ -219,6 +242,8 @@ def options_from(args: argparse.Namespace) -> Options:
     host = args.hostname.strip().strip("[]")
     if not host or any(c.isspace() or not c.isprintable() for c in host):
         raise UsageError("-H: not a host name or address")
+    if args.address is not None and not _is_ip(args.address):
+        raise UsageError(f"--address {args.address}: not an IP address")
     servername = args.servername or (None if _is_ip(host) else host)
     if servername is not None and _is_ip(servername):
         raise UsageError("--servername must be a DNS name (SNI cannot carry an address)")
@@ -239,6 +264,9 @@ def options_from(args: argparse.Namespace) -> Options:
         clients=_clients(args.client, dialect),
         ciphers=_ciphers(args.cipher),
         parallel=args.max_parallel,
+        address=args.address,
+        min_tls=args.min_tls,
+        require_tls=tuple(dict.fromkeys(args.require_tls)),
     )
 
 
@@ -271,6 +299,8 @@ def check(options: Options) -> tuple[int, str]:
         ciphers=options.ciphers,
         parallel=options.parallel,
         seconds=probe_budget(options.timeout),
+        address=options.address,
+        versions=bool(options.min_tls or options.require_tls or options.verbosity),
     )
     running = start(plan)
     # Importing cryptography and nagiosplugin takes longer than a loopback
@@ -280,7 +310,15 @@ def check(options: Options) -> tuple[int, str]:
 
     anchors = load_store(options.ca_file) if options.verify_chain else None
     nagios_check = build(
-        plan, anchors, options.name_to_check, options.warning, options.critical, options.verbosity, running.wait
+        plan,
+        anchors,
+        options.name_to_check,
+        options.warning,
+        options.critical,
+        options.verbosity,
+        running.wait,
+        options.min_tls,
+        options.require_tls,
     )
     nagios_check()
     return nagios_check.exitcode, render(

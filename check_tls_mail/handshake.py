@@ -209,6 +209,11 @@ def key_type_offer(key_type: str) -> ClientOffer:
     return ClientOffer(f"{key_type} suites over TLS 1.2", "1.2", "1.2", f"a{key_type}")
 
 
+def version_offer(version: str) -> ClientOffer:
+    """Exactly one TLS version, every suite (security level 0 lets TLS 1.0 and 1.1 be offered)."""
+    return ClientOffer(f"TLS {version} only", version, version, "ALL")
+
+
 def cipher_offer(name: str) -> ClientOffer:
     return ClientOffer(name, "1.2", "1.2", name)
 

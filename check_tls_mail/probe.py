@@ -18,6 +18,7 @@ from .dialects import Dialect
 from .errors import ServiceError
 from .handshake import (
     PRIMARY,
+    VERSIONS,
     Accepted,
     ClientOffer,
     HandshakeOutcome,
@@ -25,12 +26,15 @@ from .handshake import (
     cipher_offer,
     key_type_offer,
     probe,
+    version_offer,
 )
 from .profiles import ClientProfile
 from .wire import Deadline, resolve
 
 #: The certificate key types probed separately over TLS 1.2 (dual certificates, diagnosis).
 KEY_TYPES = ("ECDSA", "RSA")
+#: Most addresses of one name probed; more are reported but not probed.
+MAX_ADDRESSES = 8
 
 T = TypeVar("T")
 
@@ -72,20 +76,20 @@ class ProbePlan(NamedTuple):
     ciphers: tuple[str, ...]
     parallel: int
     seconds: float  # time allowed for all probes
+    address: str | None = None  # --address: probe only this one (the host name still names the service)
+    versions: bool = False  # probe TLS 1.0, 1.1, 1.2 and 1.3 one by one
 
 
 class ServiceReport:
-    """What the server did, probe by probe. Measured, not judged."""
+    """What the server at one address did, probe by probe. Measured, not judged."""
 
-    def __init__(self, plan: ProbePlan) -> None:
-        self.plan = plan
-        self.target: Target | None = None
-        self.error: ServiceError | None = None  # the service could not be probed at all
+    def __init__(self, target: Target) -> None:
+        self.target = target
         self.primary: HandshakeOutcome | None = None
         self.key_probes: dict[str, HandshakeOutcome] = {}
         self.clients: list[tuple[ClientProfile, HandshakeOutcome]] = []
         self.ciphers: list[tuple[str, HandshakeOutcome]] = []
-        self.seconds = 0.0
+        self.versions: dict[str, HandshakeOutcome] = {}
 
     @property
     def accepted_key_types(self) -> set[str]:
@@ -93,12 +97,23 @@ class ServiceReport:
         return {kt for kt, outcome in self.key_probes.items() if isinstance(outcome, Accepted)}
 
 
+class HostReport:
+    """Every address of the service, each with its ServiceReport."""
+
+    def __init__(self, plan: ProbePlan) -> None:
+        self.plan = plan
+        self.error: ServiceError | None = None  # the name could not be resolved at all
+        self.services: list[ServiceReport] = []
+        self.addresses_found = 0  # before the cut at MAX_ADDRESSES
+        self.seconds = 0.0
+
+
 class RunningProbes:
     """Probes started in the background, so that start-up work overlaps the network."""
 
     def __init__(self, plan: ProbePlan) -> None:
         self.plan = plan
-        self._report: ServiceReport | None = None
+        self._report: HostReport | None = None
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="probes", daemon=True)
         self._thread.start()
@@ -109,7 +124,7 @@ class RunningProbes:
         except BaseException as exc:  # handed to wait(), which raises it in the main thread
             self._failure = exc
 
-    def wait(self) -> ServiceReport:
+    def wait(self) -> HostReport:
         self._thread.join()
         if self._failure is not None:
             raise self._failure
@@ -122,34 +137,45 @@ def start(plan: ProbePlan) -> RunningProbes:
     return RunningProbes(plan)
 
 
-def run(plan: ProbePlan) -> ServiceReport:
+def run(plan: ProbePlan) -> HostReport:
     started = time.monotonic()
     deadline = Deadline(plan.seconds)
-    report = ServiceReport(plan)
+    report = HostReport(plan)
     try:
-        address = resolve(plan.host, plan.port, plan.family, deadline)[0]
+        addresses = resolve(plan.address or plan.host, plan.port, plan.family, deadline)
     except ServiceError as exc:
         report.error = exc
         return report
-    target = Target(plan.host, plan.port, plan.dialect, address, plan.servername)
-    report.target = target
+    report.addresses_found = len(addresses)
+    services = [
+        ServiceReport(Target(plan.host, plan.port, plan.dialect, address, plan.servername))
+        for address in addresses[:MAX_ADDRESSES]
+    ]
+    report.services = services
 
     offers: list[ClientOffer] = [PRIMARY]
     offers += [key_type_offer(kt) for kt in KEY_TYPES]
     offers += [profile.offer for profile in plan.clients]
     offers += [cipher_offer(name) for name in plan.ciphers]
-    # SSLContexts are made here, in one thread, before any probe starts.
+    if plan.versions:
+        offers += [version_offer(version) for version in VERSIONS]
+    # SSLContexts are made here, in one thread, before any probe starts; each serves every address.
     contexts: list[ssl.SSLContext] = [offer.context() for offer in offers]
+    # Offer by offer across the addresses, so that every address's default probe goes first.
     jobs = [
-        (lambda offer=offer, ctx=ctx: probe(target, offer, ctx, deadline))
+        (lambda service=service, offer=offer, ctx=ctx: probe(service.target, offer, ctx, deadline))
         for offer, ctx in zip(offers, contexts, strict=True)
+        for service in services
     ]
-    outcomes = run_concurrently(jobs, plan.parallel)
-
-    report.primary = outcomes[0]
-    rest = iter(outcomes[1:])
-    report.key_probes = {kt: next(rest) for kt in KEY_TYPES}
-    report.clients = [(profile, next(rest)) for profile in plan.clients]
-    report.ciphers = [(name, next(rest)) for name in plan.ciphers]
+    outcomes = iter(run_concurrently(jobs, plan.parallel))
+    by_offer = [[next(outcomes) for _ in services] for _ in offers]
+    for index, service in enumerate(services):
+        column = iter(row[index] for row in by_offer)
+        service.primary = next(column)
+        service.key_probes = {kt: next(column) for kt in KEY_TYPES}
+        service.clients = [(profile, next(column)) for profile in plan.clients]
+        service.ciphers = [(name, next(column)) for name in plan.ciphers]
+        if plan.versions:
+            service.versions = {version: next(column) for version in VERSIONS}
     report.seconds = time.monotonic() - started
     return report

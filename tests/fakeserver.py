@@ -190,17 +190,19 @@ class MailServer:
     _stop: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
-    def speaking(cls, protocol: str, tls: TlsConfig, how: Behaviour | None = None) -> MailServer:
+    def speaking(
+        cls, protocol: str, tls: TlsConfig, how: Behaviour | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> MailServer:
         ctx = tls.context()
         dialogue = DIALOGUES[protocol]
         behaviour = how or Behaviour()
-        return cls(lambda sock: dialogue(sock, ctx, behaviour))
+        return cls(lambda sock: dialogue(sock, ctx, behaviour), host=host, port=port)
 
     def __enter__(self) -> MailServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         self._sock = socket.socket(family, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((self.host, 0))
+        self._sock.bind((self.host, self.port))
         self._sock.listen(64)
         self._sock.settimeout(0.2)
         self.port = self._sock.getsockname()[1]

@@ -53,11 +53,12 @@ def test_checkcommand_maps_every_option_to_its_variable() -> None:
         if action.dest in ("help", "version", "list_clients"):
             continue
         key = min(action.option_strings, key=len)  # the short form where there is one
-        expected[key] = "tls_mail_" + ("address" if action.dest == "hostname" else action.dest)
+        renamed = {"hostname": "address", "address": "address_only"}  # ITL: tls_mail_address is -H
+        expected[key] = "tls_mail_" + renamed.get(action.dest, action.dest)
     assert arguments == expected
     assert 'PluginContribDir + "/check_tls_mail"' in text and 'import "ipv4-or-ipv6"' in text
     assert 'vars.tls_mail_address = "$check_address$"' in text
-    for repeatable in ("--cipher", "--client"):
+    for repeatable in ("--cipher", "--client", "--require-tls"):
         block = text.split(f'"{repeatable}" = {{', 1)[1].split("}", 1)[0]
         assert "repeat_key = true" in block
     descriptions = re.findall(r'description = "([^"]+)"', text)

@@ -249,3 +249,18 @@ def test_courier_near_expiry_is_critical(
     run = probe(server, "imaps", "imaps", chroot_creds[1])
     assert run.code == 2, explain(run, server)
     assert run.value("days_remaining") == pytest.approx(5, abs=0.05)
+
+
+def test_dovecot_version_policy(dovecot: dict[str, DovecotInstance], creds: Credentials) -> None:
+    server = dovecot["fixed"]  # ssl_min_protocol = TLSv1.2
+    run = probe(server, "imaps", "imaps", creds, "--min-tls", "1.2", "--require-tls", "1.2", "--require-tls", "1.3")
+    assert run.code == 0, explain(run, server)
+    assert "accepts TLS 1.2, 1.3" in run.summary
+    strict = probe(server, "imaps", "imaps", creds, "--min-tls", "1.3")
+    assert strict.code == 2 and "server accepts TLS 1.2, older than --min-tls 1.3" in strict.summary
+
+
+def test_postfix_incident_fails_require_tls12(postfix: PostfixInstance, creds: Credentials) -> None:
+    run = probe(postfix, "incident-submission", "submission", creds, "--client", "none", "--require-tls", "1.2")
+    assert run.code == 2, explain(run, postfix)
+    assert "server does not accept TLS 1.2 (--require-tls)" in run.summary
