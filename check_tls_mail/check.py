@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import nagiosplugin
 from nagiosplugin import Context, Metric, Performance, Range, Result, Results
@@ -17,6 +17,9 @@ from nagiosplugin.state import Critical, Ok, Warn
 
 from .certificate import CertificateFacts, ChainReport, TrustAnchors, judge_chain, utcnow
 from .diagnosis import explain
+
+if TYPE_CHECKING:
+    from .dane import DaneReport
 from .errors import ServiceError
 from .handshake import Accepted, HandshakeOutcome, Rejected, cipher_offer
 from .probe import KEY_TYPES, HostReport, ProbePlan, ServiceReport, run
@@ -30,6 +33,7 @@ class Served(NamedTuple):
     label: str  # "" for the default one, else its key type in lower case ("rsa")
     key_type: str
     chain: ChainReport
+    sent: tuple[bytes, ...]  # the chain as the server sent it (DER), for DANE
 
 
 class Scope(NamedTuple):
@@ -87,7 +91,7 @@ class MailTlsService(nagiosplugin.Resource):
     def _serve(self, report: ServiceReport, primary: Accepted) -> list[Served]:
         """The default certificate, plus any other one the key-type probes found."""
         first = self._judge(primary)
-        served = [Served("", first.leaf.key_type, first)]
+        served = [Served("", first.leaf.key_type, first, primary.chain)]
         seen = {first.leaf.fingerprint}
         for outcome in report.key_probes.values():
             if not isinstance(outcome, Accepted) or not outcome.chain:
@@ -99,8 +103,16 @@ class MailTlsService(nagiosplugin.Resource):
             label = chain.leaf.key_type.lower()
             if any(s.label == label for s in served):
                 label = f"{label}{len(served)}"
-            served.append(Served(label, chain.leaf.key_type, chain))
+            served.append(Served(label, chain.leaf.key_type, chain, outcome.chain))
         return served
+
+    def _dane(self, served: Served) -> DaneReport | ServiceError:
+        tlsa = self.host.tlsa
+        if tlsa is None or isinstance(tlsa, ServiceError):
+            return tlsa or ServiceError("no TLSA lookup")
+        from .dane import judge
+
+        return judge(tlsa, served.sent)
 
     def probe(self) -> Generator[Metric, None, None]:
         self.host = host = self.collect()
@@ -137,6 +149,8 @@ class MailTlsService(nagiosplugin.Resource):
             earliest = served.chain.earliest
             if earliest.not_after < leaf.not_after:
                 yield Metric(f"days_chain{suffix}{tag}", earliest.days_left(self.now), max=lifetime, context="expiry")
+            if self.host.tlsa is not None:
+                yield Metric(f"dane{suffix}{tag}", self._dane(served), context="dane")
         for profile, outcome in report.clients:
             yield Metric(f"client {profile.name}{tag}", outcome, context="client")
         if report.clients:
@@ -318,6 +332,46 @@ class VersionPolicyContext(Context):
         return None
 
 
+class DaneContext(Context):
+    """TLSA records (DANE): validated, usable, and matching what the server presents."""
+
+    def __init__(self, required: bool) -> None:
+        super().__init__("dane")
+        self.required = required
+
+    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        assert isinstance(resource, MailTlsService)
+        served = resource.served_by_metric(metric.name)
+        prefix = resource.scope(metric.name).prefix + (f"{served.key_type} certificate: " if served.label else "")
+        report = metric.value
+        if isinstance(report, ServiceError):
+            return Result(Critical, f"{prefix}DANE: {report}", metric) if self.required else Result(Ok, None, metric)
+        name = report.answer.name
+        if not report.answer.records:
+            if self.required:
+                return Result(Critical, f"{prefix}DANE: no TLSA records at {name}", metric)
+            return Result(Ok, None, metric)
+        mismatch = " and they do not match the served certificate" if not report.matching else ""
+        if not report.answer.validated:
+            hint = (
+                f"{prefix}TLSA records at {name} are not DNSSEC-validated ({report.answer.server} set no AD "
+                f"flag){mismatch}: DANE senders ignore them"
+            )
+            return Result(Warn, hint, metric)
+        if not report.usable:
+            return Result(Warn, f"{prefix}no usable TLSA records at {name} (SMTP uses only usages 2 and 3)", metric)
+        if not report.matching:
+            hint = (
+                f"{prefix}TLSA records at {name} do not match the served certificate: was the key rotated "
+                "without publishing the new TLSA first?"
+            )
+            return Result(Critical, hint, metric)
+        return Result(Ok, None, metric)
+
+    def performance(self, metric: Metric, resource: nagiosplugin.Resource) -> None:
+        return None
+
+
 class TlsMailSummary(nagiosplugin.Summary):
     """Words the first line: what was checked, and every problem, worst first."""
 
@@ -362,6 +416,9 @@ class TlsMailSummary(nagiosplugin.Summary):
             words += [f"{scope.tag[1:]}: {self._certificates(scope)}" for scope in scopes]
         if first.report.versions:
             words.append(self._versions(first))
+        tlsa = self.resource.host.tlsa
+        if tlsa is not None and not isinstance(tlsa, ServiceError) and tlsa.records:
+            words.append(f"DANE: TLSA at {tlsa.name} matches")
         clients, ciphers = len(self.resource.plan.clients), len(self.resource.plan.ciphers)
         if clients:
             words.append(f"{clients}/{clients} clients connect")
@@ -483,6 +540,7 @@ def _address_lines(resource: MailTlsService, scope: Scope, verbosity: int) -> li
             )
         if verbosity >= 2 and chain.verifier_detail:
             lines.append(f"  verifier: {chain.verifier_detail}")
+        lines += _dane_lines(resource, served)
     probes: list[tuple[str, HandshakeOutcome]] = [
         (f"{key_type} suites over TLS 1.2", outcome) for key_type, outcome in report.key_probes.items()
     ]
@@ -493,6 +551,30 @@ def _address_lines(resource: MailTlsService, scope: Scope, verbosity: int) -> li
         lines.append(f"{title}: {_outcome(outcome)}")
         if verbosity >= 3:
             lines += _transcript(title, outcome)
+    return lines
+
+
+def _dane_lines(resource: MailTlsService, served: Served) -> list[str]:
+    tlsa = resource.host.tlsa
+    if tlsa is None:
+        return []
+    report = resource._dane(served)
+    if isinstance(report, ServiceError):
+        return [f"  DANE: {report}"]
+    answer = report.answer
+    if not answer.records:
+        return [f"  DANE: no TLSA records at {answer.name} ({answer.server})"]
+    validated = "DNSSEC-validated" if answer.validated else "NOT validated"
+    lines = [f"  DANE: {len(answer.records)} TLSA record(s) at {answer.name}, {validated} by {answer.server}"]
+    for record in answer.records:
+        state = (
+            "matches the served chain"
+            if record in report.matching
+            else "not served now (a rollover record for the next key?)"
+            if record in report.usable
+            else "not used by SMTP (usage 0/1)"
+        )
+        lines.append(f"    TLSA {record}: {state}")
     return lines
 
 
@@ -510,6 +592,7 @@ def build(
     collect: Callable[[], HostReport] | None = None,
     min_tls: str | None = None,
     require_tls: tuple[str, ...] = (),
+    dane_required: bool = False,
 ) -> nagiosplugin.Check:
     """One assembly: the resource, the contexts that judge it, the summary that words it."""
     resource = MailTlsService(plan, anchors, name, collect)
@@ -522,6 +605,7 @@ def build(
         AcceptedContext("cipher"),
         AllAcceptedContext(),
         VersionPolicyContext(min_tls, require_tls),
+        DaneContext(dane_required),
         nagiosplugin.ScalarContext("time"),
         TlsMailSummary(resource, warning, verbosity),
     )

@@ -69,6 +69,9 @@ class Options(NamedTuple):
     address: str | None
     min_tls: str | None
     require_tls: tuple[str, ...]
+    tlsa_host: str | None  # DANE: the name whose TLSA records are looked up, or None
+    dane_required: bool  # --dane: a missing or failed TLSA lookup is CRITICAL
+    dns_server: tuple[str, int] | None
 
 
 def parser() -> UsageParser:
@@ -147,6 +150,19 @@ def parser() -> UsageParser:
         choices=VERSION_NAMES,
         metavar="VERSION",
         help="CRITICAL when the server does not accept this TLS version (repeatable)",
+    )
+    dane = p.add_mutually_exclusive_group()
+    dane.add_argument(
+        "--dane",
+        action="store_true",
+        help="require TLSA records for _PORT._tcp.NAME that match the served chain "
+        "(default: checked for -P smtp with a host name when records exist)",
+    )
+    dane.add_argument("--no-dane", action="store_true", help="do not look up TLSA records")
+    p.add_argument(
+        "--dns-server",
+        metavar="IP[:PORT]",
+        help="resolver for TLSA records and the host's addresses (default: the system's)",
     )
     p.add_argument("--list-clients", action="store_true", help="list the client profiles and exit")
     p.add_argument(
@@ -247,6 +263,18 @@ def options_from(args: argparse.Namespace) -> Options:
     servername = args.servername or (None if _is_ip(host) else host)
     if servername is not None and _is_ip(servername):
         raise UsageError("--servername must be a DNS name (SNI cannot carry an address)")
+    tlsa_host = None
+    if args.dane:
+        if servername is None:
+            raise UsageError("--dane needs a host name: give -H NAME or --servername NAME")
+        tlsa_host = servername
+    elif not args.no_dane and dialect.name == "smtp" and not _is_ip(host):
+        tlsa_host = host
+    dns_server = None
+    if args.dns_server:
+        from .resolver import parse_server
+
+        dns_server = parse_server(args.dns_server)
     family = socket.AF_INET if args.ipv4 else socket.AF_INET6 if args.ipv6 else socket.AF_UNSPEC
     return Options(
         host=host,
@@ -267,6 +295,9 @@ def options_from(args: argparse.Namespace) -> Options:
         address=args.address,
         min_tls=args.min_tls,
         require_tls=tuple(dict.fromkeys(args.require_tls)),
+        tlsa_host=tlsa_host,
+        dane_required=bool(args.dane),
+        dns_server=dns_server,
     )
 
 
@@ -301,6 +332,8 @@ def check(options: Options) -> tuple[int, str]:
         seconds=probe_budget(options.timeout),
         address=options.address,
         versions=bool(options.min_tls or options.require_tls or options.verbosity),
+        dns_server=options.dns_server,
+        tlsa_host=options.tlsa_host,
     )
     running = start(plan)
     # Importing cryptography and nagiosplugin takes longer than a loopback
@@ -319,6 +352,7 @@ def check(options: Options) -> tuple[int, str]:
         running.wait,
         options.min_tls,
         options.require_tls,
+        options.dane_required,
     )
     nagios_check()
     return nagios_check.exitcode, render(

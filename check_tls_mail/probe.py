@@ -12,7 +12,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from .dialects import Dialect
 from .errors import ServiceError
@@ -29,7 +29,10 @@ from .handshake import (
     version_offer,
 )
 from .profiles import ClientProfile
-from .wire import Deadline, resolve
+from .wire import Address, Deadline, resolve
+
+if TYPE_CHECKING:
+    from .resolver import TlsaAnswer
 
 #: The certificate key types probed separately over TLS 1.2 (dual certificates, diagnosis).
 KEY_TYPES = ("ECDSA", "RSA")
@@ -78,6 +81,8 @@ class ProbePlan(NamedTuple):
     seconds: float  # time allowed for all probes
     address: str | None = None  # --address: probe only this one (the host name still names the service)
     versions: bool = False  # probe TLS 1.0, 1.1, 1.2 and 1.3 one by one
+    dns_server: tuple[str, int] | None = None  # --dns-server: addresses and TLSA from it
+    tlsa_host: str | None = None  # look up TLSA records for this name (DANE)
 
 
 class ServiceReport:
@@ -104,6 +109,7 @@ class HostReport:
         self.plan = plan
         self.error: ServiceError | None = None  # the name could not be resolved at all
         self.services: list[ServiceReport] = []
+        self.tlsa: TlsaAnswer | ServiceError | None = None  # None: not looked up
         self.addresses_found = 0  # before the cut at MAX_ADDRESSES
         self.seconds = 0.0
 
@@ -137,12 +143,32 @@ def start(plan: ProbePlan) -> RunningProbes:
     return RunningProbes(plan)
 
 
+def _addresses(plan: ProbePlan, deadline: Deadline) -> list[Address]:
+    if plan.dns_server and not plan.address:
+        from .resolver import lookup_addresses
+
+        return lookup_addresses(plan.host, plan.port, plan.family, plan.dns_server, deadline)
+    return resolve(plan.address or plan.host, plan.port, plan.family, deadline)
+
+
+def _tlsa(report: HostReport, plan: ProbePlan, deadline: Deadline) -> None:
+    """The TLSA lookup, as one more job beside the handshakes."""
+    if plan.tlsa_host is None:
+        return
+    from .resolver import lookup_tlsa
+
+    try:
+        report.tlsa = lookup_tlsa(plan.tlsa_host, plan.port, plan.dns_server, deadline)
+    except ServiceError as exc:
+        report.tlsa = exc
+
+
 def run(plan: ProbePlan) -> HostReport:
     started = time.monotonic()
     deadline = Deadline(plan.seconds)
     report = HostReport(plan)
     try:
-        addresses = resolve(plan.address or plan.host, plan.port, plan.family, deadline)
+        addresses = _addresses(plan, deadline)
     except ServiceError as exc:
         report.error = exc
         return report
@@ -167,7 +193,10 @@ def run(plan: ProbePlan) -> HostReport:
         for offer, ctx in zip(offers, contexts, strict=True)
         for service in services
     ]
+    lookup = threading.Thread(target=_tlsa, args=(report, plan, deadline), name="tlsa", daemon=True)
+    lookup.start()
     outcomes = iter(run_concurrently(jobs, plan.parallel))
+    lookup.join(max(deadline.remaining(), 0.0))
     by_offer = [[next(outcomes) for _ in services] for _ in offers]
     for index, service in enumerate(services):
         column = iter(row[index] for row in by_offer)

@@ -1,0 +1,65 @@
+"""DANE (RFC 6698, RFC 7672): do the TLSA records match the chain the server presented?
+
+Facts only: which records are usable for SMTP (usages 2 and 3) and which of
+them match the chain; the context in check.py judges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from .resolver import TlsaAnswer, TlsaRecord
+
+USAGES = {0: "PKIX-TA", 1: "PKIX-EE", 2: "DANE-TA", 3: "DANE-EE"}
+
+
+class DaneReport(NamedTuple):
+    answer: TlsaAnswer
+    usable: tuple[TlsaRecord, ...]  # DANE-TA and DANE-EE: what an SMTP client uses
+    matching: tuple[TlsaRecord, ...]  # usable records that match the presented chain
+
+    @property
+    def unmatched(self) -> tuple[TlsaRecord, ...]:
+        """Usable records for no certificate served now: rollover records, or stale ones."""
+        return tuple(r for r in self.usable if r not in self.matching)
+
+
+def _selected(der: bytes, selector: int) -> bytes:
+    if selector == 0:
+        return der
+    cert = x509.load_der_x509_certificate(der)
+    return cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+
+def _digest(data: bytes, mtype: int) -> bytes | None:
+    if mtype == 0:
+        return data
+    if mtype == 1:
+        return hashlib.sha256(data).digest()
+    if mtype == 2:
+        return hashlib.sha512(data).digest()
+    return None
+
+
+def matches(record: TlsaRecord, chain: Sequence[bytes]) -> bool:
+    """DANE-EE matches the leaf; DANE-TA any other certificate the server sent."""
+    if record.selector not in (0, 1):
+        return False
+    candidates = chain[:1] if record.usage == 3 else chain[1:] if record.usage == 2 else []
+    for der in candidates:
+        try:
+            if _digest(_selected(der, record.selector), record.mtype) == record.data:
+                return True
+        except ValueError:  # an unreadable certificate matches nothing
+            continue
+    return False
+
+
+def judge(answer: TlsaAnswer, chain: Sequence[bytes]) -> DaneReport:
+    usable = tuple(r for r in answer.records if r.usage in (2, 3))
+    return DaneReport(answer, usable, tuple(r for r in usable if matches(r, chain)))

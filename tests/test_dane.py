@@ -1,0 +1,168 @@
+"""DANE TLSA and every address, against real DNS: Knot signs the zone, Unbound validates it."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import pytest
+from conftest import Certs, Run, check, require
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from dnsservers import ZONE, KnotInstance, UnboundInstance
+from fakeserver import MailServer, TlsConfig
+from pki import Pki, new_key
+
+
+def spki_sha256(public_key: object) -> str:
+    return hashlib.sha256(public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)).hexdigest()  # type: ignore[attr-defined]
+
+
+class Dns:
+    def __init__(self, port: int, knot: KnotInstance, unbound: UnboundInstance, pki: Pki) -> None:
+        self.port, self.knot, self.unbound, self.pki = port, knot, unbound, pki
+
+    def check(self, name: str, *extra: str, validating: bool = True) -> Run:
+        server = self.unbound if validating else self.knot
+        return check(
+            "-H",
+            f"{name}.{ZONE}",
+            "-P",
+            "smtp",
+            "-p",
+            str(self.port),
+            "--ca-file",
+            self.pki.root_file,
+            "--dns-server",
+            f"127.0.0.1:{server.ports['dns']}",
+            "--client",
+            "none",
+            *extra,
+        )
+
+
+@pytest.fixture(scope="module")
+def dns(pki: Pki, certs: Certs) -> Iterator[Dns]:
+    require("knotd", "keymgr", "unbound")
+    leaf = pki.leaf(names=(f"*.{ZONE}",), key_type="ECDSA")
+    chain = leaf.write(pki.directory, "dane-leaf")
+    served = spki_sha256(leaf.cert.public_key())
+    next_key = spki_sha256(new_key("ECDSA").public_key())
+    intermediate = hashlib.sha256(pki.intermediate.cert.public_bytes(Encoding.DER)).hexdigest()
+    with ExitStack() as stack:
+        for _ in range(20):  # one port free on both 127.0.0.1 and 127.0.0.2
+            first = stack.enter_context(MailServer.speaking("smtp", TlsConfig([chain])))
+            try:
+                stack.enter_context(MailServer.speaking("smtp", TlsConfig([chain]), host="127.0.0.2", port=first.port))
+                break
+            except OSError:
+                continue
+        port = first.port
+        tlsa = f"_{port}._tcp"
+        knot = KnotInstance(
+            [
+                "match A 127.0.0.1",
+                f"{tlsa}.match TLSA 3 1 1 {served}",
+                "mismatch A 127.0.0.1",
+                f"{tlsa}.mismatch TLSA 3 1 1 {next_key}",
+                "rollover A 127.0.0.1",
+                f"{tlsa}.rollover TLSA 3 1 1 {served}",
+                f"{tlsa}.rollover TLSA 3 1 1 {next_key}",
+                "ta A 127.0.0.1",
+                f"{tlsa}.ta TLSA 2 0 1 {intermediate}",
+                "pkix A 127.0.0.1",
+                f"{tlsa}.pkix TLSA 1 1 1 {served}",
+                "plain A 127.0.0.1",
+                "multi A 127.0.0.1",
+                "multi A 127.0.0.2",
+            ]
+        )
+        knot.start()
+        stack.callback(knot.stop)
+        unbound = UnboundInstance(knot)
+        unbound.start()
+        stack.callback(unbound.stop)
+        yield Dns(port, knot, unbound, pki)
+
+
+def test_matching_tlsa_is_ok_and_said(dns: Dns) -> None:
+    run = dns.check("match")
+    assert run.code == 0, run.stdout
+    assert f"DANE: TLSA at _{dns.port}._tcp.match.{ZONE} matches" in run.summary
+
+
+def test_tlsa_for_another_key_is_critical(dns: Dns) -> None:
+    run = dns.check("mismatch")
+    assert run.code == 2, run.stdout
+    assert (
+        f"TLSA records at _{dns.port}._tcp.mismatch.{ZONE} do not match the served certificate: was the key "
+        "rotated without publishing the new TLSA first?"
+    ) in run.summary
+
+
+def test_rollover_record_beside_the_served_key_is_fine(dns: Dns) -> None:
+    run = dns.check("rollover", "-v")
+    assert run.code == 0, run.stdout
+    assert "2 TLSA record(s)" in run.stdout and "DNSSEC-validated by 127.0.0.1" in run.stdout
+    assert "matches the served chain" in run.stdout
+    assert "not served now (a rollover record for the next key?)" in run.stdout
+
+
+def test_dane_ta_record_matches_the_intermediate(dns: Dns) -> None:
+    run = dns.check("ta")
+    assert run.code == 0, run.stdout
+
+
+def test_unvalidated_records_are_a_warning(dns: Dns) -> None:
+    run = dns.check("match", validating=False)
+    assert run.code == 1, run.stdout
+    assert "are not DNSSEC-validated" in run.summary and "DANE senders ignore them" in run.summary
+
+
+def test_only_pkix_usages_are_not_usable_for_smtp(dns: Dns) -> None:
+    run = dns.check("pkix")
+    assert run.code == 1, run.stdout
+    assert "no usable TLSA records" in run.summary
+
+
+def test_no_records_is_fine_by_default_and_critical_with_dane(dns: Dns) -> None:
+    default = dns.check("plain")
+    required = dns.check("plain", "--dane")
+    assert default.code == 0 and "DANE" not in default.summary, default.stdout
+    assert required.code == 2 and f"DANE: no TLSA records at _{dns.port}._tcp.plain.{ZONE}" in required.summary
+
+
+def test_no_dane_skips_the_lookup(dns: Dns) -> None:
+    run = dns.check("mismatch", "--no-dane")
+    assert run.code == 0, run.stdout
+
+
+def test_every_address_from_dns_is_probed(dns: Dns) -> None:
+    run = dns.check("multi")
+    assert run.code == 0, run.stdout
+    assert "at 2 addresses (127.0.0.1, 127.0.0.2)" in run.summary
+    assert "days_remaining@127.0.0.2" in run.perfdata
+
+
+def test_unreachable_resolver_with_dane_is_critical(dns: Dns) -> None:
+    run = check(
+        "-H",
+        f"match.{ZONE}",
+        "--address",
+        "127.0.0.1",
+        "-P",
+        "smtp",
+        "-p",
+        str(dns.port),
+        "--ca-file",
+        dns.pki.root_file,
+        "--client",
+        "none",
+        "--dane",
+        "--dns-server",
+        "127.0.0.1:9",
+        "-t",
+        "4",
+    )
+    assert run.code == 2, run.stdout
+    assert "DANE: TLSA lookup of" in run.summary
