@@ -49,14 +49,21 @@ def dns(pki: Pki, certs: Certs) -> Iterator[Dns]:
     served = spki_sha256(leaf.cert.public_key())
     next_key = spki_sha256(new_key("ECDSA").public_key())
     intermediate = hashlib.sha256(pki.intermediate.cert.public_bytes(Encoding.DER)).hexdigest()
+    stale = pki.leaf(names=(f"*.{ZONE}",), key_type="ECDSA", days_left=5).write(pki.directory, "dane-stale")
     with ExitStack() as stack:
-        for _ in range(20):  # one port free on both 127.0.0.1 and 127.0.0.2
-            first = stack.enter_context(MailServer.speaking("smtp", TlsConfig([chain])))
+        for _ in range(20):  # one port free on 127.0.0.1, 127.0.0.2 and ::1 (which serves a stale certificate)
+            attempt = ExitStack()
             try:
-                stack.enter_context(MailServer.speaking("smtp", TlsConfig([chain]), host="127.0.0.2", port=first.port))
-                break
+                first = attempt.enter_context(MailServer.speaking("smtp", TlsConfig([chain])))
+                attempt.enter_context(
+                    MailServer.speaking("smtp", TlsConfig([chain]), host="127.0.0.2", port=first.port)
+                )
+                attempt.enter_context(MailServer.speaking("smtp", TlsConfig([stale]), host="::1", port=first.port))
             except OSError:
+                attempt.close()
                 continue
+            stack.enter_context(attempt)
+            break
         port = first.port
         tlsa = f"_{port}._tcp"
         knot = KnotInstance(
@@ -75,6 +82,8 @@ def dns(pki: Pki, certs: Certs) -> Iterator[Dns]:
                 "plain A 127.0.0.1",
                 "multi A 127.0.0.1",
                 "multi A 127.0.0.2",
+                "dual-stack A 127.0.0.1",
+                "dual-stack AAAA ::1",
             ]
         )
         knot.start()
@@ -142,6 +151,22 @@ def test_every_address_from_dns_is_probed(dns: Dns) -> None:
     assert run.code == 0, run.stdout
     assert "at 2 addresses (127.0.0.1, 127.0.0.2)" in run.summary
     assert "days_remaining@127.0.0.2" in run.perfdata
+
+
+def test_a_stale_certificate_on_the_ipv6_address_is_named(dns: Dns) -> None:
+    run = dns.check("dual-stack")
+    assert run.code == 2, run.stdout
+    assert f"dual-stack.{ZONE}:{dns.port} smtp: ::1: certificate expires in 5.0 days" in run.summary
+    assert run.summary.endswith("; 127.0.0.1: OK")
+    assert run.value("days_remaining@::1") == pytest.approx(5, abs=0.02)
+
+
+def test_address_family_options_restrict_the_addresses(dns: Dns) -> None:
+    v4 = dns.check("dual-stack", "-4")
+    v6 = dns.check("dual-stack", "-6")
+    assert v4.code == 0 and "days_remaining" in v4.perfdata, v4.stdout
+    assert v6.code == 2 and "certificate expires in 5.0 days" in v6.summary, v6.stdout
+    assert "::1:" not in v6.summary  # one address left: no address prefix
 
 
 def test_unreachable_resolver_with_dane_is_critical(dns: Dns) -> None:
