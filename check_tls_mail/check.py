@@ -106,10 +106,13 @@ class MailTlsService(nagiosplugin.Resource):
             served.append(Served(label, chain.leaf.key_type, chain, outcome.chain))
         return served
 
-    def _dane(self, served: Served) -> DaneReport | ServiceError:
+    def dane_report(self, served: Served) -> DaneReport | ServiceError:
+        """The TLSA records judged against this certificate's chain, or why there are none."""
         tlsa = self.host.tlsa
-        if tlsa is None or isinstance(tlsa, ServiceError):
-            return tlsa or ServiceError("no TLSA lookup")
+        if tlsa is None:
+            return ServiceError("TLSA records were not looked up")
+        if isinstance(tlsa, ServiceError):
+            return tlsa
         from .dane import judge
 
         return judge(tlsa, served.sent)
@@ -150,7 +153,7 @@ class MailTlsService(nagiosplugin.Resource):
             if earliest.not_after < leaf.not_after:
                 yield Metric(f"days_chain{suffix}{tag}", earliest.days_left(self.now), max=lifetime, context="expiry")
             if self.host.tlsa is not None:
-                yield Metric(f"dane{suffix}{tag}", self._dane(served), context="dane")
+                yield Metric(f"dane{suffix}{tag}", self.dane_report(served), context="dane")
         for profile, outcome in report.clients:
             yield Metric(f"client {profile.name}{tag}", outcome, context="client")
         if report.clients:
@@ -558,7 +561,7 @@ def _dane_lines(resource: MailTlsService, served: Served) -> list[str]:
     tlsa = resource.host.tlsa
     if tlsa is None:
         return []
-    report = resource._dane(served)
+    report = resource.dane_report(served)
     if isinstance(report, ServiceError):
         return [f"  DANE: {report}"]
     answer = report.answer

@@ -62,8 +62,8 @@ class Dialect(NamedTuple):
         return "implicit TLS"
 
 
-class Smtp(Dialect):
-    """ESMTP: greeting, EHLO, STARTTLS (RFC 3207)."""
+class StartTlsDialect(Dialect):
+    """A plaintext dialogue first, then an upgrade command."""
 
     @property
     def starttls(self) -> bool:
@@ -72,6 +72,10 @@ class Smtp(Dialect):
     @property
     def upgrade_word(self) -> str:
         return "STARTTLS"
+
+
+class Smtp(StartTlsDialect):
+    """ESMTP: greeting, EHLO, STARTTLS (RFC 3207)."""
 
     @staticmethod
     def read_reply(conn: Connection, waiting_for: str) -> tuple[int, list[bytes]]:
@@ -106,16 +110,8 @@ class Smtp(Dialect):
         conn.detach_for_tls("STARTTLS")
 
 
-class Imap(Dialect):
+class Imap(StartTlsDialect):
     """IMAP: greeting (may carry capabilities), CAPABILITY, STARTTLS (RFC 9051)."""
-
-    @property
-    def starttls(self) -> bool:
-        return True
-
-    @property
-    def upgrade_word(self) -> str:
-        return "STARTTLS"
 
     @staticmethod
     def _capabilities(line: bytes) -> set[bytes]:
@@ -159,12 +155,8 @@ class Imap(Dialect):
         conn.detach_for_tls("STARTTLS")
 
 
-class Pop3(Dialect):
+class Pop3(StartTlsDialect):
     """POP3: greeting, CAPA, STLS (RFC 2595)."""
-
-    @property
-    def starttls(self) -> bool:
-        return True
 
     @property
     def upgrade_word(self) -> str:
@@ -204,16 +196,8 @@ class Pop3(Dialect):
         conn.detach_for_tls("STLS")
 
 
-class ManageSieve(Dialect):
+class ManageSieve(StartTlsDialect):
     """ManageSieve: capabilities sent on connect, STARTTLS (RFC 5804)."""
-
-    @property
-    def starttls(self) -> bool:
-        return True
-
-    @property
-    def upgrade_word(self) -> str:
-        return "STARTTLS"
 
     @staticmethod
     def _response(conn: Connection, waiting_for: str) -> tuple[bytes, set[bytes]]:

@@ -8,6 +8,7 @@ bounded number run at once (servers rate-limit), all under one deadline.
 
 from __future__ import annotations
 
+import socket
 import ssl
 import threading
 import time
@@ -172,6 +173,8 @@ def run(plan: ProbePlan) -> HostReport:
     except ServiceError as exc:
         report.error = exc
         return report
+    # DNS rotates the order of records: sort, so that output and perfdata stay stable between runs.
+    addresses.sort(key=lambda a: (a.family != socket.AF_INET, socket.inet_pton(a.family, a.ip)))
     report.addresses_found = len(addresses)
     services = [
         ServiceReport(Target(plan.host, plan.port, plan.dialect, address, plan.servername))
