@@ -145,3 +145,55 @@ def test_threshold_syntax(amount: float, unit: str) -> None:
 def test_threshold_rejects_garbage(bad: str) -> None:
     with pytest.raises(UsageError):
         ExpiryThreshold.parse(bad, "-c")
+
+
+@pytest.mark.parametrize("usage", [2, 3])
+@pytest.mark.parametrize("selector", [0, 1])
+@pytest.mark.parametrize("mtype", [0, 1, 2])
+def test_tlsa_matching_covers_every_usage_selector_and_matching_type(
+    usage: int, selector: int, mtype: int, pki: object
+) -> None:
+    import hashlib
+
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from check_tls_mail.dane import matches
+    from check_tls_mail.resolver import TlsaRecord
+
+    leaf = pki.leaf()  # type: ignore[attr-defined]
+    chain = [leaf.cert.public_bytes(Encoding.DER), pki.intermediate.cert.public_bytes(Encoding.DER)]  # type: ignore[attr-defined]
+    target = pki.intermediate.cert if usage == 2 else leaf.cert  # type: ignore[attr-defined]
+    selected = (
+        target.public_bytes(Encoding.DER)
+        if selector == 0
+        else target.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    )
+    data = {0: selected, 1: hashlib.sha256(selected).digest(), 2: hashlib.sha512(selected).digest()}[mtype]
+    assert matches(TlsaRecord(usage, selector, mtype, data), chain)
+    assert not matches(TlsaRecord(usage, selector, mtype, data[:-1] + bytes([data[-1] ^ 1])), chain)
+    assert not matches(TlsaRecord(5 - usage, selector, mtype, data), chain)  # 2<->3: the other end of the chain
+    assert not matches(TlsaRecord(1, selector, mtype, data), chain)  # PKIX usages are not used for SMTP
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("192.0.2.53", ("192.0.2.53", 53)),
+        ("127.0.0.1:5353", ("127.0.0.1", 5353)),
+        ("::1", ("::1", 53)),
+        ("[::1]:5353", ("::1", 5353)),
+        ("[2001:db8::1]", ("2001:db8::1", 53)),
+    ],
+)
+def test_dns_server_syntax(text: str, expected: tuple[str, int]) -> None:
+    from check_tls_mail.resolver import parse_server
+
+    assert parse_server(text) == expected
+
+
+@pytest.mark.parametrize("bad", ["ns.example.org", "127.0.0.1:dns", "[::1]x", "127.0.0.1:0", "[::1]:70000"])
+def test_dns_server_syntax_errors(bad: str) -> None:
+    from check_tls_mail.resolver import parse_server
+
+    with pytest.raises(UsageError):
+        parse_server(bad)
