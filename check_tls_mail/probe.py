@@ -47,9 +47,12 @@ def run_concurrently(jobs: Sequence[Callable[[], T]], parallel: int) -> list[T]:
     """Run ``jobs`` on at most ``parallel`` daemon threads; results in job order.
 
     Daemon threads, so that the global timeout can end the process even while a
-    handshake is still blocked. Jobs must not raise.
+    handshake is still blocked. Probes report server faults as outcomes; an
+    exception from a job is a bug, raised here (the CLI makes it UNKNOWN)
+    instead of being printed by the thread.
     """
     results: list[T | None] = [None] * len(jobs)
+    failures: list[BaseException] = []
     queue = iter(enumerate(jobs))
     lock = threading.Lock()
 
@@ -60,13 +63,19 @@ def run_concurrently(jobs: Sequence[Callable[[], T]], parallel: int) -> list[T]:
             if item is None:
                 return
             index, job = item
-            results[index] = job()
+            try:
+                results[index] = job()
+            except BaseException as exc:  # a bug, not a server fault: raised in the caller, never printed here
+                failures.append(exc)
+                return
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(parallel, len(jobs)))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    if failures:
+        raise failures[0]
     return results  # type: ignore[return-value]
 
 
@@ -156,12 +165,14 @@ def _tlsa(report: HostReport, plan: ProbePlan, deadline: Deadline) -> None:
     """The TLSA lookup, as one more job beside the handshakes."""
     if plan.tlsa_host is None:
         return
-    from .resolver import lookup_tlsa
-
     try:
+        from .resolver import lookup_tlsa
+
         report.tlsa = lookup_tlsa(plan.tlsa_host, plan.port, plan.dns_server, deadline)
     except ServiceError as exc:
         report.tlsa = exc
+    except Exception as exc:  # a thread must not print a traceback: the lookup failed
+        report.tlsa = ServiceError(f"TLSA lookup failed: {exc.__class__.__name__}: {exc}")
 
 
 def run(plan: ProbePlan) -> HostReport:

@@ -197,3 +197,15 @@ def test_dns_server_syntax_errors(bad: str) -> None:
 
     with pytest.raises(UsageError):
         parse_server(bad)
+
+
+def test_a_failing_probe_job_is_raised_in_the_caller_not_printed(capfd: pytest.CaptureFixture[str]) -> None:
+    from check_tls_mail.probe import run_concurrently
+
+    def broken() -> int:
+        raise ValueError("bug in a probe")
+
+    with pytest.raises(ValueError, match="bug in a probe"):
+        run_concurrently([lambda: 1, broken, lambda: 3], 2)
+    assert run_concurrently([lambda: 1, lambda: 2, lambda: 3], 2) == [1, 2, 3]
+    assert "Traceback" not in capfd.readouterr().err
