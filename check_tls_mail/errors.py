@@ -50,16 +50,6 @@ class StartTlsError(ServiceError):
     kind = "starttls"
 
 
-class HandshakeError(ServiceError):
-    """The TLS handshake failed; ``alert`` names the TLS alert when known."""
-
-    kind = "handshake"
-
-    def __init__(self, message: str, alert: str | None = None) -> None:
-        super().__init__(message)
-        self.alert = alert
-
-
 class CertificateError(ServiceError):
     """The server sent a certificate that cannot be read at all."""
 
