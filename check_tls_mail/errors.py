@@ -15,9 +15,6 @@ class UsageError(Exception):
 class ServiceError(Exception):
     """The monitored service failed; the message says how, for an operator."""
 
-    #: short tag for -v output and tests ("connect", "timeout", "starttls", ...)
-    kind = "service"
-
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
@@ -27,30 +24,24 @@ class ServiceError(Exception):
 
 
 class ResolveError(ServiceError):
-    kind = "resolve"
+    """The name could not be resolved."""
 
 
 class ConnectError(ServiceError):
-    kind = "connect"
+    """Refused, reset, unreachable."""
 
 
 class ServerTimeout(ServiceError):
-    kind = "timeout"
+    """The server did not answer before the probe's deadline."""
 
 
 class ProtocolError(ServiceError):
     """The server said something that is not the protocol we expected."""
 
-    kind = "protocol"
-
 
 class StartTlsError(ServiceError):
     """STARTTLS is not advertised, or the server refused it."""
 
-    kind = "starttls"
-
 
 class CertificateError(ServiceError):
     """The server sent a certificate that cannot be read at all."""
-
-    kind = "certificate"
