@@ -15,8 +15,6 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from .resolver import TlsaAnswer, TlsaRecord
 
-USAGES = {0: "PKIX-TA", 1: "PKIX-EE", 2: "DANE-TA", 3: "DANE-EE"}
-
 
 class DaneReport(NamedTuple):
     answer: TlsaAnswer

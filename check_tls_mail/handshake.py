@@ -36,12 +36,6 @@ class ClientOffer(NamedTuple):
     max_version: str = "1.3"
     ciphers: str = "ALL"
 
-    @property
-    def versions(self) -> str:
-        if self.min_version == self.max_version:
-            return f"TLS {self.max_version}"
-        return f"TLS {self.min_version}-{self.max_version}"
-
     def context(self) -> ssl.SSLContext:
         """An SSLContext offering exactly this (warnings about old versions are silenced by the CLI)."""
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

@@ -31,9 +31,6 @@ class Deadline:
     def remaining(self) -> float:
         return self.at - time.monotonic()
 
-    def expired(self) -> bool:
-        return self.remaining() <= 0
-
 
 class Address(NamedTuple):
     """One resolved address of the service."""
