@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from conftest import NAME, Certs, check
+from conftest import NAME, Certs, args_for, check
 from fakeserver import Lines, MailServer, TlsConfig
 from pki import DAY, NOW, Pki, issue, new_key
 
@@ -246,21 +246,7 @@ def test_hostile_names_cannot_forge_the_status_line(pki: Pki) -> None:
     )
     chain = leaf.write(pki.directory, "evil")
     with MailServer.speaking("imaps", TlsConfig([chain])) as server:
-        run = check(
-            "-H",
-            "127.0.0.1",
-            "--servername",
-            NAME,
-            "-p",
-            str(server.port),
-            "-P",
-            "imaps",
-            "--ca-file",
-            pki.root_file,
-            "--client",
-            "none",
-            "-vvv",
-        )
+        run = check(*args_for(server, "imaps", pki, "--client", "none", "-vvv"))
     assert run.code == 2
     first = run.first_line
     assert first.count("|") == 1 and "\x1b" not in run.stdout
