@@ -75,8 +75,20 @@ def check(*args: str, timeout: float = 30) -> Run:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     run = Run(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+    _record(list(args), run.code, run.stdout)
     assert "Traceback" not in run.stdout + run.stderr, run
     return run
+
+
+def _record(args: list[str], code: int, stdout: str) -> None:
+    """With CHECK_TLS_MAIL_RECORD=FILE, append every run (JSON lines): compare outputs across a refactoring."""
+    path = os.environ.get("CHECK_TLS_MAIL_RECORD")
+    if path:
+        import json
+
+        test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"test": test, "args": args, "code": code, "stdout": stdout}) + "\n")
 
 
 @pytest.fixture(scope="session")

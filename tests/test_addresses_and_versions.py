@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 import pytest
-from conftest import NAME, Certs, args_for, check, serving
+from conftest import NAME, Certs, _record, args_for, check, serving
 from fakeserver import MailServer, TlsConfig
 from pki import Pki
 
@@ -45,7 +45,10 @@ def name_with_two_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run_in_process(port: int, pki: Pki, *extra: str) -> tuple[int, str]:
-    return main(["-H", NAME, "-p", str(port), "-P", "imaps", "--ca-file", pki.root_file, "--client", "none", *extra])
+    args = ["-H", NAME, "-p", str(port), "-P", "imaps", "--ca-file", pki.root_file, "--client", "none", *extra]
+    code, text = main(args)
+    _record(args, code, text)
+    return code, text
 
 
 def test_every_address_is_probed_and_labelled(name_with_two_addresses: None, pki: Pki, certs: Certs) -> None:
