@@ -8,6 +8,7 @@ extra certificates the path does not use, such as an expired cross-sign).
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import re
 import ssl
@@ -104,6 +105,9 @@ class CertificateFacts(NamedTuple):
     def days_left(self, now: datetime) -> float:
         return (self.not_after - now).total_seconds() / DAY
 
+    def days_until_valid(self, now: datetime) -> float:
+        return (self.not_before - now).total_seconds() / DAY
+
     @property
     def lifetime_days(self) -> float:
         return (self.not_after - self.not_before).total_seconds() / DAY
@@ -171,37 +175,51 @@ def load_store(ca_file: str | None) -> TrustAnchors:
     return TrustAnchors(Store(certs), frozenset(c.subject for c in certs), origin)
 
 
+class ProblemKind(enum.Enum):
+    """What is wrong with a served chain (expiry is judged from the days left, not here)."""
+
+    NOT_YET_VALID = "a certificate on the path is not valid yet"
+    SELF_SIGNED = "a self-signed certificate the trust anchors do not hold"
+    UNTRUSTED_ISSUER = "the chain ends at an issuer the trust anchors do not hold"
+    CHAIN_INVALID = "the chain reaches a trust anchor but does not verify"
+    NO_SAN = "no subjectAltName: clients cannot match the name"
+    NAME_MISMATCH = "the certificate is for other names"
+
+
+class CertificateProblem(NamedTuple):
+    """One problem of a chain, with the facts its words need."""
+
+    kind: ProblemKind
+    certificate: CertificateFacts  # the leaf, or the intermediate the problem is about
+    position: int  # 0 for the leaf
+    wanted: str = ""  # the name checked (NAME_MISMATCH, NO_SAN)
+    anchors: str = ""  # where the trust anchors come from (SELF_SIGNED, UNTRUSTED_ISSUER)
+    issuer: str = ""  # the unknown issuer (UNTRUSTED_ISSUER)
+    detail: str = ""  # the verifier's words, cleaned (CHAIN_INVALID)
+    days: float = 0.0  # days until it becomes valid (NOT_YET_VALID)
+
+
 class ChainReport(NamedTuple):
-    """The judgement of one served chain. Problems are worded for the status line."""
+    """The judgement of one served chain: its path and its problems, typed."""
 
     leaf: CertificateFacts
     path: tuple[CertificateFacts, ...]  # leaf first; the trust anchor is not included
     sent: int
     trusted: bool | None  # None: not checked (--no-verify-chain, or no name to check)
-    trust_problem: str | None
-    name_problem: str | None
+    problems: tuple[CertificateProblem, ...]  # not yet valid first, then trust, then name
     verifier_detail: str | None  # cryptography's own words, for -v
 
     @property
     def earliest(self) -> CertificateFacts:
         return min(self.path, key=lambda f: f.not_after)
 
-    def validity_problems(self, now: datetime) -> list[str]:
-        """Expired or not yet valid certificates on the path, in words."""
-        problems = []
-        for position, facts in enumerate(self.path):
-            what = "certificate" if position == 0 else f"intermediate {facts.subject}"
-            if facts.not_after <= now:
-                ago = -facts.days_left(now)
-                problems.append(f"{what} expired {ago:.1f} days ago ({_date(facts.not_after)})")
-            elif facts.not_before > now:
-                ahead = (facts.not_before - now).total_seconds() / DAY
-                problems.append(f"{what} not valid before {_date(facts.not_before)} (in {ahead:.1f} days)")
-        return problems
 
-
-def _date(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+def _not_yet_valid(path: tuple[CertificateFacts, ...], now: datetime) -> list[CertificateProblem]:
+    return [
+        CertificateProblem(ProblemKind.NOT_YET_VALID, facts, position, days=facts.days_until_valid(now))
+        for position, facts in enumerate(path)
+        if facts.not_before > now and facts.not_after > now
+    ]
 
 
 def _walk(facts: list[CertificateFacts]) -> tuple[CertificateFacts, ...]:
@@ -256,18 +274,20 @@ def judge_chain(
     facts = [CertificateFacts.read(der) for der in chain]
     leaf = facts[0]
     walked = _walk(facts)
+    sent = sent or len(chain)
     if anchors is None:
-        return ChainReport(leaf, walked, sent or len(chain), None, None, None, None)
+        return ChainReport(leaf, walked, sent, None, tuple(_not_yet_valid(walked, now)), None)
 
     name_problem = None
     if not leaf.dns_names and not leaf.ip_addresses:
-        name_problem = f"certificate has no subjectAltName (CN {leaf.subject}); clients cannot match {clean(name)}"
+        name_problem = CertificateProblem(ProblemKind.NO_SAN, leaf, 0, wanted=name)
     elif not matches_name(leaf, name):
-        name_problem = f"name mismatch: certificate is for {leaf.names}, not {clean(name)}"
+        name_problem = CertificateProblem(ProblemKind.NAME_MISMATCH, leaf, 0, wanted=name)
+    named = [name_problem] if name_problem else []
 
     subject = _verifier_subject(leaf, None if name_problem else name)
     if subject is None:
-        return ChainReport(leaf, walked, sent or len(chain), None, None, name_problem, None)
+        return ChainReport(leaf, walked, sent, None, tuple(_not_yet_valid(walked, now) + named), None)
     intermediates = [f.cert for f in facts[1:]]
     # First at the real time; if that fails, inside the leaf's validity, so an
     # expired certificate is reported as expired and not as untrusted.
@@ -286,16 +306,19 @@ def judge_chain(
         by_cert = {f.cert: f for f in facts}
         # the verified path: leaf and intermediates as sent; the anchor comes from the store
         path = tuple(by_cert[c] for c in verified[:-1] if c in by_cert) or (leaf,)
-        return ChainReport(leaf, path, sent or len(chain), True, None, name_problem, detail)
+        return ChainReport(leaf, path, sent, True, tuple(_not_yet_valid(path, now) + named), detail)
 
-    last = walked[-1].cert
-    if len(walked) == 1 and last.issuer == last.subject:
-        problem = f"self-signed certificate, not trusted by {anchors.origin}"
-    elif last.issuer in anchors.subjects:
-        problem = f"chain does not verify: {detail}"
+    last = walked[-1]
+    if len(walked) == 1 and last.cert.issuer == last.cert.subject:
+        trust = CertificateProblem(ProblemKind.SELF_SIGNED, last, 0, anchors=anchors.origin)
+    elif last.cert.issuer in anchors.subjects:
+        trust = CertificateProblem(ProblemKind.CHAIN_INVALID, last, len(walked) - 1, detail=detail or "")
     else:
-        problem = f"untrusted chain: issuer {_short_name(last.issuer)} is not in {anchors.origin}"
-    return ChainReport(leaf, walked, sent or len(chain), False, problem, name_problem, detail)
+        issuer = _short_name(last.cert.issuer)
+        trust = CertificateProblem(
+            ProblemKind.UNTRUSTED_ISSUER, last, len(walked) - 1, anchors=anchors.origin, issuer=issuer
+        )
+    return ChainReport(leaf, walked, sent, False, tuple([*_not_yet_valid(walked, now), trust, *named]), detail)
 
 
 def utcnow() -> datetime:

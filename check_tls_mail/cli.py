@@ -14,13 +14,17 @@ import socket
 import sys
 import warnings
 from types import FrameType
-from typing import NamedTuple, NoReturn
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 from . import __version__
 from .dialects import BY_PORT, PROTOCOLS, Dialect
 from .errors import UsageError
 from .output import render, unknown
 from .thresholds import ExpiryThreshold, check_order
+
+if TYPE_CHECKING:
+    from .probe import ProbePlan
+    from .profiles import ClientProfile
 
 #: The keys of handshake.VERSIONS, here so that parsing the command line imports no ssl.
 VERSION_NAMES = ("1.0", "1.1", "1.2", "1.3")
@@ -50,28 +54,26 @@ class UsageParser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-class Options(NamedTuple):
-    host: str
-    port: int
-    dialect: Dialect
-    servername: str | None
+class Judgement(NamedTuple):
+    """How the findings are judged and worded: the keyword arguments of ``check.build``."""
+
     name_to_check: str
     warning: ExpiryThreshold
     critical: ExpiryThreshold
-    ca_file: str | None
-    verify_chain: bool
-    family: int
-    timeout: float
-    verbosity: int
-    clients: tuple[str, ...]  # profile names; empty with --client none
-    ciphers: tuple[str, ...]
-    parallel: int
-    address: str | None
     min_tls: str | None
     require_tls: tuple[str, ...]
-    tlsa_host: str | None  # DANE: the name whose TLSA records are looked up, or None
     dane_required: bool  # --dane: a missing or failed TLSA lookup is CRITICAL
-    dns_server: tuple[str, int] | None
+    verbosity: int
+
+
+class Options(NamedTuple):
+    """The parsed command line: what to probe, how to judge it, and the run's own settings."""
+
+    plan: ProbePlan  # carries the client profile objects
+    judgement: Judgement
+    ca_file: str | None
+    verify_chain: bool
+    timeout: float
 
 
 def parser() -> UsageParser:
@@ -206,12 +208,12 @@ def _protocol(args: argparse.Namespace) -> tuple[Dialect, int]:
     raise UsageError("give -P PROTOCOL or a well-known -p PORT")
 
 
-def _clients(requested: list[str], dialect: Dialect) -> tuple[str, ...]:
+def _clients(requested: list[str], dialect: Dialect) -> tuple[ClientProfile, ...]:
     from .profiles import catalogue
 
     cat = catalogue()
     if not requested:
-        return tuple(p.name for p in cat.default_for(dialect.name))
+        return cat.default_for(dialect.name)
     if "none" in requested:
         if len(requested) > 1:
             raise UsageError("--client none cannot be combined with other profiles")
@@ -219,7 +221,7 @@ def _clients(requested: list[str], dialect: Dialect) -> tuple[str, ...]:
     unknown_names = [name for name in requested if name not in cat.profiles]
     if unknown_names:
         raise UsageError(f"unknown client profile {', '.join(unknown_names)}; known: {', '.join(cat.profiles)}")
-    return tuple(dict.fromkeys(requested))
+    return tuple(cat.profiles[name] for name in dict.fromkeys(requested))
 
 
 def _ciphers(requested: list[str]) -> tuple[str, ...]:
@@ -276,29 +278,35 @@ def options_from(args: argparse.Namespace) -> Options:
 
         dns_server = parse_server(args.dns_server)
     family = socket.AF_INET if args.ipv4 else socket.AF_INET6 if args.ipv6 else socket.AF_UNSPEC
-    return Options(
+    verbosity = min(args.verbose, 3)
+    require_tls = tuple(dict.fromkeys(args.require_tls))
+    from .probe import ProbePlan
+
+    plan = ProbePlan(
         host=host,
         port=port,
         dialect=dialect,
-        servername=servername,
-        name_to_check=servername or host,
-        warning=warning,
-        critical=critical,
-        ca_file=args.ca_file,
-        verify_chain=not args.no_verify_chain,
         family=family,
-        timeout=args.timeout,
-        verbosity=min(args.verbose, 3),
+        servername=servername,
         clients=_clients(args.client, dialect),
         ciphers=_ciphers(args.cipher),
         parallel=args.max_parallel,
+        seconds=probe_budget(args.timeout),
         address=args.address,
-        min_tls=args.min_tls,
-        require_tls=tuple(dict.fromkeys(args.require_tls)),
-        tlsa_host=tlsa_host,
-        dane_required=bool(args.dane),
+        versions=bool(args.min_tls or require_tls or verbosity),
         dns_server=dns_server,
+        tlsa_host=tlsa_host,
     )
+    judgement = Judgement(
+        name_to_check=servername or host,
+        warning=warning,
+        critical=critical,
+        min_tls=args.min_tls,
+        require_tls=require_tls,
+        dane_required=bool(args.dane),
+        verbosity=verbosity,
+    )
+    return Options(plan, judgement, args.ca_file, not args.no_verify_chain, args.timeout)
 
 
 class GlobalTimeout(BaseException):
@@ -316,44 +324,16 @@ def probe_budget(timeout: float) -> float:
 
 def check(options: Options) -> tuple[int, str]:
     """Run the check; (exit code, output text)."""
-    from .probe import ProbePlan, start
-    from .profiles import catalogue
+    from .probe import start
 
-    profiles = catalogue().profiles
-    plan = ProbePlan(
-        host=options.host,
-        port=options.port,
-        dialect=options.dialect,
-        family=options.family,
-        servername=options.servername,
-        clients=tuple(profiles[name] for name in options.clients),
-        ciphers=options.ciphers,
-        parallel=options.parallel,
-        seconds=probe_budget(options.timeout),
-        address=options.address,
-        versions=bool(options.min_tls or options.require_tls or options.verbosity),
-        dns_server=options.dns_server,
-        tlsa_host=options.tlsa_host,
-    )
-    running = start(plan)
+    running = start(options.plan)
     # Importing cryptography and nagiosplugin takes longer than a loopback
     # handshake: do it while the probes are on the network.
     from .certificate import load_store
     from .check import build
 
     anchors = load_store(options.ca_file) if options.verify_chain else None
-    nagios_check = build(
-        plan,
-        anchors,
-        options.name_to_check,
-        options.warning,
-        options.critical,
-        options.verbosity,
-        running.wait,
-        options.min_tls,
-        options.require_tls,
-        options.dane_required,
-    )
+    nagios_check = build(collect=running.wait, anchors=anchors, **options.judgement._asdict())
     nagios_check()
     return nagios_check.exitcode, render(
         nagios_check.exitcode, nagios_check.summary_str, nagios_check.perfdata, nagios_check.verbose_str or []

@@ -1,7 +1,7 @@
 """DANE (RFC 6698, RFC 7672): do the TLSA records match the chain the server presented?
 
 Facts only: which records are usable for SMTP (usages 2 and 3) and which of
-them match the chain; the context in check.py judges.
+them match the chain; the DANE context judges.
 """
 
 from __future__ import annotations
@@ -20,11 +20,6 @@ class DaneReport(NamedTuple):
     answer: TlsaAnswer
     usable: tuple[TlsaRecord, ...]  # DANE-TA and DANE-EE: what an SMTP client uses
     matching: tuple[TlsaRecord, ...]  # usable records that match the presented chain
-
-    @property
-    def unmatched(self) -> tuple[TlsaRecord, ...]:
-        """Usable records for no certificate served now: rollover records, or stale ones."""
-        return tuple(r for r in self.usable if r not in self.matching)
 
 
 def _selected(der: bytes, selector: int) -> bytes:

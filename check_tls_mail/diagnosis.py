@@ -1,4 +1,4 @@
-"""Why a client cannot connect, in words an operator can act on.
+"""Why a client cannot connect, as a typed diagnosis; wording.py puts it in an operator's words.
 
 Works from facts the probes measured: the leaf's key type, which key types the
 server completes TLS 1.2 handshakes for (the ECDSA-only and RSA-only probes),
@@ -7,10 +7,36 @@ which TLS alerts it sent, and what the failing client offered.
 
 from __future__ import annotations
 
+import enum
+from typing import NamedTuple
+
+from .alerts import Alert
 from .handshake import Accepted, ClientOffer, Failed, HandshakeOutcome, Rejected
-from .probe import KEY_TYPES, ServiceReport
+from .probe import KEY_TYPES, AddressReport, Purpose
 
 _AUTH = {"auth-rsa": "RSA", "auth-ecdsa": "ECDSA"}
+
+
+class Why(enum.Enum):
+    """The reason an offer failed against this server."""
+
+    FAILED_BEFORE_HANDSHAKE = "the probe failed before the handshake"
+    REQUIRES_TLS13 = "the server requires TLS 1.3 and the offer stops at TLS 1.2"
+    NO_COMMON_VERSION = "the server accepts none of the offered versions"
+    SERVER_TOO_OLD = "the server's newest version is older than the offer's oldest"
+    NO_SUITE_FOR_KEY_TYPE = "the server accepts no TLS 1.2 suite for its own certificate's key type"
+    KEY_TYPE_MISMATCH = "the server's certificates and the offer's suites are for different key types"
+    NO_COMMON_SUITE = "the server accepts none of the offered TLS 1.2 suites"
+
+
+class Diagnosis(NamedTuple):
+    why: Why
+    outcome: HandshakeOutcome
+    offer: ClientOffer
+    server_version: str | None = None  # what the widest offer negotiated ("1.3")
+    key_type: str | None = None  # the certificate's key type (NO_SUITE_FOR_KEY_TYPE)
+    served: tuple[str, ...] = ()  # key types the server completes TLS 1.2 for (KEY_TYPE_MISMATCH)
+    offered: tuple[str, ...] = ()  # key types the offer has suites for (KEY_TYPE_MISMATCH)
 
 
 def offered_key_types(offer: ClientOffer) -> set[str]:
@@ -19,60 +45,43 @@ def offered_key_types(offer: ClientOffer) -> set[str]:
     return {_AUTH[c["auth"]] for c in ctx.get_ciphers() if c["protocol"] != "TLSv1.3" and c.get("auth") in _AUTH}
 
 
-def _version_key(version: str) -> tuple[int, ...]:
+def version_key(version: str) -> tuple[int, ...]:
+    """(1, 2) from "1.2", for comparing TLS versions."""
     return tuple(int(part) for part in version.split("."))
 
 
-def server_refuses_tls12(report: ServiceReport) -> bool:
+def server_refuses_tls12(report: AddressReport) -> bool:
     """Every TLS 1.2 probe was refused with a protocol_version alert."""
-    outcomes = list(report.key_probes.values())
-    return bool(outcomes) and all(isinstance(o, Rejected) and o.alert == "protocol_version" for o in outcomes)
+    outcomes = list(report.of(Purpose.KEY_TYPE).values())
+    return bool(outcomes) and all(isinstance(o, Rejected) and o.alert is Alert.protocol_version for o in outcomes)
 
 
-def negotiated(report: ServiceReport) -> str | None:
-    """The version the widest offer negotiated ("1.3"), if it got through."""
-    if isinstance(report.primary, Accepted) and report.primary.version.startswith("TLSv"):
-        return report.primary.version[4:]
-    return None
+def accepted_key_types(report: AddressReport) -> set[str]:
+    """Key types for which the server completed a TLS 1.2 handshake."""
+    return {kt for kt, outcome in report.of(Purpose.KEY_TYPE).items() if isinstance(outcome, Accepted)}
 
 
-def explain(
-    offer: ClientOffer,
-    outcome: HandshakeOutcome,
-    report: ServiceReport,
-    leaf_key_type: str | None,
-    who: str = "this client",
-) -> str:
-    """Why ``offer`` failed against this server (``outcome`` is not Accepted)."""
+def diagnose(
+    offer: ClientOffer, outcome: Rejected | Failed, report: AddressReport, leaf_key_type: str | None
+) -> Diagnosis:
+    """Why ``offer`` failed against this server."""
     if isinstance(outcome, Failed):
-        return f"probe failed before the handshake: {outcome.error}"
-    assert isinstance(outcome, Rejected)
-    best = negotiated(report)
-    if _version_key(offer.max_version) < (1, 3) and (
-        outcome.alert == "protocol_version" or server_refuses_tls12(report)
+        return Diagnosis(Why.FAILED_BEFORE_HANDSHAKE, outcome, offer)
+    primary = report.primary
+    best = primary.version_number if isinstance(primary, Accepted) and primary.version.startswith("TLSv") else None
+    if version_key(offer.max_version) < (1, 3) and (
+        outcome.alert is Alert.protocol_version or server_refuses_tls12(report)
     ):
-        if best == "1.3":
-            return (
-                f"the server requires TLS 1.3 and {who} supports at most TLS {offer.max_version}: "
-                "enable TLS 1.2 on the server"
-            )
-        return f"the server accepts none of TLS {offer.min_version}-{offer.max_version}"
-    if best and _version_key(best) < _version_key(offer.min_version):
-        return f"the server supports at most TLS {best}, {who} requires TLS {offer.min_version} or newer"
-    served = report.accepted_key_types
+        why = Why.REQUIRES_TLS13 if best == "1.3" else Why.NO_COMMON_VERSION
+        return Diagnosis(why, outcome, offer, best)
+    if best and version_key(best) < version_key(offer.min_version):
+        return Diagnosis(Why.SERVER_TOO_OLD, outcome, offer, best)
+    served = accepted_key_types(report)
     if not served and leaf_key_type in KEY_TYPES:
-        return (
-            f"the certificate is {leaf_key_type} and the server accepts no {leaf_key_type} suite "
-            f"over TLS 1.2: add ECDHE-{leaf_key_type} suites to the server's TLS 1.2 cipher list"
-        )
+        return Diagnosis(Why.NO_SUITE_FOR_KEY_TYPE, outcome, offer, best, key_type=leaf_key_type)
     wanted = offered_key_types(offer)
     if served and not served & wanted:
-        have = " and ".join(sorted(served))
-        need = " or ".join(sorted(wanted)) or "no usable"
-        return (
-            f"the server has only an {have} certificate for TLS 1.2 and {who} offers only "
-            f"{need} suites: add an {need} certificate (dual certificates) or serve TLS 1.3"
+        return Diagnosis(
+            Why.KEY_TYPE_MISMATCH, outcome, offer, best, served=tuple(sorted(served)), offered=tuple(sorted(wanted))
         )
-    if who == "this client":
-        return f"the server accepts none of the TLS 1.2 suites it offers ({outcome.reason})"
-    return f"not in the server's TLS 1.2 cipher list ({outcome.reason})"
+    return Diagnosis(Why.NO_COMMON_SUITE, outcome, offer, best)

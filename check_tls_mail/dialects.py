@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 from typing import NamedTuple
 
-from .errors import ProtocolError, StartTlsError
+from .errors import FailureKind, ProtocolError, StartTlsError
 from .sanitize import from_wire
 from .wire import Connection
 
@@ -95,19 +95,19 @@ class Smtp(StartTlsDialect):
     def negotiate(self, conn: Connection) -> None:
         code, text = self.read_reply(conn, "SMTP greeting")
         if code != 220:
-            raise ProtocolError(f"server refused the session: {code} {from_wire(text[0])}")
+            raise ProtocolError(f"server refused the session: {code} {from_wire(text[0])}", FailureKind.SESSION_REFUSED)
         conn.send(f"EHLO {_ehlo_name()}")
         code, text = self.read_reply(conn, "reply to EHLO")
         if code != 250:
-            raise ProtocolError(f"server rejected EHLO: {code} {from_wire(text[0])}")
+            raise ProtocolError(f"server rejected EHLO: {code} {from_wire(text[0])}", FailureKind.SESSION_REFUSED)
         keywords = {line.split(b" ")[0].upper() for line in text[1:]}
         if b"STARTTLS" not in keywords:
             raise StartTlsError("STARTTLS not offered in the EHLO reply")
         conn.send("STARTTLS")
         code, text = self.read_reply(conn, "reply to STARTTLS")
         if code != 220:
-            raise StartTlsError(f"server refused STARTTLS: {code} {from_wire(text[0])}")
-        conn.detach_for_tls("STARTTLS")
+            raise StartTlsError(f"server refused STARTTLS: {code} {from_wire(text[0])}", FailureKind.STARTTLS_REFUSED)
+        conn.ready_for_tls("STARTTLS")
 
 
 class Imap(StartTlsDialect):
@@ -130,7 +130,7 @@ class Imap(StartTlsDialect):
             if line[2:].upper().startswith(b"CAPABILITY "):
                 capabilities |= self._capabilities(line)
             elif line[2:].upper().startswith(b"BYE"):
-                raise ProtocolError(f"server closed the session: {from_wire(line)}")
+                raise ProtocolError(f"server closed the session: {from_wire(line)}", FailureKind.SESSION_REFUSED)
         raise ProtocolError(f"reply to {command} has more than {MAX_REPLY_LINES} lines")
 
     def negotiate(self, conn: Connection) -> None:
@@ -139,7 +139,7 @@ class Imap(StartTlsDialect):
         if not greeting.startswith(b"* ") or word not in (b"OK", b"PREAUTH", b"BYE"):
             raise unexpected("not an IMAP greeting", greeting)
         if word == b"BYE":
-            raise ProtocolError(f"server refused the session: {from_wire(greeting)}")
+            raise ProtocolError(f"server refused the session: {from_wire(greeting)}", FailureKind.SESSION_REFUSED)
         capabilities = set()
         if b"[CAPABILITY " in greeting.upper():
             capabilities = self._capabilities(greeting)
@@ -151,8 +151,8 @@ class Imap(StartTlsDialect):
                 raise StartTlsError("STARTTLS not offered in the IMAP capabilities")
         status, _ = self._command(conn, "a2", "STARTTLS")
         if not status.upper().startswith(b"OK"):
-            raise StartTlsError(f"server refused STARTTLS: {from_wire(status)}")
-        conn.detach_for_tls("STARTTLS")
+            raise StartTlsError(f"server refused STARTTLS: {from_wire(status)}", FailureKind.STARTTLS_REFUSED)
+        conn.ready_for_tls("STARTTLS")
 
 
 class Pop3(StartTlsDialect):
@@ -174,7 +174,7 @@ class Pop3(StartTlsDialect):
     def negotiate(self, conn: Connection) -> None:
         ok, line = self._status(conn, "POP3 greeting")
         if not ok:
-            raise ProtocolError(f"server refused the session: {from_wire(line)}")
+            raise ProtocolError(f"server refused the session: {from_wire(line)}", FailureKind.SESSION_REFUSED)
         conn.send("CAPA")
         ok, line = self._status(conn, "reply to CAPA")
         if not ok:
@@ -192,8 +192,8 @@ class Pop3(StartTlsDialect):
         conn.send("STLS")
         ok, line = self._status(conn, "reply to STLS")
         if not ok:
-            raise StartTlsError(f"server refused STLS: {from_wire(line)}")
-        conn.detach_for_tls("STLS")
+            raise StartTlsError(f"server refused STLS: {from_wire(line)}", FailureKind.STARTTLS_REFUSED)
+        conn.ready_for_tls("STLS")
 
 
 class ManageSieve(StartTlsDialect):
@@ -216,14 +216,14 @@ class ManageSieve(StartTlsDialect):
     def negotiate(self, conn: Connection) -> None:
         status, capabilities = self._response(conn, "ManageSieve greeting")
         if not status.upper().startswith(b"OK"):
-            raise ProtocolError(f"server refused the session: {from_wire(status)}")
+            raise ProtocolError(f"server refused the session: {from_wire(status)}", FailureKind.SESSION_REFUSED)
         if b"STARTTLS" not in capabilities:
             raise StartTlsError("STARTTLS not offered in the ManageSieve capabilities")
         conn.send("STARTTLS")
         status, _ = self._response(conn, "reply to STARTTLS")
         if not status.upper().startswith(b"OK"):
-            raise StartTlsError(f"server refused STARTTLS: {from_wire(status)}")
-        conn.detach_for_tls("STARTTLS")
+            raise StartTlsError(f"server refused STARTTLS: {from_wire(status)}", FailureKind.STARTTLS_REFUSED)
+        conn.ready_for_tls("STARTTLS")
 
 
 PROTOCOLS: dict[str, Dialect] = {

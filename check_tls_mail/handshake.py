@@ -2,17 +2,20 @@
 
 The result is a typed ``HandshakeOutcome``: ``Accepted`` (with what was
 negotiated and the chain as the server sent it), ``Rejected`` (the TLS
-handshake failed: a result, not an exception) or ``Failed`` (we never got to
-the handshake). Certificates are not verified here; certificate.py judges them.
+handshake failed, with its ``HandshakeCause`` and the server's alert: a
+result, not an exception) or ``Failed`` (we never got to the handshake).
+Certificates are not verified here; certificate.py judges them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import ssl
 import time
 from typing import NamedTuple
 
+from .alerts import Alert
 from .dialects import Dialect
 from .errors import ServerTimeout, ServiceError
 from .wire import Address, Connection, Deadline
@@ -31,7 +34,6 @@ MAX_CHAIN = 10
 class ClientOffer(NamedTuple):
     """What one simulated client offers: a version range and a TLS <= 1.2 cipher string."""
 
-    label: str
     min_version: str = "1.0"
     max_version: str = "1.3"
     ciphers: str = "ALL"
@@ -41,6 +43,10 @@ class ClientOffer(NamedTuple):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
+        # Every option the outcome depends on is set here, whatever the
+        # interpreter's build defaults (Debian's python3 sets
+        # OP_IGNORE_UNEXPECTED_EOF, which reports a TCP close as a clean TLS close).
+        ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
         # Security level 0: offer what the real client offers, even where the
         # local OpenSSL policy would refuse it (TLS 1.0, SHA-1, small keys).
         ctx.set_ciphers(f"{self.ciphers}:@SECLEVEL=0")
@@ -58,32 +64,51 @@ class Target(NamedTuple):
     address: Address
     servername: str | None  # SNI; None when the host is an IP address
 
-    def __str__(self) -> str:
-        return f"{self.host}:{self.port}"
+
+def version_number(protocol: str) -> str:
+    """ "1.0" from OpenSSL's "TLSv1", "1.3" from "TLSv1.3"."""
+    number = protocol.removeprefix("TLSv")
+    return "1.0" if number == "1" else number
 
 
 class Accepted(NamedTuple):
-    version: str
+    version: str  # as OpenSSL names it: "TLSv1.3"
     cipher: str
     chain: tuple[bytes, ...]
     chain_sent: int
     seconds: float
     transcript: tuple[tuple[str, str], ...] = ()
 
-    def __str__(self) -> str:
-        return f"{self.version}, {self.cipher}"
+    @property
+    def version_number(self) -> str:
+        return version_number(self.version)
+
+
+class HandshakeCause(enum.Enum):
+    """Why a TLS handshake that started did not complete."""
+
+    ALERT = "the server sent a fatal TLS alert"
+    CLOSE_NOTIFY = "the server closed the TLS connection (close_notify) during the handshake"
+    CLOSED = "the server closed the connection during the handshake, without an alert"
+    RESET = "the server reset the connection during the handshake"
+    CONNECTION_FAILED = "the connection failed during the handshake"
+    NOT_TLS = "the server did not answer with TLS"
+    OVERSIZED_RECORD = "the server sent an oversized TLS record"
+    VERSION_OUT_OF_RANGE = "the server chose a TLS version outside the offered range"
+    OVERSIZED_MESSAGE = "the server sent an oversized handshake message"
+    LOCAL_LIMIT = "the local TLS library cannot make this offer"
+    RECORD_LAYER = "TLS record layer failure"
+    OTHER = "another TLS failure"
 
 
 class Rejected(NamedTuple):
-    """The TLS handshake failed; ``alert`` is the TLS alert name when one was seen."""
+    """The TLS handshake failed: its cause, the alert when one was seen, OpenSSL's reason code otherwise."""
 
-    reason: str
-    alert: str | None
+    cause: HandshakeCause
+    alert: Alert | None
     seconds: float
     transcript: tuple[tuple[str, str], ...] = ()
-
-    def __str__(self) -> str:
-        return self.reason
+    reason: str = ""  # OpenSSL's reason code (HTTP_REQUEST, ...) or the system error, for words
 
 
 class Failed(NamedTuple):
@@ -93,42 +118,36 @@ class Failed(NamedTuple):
     seconds: float
     transcript: tuple[tuple[str, str], ...] = ()
 
-    def __str__(self) -> str:
-        return str(self.error)
-
 
 HandshakeOutcome = Accepted | Rejected | Failed
 
-# OpenSSL reasons that are not alerts, in words; alerts are worded from their name.
-_REASONS = {
-    "WRONG_VERSION_NUMBER": "server did not answer with TLS (plaintext or another protocol)",
-    "UNSUPPORTED_PROTOCOL": "server chose a TLS version outside the offered range",
-    "NO_PROTOCOLS_AVAILABLE": "no TLS version can be offered locally",
-    "UNEXPECTED_EOF_WHILE_READING": "server closed the connection during the handshake",
-    "EXCESSIVE_MESSAGE_SIZE": "server sent an oversized handshake message (certificate chain too long?)",
-    "NO_CIPHERS_AVAILABLE": "no cipher can be offered locally",
-    "RECORD_LAYER_FAILURE": "TLS record layer failure",
-    "PACKET_LENGTH_TOO_LONG": "server did not answer with TLS (oversized record)",
-    "HTTP_REQUEST": "server did not answer with TLS",
+#: OpenSSL reason codes that are not alerts, and what they mean.
+_CAUSES = {
+    "WRONG_VERSION_NUMBER": HandshakeCause.NOT_TLS,
+    "HTTP_REQUEST": HandshakeCause.NOT_TLS,
+    "PACKET_LENGTH_TOO_LONG": HandshakeCause.OVERSIZED_RECORD,
+    "UNSUPPORTED_PROTOCOL": HandshakeCause.VERSION_OUT_OF_RANGE,
+    "NO_PROTOCOLS_AVAILABLE": HandshakeCause.LOCAL_LIMIT,
+    "NO_CIPHERS_AVAILABLE": HandshakeCause.LOCAL_LIMIT,
+    "UNEXPECTED_EOF_WHILE_READING": HandshakeCause.CLOSED,
+    "EXCESSIVE_MESSAGE_SIZE": HandshakeCause.OVERSIZED_MESSAGE,
+    "RECORD_LAYER_FAILURE": HandshakeCause.RECORD_LAYER,
 }
 
 
-def _ssl_error(exc: ssl.SSLError) -> tuple[str, str | None]:
-    """(reason in words, alert name) for an OpenSSL error."""
+def _ssl_error(exc: ssl.SSLError) -> tuple[HandshakeCause, Alert | None, str]:
+    """(cause, alert, OpenSSL reason) for an OpenSSL error."""
     reason = getattr(exc, "reason", None) or ""
     if isinstance(exc, ssl.SSLZeroReturnError):  # GnuTLS servers end a failed handshake this way
-        return "server closed the TLS connection during the handshake without an alert", None
+        return HandshakeCause.CLOSE_NOTIFY, None, reason
     if isinstance(exc, ssl.SSLEOFError) or "EOF" in reason:
-        return _REASONS["UNEXPECTED_EOF_WHILE_READING"], None
-    if "_ALERT_" in reason:
-        alert = reason.split("_ALERT_", 1)[1].lower()
-        return f"server sent TLS alert {alert.replace('_', ' ')}", alert
+        return HandshakeCause.CLOSED, None, reason
+    alert = Alert.from_openssl_reason(reason)
+    if alert is not None:
+        return HandshakeCause.ALERT, alert, reason
     if reason == "UNSUPPORTED_PROTOCOL":
-        return _REASONS[reason], "protocol_version"
-    if reason in _REASONS:
-        return _REASONS[reason], None
-    words = reason.replace("_", " ").lower() if reason else exc.__class__.__name__
-    return f"TLS handshake failed: {words}", None
+        return HandshakeCause.VERSION_OUT_OF_RANGE, Alert.protocol_version, reason
+    return _CAUSES.get(reason, HandshakeCause.OTHER), None, reason or exc.__class__.__name__
 
 
 def _peer_chain(tls: ssl.SSLSocket) -> tuple[tuple[bytes, ...], int]:
@@ -164,14 +183,14 @@ def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Dea
         try:
             tls.do_handshake()
         except ssl.SSLError as exc:
-            reason, alert = _ssl_error(exc)
-            return Rejected(reason, alert, elapsed(), said())
+            cause, alert, reason = _ssl_error(exc)
+            return Rejected(cause, alert, elapsed(), said(), reason)
         except TimeoutError:
             raise ServerTimeout(f"TLS handshake not completed within {elapsed():.1f} s") from None
         except ConnectionResetError:
-            return Rejected("connection reset by the server during the handshake", None, elapsed(), said())
+            return Rejected(HandshakeCause.RESET, None, elapsed(), said())
         except OSError as exc:
-            return Rejected(f"connection failed during the handshake: {exc.strerror or exc}", None, elapsed(), said())
+            return Rejected(HandshakeCause.CONNECTION_FAILED, None, elapsed(), said(), str(exc.strerror or exc))
         chain, sent = _peer_chain(tls)
         cipher = tls.cipher()
         outcome = Accepted(
@@ -200,17 +219,17 @@ def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Dea
 
 def key_type_offer(key_type: str) -> ClientOffer:
     """TLS 1.2 offer with every suite for one certificate key type (ECDSA or RSA)."""
-    return ClientOffer(f"{key_type} suites over TLS 1.2", "1.2", "1.2", f"a{key_type}")
+    return ClientOffer("1.2", "1.2", f"a{key_type}")
 
 
 def version_offer(version: str) -> ClientOffer:
     """Exactly one TLS version, every suite (security level 0 lets TLS 1.0 and 1.1 be offered)."""
-    return ClientOffer(f"TLS {version} only", version, version, "ALL")
+    return ClientOffer(version, version, "ALL")
 
 
 def cipher_offer(name: str) -> ClientOffer:
-    return ClientOffer(name, "1.2", "1.2", name)
+    return ClientOffer("1.2", "1.2", name)
 
 
 #: Widest offer, used to fetch the certificate and the server's preferred version.
-PRIMARY = ClientOffer("default client", "1.0", "1.3", "ALL")
+PRIMARY = ClientOffer("1.0", "1.3", "ALL")

@@ -24,7 +24,7 @@ class ClientProfile(NamedTuple):
 
     @property
     def offer(self) -> ClientOffer:
-        return ClientOffer(self.title, self.min_version, self.max_version, self.ciphers)
+        return ClientOffer(self.min_version, self.max_version, self.ciphers)
 
     @property
     def tls12_only(self) -> bool:

@@ -93,8 +93,8 @@ def _query(name: str, rdtype: str, server: tuple[str, int] | None, deadline: Dea
         ) from None
 
 
-def lookup_tlsa(host: str, port: int, server: tuple[str, int] | None, deadline: Deadline) -> TlsaAnswer:
-    name = f"_{port}._tcp.{host.rstrip('.')}"
+def lookup_tlsa(name: str, server: tuple[str, int] | None, deadline: Deadline) -> TlsaAnswer:
+    """The TLSA records at ``name`` (_25._tcp.mx.example.org) and whether the resolver validated them."""
     answer = _query(name, "TLSA", server, deadline)
     if answer is None:
         return TlsaAnswer(name, (), False, _describe(server))

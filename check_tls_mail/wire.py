@@ -13,7 +13,7 @@ import threading
 import time
 from typing import NamedTuple
 
-from .errors import ConnectError, ProtocolError, ResolveError, ServerTimeout
+from .errors import ConnectError, FailureKind, ProtocolError, ResolveError, ServerTimeout
 from .sanitize import clean
 
 #: Longest line accepted from a server (RFC 5321 allows 512; be lenient).
@@ -93,7 +93,8 @@ def _connect_error(exc: OSError, address: Address) -> ConnectError:
         errno.EADDRNOTAVAIL: "address not available",
     }
     reason = reasons.get(exc.errno or 0, exc.strerror or exc.__class__.__name__)
-    return ConnectError(f"{reason} ({address})")
+    kind = FailureKind.RESET if exc.errno == errno.ECONNRESET else FailureKind.CONNECT
+    return ConnectError(f"{reason} ({address})", kind)
 
 
 class Connection:
@@ -123,9 +124,6 @@ class Connection:
             raise _connect_error(exc, address) from None
         return cls(sock, address, deadline)
 
-    def close(self) -> None:
-        self.sock.close()
-
     def send(self, line: str) -> None:
         self.transcript.append(("C", line))
         try:
@@ -134,7 +132,9 @@ class Connection:
         except TimeoutError:
             raise ServerTimeout(f"server did not accept {line.split()[-1]} in time") from None
         except OSError as exc:
-            raise ConnectError(f"connection lost while sending {line.split()[-1]}: {exc.strerror or exc}") from None
+            raise ConnectError(
+                f"connection lost while sending {line.split()[-1]}: {exc.strerror or exc}", FailureKind.RESET
+            ) from None
 
     def read_line(self, waiting_for: str) -> bytes:
         """One line without its CRLF; ``waiting_for`` words the errors."""
@@ -155,10 +155,13 @@ class Connection:
             except OSError as exc:
                 raise ConnectError(
                     f"connection {'reset' if exc.errno == errno.ECONNRESET else 'failed'} "
-                    f"while waiting for {waiting_for}"
+                    f"while waiting for {waiting_for}",
+                    FailureKind.RESET,
                 ) from None
             if not chunk:
-                raise ProtocolError(f"server closed the connection instead of sending {waiting_for}")
+                raise ProtocolError(
+                    f"server closed the connection instead of sending {waiting_for}", FailureKind.CLOSED
+                )
             self._received += len(chunk)
             if self._received > MAX_DIALOGUE_BYTES:
                 raise ProtocolError(f"{waiting_for}: more than {MAX_DIALOGUE_BYTES // 1024} KiB without end")
@@ -168,12 +171,11 @@ class Connection:
         self.transcript.append(("S", clean(line.decode("utf-8", "backslashreplace"), 200)))
         return line
 
-    def detach_for_tls(self, after: str) -> socket.socket:
-        """The socket, ready for the TLS handshake; nothing may be buffered.
+    def ready_for_tls(self, after: str) -> None:
+        """Check that nothing is buffered before the TLS handshake starts on ``sock``.
 
         Plaintext sent ahead of the handshake would be read as if it came over
         TLS (the STARTTLS command injection class of bugs): refuse it.
         """
         if self._buffer:
             raise ProtocolError(f"server sent unexpected plaintext after {after}")
-        return self.sock

@@ -59,7 +59,7 @@ def test_protocol_follows_from_a_well_known_port() -> None:
     sys.path.insert(0, ".")
     from check_tls_mail.cli import parse
 
-    assert parse(["-H", "mx.example.org", "-p", "993"]).dialect.name == "imaps"
-    assert parse(["-H", "mx.example.org", "-p", "4190"]).dialect.name == "sieve"
-    assert parse(["-H", "mx.example.org", "-P", "submission"]).port == 587
-    assert parse(["-H", "mx.example.org", "-P", "imap", "-p", "10143"]).port == 10143
+    assert parse(["-H", "mx.example.org", "-p", "993"]).plan.dialect.name == "imaps"
+    assert parse(["-H", "mx.example.org", "-p", "4190"]).plan.dialect.name == "sieve"
+    assert parse(["-H", "mx.example.org", "-P", "submission"]).plan.port == 587
+    assert parse(["-H", "mx.example.org", "-P", "imap", "-p", "10143"]).plan.port == 10143

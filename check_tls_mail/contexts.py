@@ -1,0 +1,227 @@
+"""The nagiosplugin Contexts: each judges one kind of finding, from the finding alone.
+
+A context never reads the resource: the finding it gets names its subject and
+carries what the judgement needs. Words come from wording.py.
+"""
+
+from __future__ import annotations
+
+import nagiosplugin
+from nagiosplugin import Context, Metric, Performance, Range, Result
+from nagiosplugin.state import Critical, Ok, Unknown, Warn
+
+from . import wording
+from .diagnosis import version_key
+from .findings import AcceptedCount, ChainJudged, CipherTried, ClientTried, DaneJudged, Elapsed, Expiry, ServiceDown
+from .findings import Versions as VersionsFinding
+from .handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected
+from .probe import TlsaStatus
+from .thresholds import ExpiryThreshold, fmt_days
+
+
+def _whose(finding: ChainJudged | DaneJudged) -> str:
+    """'192.0.2.25: RSA certificate: ' for a judgement of one certificate at one address."""
+    named = finding.served.named
+    return finding.address.prefix + (f"{wording.certificate(named)}: " if named else "")
+
+
+class QuietContext(Context):
+    """A context whose metrics carry no perfdata."""
+
+    def performance(self, metric: Metric, resource: nagiosplugin.Resource) -> None:
+        return None
+
+
+class ServiceContext(QuietContext):
+    """The service could not be probed: resolution, connection, dialogue, STARTTLS, handshake, certificate."""
+
+    def __init__(self) -> None:
+        super().__init__("service")
+
+    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        finding: ServiceDown = metric.value
+        failure = finding.failure
+        text = str(failure) if isinstance(failure, Exception) else wording.service_failure(failure)
+        prefix = finding.address.prefix if finding.address else ""
+        return Result(Critical, prefix + text, metric)
+
+
+class ChainContext(QuietContext):
+    """Trust and name (judged unless --no-verify-chain), and certificates not yet valid."""
+
+    def __init__(self) -> None:
+        super().__init__("chain")
+
+    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        finding: ChainJudged = metric.value
+        problems = finding.served.chain.problems
+        if problems:
+            return Result(Critical, _whose(finding) + "; ".join(wording.problem(p) for p in problems), metric)
+        return Result(Ok, None, metric)
+
+
+class ExpiryContext(Context):
+    """Days remaining against -w/-c, resolved per certificate (percent of its lifetime)."""
+
+    def __init__(self, warning: ExpiryThreshold, critical: ExpiryThreshold) -> None:
+        super().__init__("expiry")
+        self.warning = warning
+        self.critical = critical
+
+    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        finding: Expiry = metric.value
+        kind = wording.certificate(finding.served.named)
+        what = f"intermediate {finding.certificate.subject} (before the {kind})" if finding.intermediate else kind
+        what = finding.address.prefix + what
+        days = finding.days
+        until = wording.when(finding.certificate.not_after)
+        if days <= 0:
+            return Result(Critical, f"{what} expired {-days:.1f} days ago ({until})", metric)
+        for state, threshold in ((Critical, self.critical), (Warn, self.warning)):
+            if days < threshold.days(finding.lifetime):
+                hint = f"{what} expires in {wording.days(days)} ({until}), below {threshold.describe(finding.lifetime)}"
+                return Result(state, hint, metric)
+        return Result(Ok, None, metric)
+
+    def performance(self, metric: Metric, resource: nagiosplugin.Resource) -> Performance:
+        finding: Expiry = metric.value
+        lifetime = finding.lifetime
+        return Performance(
+            metric.name,
+            f"{finding.days:.2f}",
+            warn=Range(f"{fmt_days(self.warning.days(lifetime))}:"),
+            crit=Range(f"{fmt_days(self.critical.days(lifetime))}:"),
+            max=int(lifetime) if lifetime == int(lifetime) else lifetime,
+        )
+
+
+class ClientContext(QuietContext):
+    """A client profile that must connect."""
+
+    def __init__(self) -> None:
+        super().__init__("client")
+
+    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        finding: ClientTried = metric.value
+        diagnosis = finding.result.diagnosis
+        if diagnosis is None:
+            return Result(Ok, None, metric)
+        return Result(Critical, wording.diagnosis(diagnosis), metric)
+
+
+class CipherContext(QuietContext):
+    """A cipher that must be accepted on its own over TLS 1.2."""
+
+    def __init__(self) -> None:
+        super().__init__("cipher")
+
+    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        finding: CipherTried = metric.value
+        diagnosis = finding.result.diagnosis
+        if diagnosis is None:
+            return Result(Ok, None, metric)
+        return Result(Critical, wording.diagnosis(diagnosis, cipher=True), metric)
+
+
+class AllAcceptedContext(Context):
+    """Perfdata for the number accepted; each one is judged by its own context."""
+
+    def __init__(self) -> None:
+        super().__init__("all_accepted")
+
+    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        return Result(Ok, None, metric)
+
+    def performance(self, metric: Metric, resource: nagiosplugin.Resource) -> Performance:
+        finding: AcceptedCount = metric.value
+        total = finding.total
+        return Performance(metric.name, finding.accepted, crit=Range(f"{total}:"), min=0, max=total)
+
+
+class TimeContext(Context):
+    """Seconds, as perfdata only."""
+
+    def __init__(self) -> None:
+        super().__init__("time")
+
+    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        return Result(Ok, None, metric)
+
+    def performance(self, metric: Metric, resource: nagiosplugin.Resource) -> Performance:
+        finding: Elapsed = metric.value
+        return Performance(metric.name, finding.seconds, "s", min=0)
+
+
+def _local_limit(outcome: HandshakeOutcome) -> bool:
+    """The local OpenSSL could not make the offer: the server was not tested."""
+    return isinstance(outcome, Rejected) and outcome.cause is HandshakeCause.LOCAL_LIMIT
+
+
+class VersionPolicyContext(QuietContext):
+    """--min-tls: nothing older accepted; --require-tls: each of these accepted."""
+
+    def __init__(self, min_tls: str | None, required: tuple[str, ...]) -> None:
+        super().__init__("versions")
+        self.min_tls = min_tls
+        self.required = required
+
+    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        finding: VersionsFinding = metric.value
+        versions = finding.outcomes
+        accepted = [v for v, o in versions.items() if isinstance(o, Accepted)]
+        problems = []
+        if self.min_tls:
+            old = [v for v in accepted if version_key(v) < version_key(self.min_tls)]
+            if old:
+                problems.append(f"accepts TLS {', '.join(old)}, older than --min-tls {self.min_tls}")
+        untested = [v for v in self.required if _local_limit(versions[v])]
+        missing = [v for v in self.required if v not in accepted and v not in untested]
+        if missing:
+            problems.append(f"does not accept TLS {', '.join(missing)} (--require-tls)")
+        prefix = finding.address.prefix
+        if problems:
+            return Result(Critical, prefix + "server " + "; ".join(problems), metric)
+        if untested:
+            return Result(Unknown, f"{prefix}this host's OpenSSL cannot offer TLS {', '.join(untested)}", metric)
+        return Result(Ok, None, metric)
+
+
+class DaneContext(QuietContext):
+    """TLSA records (DANE): looked up, validated, usable, and matching what the server presents."""
+
+    def __init__(self, required: bool) -> None:
+        super().__init__("dane")
+        self.required = required
+
+    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        finding: DaneJudged = metric.value
+        prefix = _whose(finding)
+        tlsa = finding.tlsa
+        if tlsa.status is TlsaStatus.FAILED:
+            return self._required(metric, f"{prefix}DANE: {tlsa.error}")
+        if tlsa.status is not TlsaStatus.ANSWERED or finding.served.dane is None:
+            return self._required(metric, f"{prefix}DANE: the TLSA lookup of {tlsa.name} did not finish in time")
+        report = finding.served.dane
+        name = report.answer.name
+        if not report.answer.records:
+            return self._required(metric, f"{prefix}DANE: no TLSA records at {name}")
+        mismatch = " and they do not match the served certificate" if not report.matching else ""
+        if not report.answer.validated:
+            hint = (
+                f"{prefix}TLSA records at {name} are not DNSSEC-validated ({report.answer.server} set no AD "
+                f"flag){mismatch}: DANE senders ignore them"
+            )
+            return Result(Warn, hint, metric)
+        if not report.usable:
+            return Result(Warn, f"{prefix}no usable TLSA records at {name} (SMTP uses only usages 2 and 3)", metric)
+        if not report.matching:
+            hint = (
+                f"{prefix}TLSA records at {name} do not match the served certificate: was the key rotated "
+                "without publishing the new TLSA first?"
+            )
+            return Result(Critical, hint, metric)
+        return Result(Ok, None, metric)
+
+    def _required(self, metric: Metric, hint: str) -> Result:
+        """Missing records or no answer: CRITICAL with --dane, else not judged."""
+        return Result(Critical, hint, metric) if self.required else Result(Ok, None, metric)

@@ -1,0 +1,119 @@
+"""Findings: the typed values the resource hands to the contexts, and the one function that labels them.
+
+Each finding names its subject (the address, which certificate, which client
+profile, cipher or TLS version), so that a context judges it alone and the
+summary words it without reading any metric name back. ``label`` makes the
+metric name, which is also the perfdata label; nothing parses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from .assessment import AddressAssessment, CipherResult, ClientResult, Served
+from .certificate import CertificateFacts
+from .errors import ServiceError
+from .handshake import HandshakeOutcome
+from .probe import TlsaState
+
+
+class ServiceDown(NamedTuple):
+    """The service could not be probed (at this address, or at all when ``address`` is None)."""
+
+    address: AddressAssessment | None
+    failure: HandshakeOutcome | ServiceError
+
+
+class Elapsed(NamedTuple):
+    """Seconds: the default probe's (``address`` set) or all probes' together (``address`` None)."""
+
+    address: AddressAssessment | None
+    seconds: float
+
+
+class ChainJudged(NamedTuple):
+    """Trust, name and validity of one served chain."""
+
+    address: AddressAssessment
+    served: Served
+
+
+class Expiry(NamedTuple):
+    """Days left of one served certificate, or of an intermediate on its path that expires first."""
+
+    address: AddressAssessment
+    served: Served
+    certificate: CertificateFacts
+    intermediate: bool
+    days: float
+    lifetime: float  # of the leaf, in days: percentage thresholds are resolved against it
+
+
+class ClientTried(NamedTuple):
+    address: AddressAssessment
+    result: ClientResult
+
+
+class CipherTried(NamedTuple):
+    address: AddressAssessment
+    result: CipherResult
+
+
+class AcceptedCount(NamedTuple):
+    """How many of the clients (``ciphers`` False) or required ciphers connected."""
+
+    address: AddressAssessment
+    ciphers: bool
+    accepted: int
+    total: int
+
+
+class Versions(NamedTuple):
+    """Each TLS version probed alone."""
+
+    address: AddressAssessment
+    outcomes: Mapping[str, HandshakeOutcome]
+
+
+class DaneJudged(NamedTuple):
+    """The TLSA lookup and its match against one served chain."""
+
+    address: AddressAssessment
+    served: Served
+    tlsa: TlsaState
+
+
+Finding = (
+    ServiceDown | Elapsed | ChainJudged | Expiry | ClientTried | CipherTried | AcceptedCount | Versions | DaneJudged
+)
+
+
+def _tag(address: AddressAssessment | None) -> str:
+    return f"@{address.shown_as}" if address is not None and address.shown_as else ""
+
+
+def _which(served: Served) -> str:
+    return f"_{served.label}" if served.label else ""
+
+
+def label(finding: Finding) -> str:
+    """The metric name and perfdata label: what, which certificate, and the address when there are several."""
+    tag = _tag(finding.address)
+    if isinstance(finding, ServiceDown):
+        return f"service{tag}"
+    if isinstance(finding, Elapsed):
+        return f"{'handshake' if finding.address else 'probes'}_time{tag}"
+    if isinstance(finding, ChainJudged):
+        return f"chain{_which(finding.served)}{tag}"
+    if isinstance(finding, Expiry):
+        return f"days_{'chain' if finding.intermediate else 'remaining'}{_which(finding.served)}{tag}"
+    if isinstance(finding, ClientTried):
+        return f"client {finding.result.profile.name}{tag}"
+    if isinstance(finding, CipherTried):
+        return f"cipher {finding.result.cipher}{tag}"
+    if isinstance(finding, AcceptedCount):
+        return f"{'ciphers' if finding.ciphers else 'clients'}_ok{tag}"
+    if isinstance(finding, Versions):
+        return f"tls_versions{tag}"
+    return f"dane{_which(finding.served)}{tag}"

@@ -1,0 +1,113 @@
+"""The long output (-v, -vv, -vvv): what was checked at each address, read from the assessment."""
+
+from __future__ import annotations
+
+from . import wording
+from .assessment import AddressAssessment, Assessment, Served
+from .handshake import Accepted, HandshakeOutcome, Rejected
+from .probe import Purpose, TlsaStatus
+
+
+def _outcome(outcome: HandshakeOutcome) -> str:
+    if isinstance(outcome, Accepted):
+        return f"accepted, {outcome.version} {outcome.cipher} ({outcome.seconds:.3f} s)"
+    verb = "rejected" if isinstance(outcome, Rejected) else "failed"
+    return f"{verb}: {wording.outcome(outcome)} ({outcome.seconds:.3f} s)"
+
+
+def _transcript(title: str, outcome: HandshakeOutcome) -> list[str]:
+    if not outcome.transcript:
+        return []
+    return [f"{title} dialogue:"] + [f"  {who}: {text}" for who, text in outcome.transcript]
+
+
+def long_output(assessment: Assessment, verbosity: int) -> list[str]:
+    """What was checked, for -v (1), the dialogue too (2), every probe's dialogue (3)."""
+    if verbosity < 1:
+        return []
+    plan = assessment.plan
+    host = assessment.host
+    lines = []
+    if host.addresses_found > len(host.addresses):
+        lines.append(f"{plan.host} has {host.addresses_found} addresses; the first {len(host.addresses)} were probed")
+    for address in assessment.addresses:
+        lines += _address_lines(assessment, address, verbosity)
+    if plan.clients or plan.ciphers:
+        probes = sum(len(report.outcomes) for report in host.addresses)
+        lines.append(f"{probes} probes, at most {plan.parallel} at once, took {host.seconds:.3f} s")
+    return lines
+
+
+def _address_lines(assessment: Assessment, address: AddressAssessment, verbosity: int) -> list[str]:
+    report = address.report
+    plan = assessment.plan
+    lines = [
+        f"service: {plan.host}:{plan.port} ({report.target.address.ip}) {plan.dialect.name}, "
+        f"{plan.dialect.description}; SNI {plan.servername or 'none'}"
+    ]
+    lines.append(f"default client (TLS 1.0-1.3, all suites): {_outcome(report.primary)}")
+    if verbosity >= 2:
+        lines += _transcript("default client", report.primary)
+    for served in address.served:
+        lines += _certificate_lines(assessment, served, verbosity)
+    probes: list[tuple[str, HandshakeOutcome]] = [
+        (f"{key_type} suites over TLS 1.2", outcome) for key_type, outcome in report.of(Purpose.KEY_TYPE).items()
+    ]
+    probes += [(f"TLS {version} only", outcome) for version, outcome in address.versions.items()]
+    probes += [
+        (f"client {c.profile.title} (TLS {c.profile.min_version}-{c.profile.max_version})", c.outcome)
+        for c in address.clients
+    ]
+    probes += [(f"cipher {c.cipher} (TLS 1.2)", c.outcome) for c in address.ciphers]
+    for title, outcome in probes:
+        lines.append(f"{title}: {_outcome(outcome)}")
+        if verbosity >= 3:
+            lines += _transcript(title, outcome)
+    return lines
+
+
+def _certificate_lines(assessment: Assessment, served: Served, verbosity: int) -> list[str]:
+    now = assessment.now
+    chain = served.chain
+    leaf = chain.leaf
+    trust = {True: "trusted", False: "NOT trusted", None: "trust not checked"}[chain.trusted]
+    lines = [
+        f"certificate{' (' + served.key_type + ')' if served.label else ''}: {leaf.subject}, {leaf.key}, "
+        f"{leaf.not_before:%Y-%m-%d} to {wording.when(leaf.not_after)} "
+        f"({wording.days(leaf.days_left(now))} left of {leaf.lifetime_days:.0f} days); "
+        f"names: {leaf.names}; {trust}; server sent {chain.sent} certificate(s)"
+    ]
+    for position, facts in enumerate(chain.path[1:], 1):
+        lines.append(
+            f"  chain {position}: {facts.subject}, {facts.key}, until "
+            f"{wording.when(facts.not_after)} ({wording.days(facts.days_left(now))} left), issuer {facts.issuer}"
+        )
+    if verbosity >= 2 and chain.verifier_detail:
+        lines.append(f"  verifier: {chain.verifier_detail}")
+    return lines + _dane_lines(assessment, served)
+
+
+def _dane_lines(assessment: Assessment, served: Served) -> list[str]:
+    tlsa = assessment.tlsa
+    if tlsa.status is TlsaStatus.NOT_ASKED:
+        return []
+    if tlsa.status is TlsaStatus.FAILED:
+        return [f"  DANE: {tlsa.error}"]
+    report = served.dane
+    if report is None:
+        return [f"  DANE: the TLSA lookup of {tlsa.name} did not finish in time"]
+    answer = report.answer
+    if not answer.records:
+        return [f"  DANE: no TLSA records at {answer.name} ({answer.server})"]
+    validated = "DNSSEC-validated" if answer.validated else "NOT validated"
+    lines = [f"  DANE: {len(answer.records)} TLSA record(s) at {answer.name}, {validated} by {answer.server}"]
+    for record in answer.records:
+        state = (
+            "matches the served chain"
+            if record in report.matching
+            else "not served now (a rollover record for the next key?)"
+            if record in report.usable
+            else "not used by SMTP (usage 0/1)"
+        )
+        lines.append(f"    TLSA {record}: {state}")
+    return lines
