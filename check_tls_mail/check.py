@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 import nagiosplugin
 
-from .certificate import TrustAnchors
+from .certificate import TrustAnchors, utcnow
 from .contexts import (
     AllAcceptedContext,
     ChainContext,
@@ -35,9 +36,10 @@ def build(
     require_tls: tuple[str, ...],
     dane_required: bool,
     verbosity: int,
+    clock: Callable[[], datetime] = utcnow,
 ) -> nagiosplugin.Check:
     """One assembly: the resource, the contexts that judge it, the summary that words it."""
-    resource = MailTlsService(collect, anchors, name_to_check)
+    resource = MailTlsService(collect, anchors, name_to_check, clock)
     check = nagiosplugin.Check(
         resource,
         ServiceContext(),

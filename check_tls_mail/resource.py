@@ -8,6 +8,7 @@ its address, and ``findings.label`` puts it into the metric name.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from datetime import datetime
 
 import nagiosplugin
 from nagiosplugin import Metric
@@ -39,10 +40,17 @@ def metric(finding: Finding, context: str) -> Metric:
 class MailTlsService(nagiosplugin.Resource):
     """Probes the service at every address; yields the findings of the assessment."""
 
-    def __init__(self, collect: Callable[[], HostReport], anchors: TrustAnchors | None, name: str) -> None:
+    def __init__(
+        self,
+        collect: Callable[[], HostReport],
+        anchors: TrustAnchors | None,
+        name: str,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.collect = collect
         self.anchors = anchors
         self.name_to_check = name
+        self.clock = clock
         self.assessment: Assessment | None = None
 
     @property
@@ -51,7 +59,7 @@ class MailTlsService(nagiosplugin.Resource):
 
     def probe(self) -> Generator[Metric, None, None]:
         host = self.collect()
-        self.assessment = assessment = assess(host, self.anchors, self.name_to_check, utcnow())
+        self.assessment = assessment = assess(host, self.anchors, self.name_to_check, self.clock())
         if host.error is not None:
             yield metric(ServiceDown(None, host.error), "service")
             return

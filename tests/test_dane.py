@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 from collections.abc import Iterator
 from contextlib import ExitStack
 
@@ -191,3 +192,61 @@ def test_unreachable_resolver_with_dane_is_critical(dns: Dns) -> None:
     )
     assert run.code == 2, run.stdout
     assert "DANE: TLSA lookup of" in run.summary
+
+
+@pytest.fixture
+def silent_resolver() -> Iterator[str]:
+    """A DNS server address that receives queries and never answers."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    yield f"127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()
+
+
+def test_dane_with_a_resolver_that_never_answers_is_critical(silent_resolver: str, pki: Pki, certs: Certs) -> None:
+    with MailServer.speaking("smtp", TlsConfig([certs.ecdsa])) as server:
+        run = check(
+            "-H",
+            "mail.example.test",
+            "--address",
+            "127.0.0.1",
+            "-P",
+            "smtp",
+            "-p",
+            str(server.port),
+            "--ca-file",
+            pki.root_file,
+            "--client",
+            "none",
+            "--dane",
+            "--dns-server",
+            silent_resolver,
+            "-t",
+            "3",
+        )
+    assert run.code == 2, run.stdout
+    tlsa = f"_{server.port}._tcp.mail.example.test"
+    assert run.summary.startswith(f"TLS_MAIL CRITICAL - mail.example.test:{server.port} smtp: DANE: "), run.stdout
+    assert f"the TLSA lookup of {tlsa} did not finish in time" in run.summary or (
+        f"TLSA lookup of {tlsa} timed out ({silent_resolver})" in run.summary
+    ), run.stdout
+
+
+def test_a_tlsa_lookup_still_running_at_the_deadline_is_not_finished(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In process: the lookup outlives the probe budget; the report says so instead of 'not looked up'."""
+    import threading
+
+    from check_tls_mail import resolver
+    from check_tls_mail.dialects import PROTOCOLS
+    from check_tls_mail.probe import ProbePlan, TlsaStatus, run
+
+    release = threading.Event()
+    monkeypatch.setattr(resolver, "lookup_tlsa", lambda name, server, deadline: release.wait(5))
+    with MailServer(lambda sock: None) as server:
+        plan = ProbePlan(
+            "127.0.0.1", server.port, PROTOCOLS["smtp"], socket.AF_INET, None, (), (), 4, 0.5, tlsa_host="mx.test"
+        )
+        report = run(plan)
+    release.set()
+    assert report.tlsa.status is TlsaStatus.NOT_FINISHED
+    assert report.tlsa.name == f"_{server.port}._tcp.mx.test"
