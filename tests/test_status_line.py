@@ -374,3 +374,34 @@ def test_unreadable_certificate_on_the_second_address_is_named(world: World) -> 
     assert code == 2
     assert line.startswith(f"TLS_MAIL CRITICAL - {NAME}:993 imaps: 127.0.0.2: server sent a certificate that cannot")
     assert line.split(" | ")[0].endswith("; 127.0.0.1: OK")
+
+
+def test_contexts_judge_a_finding_alone_without_the_resource(world: World) -> None:
+    """Each context reads the finding it is given; the resource is not needed (None here)."""
+    from nagiosplugin import Metric
+    from nagiosplugin.state import Critical, Warn
+
+    from check_tls_mail.assessment import assess
+    from check_tls_mail.contexts import ChainContext, ExpiryContext
+    from check_tls_mail.findings import ChainJudged, Expiry, label
+
+    probes = plan()
+    report = dual(world, world.leaf("RSA", names=("other.example",), days_left=15))
+    assessment = assess(
+        HostReport(probes, None, (report,), TlsaState(TlsaStatus.NOT_ASKED), 1, 0.1), world.anchors, NAME, NOW
+    )
+    address = assessment.addresses[0]
+    rsa = address.served[1]
+    expiry = Expiry(address, rsa, rsa.chain.leaf, False, rsa.chain.leaf.days_left(NOW), 90)
+    chain = ChainJudged(address, rsa)
+    warning, critical = ExpiryThreshold.parse("20%", "-w"), ExpiryThreshold.parse("10%", "-c")
+    judged = ExpiryContext(warning, critical).evaluate(Metric(label(expiry), expiry, context="expiry"), None)  # type: ignore[arg-type]
+    assert judged.state == Warn and judged.hint.startswith("RSA certificate expires in 15.0 days")
+    assert (
+        str(ExpiryContext(warning, critical).performance(judged.metric, None)) == "days_remaining_rsa=15.00;18:;9:;;90"
+    )  # type: ignore[arg-type]
+    named = ChainContext().evaluate(Metric(label(chain), chain, context="chain"), None)  # type: ignore[arg-type]
+    assert (
+        named.state == Critical
+        and named.hint == f"RSA certificate: name mismatch: certificate is for other.example, not {NAME}"
+    )
