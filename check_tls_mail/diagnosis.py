@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from .alerts import Alert
 from .handshake import Accepted, ClientOffer, Failed, HandshakeOutcome, Rejected
-from .probe import KEY_TYPES, AddressReport, Purpose
+from .probe import AddressReport, Purpose
 
 _AUTH = {"auth-rsa": "RSA", "auth-ecdsa": "ECDSA"}
 
@@ -21,6 +21,10 @@ class Why(enum.Enum):
     """The reason an offer failed against this server."""
 
     FAILED_BEFORE_HANDSHAKE = "the probe failed before the handshake"
+    CONNECTION_LOST = "the connection broke during the handshake (reset, or closed without an alert)"
+    CLIENT_CERTIFICATE = "the server requires a client certificate"
+    AFTER_SERVER_HELLO = "the server agreed on a version and a suite, then failed the handshake"
+    OTHER_REFUSAL = "the server refused the offer with an alert that is not about suites or versions"
     REQUIRES_TLS13 = "the server requires TLS 1.3 and the offer stops at TLS 1.2"
     NO_COMMON_VERSION = "the server accepts none of the offered versions"
     SERVER_TOO_OLD = "the server's newest version is older than the offer's oldest"
@@ -67,6 +71,12 @@ def diagnose(
     """Why ``offer`` failed against this server."""
     if isinstance(outcome, Failed):
         return Diagnosis(Why.FAILED_BEFORE_HANDSHAKE, outcome, offer)
+    if outcome.dropped:
+        return Diagnosis(Why.CONNECTION_LOST, outcome, offer)
+    if outcome.wants_client_certificate:
+        return Diagnosis(Why.CLIENT_CERTIFICATE, outcome, offer)
+    if outcome.server_hello:
+        return Diagnosis(Why.AFTER_SERVER_HELLO, outcome, offer)
     primary = report.primary
     best = primary.version_number if isinstance(primary, Accepted) and primary.version.startswith("TLSv") else None
     if version_key(offer.max_version) < (1, 3) and (
@@ -76,8 +86,12 @@ def diagnose(
         return Diagnosis(why, outcome, offer, best)
     if best and version_key(best) < version_key(offer.min_version):
         return Diagnosis(Why.SERVER_TOO_OLD, outcome, offer, best)
+    if not outcome.refused_offer:
+        return Diagnosis(Why.OTHER_REFUSAL, outcome, offer, best)
+    # From here on the server refused this very offer: its suites can be blamed.
     served = accepted_key_types(report)
-    if not served and leaf_key_type in KEY_TYPES:
+    own = report.of(Purpose.KEY_TYPE).get(leaf_key_type or "")
+    if not served and isinstance(own, Rejected) and own.refused_offer:
         return Diagnosis(Why.NO_SUITE_FOR_KEY_TYPE, outcome, offer, best, key_type=leaf_key_type)
     wanted = offered_key_types(offer)
     if served and not served & wanted:

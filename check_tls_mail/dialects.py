@@ -177,20 +177,25 @@ class Pop3(StartTlsDialect):
             raise ProtocolError(f"server refused the session: {from_wire(line)}", FailureKind.SESSION_REFUSED)
         conn.send("CAPA")
         ok, line = self._status(conn, "reply to CAPA")
-        if not ok:
-            raise StartTlsError(f"server has no CAPA, so STLS is not offered: {from_wire(line)}")
-        capabilities: set[bytes] = set()
-        for _ in range(MAX_REPLY_LINES):
-            line = conn.read_line("reply to CAPA")
-            if line == b".":
-                break
-            capabilities.add(line.split(b" ")[0].upper())
+        capabilities_known = ok
+        if ok:
+            capabilities: set[bytes] = set()
+            for _ in range(MAX_REPLY_LINES):
+                line = conn.read_line("reply to CAPA")
+                if line == b".":
+                    break
+                capabilities.add(line.split(b" ")[0].upper())
+            else:
+                raise ProtocolError(f"reply to CAPA has more than {MAX_REPLY_LINES} lines")
+            if b"STLS" not in capabilities:
+                raise StartTlsError("STLS not offered in the CAPA reply")
         else:
-            raise ProtocolError(f"reply to CAPA has more than {MAX_REPLY_LINES} lines")
-        if b"STLS" not in capabilities:
-            raise StartTlsError("STLS not offered in the CAPA reply")
+            # RFC 2449 makes CAPA optional: a client set to STARTTLS sends STLS anyway.
+            conn.remarks.append(f"the POP3 server has no CAPA ({from_wire(line)}): STLS sent anyway")
         conn.send("STLS")
         ok, line = self._status(conn, "reply to STLS")
+        if not ok and not capabilities_known:
+            raise StartTlsError(f"STLS not supported: no CAPA, and STLS answered {from_wire(line)}")
         if not ok:
             raise StartTlsError(f"server refused STLS: {from_wire(line)}", FailureKind.STARTTLS_REFUSED)
         conn.ready_for_tls("STLS")

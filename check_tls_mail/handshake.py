@@ -47,6 +47,7 @@ class ClientOffer(NamedTuple):
         # interpreter's build defaults (Debian's python3 sets
         # OP_IGNORE_UNEXPECTED_EOF, which reports a TCP close as a clean TLS close).
         ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+        ctx._msg_callback = _watch  # type: ignore[attr-defined]  # which handshake messages the server sent
         # Security level 0: offer what the real client offers, even where the
         # local OpenSSL policy would refuse it (TLS 1.0, SHA-1, small keys).
         ctx.set_ciphers(f"{self.ciphers}:@SECLEVEL=0")
@@ -71,6 +72,19 @@ def version_number(protocol: str) -> str:
     return "1.0" if number == "1" else number
 
 
+#: TLS handshake message types (RFC 8446 section 4) that change what a failure means.
+SERVER_HELLO = 2
+CERTIFICATE_REQUEST = 13
+_HANDSHAKE = 22  # the TLS record content type of handshake messages
+
+
+def _watch(conn: object, direction: str, version: object, content_type: int, msg_type: int, data: bytes) -> None:
+    """OpenSSL's message callback: note the handshake messages the server sent on this connection."""
+    seen = getattr(conn, "_server_messages", None)
+    if seen is not None and direction == "read" and content_type == _HANDSHAKE:
+        seen.add(int(msg_type))
+
+
 class Accepted(NamedTuple):
     version: str  # as OpenSSL names it: "TLSv1.3"
     cipher: str
@@ -78,6 +92,8 @@ class Accepted(NamedTuple):
     chain_sent: int
     seconds: float
     transcript: tuple[tuple[str, str], ...] = ()
+    certificate_request: bool = False  # the server asked for a client certificate (and did not insist)
+    remarks: tuple[str, ...] = ()  # what the dialogue noticed, for -v
 
     @property
     def version_number(self) -> str:
@@ -102,13 +118,46 @@ class HandshakeCause(enum.Enum):
 
 
 class Rejected(NamedTuple):
-    """The TLS handshake failed: its cause, the alert when one was seen, OpenSSL's reason code otherwise."""
+    """The TLS handshake failed: its cause, the alert when one was seen, OpenSSL's reason code otherwise.
+
+    ``server_hello`` says the server had agreed on a version and a suite before
+    the failure, so the failure is not about suites; ``certificate_request``
+    that it had asked for a client certificate.
+    """
 
     cause: HandshakeCause
     alert: Alert | None
     seconds: float
     transcript: tuple[tuple[str, str], ...] = ()
     reason: str = ""  # OpenSSL's reason code (HTTP_REQUEST, ...) or the system error, for words
+    server_hello: bool = False
+    certificate_request: bool = False
+    remarks: tuple[str, ...] = ()
+
+    @property
+    def refused_offer(self) -> bool:
+        """The server answered the ClientHello itself with a refusal: no common suite, group or version.
+
+        A fatal handshake_failure, insufficient_security or protocol_version
+        alert before any ServerHello, or (GnuTLS servers) a close_notify there.
+        Anything else (a reset, a close, an alert after the ServerHello) says
+        nothing about the offer.
+        """
+        if self.server_hello:
+            return False
+        if self.cause is HandshakeCause.CLOSE_NOTIFY:
+            return True
+        return self.alert is not None and (self.alert.means_no_common_suite or self.alert is Alert.protocol_version)
+
+    @property
+    def dropped(self) -> bool:
+        """The connection broke (reset, closed without an alert): a connection problem, not an answer."""
+        return self.cause in (HandshakeCause.RESET, HandshakeCause.CLOSED, HandshakeCause.CONNECTION_FAILED)
+
+    @property
+    def wants_client_certificate(self) -> bool:
+        """The server asked for a client certificate and ended the handshake when none came."""
+        return self.certificate_request and self.alert is not None
 
 
 class Failed(NamedTuple):
@@ -117,6 +166,12 @@ class Failed(NamedTuple):
     error: ServiceError
     seconds: float
     transcript: tuple[tuple[str, str], ...] = ()
+    remarks: tuple[str, ...] = ()
+
+    @property
+    def dropped(self) -> bool:
+        """Refused, reset, closed, timed out or turned away (421, BYE, -ERR): a connection problem."""
+        return self.error.kind.connection_problem
 
 
 HandshakeOutcome = Accepted | Rejected | Failed
@@ -163,11 +218,28 @@ def _peer_chain(tls: ssl.SSLSocket) -> tuple[tuple[bytes, ...], int]:
     return tuple(der), len(items)
 
 
+#: How long to wait for a TLS 1.3 server that asked for a client certificate to say whether it insists.
+CERTIFICATE_VERDICT_SECONDS = 0.3
+
+
+def _insists_on_certificate(tls: ssl.SSLSocket, deadline: Deadline) -> ssl.SSLError | None:
+    """TLS 1.3 servers refuse a missing client certificate after the handshake: read briefly for that alert."""
+    tls.settimeout(max(min(CERTIFICATE_VERDICT_SECONDS, deadline.remaining()), 0.001))
+    try:
+        tls.recv(1)
+    except ssl.SSLError as exc:
+        return exc
+    except OSError:  # silence (STARTTLS protocols wait for the client) or a close: not a refusal
+        pass
+    return None
+
+
 def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Deadline) -> HandshakeOutcome:
     """Run one full probe. Never raises for anything the server does."""
     started = time.monotonic()
     conn: Connection | None = None
     tls: ssl.SSLSocket | None = None
+    seen: set[int] = set()
 
     def elapsed() -> float:
         return time.monotonic() - started
@@ -175,22 +247,34 @@ def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Dea
     def said() -> tuple[tuple[str, str], ...]:
         return tuple(conn.transcript) if conn else ()
 
+    def remarks() -> tuple[str, ...]:
+        return tuple(conn.remarks) if conn else ()
+
+    def rejected(cause: HandshakeCause, alert: Alert | None, reason: str = "") -> Rejected:
+        return Rejected(
+            cause, alert, elapsed(), said(), reason, SERVER_HELLO in seen, CERTIFICATE_REQUEST in seen, remarks()
+        )
+
     try:
         conn = Connection.open(target.address, deadline)
         target.dialect.negotiate(conn)
         tls = ctx.wrap_socket(conn.sock, server_hostname=target.servername, do_handshake_on_connect=False)
+        tls._server_messages = seen  # type: ignore[attr-defined]  # filled by _watch
         tls.settimeout(max(deadline.remaining(), 0.001))
         try:
             tls.do_handshake()
+            if CERTIFICATE_REQUEST in seen and tls.version() == "TLSv1.3":
+                refusal = _insists_on_certificate(tls, deadline)
+                if refusal is not None:
+                    return rejected(*_ssl_error(refusal))
         except ssl.SSLError as exc:
-            cause, alert, reason = _ssl_error(exc)
-            return Rejected(cause, alert, elapsed(), said(), reason)
+            return rejected(*_ssl_error(exc))
         except TimeoutError:
             raise ServerTimeout(f"TLS handshake not completed within {elapsed():.1f} s") from None
         except ConnectionResetError:
-            return Rejected(HandshakeCause.RESET, None, elapsed(), said())
+            return rejected(HandshakeCause.RESET, None)
         except OSError as exc:
-            return Rejected(HandshakeCause.CONNECTION_FAILED, None, elapsed(), said(), str(exc.strerror or exc))
+            return rejected(HandshakeCause.CONNECTION_FAILED, None, str(exc.strerror or exc))
         chain, sent = _peer_chain(tls)
         cipher = tls.cipher()
         outcome = Accepted(
@@ -200,6 +284,8 @@ def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Dea
             chain_sent=sent,
             seconds=elapsed(),
             transcript=said(),
+            certificate_request=CERTIFICATE_REQUEST in seen,
+            remarks=remarks(),
         )
         if target.dialect.goodbye:
             try:  # polite goodbye, best effort and without waiting for an answer
@@ -209,7 +295,7 @@ def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Dea
                 pass
         return outcome
     except ServiceError as exc:
-        return Failed(exc, elapsed(), said())
+        return Failed(exc, elapsed(), said(), remarks())
     finally:
         for sock in (tls, conn.sock if conn else None):
             if sock is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from . import wording
 from .assessment import AddressAssessment, Assessment, Served
 from .handshake import Accepted, HandshakeOutcome, Rejected
-from .probe import Purpose, TlsaStatus
+from .probe import Purpose, TlsaStatus, dropped
 
 
 def _outcome(outcome: HandshakeOutcome) -> str:
@@ -46,6 +46,15 @@ def _address_lines(assessment: Assessment, address: AddressAssessment, verbosity
         f"{plan.dialect.description}; SNI {plan.servername or 'none'}"
     ]
     lines.append(f"default client (TLS 1.0-1.3, all suites): {_outcome(report.primary)}")
+    lines += [f"  note: {remark}" for remark in report.primary.remarks]
+    if report.dropped:
+        again = sum(dropped(report.outcomes[key]) for key in report.dropped)
+        causes = sorted({wording.outcome(outcome) for outcome in report.dropped.values()})
+        lines.append(
+            f"{len(report.dropped)} of {len(report.outcomes)} concurrent connections were dropped "
+            f"({'; '.join(causes)}) and tried again one at a time: {len(report.dropped) - again} answered, "
+            f"{again} dropped again"
+        )
     if verbosity >= 2:
         lines += _transcript("default client", report.primary)
     for served in address.served:

@@ -24,6 +24,7 @@ from .errors import ServiceError
 from .handshake import (
     PRIMARY,
     VERSIONS,
+    Accepted,
     ClientOffer,
     HandshakeOutcome,
     Target,
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 KEY_TYPES = ("ECDSA", "RSA")
 #: Most addresses of one name probed; more are reported but not probed.
 MAX_ADDRESSES = 8
+#: Pause before each retry of a dropped probe, so that the server has counted the last connection as closed.
+RETRY_PAUSE = 0.05
 
 T = TypeVar("T")
 
@@ -93,10 +96,16 @@ class ProbePlan(NamedTuple):
 
 
 class AddressReport(NamedTuple):
-    """What the server at one address did, probe by probe. Measured, not judged."""
+    """What the server at one address did, probe by probe. Measured, not judged.
+
+    ``outcomes`` holds each probe's final outcome; ``dropped`` the first
+    outcome of the probes whose connection broke in the concurrent wave and
+    that were therefore tried again one at a time.
+    """
 
     target: Target
     outcomes: Mapping[ProbeKey, HandshakeOutcome]
+    dropped: Mapping[ProbeKey, HandshakeOutcome] = MappingProxyType({})
 
     @property
     def primary(self) -> HandshakeOutcome:
@@ -132,6 +141,11 @@ class HostReport(NamedTuple):
     tlsa: TlsaState
     addresses_found: int  # before the cut at MAX_ADDRESSES
     seconds: float
+
+
+def dropped(outcome: HandshakeOutcome) -> bool:
+    """The connection broke (refused, reset, closed, timed out, turned away): worth a second try."""
+    return not isinstance(outcome, Accepted) and outcome.dropped
 
 
 def run_concurrently(jobs: Sequence[Callable[[], T]], parallel: int) -> list[T]:
@@ -262,8 +276,21 @@ def run(plan: ProbePlan) -> HostReport:
         for key, index in order
     ]
     outcomes = dict(zip(order, run_concurrently(jobs, plan.parallel), strict=True))
+    # Servers and firewalls limit connections per client: what the wave lost to
+    # that is tried again one at a time, where something at that address got through.
+    first: dict[tuple[ProbeKey, int], HandshakeOutcome] = {}
+    for key, index in order:
+        outcome = outcomes[key, index]
+        if dropped(outcome) and deadline.remaining() > 0 and not all(dropped(outcomes[k, index]) for k in offers):
+            first[key, index] = outcome
+            time.sleep(max(min(RETRY_PAUSE, deadline.remaining()), 0))  # the server notices the last close first
+            outcomes[key, index] = probe(targets[index], offers[key], contexts[key], deadline)
     reports = tuple(
-        AddressReport(target, MappingProxyType({key: outcomes[key, index] for key in offers}))
+        AddressReport(
+            target,
+            MappingProxyType({key: outcomes[key, index] for key in offers}),
+            MappingProxyType({key: first[key, index] for key in offers if (key, index) in first}),
+        )
         for index, target in enumerate(targets)
     )
     return HostReport(plan, None, reports, lookup.result(), len(addresses), time.monotonic() - started)

@@ -108,6 +108,8 @@ class Connection:
         self._received = 0
         #: what was said, for -vv output: ("C" or "S", sanitised line)
         self.transcript: list[tuple[str, str]] = []
+        #: what the dialogue noticed that is worth a line with -v
+        self.remarks: list[str] = []
 
     @classmethod
     def open(cls, address: Address, deadline: Deadline) -> Connection:

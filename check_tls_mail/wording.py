@@ -48,6 +48,8 @@ def certificate(key_type: str | None) -> str:
 def rejected(outcome: Rejected) -> str:
     """Why a TLS handshake failed, as the server's answer showed it."""
     cause = outcome.cause
+    if outcome.wants_client_certificate and outcome.alert is not None:
+        return f"server requires a client certificate (it asked for one, then sent TLS alert {outcome.alert.words})"
     if cause is HandshakeCause.ALERT and outcome.alert is not None:
         return f"server sent TLS alert {outcome.alert.words}"
     if cause in _FIXED:
@@ -105,6 +107,12 @@ def diagnosis(found: Diagnosis, cipher: bool = False) -> str:
     why = found.why
     if why is Why.FAILED_BEFORE_HANDSHAKE:
         return f"probe failed before the handshake: {outcome(found.outcome)}"
+    if why in (Why.CONNECTION_LOST, Why.CLIENT_CERTIFICATE):
+        return outcome(found.outcome)
+    if why is Why.AFTER_SERVER_HELLO:
+        return f"the server agreed on a version and a suite, then ended the handshake: {outcome(found.outcome)}"
+    if why is Why.OTHER_REFUSAL:
+        return f"the server refused the handshake: {outcome(found.outcome)}"
     if why is Why.REQUIRES_TLS13:
         return (
             f"the server requires TLS 1.3 and {who} supports at most TLS {offer.max_version}: "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import struct
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,11 +24,17 @@ class TlsConfig:
     ciphers: str | None = None  # TLS <= 1.2 list; TLS 1.3 stays on unless max_version says
     min_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2
     max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3
+    client_certificates: ssl.VerifyMode = ssl.CERT_NONE  # CERT_OPTIONAL asks for one, CERT_REQUIRED insists
+    client_ca: str | None = None
 
     def context(self) -> ssl.SSLContext:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         for chain, key in self.chains:
             ctx.load_cert_chain(chain, key)
+        if self.client_certificates != ssl.CERT_NONE:
+            ctx.verify_mode = self.client_certificates
+            if self.client_ca:
+                ctx.load_verify_locations(self.client_ca)
         if self.ciphers:
             ctx.set_ciphers(self.ciphers)
         ctx.minimum_version = self.min_version
@@ -42,6 +49,7 @@ class Behaviour:
     offer_starttls: bool = True
     refuse_starttls: bool = False
     caps_in_greeting: bool = False  # IMAP: capabilities in the greeting
+    capa: bool = True  # POP3: CAPA known (RFC 2449 makes it optional)
 
 
 class Lines:
@@ -126,7 +134,7 @@ def _pop3(sock: socket.socket, ctx: ssl.SSLContext, how: Behaviour) -> None:
     io.send("+OK fake ready.")
     while (line := io.readline()) is not None:
         command = line.decode().upper()
-        if command == "CAPA":
+        if command == "CAPA" and how.capa:
             io.send("+OK", "TOP", "UIDL", "USER", *(["STLS"] if how.offer_starttls else []), ".")
         elif command == "STLS" and how.offer_starttls and not how.refuse_starttls:
             io.send("+OK Begin TLS negotiation now.")
@@ -164,6 +172,40 @@ def _implicit(sock: socket.socket, ctx: ssl.SSLContext, how: Behaviour) -> None:
     finish_tls(sock, ctx)
 
 
+def reset(sock: socket.socket) -> None:
+    """End the connection with a TCP reset, as a connlimit firewall rule does."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+class Limited:
+    """A handler that serves ``limit`` connections at once (or, ``ever``, only the first ``limit``).
+
+    Others get ``refuse`` (a reset, a 421 greeting...), as from a server or firewall
+    that limits connections per client.
+    """
+
+    def __init__(self, handler: Handler, refuse: Handler, limit: int = 1, ever: bool = False) -> None:
+        self.handler, self.refuse, self.limit, self.ever = handler, refuse, limit, ever
+        self.active = self.served = self.refused = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, sock: socket.socket) -> None:
+        with self.lock:
+            allowed = (self.served if self.ever else self.active) < self.limit
+            if allowed:
+                self.active += 1
+                self.served += 1
+            else:
+                self.refused += 1
+        if not allowed:
+            return self.refuse(sock)
+        try:
+            self.handler(sock)
+        finally:
+            with self.lock:
+                self.active -= 1
+
+
 DIALOGUES: dict[str, Callable[[socket.socket, ssl.SSLContext, Behaviour], None]] = {
     "smtp": _smtp,
     "submission": _smtp,
@@ -189,14 +231,19 @@ class MailServer:
     _threads: list[threading.Thread] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
+    @staticmethod
+    def dialogue(protocol: str, tls: TlsConfig, how: Behaviour | None = None) -> Handler:
+        """The handler of a well-behaved server speaking ``protocol`` up to the handshake."""
+        ctx = tls.context()
+        dialogue = DIALOGUES[protocol]
+        behaviour = how or Behaviour()
+        return lambda sock: dialogue(sock, ctx, behaviour)
+
     @classmethod
     def speaking(
         cls, protocol: str, tls: TlsConfig, how: Behaviour | None = None, host: str = "127.0.0.1", port: int = 0
     ) -> MailServer:
-        ctx = tls.context()
-        dialogue = DIALOGUES[protocol]
-        behaviour = how or Behaviour()
-        return cls(lambda sock: dialogue(sock, ctx, behaviour), host=host, port=port)
+        return cls(cls.dialogue(protocol, tls, how), host=host, port=port)
 
     def __enter__(self) -> MailServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET

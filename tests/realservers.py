@@ -177,6 +177,12 @@ postlog   unix-dgram n  -       n       -       1       postlogd
             "dual": ["smtpd_tls_chain_files=" + chain("ecdsa", "rsa")],
             "expiring": ["smtpd_tls_chain_files=" + chain("expiring")],
             "notls": ["smtpd_tls_security_level=none"],
+            # one connection per client at a time, loopback included (mynetworks is exempt by default)
+            "limited": [
+                "smtpd_tls_chain_files=" + chain("ecdsa"),
+                "smtpd_client_connection_count_limit=1",
+                "smtpd_client_event_limit_exceptions=",
+            ],
         }
         assert set(files) >= {"ecdsa", "rsa", "expiring"}
         for name, options in scenario.items():

@@ -87,6 +87,18 @@ def test_postfix_near_expiry_is_critical(postfix: PostfixInstance, creds: Creden
     assert "certificate expires in 5.0 days" in run.summary
 
 
+def test_postfix_connection_count_limit_is_retried_not_blamed_on_ciphers(
+    postfix: PostfixInstance, creds: Credentials
+) -> None:
+    """smtpd_client_connection_count_limit = 1 turns the concurrent probes away with a 421; retried, they connect."""
+    run = probe(postfix, "limited-smtp", "smtp", creds)
+    assert run.code == 0, explain(run, postfix)
+    assert run.summary.endswith("3/3 clients connect"), explain(run, postfix)
+    assert "concurrent connections were dropped (server refused the session: 421 4.7.0 " in run.stdout
+    assert "Error: too many connections from 127.0.0.1" in run.stdout, explain(run, postfix)
+    assert ", 0 dropped again" in run.stdout, explain(run, postfix)
+
+
 def test_postfix_without_tls_is_critical(postfix: PostfixInstance, creds: Credentials) -> None:
     run = probe(postfix, "notls-smtp", "smtp", creds)
     assert run.code == 2, explain(run, postfix)
