@@ -132,7 +132,14 @@ _SHORT_NAMES = {
     "1.2.840.113549.1.9.1": "emailAddress",
 }
 _ATTRIBUTE_NAMES = {_CN: "common name", "2.5.4.10": "organization", "2.5.4.11": "organizational unit"}
-_ASN1_TYPES = {0x01: "BOOLEAN", 0x02: "INTEGER", 0x03: "BIT STRING", 0x04: "OCTET STRING", 0x05: "NULL", 0x30: "SEQUENCE"}
+_ASN1_TYPES = {
+    0x01: "BOOLEAN",
+    0x02: "INTEGER",
+    0x03: "BIT STRING",
+    0x04: "OCTET STRING",
+    0x05: "NULL",
+    0x30: "SEQUENCE",
+}
 #: X.500 attributes whose value is not text by definition (x500UniqueIdentifier).
 _BINARY_ATTRIBUTES = frozenset({"2.5.4.45"})
 
@@ -263,7 +270,9 @@ class ParsedCertificate(NamedTuple):
 
     @property
     def ip_addresses(self) -> tuple[str, ...]:
-        return tuple(str(ipaddress.ip_address(n.value)) for n in self.san or () if n.kind == 7 and len(n.value) in (4, 16))
+        return tuple(
+            str(ipaddress.ip_address(n.value)) for n in self.san or () if n.kind == 7 and len(n.value) in (4, 16)
+        )
 
     @property
     def self_issued(self) -> bool:
@@ -428,7 +437,7 @@ def _extension(oid: str, data: bytes, start: int, end: int, found: _Extensions, 
         excluded: tuple[GeneralName, ...] = ()
         minmax = False
         for item_tag, istart, iend, _ in _items(data, vstart, vend):
-            subtrees = []
+            subtrees: list[GeneralName] = []
             for _, sstart, send, _ in _items(data, istart, iend):
                 parts = _items(data, sstart, send)
                 minmax = minmax or len(parts) > 1
@@ -486,7 +495,7 @@ def read_key(der: bytes) -> Key:
 def subject_der(der: bytes) -> bytes:
     """Only the subject Name's DER (cheap: for indexing a trust store), b"" when unreadable."""
     try:
-        _, start, end, _ = _tlv(der, 0)
+        _, start, _, _ = _tlv(der, 0)
         _, tstart, tend, _ = _tlv(der, start)
         fields = _items(der, tstart, tend)
         if fields and fields[0][0] == 0xA0:
@@ -628,9 +637,9 @@ def _cryptography_refuses(der: bytes) -> tuple[Defect, ...]:
         cert = x509.load_der_x509_certificate(der)
     except ValueError:
         return (Defect(Malformation.UNREADABLE),)
-    for part, read in (("subject", lambda: cert.subject), ("issuer", lambda: cert.issuer)):
+    for part in ("subject", "issuer"):
         try:
-            read()
+            getattr(cert, part)
         except (ValueError, TypeError):
             return (Defect(Malformation.UNREADABLE_NAME, part),)
     try:

@@ -217,9 +217,10 @@ def likely_issued(issuer: ParsedCertificate, subject: ParsedCertificate) -> bool
     """OpenSSL's test for a candidate issuer: names, key identifiers, key type (no signature check)."""
     if not _names_match(issuer, subject):
         return False
-    if subject.authority_key_id is not None and issuer.subject_key_id is not None:
-        if subject.authority_key_id != issuer.subject_key_id:
-            return False
+    if None not in (subject.authority_key_id, issuer.subject_key_id) and (
+        subject.authority_key_id != issuer.subject_key_id
+    ):
+        return False
     if subject.authority_issuer_serial is not None:
         name, serial = subject.authority_issuer_serial
         if name != issuer.issuer_der or serial != issuer.serial:
@@ -470,7 +471,9 @@ def _content(der: bytes) -> bytes:
     return der[2 + (size & 0x7F if size & 0x80 else 0) :]
 
 
-def _nc_match(name: GeneralName, permitted: tuple[GeneralName, ...], excluded: tuple[GeneralName, ...]) -> ConstraintDefect | None:
+def _nc_match(
+    name: GeneralName, permitted: tuple[GeneralName, ...], excluded: tuple[GeneralName, ...]
+) -> ConstraintDefect | None:
     relevant = [p for p in permitted if p.kind == name.kind]
     if relevant:
         results = [_nc_match_single(name, p) for p in relevant]
@@ -492,7 +495,10 @@ def _nc_match(name: GeneralName, permitted: tuple[GeneralName, ...], excluded: t
 def _looks_like_host(cn: str) -> bool:
     labels = cn.split(".")
     return len(labels) > 1 and all(
-        label and label[0] != "-" and label[-1] != "-" and all(c.isascii() and (c.isalnum() or c in "-_") for c in label)
+        label
+        and label[0] != "-"
+        and label[-1] != "-"
+        and all(c.isascii() and (c.isalnum() or c in "-_") for c in label)
         for label in labels
     )
 
@@ -617,16 +623,19 @@ def _problems(
                 continue
             if constraints.has_minmax:
                 yield problem(
-                    ProblemKind.NAME_CONSTRAINTS, position, detail=ConstraintDefect.UNSUPPORTED, text=chain[holder].subject
+                    ProblemKind.NAME_CONSTRAINTS,
+                    position,
+                    detail=ConstraintDefect.UNSUPPORTED,
+                    text=chain[holder].subject,
                 )
                 continue
             for general in _subject_names(cert, position == 0):
-                defect = _nc_match(general, constraints.permitted, constraints.excluded)
-                if defect is not None:
+                violation = _nc_match(general, constraints.permitted, constraints.excluded)
+                if violation is not None:
                     yield problem(
                         ProblemKind.NAME_CONSTRAINTS,
                         position,
-                        detail=defect,
+                        detail=violation,
                         names=(_shown(general),),
                         text=chain[holder].subject,
                     )
@@ -695,7 +704,7 @@ def _date(moment: datetime | None) -> str:
 
 
 def _what(problem: CertificateProblem) -> str:
-    """"certificate", "intermediate R11", "root ISRG Root X1"."""
+    """ "certificate", "intermediate R11", "root ISRG Root X1"."""
     if problem.role is Role.CERTIFICATE:
         return "certificate"
     return f"{problem.role.value} {problem.subject}"
@@ -777,7 +786,11 @@ def describe(problem: CertificateProblem) -> str:
         return f"RSA {problem.number}-bit key{where}: clients require 2048 bits or more"
     if kind is ProblemKind.KEY_TOO_SMALL:
         where = "" if problem.role is Role.CERTIFICATE else f" ({what})"
-        need = "P-256 or another curve of 224 bits or more" if problem.algorithm.startswith("ECDSA") else "2048 bits or more"
+        need = (
+            "P-256 or another curve of 224 bits or more"
+            if problem.algorithm.startswith("ECDSA")
+            else "2048 bits or more"
+        )
         return f"{problem.algorithm} key{where} is too weak: clients require {need}"
     if kind is ProblemKind.NAME_MISMATCH:
         return f"name mismatch: certificate is for {_names(problem.names)}, not {clean(problem.wanted)}"

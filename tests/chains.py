@@ -92,8 +92,8 @@ def make(
     ca: bool = False,
     pathlen: int | None = None,
     basic: bool = True,
-    usage: x509.KeyUsage | None | object = DEFAULT,
-    eku: Iterable[ObjectIdentifier] | None | object = DEFAULT,
+    usage: x509.KeyUsage | object | None = DEFAULT,
+    eku: Iterable[ObjectIdentifier] | object | None = DEFAULT,
     names: tuple[str, ...] | None = None,
     keyids: bool = True,
     extra: tuple[tuple[x509.ExtensionType, bool], ...] = (),
@@ -110,7 +110,7 @@ def make(
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(issuer.subject if issuer else name)
-        .public_key(own.public_key())  # type: ignore[arg-type]
+        .public_key(own.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(NOW + days[0] * DAY)
         .not_valid_after(NOW + days[1] * DAY)
@@ -128,12 +128,12 @@ def make(
             builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)  # type: ignore[call-overload]
         if keyids:
             builder = builder.add_extension(
-                x509.SubjectKeyIdentifier.from_public_key(own.public_key()),  # type: ignore[arg-type]
+                x509.SubjectKeyIdentifier.from_public_key(own.public_key()),
                 critical=False,
             )
             if issuer is not None:
                 builder = builder.add_extension(
-                    x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),  # type: ignore[arg-type]
+                    x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
                     critical=False,
                 )
         if names is None:
@@ -145,7 +145,7 @@ def make(
         for extension, critical in extra:
             builder = builder.add_extension(extension, critical=critical)
     else:
-        builder._version = x509.Version.v1  # type: ignore[attr-defined]  # no public way to make a v1 certificate
+        builder._version = x509.Version.v1  # no public way to make a v1 certificate
     weak = digest if isinstance(digest, hashes.SHA1 | hashes.MD5) else None
     if isinstance(signer, ed25519.Ed25519PrivateKey):
         digest = None
@@ -349,9 +349,7 @@ def corpus() -> list[Variant]:
         inter,
         keyids=False,
         slot="akic",
-        extra=(
-            (x509.AuthorityKeyIdentifier.from_issuer_public_key(inter.key.public_key()), True),  # type: ignore[arg-type]
-        ),
+        extra=((x509.AuthorityKeyIdentifier.from_issuer_public_key(inter.key.public_key()), True),),
     )
     add("critical-aki-leaf", aki_critical, inter, note="an extension OpenSSL knows but does not process, critical")
     crldp = x509.CRLDistributionPoints(

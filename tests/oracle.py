@@ -36,8 +36,8 @@ def _free_port() -> int:
 
 
 @contextmanager
-def served(variant: Variant, directory: Path) -> Iterator[int]:
-    """`openssl s_server` with the variant's chain, sent as is; yields the port."""
+def served(variant: Variant, directory: Path, accepts: int = 1) -> Iterator[int]:
+    """`openssl s_server` with the variant's chain, sent as is, for ``accepts`` connections; yields the port."""
     leaf, key, chain = directory / "leaf.pem", directory / "key.pem", directory / "chain.pem"
     leaf.write_bytes(pem(variant.served[0]))
     key.write_bytes(key_pem(variant.key))
@@ -45,7 +45,7 @@ def served(variant: Variant, directory: Path) -> Iterator[int]:
     for _attempt in range(3):
         port = _free_port()
         command = ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(leaf), "-key", str(key)]
-        command += ["-cipher", "DEFAULT:@SECLEVEL=0", "-naccept", "1"]
+        command += ["-cipher", "DEFAULT:@SECLEVEL=0", "-naccept", str(accepts)]
         if len(variant.served) > 1:
             command += ["-cert_chain", str(chain)]
         server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -96,6 +96,29 @@ def _ssl_error(output: str) -> str:
     """The libssl reason of a handshake that failed before or beside verification."""
     found = re.search(r"error:[0-9A-F]+:[^:]*:[^:]*:([^\n]*)", output)
     return found.group(1).strip() if found else "handshake failed"
+
+
+def served_chain(port: int, host: str) -> tuple[bytes, ...]:
+    """The chain the server sends (DER, leaf first, in its order), read without verifying anything."""
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.set_ciphers("ALL:@SECLEVEL=0")
+    try:
+        ipaddress.ip_address(host)
+        server_hostname = None
+    except ValueError:
+        server_hostname = host.rstrip(".")
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as sock,
+        context.wrap_socket(sock, server_hostname=server_hostname) as tls,
+    ):
+        getter = getattr(tls, "get_unverified_chain", None) or tls._sslobj.get_unverified_chain  # type: ignore[attr-defined]
+        items = getter() or []
+        encoding = ssl._ssl.ENCODING_DER  # type: ignore[attr-defined]
+        return tuple(c if isinstance(c, bytes) else c.public_bytes(encoding) for c in items)
 
 
 def judge(variant: Variant) -> OpenSslVerdict:
