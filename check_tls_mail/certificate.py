@@ -1,15 +1,13 @@
 """Certificate judgement: the chain the server sent, read and judged with cryptography.
 
-Trust is verified with cryptography's web PKI verifier against the system
-store or --ca-file; the name is matched here so that a mismatch can be worded
-plainly; validity is judged on the verified path (leaf and intermediates, not
-extra certificates the path does not use, such as an expired cross-sign).
+Trust and name are judged by trust.verify (as OpenSSL-based clients judge
+them) against the system store or --ca-file; validity is judged on the
+verified path (leaf and intermediates, not extra certificates the path does
+not use, such as an expired cross-sign).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
 import ssl
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -20,13 +18,13 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-from cryptography.x509 import DNSName, IPAddress
-from cryptography.x509.oid import NameOID
-from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+from cryptography.hazmat.primitives.serialization import Encoding
 
+from .certparse import ParsedCertificate, parse
 from .errors import CertificateError, UsageError
 from .handshake import MAX_CHAIN
 from .sanitize import clean
+from .trust import NAME_KINDS, VALIDITY_KINDS, Anchors, describe, verify
 
 _CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 DAY = 86400.0
@@ -51,16 +49,6 @@ def _key(cert: x509.Certificate) -> tuple[str, str]:
     return "unknown", key.__class__.__name__
 
 
-def _short_name(name: x509.Name) -> str:
-    """The CN if there is one, else the whole name (cleaned for output)."""
-    try:
-        cns = name.get_attributes_for_oid(NameOID.COMMON_NAME)
-        text = str(cns[0].value) if cns else name.rfc4514_string()
-    except ValueError:
-        text = "(unreadable name)"
-    return clean(text or "(empty name)", 64)
-
-
 class CertificateFacts(NamedTuple):
     """What one certificate says, ready for judgement and output."""
 
@@ -74,22 +62,19 @@ class CertificateFacts(NamedTuple):
     dns_names: tuple[str, ...]  # raw, for matching only: clean() before output
     ip_addresses: tuple[str, ...]
     fingerprint: str
+    parsed: ParsedCertificate  # names as DER and the rest, read without raising
 
     @classmethod
     def read(cls, der: bytes) -> CertificateFacts:
+        parsed = parse(der)  # names read without raising, even from malformed certificates
         try:
             cert = x509.load_der_x509_certificate(der)
             key_type, key = _key(cert)
-            try:
-                san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-                dns = tuple(san.get_values_for_type(x509.DNSName))
-                ips = tuple(str(ip) for ip in san.get_values_for_type(x509.IPAddress))
-            except x509.ExtensionNotFound:
-                dns, ips = (), ()
+            dns, ips = parsed.dns_names, parsed.ip_addresses
             return cls(
                 cert=cert,
-                subject=_short_name(cert.subject),
-                issuer=_short_name(cert.issuer),
+                subject=parsed.subject,
+                issuer=parsed.issuer,
                 key_type=key_type,
                 key=key,
                 not_before=cert.not_valid_before_utc,
@@ -97,6 +82,7 @@ class CertificateFacts(NamedTuple):
                 dns_names=dns,
                 ip_addresses=ips,
                 fingerprint=cert.fingerprint(hashes.SHA256()).hex(),
+                parsed=parsed,
             )
         except ValueError as exc:
             raise CertificateError(f"server sent a certificate that cannot be read: {clean(str(exc))}") from None
@@ -117,38 +103,8 @@ class CertificateFacts(NamedTuple):
         return (shown + more) or "no subjectAltName"
 
 
-def matches_name(facts: CertificateFacts, name: str) -> bool:
-    """RFC 6125 matching of a DNS name or IP address against the SAN."""
-    try:
-        wanted_ip = ipaddress.ip_address(name)
-    except ValueError:
-        wanted_ip = None
-    if wanted_ip is not None:
-        return any(ipaddress.ip_address(ip) == wanted_ip for ip in facts.ip_addresses)
-    wanted = _idna(name).lower().rstrip(".")
-    for pattern in facts.dns_names:
-        pattern = pattern.lower().rstrip(".")
-        if pattern == wanted:
-            return True
-        if pattern.startswith("*.") and "*" not in pattern[2:]:
-            head, _, rest = wanted.partition(".")
-            if head and rest == pattern[2:] and "." in rest:
-                return True
-    return False
-
-
-def _idna(name: str) -> str:
-    if name.isascii():
-        return name
-    try:
-        return name.encode("idna").decode("ascii")
-    except UnicodeError:
-        return name
-
-
 class TrustAnchors(NamedTuple):
-    store: Store
-    subjects: frozenset[x509.Name]
+    anchors: Anchors
     origin: str
 
 
@@ -168,7 +124,8 @@ def load_store(ca_file: str | None) -> TrustAnchors:
     if not certs:
         raise UsageError(f"no certificates in {path}")
     origin = f"--ca-file {ca_file}" if ca_file else "the system trust store"
-    return TrustAnchors(Store(certs), frozenset(c.subject for c in certs), origin)
+    ders = [c.public_bytes(Encoding.DER) for c in certs]
+    return TrustAnchors(Anchors(ders, origin), origin)
 
 
 class ChainReport(NamedTuple):
@@ -209,35 +166,14 @@ def _walk(facts: list[CertificateFacts]) -> tuple[CertificateFacts, ...]:
     path = [facts[0]]
     rest = facts[1:]
     while len(path) <= MAX_CHAIN:
-        current = path[-1].cert
-        if current.issuer == current.subject:
+        current = path[-1].parsed
+        if current.self_issued:
             break
-        parent = next((f for f in rest if f.cert.subject == current.issuer and f not in path), None)
-        if parent is None or parent.cert.issuer == parent.cert.subject:
+        parent = next((f for f in rest if f.parsed.subject_der == current.issuer_der and f not in path), None)
+        if parent is None or parent.parsed.self_issued:
             break  # a self-signed root sent along is the anchor's business, not the path's
         path.append(parent)
     return tuple(path)
-
-
-_HOSTNAME = re.compile(
-    r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.?$"
-)
-
-
-def _verifier_subject(facts: CertificateFacts, name: str | None) -> DNSName | IPAddress | None:
-    """What to hand the verifier: the requested name, or a well-formed one the certificate has."""
-    candidates = (
-        ([name] if name else []) + list(facts.ip_addresses) + [n.replace("*", "wildcard", 1) for n in facts.dns_names]
-    )
-    for candidate in candidates:
-        try:
-            return IPAddress(ipaddress.ip_address(candidate))
-        except ValueError:
-            pass
-        host = _idna(candidate).lower()
-        if _HOSTNAME.match(host):
-            return DNSName(host)
-    return None
 
 
 def judge_chain(
@@ -259,43 +195,22 @@ def judge_chain(
     if anchors is None:
         return ChainReport(leaf, walked, sent or len(chain), None, None, None, None)
 
-    name_problem = None
-    if not leaf.dns_names and not leaf.ip_addresses:
-        name_problem = f"certificate has no subjectAltName (CN {leaf.subject}); clients cannot match {clean(name)}"
-    elif not matches_name(leaf, name):
-        name_problem = f"name mismatch: certificate is for {leaf.names}, not {clean(name)}"
-
-    subject = _verifier_subject(leaf, None if name_problem else name)
-    if subject is None:
-        return ChainReport(leaf, walked, sent or len(chain), None, None, name_problem, None)
-    intermediates = [f.cert for f in facts[1:]]
-    # First at the real time; if that fails, inside the leaf's validity, so an
-    # expired certificate is reported as expired and not as untrusted.
-    middle = leaf.not_before + (leaf.not_after - leaf.not_before) / 2
-    detail = None
-    for moment in (now, middle):
-        try:
-            verifier = PolicyBuilder().store(anchors.store).time(moment).build_server_verifier(subject)
-            verified = verifier.verify(leaf.cert, intermediates)
-        except VerificationError as exc:
-            detail = detail or clean(str(exc), 300)
-            continue
-        except ValueError as exc:  # malformed extensions and the like
-            detail = detail or clean(str(exc), 300)
-            break
-        by_cert = {f.cert: f for f in facts}
-        # the verified path: leaf and intermediates as sent; the anchor comes from the store
-        path = tuple(by_cert[c] for c in verified[:-1] if c in by_cert) or (leaf,)
-        return ChainReport(leaf, path, sent or len(chain), True, None, name_problem, detail)
-
-    last = walked[-1].cert
-    if len(walked) == 1 and last.issuer == last.subject:
-        problem = f"self-signed certificate, not trusted by {anchors.origin}"
-    elif last.issuer in anchors.subjects:
-        problem = f"chain does not verify: {detail}"
-    else:
-        problem = f"untrusted chain: issuer {_short_name(last.issuer)} is not in {anchors.origin}"
-    return ChainReport(leaf, walked, sent or len(chain), False, problem, name_problem, detail)
+    verdict = verify(chain, name, anchors.anchors, now)
+    by_der = {f.cert.public_bytes(Encoding.DER): f for f in facts}
+    path = [by_der[c.der] for c in verdict.path if c.der in by_der] or [leaf]
+    if len(path) > 1 and path[-1].parsed.self_issued:
+        path.pop()  # a self-signed root sent along is the anchor's business, not the path's
+    sent_path = len(verdict.path)
+    names = [p for p in verdict.problems if p.kind in NAME_KINDS]
+    # dates of the sent path are judged by the caller (validity_problems, expiry); the rest is trust
+    chain_problems = [
+        p
+        for p in verdict.problems
+        if p.kind not in NAME_KINDS and not (p.kind in VALIDITY_KINDS and p.position < sent_path)
+    ]
+    trust_problem = "; ".join(dict.fromkeys(describe(p) for p in chain_problems)) or None
+    name_problem = describe(names[0]) if names else None
+    return ChainReport(leaf, tuple(path), sent or len(chain), not chain_problems, trust_problem, name_problem, None)
 
 
 def utcnow() -> datetime:
