@@ -288,12 +288,21 @@ class ParsedCertificate(NamedTuple):
 
     def x509(self) -> x509.Certificate | None:
         """cryptography's object (to verify signatures with), or None when it refuses the DER."""
-        from cryptography import x509
-
         try:
-            return x509.load_der_x509_certificate(self.der)
+            return load(self.der)
         except ValueError:
             return None
+
+
+def load(der: bytes) -> x509.Certificate:
+    """cryptography's certificate object, without the deprecation warnings it prints (negative serials...)."""
+    import warnings
+
+    from cryptography import x509
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return x509.load_der_x509_certificate(der)
 
 
 def _text(tag: int, body: bytes) -> str | None:
@@ -470,12 +479,11 @@ def _key_algorithm(der: bytes, spki: tuple[int, int, int, int]) -> str:
 
 def read_key(der: bytes) -> Key:
     """The certificate's public key, by cryptography; Key("unknown", 0) when it cannot say."""
-    from cryptography import x509
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
     try:
-        key = x509.load_der_x509_certificate(der).public_key()
+        key = load(der).public_key()
     except (ValueError, UnsupportedAlgorithm, TypeError):
         return Key("unknown", 0)
     if isinstance(key, rsa.RSAPublicKey):
@@ -492,17 +500,31 @@ def read_key(der: bytes) -> Key:
     return Key("unknown", 0)
 
 
+def _subject_field(der: bytes) -> tuple[int, int, int, int]:
+    _, start, _, _ = _tlv(der, 0)
+    _, tstart, tend, _ = _tlv(der, start)
+    fields = _items(der, tstart, tend)
+    if fields and fields[0][0] == 0xA0:
+        fields = fields[1:]
+    return fields[4]
+
+
 def subject_der(der: bytes) -> bytes:
     """Only the subject Name's DER (cheap: for indexing a trust store), b"" when unreadable."""
     try:
-        _, start, _, _ = _tlv(der, 0)
-        _, tstart, tend, _ = _tlv(der, start)
-        fields = _items(der, tstart, tend)
-        if fields and fields[0][0] == 0xA0:
-            fields = fields[1:]
-        return der[fields[4][3] : fields[4][2]]
+        field = _subject_field(der)
     except (DerError, IndexError):
         return b""
+    return der[field[3] : field[2]]
+
+
+def subject_key(der: bytes) -> tuple[tuple[str, str], ...]:
+    """Only the subject Name as OpenSSL compares names (by value), () when unreadable."""
+    try:
+        field = _subject_field(der)
+        return _name(der, field[1], field[2], [])[0]
+    except (DerError, IndexError, ValueError, UnicodeDecodeError):
+        return ()
 
 
 def parse(der: bytes) -> ParsedCertificate:
@@ -631,10 +653,8 @@ def _parse(der: bytes, defects: list[Defect]) -> ParsedCertificate:
 
 def _cryptography_refuses(der: bytes) -> tuple[Defect, ...]:
     """What cryptography cannot read that the walk above did not name (so later reads never raise)."""
-    from cryptography import x509
-
     try:
-        cert = x509.load_der_x509_certificate(der)
+        cert = load(der)
     except ValueError:
         return (Defect(Malformation.UNREADABLE),)
     for part in ("subject", "issuer"):

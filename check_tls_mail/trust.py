@@ -17,7 +17,7 @@ import enum
 import ipaddress
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .certparse import (
     EXTENSION_NAMES,
@@ -29,8 +29,12 @@ from .certparse import (
     ParsedCertificate,
     parse,
     subject_der,
+    subject_key,
 )
 from .sanitize import clean
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 #: Longest chain a server may send that is read (more is cut, as handshake.MAX_CHAIN does).
 MAX_SENT = 10
@@ -181,7 +185,7 @@ class Anchors:
         for der in self._der:
             self._by_subject.setdefault(subject_der(der), []).append(der)
         self._parsed: dict[bytes, ParsedCertificate] = {}
-        self._by_key: dict[tuple[tuple[str, str], ...], list[ParsedCertificate]] | None = None
+        self._by_key: dict[tuple[tuple[str, str], ...], list[bytes]] | None = None
 
     def __len__(self) -> int:
         return len(self._der)
@@ -202,9 +206,8 @@ class Anchors:
         if self._by_key is None:
             self._by_key = {}
             for der in self._der:
-                parsed = self._read(der)
-                self._by_key.setdefault(parsed.subject_key, []).append(parsed)
-        return list(self._by_key.get(key, ()))
+                self._by_key.setdefault(subject_key(der), []).append(der)
+        return [self._read(der) for der in self._by_key.get(key, ())]
 
 
 def _names_match(issuer: ParsedCertificate, subject: ParsedCertificate) -> bool:
@@ -262,6 +265,10 @@ def _build(
         candidates = [a for a in anchors.named(current.issuer_der, current.issuer_key) if likely_issued(a, current)]
         candidates = [c for c in candidates if c.der != current.der]
         issuer = _pick(candidates, now)
+        if issuer is not None and self_signed(current) and len(chain) > 1:
+            chain[-1] = issuer  # a self-signed root sent along gives way to the trusted one, as in OpenSSL
+            trusted = len(chain) - 1
+            break
         if issuer is not None:
             chain.append(issuer)
             if trusted is None:
@@ -552,8 +559,11 @@ def _problems(
         for defect in cert.defects:
             yield _malformed(problem, position, defect)
 
+    for position, cert in enumerate(chain):
+        if cert.key_algorithm and cert.key().algorithm == "unknown" and not cert.defects:
+            yield problem(ProblemKind.MALFORMED, position, detail=Malformation.UNSUPPORTED_KEY)
     leaf_key = chain[0].key()
-    if chain[0].key_algorithm and leaf_key.security_bits < SECURITY_BITS:
+    if leaf_key.algorithm != "unknown" and leaf_key.security_bits < SECURITY_BITS:
         yield _key_problem(problem, 0, leaf_key.algorithm, leaf_key.bits, str(leaf_key))
 
     top = chain[-1]
@@ -588,9 +598,9 @@ def _problems(
             path_length += 1
 
     for position, cert in enumerate(chain):
-        if position > 0 and cert.key_algorithm:
+        if position > 0:
             key = cert.key()
-            if key.security_bits < SECURITY_BITS:
+            if key.algorithm != "unknown" and key.security_bits < SECURITY_BITS:
                 yield _key_problem(problem, position, key.algorithm, key.bits, str(key))
         if position < size - 1:
             digest = SIGNATURES.get(cert.signature_oid, ("", ""))[1]
@@ -658,9 +668,13 @@ def _key_problem(make: object, position: int, algorithm: str, bits: int, shown: 
 
 
 def _signed_by(cert: ParsedCertificate, issuer: ParsedCertificate) -> bool:
-    """The issuer's key verifies the signature (cryptography; SHA-1 and MD5 through its primitives)."""
+    """The issuer's key verifies the signature.
+
+    cryptography's own check first; by hand where it refuses: SHA-1 and MD5
+    signatures, and issuer names that differ in encoding only (OpenSSL compares
+    names by value).
+    """
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-    from cryptography.hazmat.primitives.asymmetric import dsa, ec, rsa
 
     child, parent = cert.x509(), issuer.x509()
     if child is None or parent is None:
@@ -671,27 +685,46 @@ def _signed_by(cert: ParsedCertificate, issuer: ParsedCertificate) -> bool:
     except InvalidSignature:
         return False
     except (ValueError, TypeError, UnsupportedAlgorithm):
-        pass  # cryptography verifies no SHA-1 or MD5 certificate signature: do it by hand
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding
-
-    digests: dict[str, type[hashes.HashAlgorithm]] = {"MD5": hashes.MD5, "SHA-1": hashes.SHA1}
-    name = SIGNATURES.get(cert.signature_oid, ("", ""))[1]
-    if name not in digests:
-        return False
-    digest = digests[name]()
+        pass
     try:
-        key = parent.public_key()
-        signature, signed = child.signature, child.tbs_certificate_bytes
-        if isinstance(key, rsa.RSAPublicKey):
-            key.verify(signature, signed, padding.PKCS1v15(), digest)
-        elif isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, signed, ec.ECDSA(digest))
-        elif isinstance(key, dsa.DSAPublicKey):
-            key.verify(signature, signed, digest)
-        else:
-            return False
+        return _verify_by_hand(child, parent, SIGNATURES.get(cert.signature_oid, ("", ""))[1])
     except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
+        return False
+
+
+def _verify_by_hand(child: x509.Certificate, parent: x509.Certificate, digest_name: str) -> bool:
+    """Verify child's signature with parent's key; raises InvalidSignature (and others) when it does not hold."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+
+    digests: dict[str, type[hashes.HashAlgorithm]] = {
+        "MD5": hashes.MD5,
+        "SHA-1": hashes.SHA1,
+        "SHA-224": hashes.SHA224,
+        "SHA-256": hashes.SHA256,
+        "SHA-384": hashes.SHA384,
+        "SHA-512": hashes.SHA512,
+    }
+    key, signature, signed = parent.public_key(), child.signature, child.tbs_certificate_bytes
+    if isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        key.verify(signature, signed)
+        return True
+    if digest_name == "PSS" and isinstance(key, rsa.RSAPublicKey):
+        pss, pss_digest = child.signature_algorithm_parameters, child.signature_hash_algorithm
+        if not isinstance(pss, padding.PSS) or pss_digest is None:
+            return False
+        key.verify(signature, signed, pss, pss_digest)
+        return True
+    if digest_name not in digests:
+        return False
+    digest = digests[digest_name]()
+    if isinstance(key, rsa.RSAPublicKey):
+        key.verify(signature, signed, padding.PKCS1v15(), digest)
+    elif isinstance(key, ec.EllipticCurvePublicKey):
+        key.verify(signature, signed, ec.ECDSA(digest))
+    elif isinstance(key, dsa.DSAPublicKey):
+        key.verify(signature, signed, digest)
+    else:
         return False
     return True
 

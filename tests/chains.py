@@ -78,6 +78,7 @@ def cn(text: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
 
 
+_PRINTABLE = x509.name._ASN1Type.PrintableString
 CA_USAGE = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
 LEAF_USAGE = x509.KeyUsage(True, False, False, False, False, False, False, False, False)
 DEFAULT: object = object()
@@ -101,6 +102,8 @@ def make(
     digest: hashes.HashAlgorithm | None = None,
     v1: bool = False,
     patch: Callable[[bytes], bytes] | None = None,
+    issuer_name: x509.Name | None = None,
+    pss: bool = False,
 ) -> Node:
     """A certificate with only the extensions asked for; ``patch`` edits the TBS DER before signing."""
     own = key(kind, slot or (subject if isinstance(subject, str) else subject.rfc4514_string()))
@@ -109,7 +112,7 @@ def make(
     builder = (
         x509.CertificateBuilder()
         .subject_name(name)
-        .issuer_name(issuer.subject if issuer else name)
+        .issuer_name(issuer_name or (issuer.subject if issuer else name))
         .public_key(own.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(NOW + days[0] * DAY)
@@ -151,7 +154,14 @@ def make(
         digest = None
     elif digest is None or weak:
         digest = hashes.SHA256()
-    cert = builder.sign(signer, digest)  # type: ignore[arg-type]
+    if pss:
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        assert digest is not None
+        salted = padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
+        cert = builder.sign(signer, digest, rsa_padding=salted)  # type: ignore[arg-type]
+    else:
+        cert = builder.sign(signer, digest)  # type: ignore[arg-type]
     der = cert.public_bytes(serialization.Encoding.DER)
     if weak is not None:  # cryptography signs with neither: sha256WithRSAEncryption patched in place
         assert isinstance(signer, rsa.RSAPrivateKey), "SHA-1 and MD5 variants need an RSA issuer"
@@ -280,9 +290,26 @@ def corpus() -> list[Variant]:
     add("good", leaf, inter, note="well-made chain")
     add("root-sent-along", leaf, inter, root)
     add("leaf-only-missing-intermediate", leaf, note="the intermediate is not sent")
+    reissued = make("Corpus Root CA", ca=True, days=(-10, 4000))  # same name and key, other dates
+    add("root-sent-along-reissued", leaf, inter, reissued, note="a re-issued copy of the trusted root sent along")
     add("other-root-untrusted", leaf, inter, anchors=(make("Other Root CA", ca=True).der,))
     add("trailing-dot", leaf, inter, host=NAME + ".")
     add("name-mismatch", leaf, inter, host="smtp.example.test")
+
+    # issuer names encoded otherwise than the issuer's subject: OpenSSL compares names by value
+    printable = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Printable Root CA", _type=_PRINTABLE)])
+    printable_root = make(printable, ca=True, days=(-400, 3650))
+    add(
+        "issuer-name-other-string-type",
+        make(NAME, printable_root, slot="pr", issuer_name=cn("Printable Root CA")),
+        anchors=(printable_root.der,),
+        note="issuer as UTF8String, the root's subject as PrintableString",
+    )
+    add(
+        "issuer-name-other-case",
+        make(NAME, printable_root, slot="pr2", issuer_name=cn("PRINTABLE root ca")),
+        anchors=(printable_root.der,),
+    )
 
     # key identifiers (private CAs made by scripts and appliances often have none)
     plain_root = make("Plain Root CA", ca=True, keyids=False, days=(-400, 3650))
@@ -438,6 +465,7 @@ def corpus() -> list[Variant]:
     # algorithms and key sizes
     rsa_root = make("RSA Root CA", ca=True, kind="RSA2048", days=(-400, 3650))
     add("sha1-leaf", make(NAME, rsa_root, digest=hashes.SHA1(), slot="sha1"), anchors=(rsa_root.der,))
+    add("rsa-pss-signature", make(NAME, rsa_root, pss=True, slot="pss"), anchors=(rsa_root.der,))
     add("md5-leaf", make(NAME, rsa_root, digest=hashes.MD5(), slot="md5"), anchors=(rsa_root.der,))
     sha1_inter = make("SHA1 Intermediate CA", rsa_root, ca=True, digest=hashes.SHA1(), kind="RSA2048")
     add("sha1-intermediate", make(NAME, sha1_inter, slot="sha1i"), sha1_inter, anchors=(rsa_root.der,))
