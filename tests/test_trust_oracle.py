@@ -33,6 +33,11 @@ OPENSSL_KINDS: dict[int, frozenset[K]] = {
     19: frozenset({K.UNTRUSTED}),  # self-signed certificate in chain
     20: frozenset({K.UNTRUSTED, K.INCOMPLETE_CHAIN}),  # unable to get local issuer certificate
     21: frozenset({K.UNTRUSTED, K.INCOMPLETE_CHAIN}),
+    # newer OpenSSL may keep the reason a candidate issuer was passed over (subject/issuer or key id mismatch)
+    29: frozenset({K.UNTRUSTED, K.INCOMPLETE_CHAIN}),
+    30: frozenset({K.UNTRUSTED, K.INCOMPLETE_CHAIN}),
+    31: frozenset({K.UNTRUSTED, K.INCOMPLETE_CHAIN}),
+    41: frozenset({K.MALFORMED}),  # invalid or inconsistent certificate extension
     24: frozenset({K.INVALID_CA}),  # OpenSSL 1.1's invalid CA
     25: frozenset({K.INVALID_CA}),  # path length constraint exceeded
     26: frozenset({K.PURPOSE}),
@@ -50,7 +55,7 @@ OPENSSL_KINDS: dict[int, frozenset[K]] = {
 
 
 class Different(NamedTuple):
-    openssl: int  # the verify code s_client gives (asserted, so this table cannot go stale)
+    openssl: int | None  # the verify code s_client gives (asserted, so this table cannot go stale); None: any refusal
     ours: frozenset[K]  # the check's kinds; empty: OK
     why: str
 
@@ -87,10 +92,10 @@ DIFFERENT = {
         "netmask (RFC 5280 4.2.1.6), so the certificate is broken",
     ),
     "malformed-two-san": Different(
-        20,
+        None,
         frozenset({K.MALFORMED}),
         "same refusal, truer words: OpenSSL cannot use a certificate with a duplicated extension and says it "
-        "finds no issuer",
+        "finds no issuer (20 with OpenSSL 3.0.19; the code may differ between versions)",
     ),
 }
 
@@ -139,7 +144,10 @@ def test_check_reaches_the_openssl_verdict(name: str, tmp_path: Path) -> None:
     seen = f"openssl: {theirs.code} {theirs.words} (depth {theirs.depth}); check: {ours.words}"
     if name in DIFFERENT:
         different = DIFFERENT[name]
-        assert theirs.code == different.openssl, seen
+        if different.openssl is None:
+            assert theirs.code not in (0, -1), seen
+        else:
+            assert theirs.code == different.openssl, seen
         assert ours.kinds == different.ours, seen
         return
     assert theirs.code != -1, f"the handshake failed without a verify result:\n{theirs.output}"
