@@ -56,7 +56,7 @@ class ChainContext(QuietContext):
         finding: ChainJudged = metric.value
         problems = finding.served.chain.problems
         if problems:
-            return Result(Critical, _whose(finding) + "; ".join(wording.problem(p) for p in problems), metric)
+            return Result(Critical, _whose(finding) + wording.problems(problems), metric)
         return Result(Ok, None, metric)
 
 

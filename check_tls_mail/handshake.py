@@ -18,7 +18,7 @@ from typing import NamedTuple
 from .alerts import Alert
 from .dialects import Dialect
 from .errors import ServerTimeout, ServiceError
-from .wire import Address, Connection, Deadline
+from .wire import Address, Connection, Deadline, connection_error
 
 VERSIONS: dict[str, ssl.TLSVersion] = {
     "1.0": ssl.TLSVersion.TLSv1,
@@ -133,26 +133,37 @@ class Rejected(NamedTuple):
     server_hello: bool = False
     certificate_request: bool = False
     remarks: tuple[str, ...] = ()
+    #: The close (CLOSED) came again when tried alone, while the server served the widest offer on the
+    #: next connection: it is the server's answer to this offer (Dovecot closes on an offer it cannot serve).
+    closed_in_answer: bool = False
 
     @property
     def refused_offer(self) -> bool:
         """The server answered the ClientHello itself with a refusal: no common suite, group or version.
 
         A fatal handshake_failure, insufficient_security or protocol_version
-        alert before any ServerHello, or (GnuTLS servers) a close_notify there.
+        alert before any ServerHello; from GnuTLS servers a close_notify there;
+        from Dovecot a close shown to be its answer (``closed_in_answer``).
         Anything else (a reset, a close, an alert after the ServerHello) says
         nothing about the offer.
         """
         if self.server_hello:
             return False
-        if self.cause is HandshakeCause.CLOSE_NOTIFY:
+        if self.cause is HandshakeCause.CLOSE_NOTIFY or self.closed_in_answer:
             return True
         return self.alert is not None and (self.alert.means_no_common_suite or self.alert is Alert.protocol_version)
 
     @property
     def dropped(self) -> bool:
         """The connection broke (reset, closed without an alert): a connection problem, not an answer."""
+        if self.closed_in_answer:
+            return False
         return self.cause in (HandshakeCause.RESET, HandshakeCause.CLOSED, HandshakeCause.CONNECTION_FAILED)
+
+    @property
+    def closed_after_hello(self) -> bool:
+        """Closed without an alert or a ServerHello: either a dropped connection or a silent refusal."""
+        return self.cause is HandshakeCause.CLOSED and not self.server_hello
 
     @property
     def wants_client_certificate(self) -> bool:
@@ -258,7 +269,10 @@ def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Dea
     try:
         conn = Connection.open(target.address, deadline)
         target.dialect.negotiate(conn)
-        tls = ctx.wrap_socket(conn.sock, server_hostname=target.servername, do_handshake_on_connect=False)
+        try:  # wrap_socket reads a byte when the connection looks gone, and may find a reset
+            tls = ctx.wrap_socket(conn.sock, server_hostname=target.servername, do_handshake_on_connect=False)
+        except OSError as exc:
+            raise connection_error(exc, target.address) from None
         tls._server_messages = seen  # type: ignore[attr-defined]  # filled by _watch
         tls.settimeout(max(deadline.remaining(), 0.001))
         try:

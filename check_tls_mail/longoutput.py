@@ -55,6 +55,16 @@ def _address_lines(assessment: Assessment, address: AddressAssessment, verbosity
             f"({'; '.join(causes)}) and tried again one at a time: {len(report.dropped) - again} answered, "
             f"{again} dropped again"
         )
+    if report.control is not None:
+        closes = sum(isinstance(o, Rejected) and o.closed_in_answer for o in report.outcomes.values())
+        verdict = (
+            f"so the server closes the connection in answer to {closes} of those offers"
+            if closes
+            else "so the closes are connection problems"
+        )
+        lines.append(
+            f"the widest offer, tried once more after closes that came again: {_outcome(report.control)}; {verdict}"
+        )
     if verbosity >= 2:
         lines += _transcript("default client", report.primary)
     for served in address.served:
@@ -91,8 +101,6 @@ def _certificate_lines(assessment: Assessment, served: Served, verbosity: int) -
             f"  chain {position}: {facts.subject}, {facts.key}, until "
             f"{wording.when(facts.not_after)} ({wording.days(facts.days_left(now))} left), issuer {facts.issuer}"
         )
-    if verbosity >= 2 and chain.verifier_detail:
-        lines.append(f"  verifier: {chain.verifier_detail}")
     return lines + _dane_lines(assessment, served)
 
 

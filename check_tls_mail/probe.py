@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import enum
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -27,6 +26,7 @@ from .handshake import (
     Accepted,
     ClientOffer,
     HandshakeOutcome,
+    Rejected,
     Target,
     cipher_offer,
     key_type_offer,
@@ -106,6 +106,7 @@ class AddressReport(NamedTuple):
     target: Target
     outcomes: Mapping[ProbeKey, HandshakeOutcome]
     dropped: Mapping[ProbeKey, HandshakeOutcome] = MappingProxyType({})
+    control: HandshakeOutcome | None = None  # the widest offer tried once more after closes that came again
 
     @property
     def primary(self) -> HandshakeOutcome:
@@ -253,6 +254,50 @@ class _TlsaLookup:
         return self.state
 
 
+class _Prober:
+    """The offers of one run with their SSLContexts, made once in one thread, each serving every address."""
+
+    def __init__(self, plan: ProbePlan, deadline: Deadline) -> None:
+        self.offers = plan.offers()
+        self.contexts = {key: offer.context() for key, offer in self.offers.items()}
+        self.deadline = deadline
+
+    def __call__(self, target: Target, key: ProbeKey) -> HandshakeOutcome:
+        return probe(target, self.offers[key], self.contexts[key], self.deadline)
+
+    def alone(self, target: Target, key: ProbeKey) -> HandshakeOutcome:
+        """One more connection, after a pause in which the server notices the last one closed."""
+        time.sleep(max(min(RETRY_PAUSE, self.deadline.remaining()), 0))
+        return self(target, key)
+
+    def second_chances(self, target: Target, wave: dict[ProbeKey, HandshakeOutcome]) -> AddressReport:
+        """The report of one address after the concurrent wave: dropped probes tried again one at a time.
+
+        Servers and firewalls limit connections per client: what the wave lost
+        to that is tried again, where something at the address got through.
+        Closes that come again are then checked with the widest offer: when it
+        connects right after, the server closes in answer to those offers
+        (``closed_in_answer``); otherwise they stay connection problems.
+        """
+        outcomes = dict(wave)
+        first: dict[ProbeKey, HandshakeOutcome] = {}
+        if not all(dropped(outcome) for outcome in wave.values()):
+            for key, outcome in wave.items():
+                if dropped(outcome) and self.deadline.remaining() > 0:
+                    first[key] = outcome
+                    outcomes[key] = self.alone(target, key)
+        closed = [key for key in first if isinstance(o := outcomes[key], Rejected) and o.closed_after_hello]
+        control = None
+        if closed and self.deadline.remaining() > 0:
+            control = self.alone(target, DEFAULT_PROBE)
+            if isinstance(control, Accepted):
+                for key in closed:
+                    outcome = outcomes[key]
+                    assert isinstance(outcome, Rejected)
+                    outcomes[key] = outcome._replace(closed_in_answer=True)
+        return AddressReport(target, MappingProxyType(outcomes), MappingProxyType(first), control)
+
+
 def run(plan: ProbePlan) -> HostReport:
     started = time.monotonic()
     deadline = Deadline(plan.seconds)
@@ -265,32 +310,13 @@ def run(plan: ProbePlan) -> HostReport:
     addresses.sort(key=lambda a: (a.family != socket.AF_INET, socket.inet_pton(a.family, a.ip)))
     targets = [Target(plan.host, plan.port, plan.dialect, address, plan.servername) for address in addresses]
     targets = targets[:MAX_ADDRESSES]
-
-    offers = plan.offers()
-    # SSLContexts are made here, in one thread, before any probe starts; each serves every address.
-    contexts: dict[ProbeKey, ssl.SSLContext] = {key: offer.context() for key, offer in offers.items()}
+    prober = _Prober(plan, deadline)
     # Offer by offer across the addresses, so that every address's default probe goes first.
-    order = [(key, index) for key in offers for index in range(len(targets))]
-    jobs = [
-        (lambda key=key, index=index: probe(targets[index], offers[key], contexts[key], deadline))
-        for key, index in order
-    ]
-    outcomes = dict(zip(order, run_concurrently(jobs, plan.parallel), strict=True))
-    # Servers and firewalls limit connections per client: what the wave lost to
-    # that is tried again one at a time, where something at that address got through.
-    first: dict[tuple[ProbeKey, int], HandshakeOutcome] = {}
-    for key, index in order:
-        outcome = outcomes[key, index]
-        if dropped(outcome) and deadline.remaining() > 0 and not all(dropped(outcomes[k, index]) for k in offers):
-            first[key, index] = outcome
-            time.sleep(max(min(RETRY_PAUSE, deadline.remaining()), 0))  # the server notices the last close first
-            outcomes[key, index] = probe(targets[index], offers[key], contexts[key], deadline)
+    order = [(key, target) for key in prober.offers for target in targets]
+    jobs = [(lambda key=key, target=target: prober(target, key)) for key, target in order]
+    wave = list(zip(order, run_concurrently(jobs, plan.parallel), strict=True))
     reports = tuple(
-        AddressReport(
-            target,
-            MappingProxyType({key: outcomes[key, index] for key in offers}),
-            MappingProxyType({key: first[key, index] for key in offers if (key, index) in first}),
-        )
-        for index, target in enumerate(targets)
+        prober.second_chances(target, {key: outcome for (key, at), outcome in wave if at is target})
+        for target in targets
     )
     return HostReport(plan, None, reports, lookup.result(), len(addresses), time.monotonic() - started)

@@ -84,7 +84,7 @@ def resolve(host: str, port: int, family: int, deadline: Deadline) -> list[Addre
     return found
 
 
-def _connect_error(exc: OSError, address: Address) -> ConnectError:
+def connection_error(exc: OSError, address: Address) -> ConnectError:
     reasons = {
         errno.ECONNREFUSED: "connection refused",
         errno.ECONNRESET: "connection reset",
@@ -123,7 +123,7 @@ class Connection:
             raise ServerTimeout(f"connection to {address} timed out") from None
         except OSError as exc:
             sock.close()
-            raise _connect_error(exc, address) from None
+            raise connection_error(exc, address) from None
         return cls(sock, address, deadline)
 
     def send(self, line: str) -> None:

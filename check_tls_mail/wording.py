@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from .certificate import CertificateProblem, ProblemKind
 from .diagnosis import Diagnosis, Why
 from .handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected
-from .sanitize import clean
+from .trust import CertificateProblem, describe
 
 _FIXED = {
     HandshakeCause.CLOSE_NOTIFY: "server closed the TLS connection during the handshake without an alert",
@@ -50,6 +49,8 @@ def rejected(outcome: Rejected) -> str:
     cause = outcome.cause
     if outcome.wants_client_certificate and outcome.alert is not None:
         return f"server requires a client certificate (it asked for one, then sent TLS alert {outcome.alert.words})"
+    if outcome.closed_in_answer:
+        return "server closed the connection in answer to the ClientHello, without an alert"
     if cause is HandshakeCause.ALERT and outcome.alert is not None:
         return f"server sent TLS alert {outcome.alert.words}"
     if cause in _FIXED:
@@ -82,22 +83,9 @@ def service_failure(result: HandshakeOutcome) -> str:
     return outcome(result)
 
 
-def problem(item: CertificateProblem) -> str:
-    """A chain's problem: 'name mismatch: certificate is for ..., not ...'."""
-    facts = item.certificate
-    kind = item.kind
-    if kind is ProblemKind.NOT_YET_VALID:
-        what = "certificate" if item.position == 0 else f"intermediate {facts.subject}"
-        return f"{what} not valid before {when(facts.not_before)} (in {item.days:.1f} days)"
-    if kind is ProblemKind.SELF_SIGNED:
-        return f"self-signed certificate, not trusted by {item.anchors}"
-    if kind is ProblemKind.CHAIN_INVALID:
-        return f"chain does not verify: {item.detail}"
-    if kind is ProblemKind.UNTRUSTED_ISSUER:
-        return f"untrusted chain: issuer {item.issuer} is not in {item.anchors}"
-    if kind is ProblemKind.NO_SAN:
-        return f"certificate has no subjectAltName (CN {facts.subject}); clients cannot match {clean(item.wanted)}"
-    return f"name mismatch: certificate is for {facts.names}, not {clean(item.wanted)}"
+def problems(items: Sequence[CertificateProblem]) -> str:
+    """A chain's problems, each once: 'name mismatch: certificate is for ..., not ...'."""
+    return "; ".join(dict.fromkeys(describe(item) for item in items))
 
 
 def diagnosis(found: Diagnosis, cipher: bool = False) -> str:

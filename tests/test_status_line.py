@@ -17,7 +17,6 @@ from types import MappingProxyType
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from cryptography.x509.verification import Store
 from pki import Issued, issue, new_key
 
 from check_tls_mail.alerts import Alert
@@ -40,6 +39,7 @@ from check_tls_mail.probe import (
 from check_tls_mail.profiles import catalogue
 from check_tls_mail.resolver import TlsaAnswer, TlsaRecord
 from check_tls_mail.thresholds import ExpiryThreshold
+from check_tls_mail.trust import Anchors
 from check_tls_mail.wire import Address
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -58,7 +58,8 @@ class World:
         self.keys = {"ECDSA": new_key("ECDSA"), "RSA": new_key("RSA")}
         self.root = issue(f"{name} Root CA", new_key("ECDSA"), None, NOW - 400 * DAY, NOW + 3650 * DAY, ca=True)
         self.intermediate = self.sub_ca(f"{name} Intermediate CA", 1000)
-        self.anchors = TrustAnchors(Store([self.root.cert]), frozenset({self.root.cert.subject}), "--ca-file root.pem")
+        origin = "--ca-file root.pem"
+        self.anchors = TrustAnchors(Anchors([self.root.cert.public_bytes(Encoding.DER)], origin), origin)
 
     def sub_ca(self, name: str, days_left: float, issuer: Issued | None = None) -> Issued:
         return issue(name, new_key("ECDSA"), issuer or self.root, NOW - 300 * DAY, NOW + days_left * DAY, ca=True)
