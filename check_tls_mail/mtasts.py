@@ -650,7 +650,7 @@ def describe(finding: MtaStsFinding) -> str:
         case PolicyInvalid(url=url, error=error):
             return f"MTA-STS policy {clean(url)} is invalid: {_policy_error(error)}: senders refuse it"
         case HostListed(host=host, domain=domain, mode=mode, pattern=pattern):
-            return f"{clean(host)} is listed in the MTA-STS policy of {domain} (mx {pattern}, mode {mode.value})"
+            return f"{clean(host)} is listed in the MTA-STS policy of {domain} (mx {clean(pattern)}, mode {mode.value})"
         case HostNotListed(host=host, domain=domain, mode=mode, patterns=patterns):
             return (
                 f"{clean(host)} matches no mx of the MTA-STS policy of {domain} "
