@@ -18,7 +18,7 @@ from functools import cache
 from typing import NamedTuple
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509 import DNSName, IPAddress
@@ -154,6 +154,19 @@ class TrustAnchors(NamedTuple):
     store: Store
     subjects: frozenset[x509.Name]
     origin: str
+    certificates: tuple[x509.Certificate, ...] = ()  # the anchors themselves: revocation of the last intermediate
+
+    def issuer_of(self, cert: x509.Certificate) -> x509.Certificate | None:
+        """The anchor that signed ``cert`` (name and signature), or None."""
+        for anchor in self.certificates:
+            if anchor.subject != cert.issuer:
+                continue
+            try:
+                cert.verify_directly_issued_by(anchor)
+            except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+                continue
+            return anchor
+        return None
 
 
 @cache
@@ -172,7 +185,7 @@ def load_store(ca_file: str | None) -> TrustAnchors:
     if not certs:
         raise UsageError(f"no certificates in {path}")
     origin = f"--ca-file {ca_file}" if ca_file else "the system trust store"
-    return TrustAnchors(Store(certs), frozenset(c.subject for c in certs), origin)
+    return TrustAnchors(Store(certs), frozenset(c.subject for c in certs), origin, tuple(certs))
 
 
 class ProblemKind(enum.Enum):

@@ -12,13 +12,15 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
-from .httpfetch import CertificateProblem, FetchFailure, HttpFailed
 from .sanitize import clean
 from .severity import Severity
-from .wire import Deadline
+
+if TYPE_CHECKING:
+    from .httpfetch import CertificateProblem, FetchFailure
+    from .wire import Deadline
 
 #: RFC 8461 §3.3: senders SHOULD bound the policy size ("such as ... 64 KB").
 MAX_POLICY_BYTES = 64 * 1024
@@ -183,19 +185,19 @@ def _txt(
     import dns.rdatatype
     import dns.resolver
 
-    from .resolver import QUERY_SECONDS, _describe, _resolver
+    from .resolver import QUERY_SECONDS, describe_server, make_resolver
 
     remaining = deadline.remaining()
     if remaining <= 0:
-        return LookupFailed(kind, name, LookupFailure.TIMEOUT, _describe(server), "no time left")
+        return LookupFailed(kind, name, LookupFailure.TIMEOUT, describe_server(server), "no time left")
     try:
-        answer = _resolver(server).resolve(name, "TXT", lifetime=min(remaining, QUERY_SECONDS))
+        answer = make_resolver(server).resolve(name, "TXT", lifetime=min(remaining, QUERY_SECONDS))
     except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
         return RecordAbsent(kind, name)
     except dns.exception.Timeout:
-        return LookupFailed(kind, name, LookupFailure.TIMEOUT, _describe(server), "")
+        return LookupFailed(kind, name, LookupFailure.TIMEOUT, describe_server(server), "")
     except dns.exception.DNSException as exc:
-        return LookupFailed(kind, name, LookupFailure.ERROR, _describe(server), clean(str(exc), 120))
+        return LookupFailed(kind, name, LookupFailure.ERROR, describe_server(server), clean(str(exc), 120))
     texts = []
     for rr in answer:
         if rr.rdtype == dns.rdatatype.TXT:
@@ -319,6 +321,11 @@ def parse_policy(text: str | bytes) -> Policy | PolicyError:
     return Policy(mode, tuple(mx), int(age_text))
 
 
+def host_name(name: str) -> str | None:
+    """``name`` as a lower-case A-label host name, or None if it is not one (--mta-sts DOMAIN)."""
+    return _hostname(name)
+
+
 def match_mx(host: str, patterns: Sequence[str]) -> str | None:
     """The first pattern that ``host`` matches (RFC 8461 §4.1), or None.
 
@@ -418,7 +425,7 @@ def fetch_policy(
     there instead of resolving mta-sts.DOMAIN (tests); the name verified stays
     mta-sts.DOMAIN. ``dns_server`` resolves it through that server.
     """
-    from .httpfetch import request
+    from .httpfetch import CertificateProblem, FetchFailure, HttpFailed, request
 
     url = policy_url(domain)
     answer = request(
@@ -448,6 +455,15 @@ def fetch_policy(
     if isinstance(parsed, PolicyError):
         return PolicyInvalid(url, parsed)
     return PolicyFetched(url, parsed)
+
+
+class MtaStsReport(NamedTuple):
+    """What the lookups and the fetch found for one domain (--mta-sts): measured, not judged."""
+
+    domain: str
+    record: MtaStsState
+    fetch: PolicyFetch | None  # None: not fetched (no usable record, or the lookup did not finish)
+    tlsrpt: TlsRptState
 
 
 # --- judgement -----------------------------------------------------------------------------------
@@ -496,7 +512,10 @@ MtaStsFinding = (
 )
 
 
-def _policy_of(fetch: PolicyFetch) -> Policy | None:
+def policy_of(fetch: PolicyFetch | None) -> Policy | None:
+    """The policy senders apply: fetched as text/plain, or parsed despite another Content-Type."""
+    if fetch is None:
+        return None
     if isinstance(fetch, PolicyFetched):
         return fetch.policy
     if isinstance(fetch, PolicyBadContentType) and isinstance(fetch.parsed, Policy):
@@ -522,7 +541,7 @@ def assess(
     findings: list[MtaStsFinding] = [record]
     if fetch is not None and isinstance(record, StsRecord):
         findings.append(fetch)
-        policy = _policy_of(fetch)
+        policy = policy_of(fetch)
         if policy is not None:
             if policy.mode is Mode.NONE:
                 findings.append(ModeNone(domain))
@@ -594,8 +613,11 @@ def _policy_error(error: PolicyError) -> str:
     return f"{where}{error.defect.value}{detail}"
 
 
-def describe(finding: MtaStsFinding) -> str:
-    """The operator's words for one finding (server text already cleaned)."""
+def describe(finding: MtaStsFinding, why: str = "") -> str:
+    """The operator's words for one finding (server text already cleaned).
+
+    ``why``: words for why the MX's certificate does not verify (HostCertificateUnverified).
+    """
     match finding:
         case StsRecord(name=name, id=record_id):
             return f"MTA-STS record at {clean(name)}: id {record_id}"
@@ -657,8 +679,9 @@ def describe(finding: MtaStsFinding) -> str:
                 f"(mode {mode.value}: mx {_patterns(patterns)}): {_CONSEQUENCE[mode]}"
             )
         case HostCertificateUnverified(host=host, domain=domain, mode=mode):
+            because = f" ({why})" if why else ""
             return (
-                f"the certificate of {clean(host)} does not verify, and the MTA-STS policy of {domain} "
+                f"the certificate of {clean(host)} does not verify{because}, and the MTA-STS policy of {domain} "
                 f"is in {mode.value} mode: {_CONSEQUENCE[mode]}"
             )
         case ModeNone(domain=domain):

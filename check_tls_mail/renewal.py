@@ -9,12 +9,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from .certificate import CertificateFacts, matches_name
 from .errors import CertificateError, UsageError
 from .sanitize import clean
 from .severity import Severity
+
+if TYPE_CHECKING:
+    from .certificate import CertificateFacts
 
 #: A certificate chain file is a few KiB; refuse to read more than this.
 MAX_CERT_FILE_BYTES = 1024 * 1024
@@ -48,6 +50,8 @@ def load_expected(path: str) -> ExpectedCertificate:
     """The first certificate of a PEM file (a chain file, or key and chain in one), or DER."""
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
+
+    from .certificate import CertificateFacts
 
     try:
         with open(path, "rb") as handle:
@@ -173,6 +177,8 @@ def check_required_name(text: str) -> str:
 
 def required_names(served: CertificateFacts, names: Sequence[str]) -> NameCoverage:
     """RFC 6125 matching, the same as for the checked name (certificate.matches_name)."""
+    from .certificate import matches_name
+
     missing = tuple(clean(n) for n in names if not matches_name(served, n))
     return NamesMissing(served.names, missing) if missing else NamesCovered(tuple(clean(n) for n in names))
 

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.hashes import HashAlgorithm
     from cryptography.x509 import ocsp
 
+    from .certificate import TrustAnchors
+
 #: An OCSP response is a few KiB; refuse anything much larger.
 MAX_OCSP_BYTES = 64 * 1024
 #: CRLs can be large (a big CA's full CRL runs to megabytes); past this, refused as oversized.
@@ -350,16 +352,23 @@ def check(leaf_der: bytes, issuer_der: bytes, deadline: Deadline, now: datetime 
     return NotCheckable()
 
 
-def check_path(
-    path: Sequence[bytes], anchor: bytes | None, deadline: Deadline, now: datetime | None = None
-) -> tuple[CertificateRevocation, ...]:
-    """Each certificate of a verified path (DER, leaf first, anchor excluded), checked against its issuer.
+class Step(NamedTuple):
+    """One certificate of a path to check, with the certificate that issued it (DER)."""
 
-    The last certificate's issuer is ``anchor``; without it, that one is not checked.
+    position: int
+    subject: str  # cleaned, short
+    certificate: bytes
+    issuer: bytes
+
+
+def steps(path: Sequence[bytes], anchor: bytes | None) -> tuple[Step, ...]:
+    """The checks a path needs (DER, leaf first, anchor excluded); the last one's issuer is ``anchor``.
+
+    Without ``anchor`` the last certificate is not checked.
     """
     from cryptography import x509
 
-    results = []
+    found = []
     issuers = [*path[1:], anchor]
     for position, (der, issuer) in enumerate(zip(path, issuers, strict=True)):
         if issuer is None:
@@ -368,8 +377,69 @@ def check_path(
             subject = _short(x509.load_der_x509_certificate(der).subject)
         except ValueError:
             subject = "(unreadable certificate)"
-        results.append(CertificateRevocation(position, subject, check(der, issuer, deadline, now)))
-    return tuple(results)
+        found.append(Step(position, subject, der, issuer))
+    return tuple(found)
+
+
+def check_path(
+    path: Sequence[bytes], anchor: bytes | None, deadline: Deadline, now: datetime | None = None
+) -> tuple[CertificateRevocation, ...]:
+    """Each certificate of a verified path (DER, leaf first, anchor excluded), checked against its issuer, in turn.
+
+    The last certificate's issuer is ``anchor``; without it, that one is not checked.
+    """
+    return tuple(
+        CertificateRevocation(step.position, step.subject, check(step.certificate, step.issuer, deadline, now))
+        for step in steps(path, anchor)
+    )
+
+
+def served_path(chain: Sequence[bytes], anchors: TrustAnchors | None) -> tuple[tuple[bytes, ...], bytes | None]:
+    """The path to check in a chain as sent, and the DER of the certificate that issued its last one.
+
+    The path follows issuer names through the sent certificates from the leaf
+    (extra certificates are left out, and so is a root the server sent); the
+    last issuer is the trust anchor that signed it, else a root the server
+    sent, else unknown (None).
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    try:
+        certs = [x509.load_der_x509_certificate(der) for der in chain]
+    except ValueError:
+        return (), None
+    if not certs:
+        return (), None
+    path = [0]
+    while certs[path[-1]].issuer != certs[path[-1]].subject:
+        issuer = certs[path[-1]].issuer
+        following = next((i for i, c in enumerate(certs) if i not in path and c.subject == issuer), None)
+        if following is None:
+            break
+        path.append(following)
+    sent_root = None
+    if len(path) > 1 and certs[path[-1]].issuer == certs[path[-1]].subject:
+        sent_root = certs[path.pop()]
+    last = certs[path[-1]]
+    anchor = anchors.issuer_of(last) if anchors is not None else None
+    issuer_cert = anchor or sent_root
+    return tuple(chain[i] for i in path), issuer_cert.public_bytes(Encoding.DER) if issuer_cert is not None else None
+
+
+def not_finished(certificate: bytes) -> RevocationStatus:
+    """The status of a check that was still waiting for its answer when the time was up."""
+    from cryptography import x509
+
+    try:
+        ocsp_urls, crl_urls = _urls(x509.load_der_x509_certificate(certificate))
+    except ValueError:
+        return NotCheckable()
+    if ocsp_urls:
+        return Unavailable(Source.OCSP, ocsp_urls[0], Unavailability.TIMEOUT, "no answer before the deadline")
+    if crl_urls:
+        return Unavailable(Source.CRL, crl_urls[0], Unavailability.TIMEOUT, "no answer before the deadline")
+    return NotCheckable()
 
 
 # --- judgement and words ---------------------------------------------------------------------------
