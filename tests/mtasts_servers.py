@@ -108,6 +108,11 @@ SCENARIOS: dict[str, tuple[Answer | None, tuple[str, ...], tuple[str, ...]]] = {
         ('"v=STSv1; " "id=split1"',),
         ('"v=TLSRPTv1; " "rua=mailto:x@example.test"',),
     ),
+    "badrpt": (  # a good policy, and a TLS-RPT record senders cannot use
+        Answer(body=policy("enforce", f"mail.{_domain('badrpt')}")),
+        ('"v=STSv1; id=badrpt1"',),
+        ('"v=TLSRPTv1; rua=ftp://reports.example.test/"',),
+    ),
     "multiple": (None, ('"v=STSv1; id=one"', '"v=STSv1; id=two"', '"google-site-verification=xyz"'), ()),
     "nosep": (None, ('"v=STSv1 id=nosep1"',), ('"v=TLSRPTv1; rua=ftp://reports.example.test/"',)),
     "noid": (None, ('"v=STSv1; x=1"',), ('"v=TLSRPTv1; rua=mailto:a@example.test; rua=mailto:b@example.test"',)),

@@ -6,10 +6,15 @@ import subprocess
 import time
 from datetime import datetime
 
+import conftest
 import pytest
 import revocation_servers
+from conftest import Run, serving
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from fakeserver import TlsConfig
+from lines import assert_line, utcnow, validity
+from pki import DAY, NOW, Issued
 from revocation_servers import REVOKED_AT, RevocationWorld, der
 
 from check_tls_mail.revocation import (
@@ -377,3 +382,156 @@ def test_server_text_in_urls_cannot_break_the_status_line() -> None:
     status = Unavailable(Source.OCSP, "http://x.example/|\nOK", Unavailability.INVALID, "junk")
     words = describe(status)
     assert "|" not in words and "\n" not in words
+
+
+# --- through the CLI: a server serving each certificate, whole first lines ------------------------------------------
+
+
+def cli_run(world: RevocationWorld, issued: Issued, *extra: str) -> tuple[Run, datetime, int]:
+    name = issued.cert.subject.rfc4514_string().removeprefix("CN=")
+    chain = issued.write(world.directory, name)
+    started = utcnow()
+    with serving("imaps", TlsConfig([chain])) as server:
+        args = ["-H", "127.0.0.1", "--servername", name, "-p", str(server.port), "-P", "imaps"]
+        run = conftest.check(*args, "--ca-file", str(world.files["root"]), "--client", "none", "--revocation", *extra)
+    return run, started, server.port
+
+
+def expect(world: RevocationWorld, name: str, state: str, words: str | None) -> None:
+    issued = world.leaves.get(name, world.under_revoked_ca)
+    assert issued is not None
+    run, started, port = cli_run(world, issued)
+
+    def line(now: datetime) -> str:
+        served, perf = validity(issued.cert, now)
+        tail = f"| days_remaining={perf} handshake_time=Ts;;;0"
+        if words is None or state == "OK":
+            return f"TLS_MAIL OK - 127.0.0.1:{port} imaps implicit TLS, TLSv1.3, {served}, {words} {tail}"
+        return f"TLS_MAIL {state} - 127.0.0.1:{port} imaps: {words}; {served} {tail}"
+
+    assert run.code == ["OK", "WARNING", "CRITICAL"].index(state), run.stdout
+    assert_line(run, line, started)
+
+
+@pytest.mark.parametrize(
+    ("name", "words"), [("ocsp-good", "not revoked (OCSP, CRL)"), ("crl-good", "not revoked (CRL)")]
+)
+def test_cli_good_leaf_and_intermediate_are_ok(revocation_world: RevocationWorld, name: str, words: str) -> None:
+    expect(revocation_world, name, "OK", words)
+
+
+def test_cli_revoked_by_ocsp_is_critical_with_date_and_reason(revocation_world: RevocationWorld) -> None:
+    url = ocsp_url(revocation_world, "ocsp-revoked")
+    words = f"the certificate was revoked on {REVOKED_AT:%Y-%m-%d} (keyCompromise), says the OCSP responder {url}"
+    expect(revocation_world, "ocsp-revoked", "CRITICAL", words)
+
+
+def test_cli_revoked_on_the_crl_is_critical(revocation_world: RevocationWorld) -> None:
+    url = crl_url(revocation_world, "crl-revoked")
+    words = f"the certificate was revoked on {REVOKED_AT:%Y-%m-%d} (keyCompromise), says the CRL {url}"
+    expect(revocation_world, "crl-revoked", "CRITICAL", words)
+
+
+def test_cli_unknown_to_the_responder_is_critical(revocation_world: RevocationWorld) -> None:
+    url = ocsp_url(revocation_world, "ocsp-unknown")
+    words = (
+        f"the OCSP responder {url} does not know the certificate (status unknown): clients that check OCSP may "
+        "refuse it"
+    )
+    expect(revocation_world, "ocsp-unknown", "CRITICAL", words)
+
+
+def test_cli_revoked_intermediate_is_critical_naming_it(revocation_world: RevocationWorld) -> None:
+    url = revocation_world.server.url("root.crl")
+    words = f"intermediate Revoked Test CA was revoked on {REVOKED_AT:%Y-%m-%d} (cACompromise), says the CRL {url}"
+    expect(revocation_world, "behind-revoked-ca", "CRITICAL", words)
+
+
+def test_cli_expired_response_is_a_warning(revocation_world: RevocationWorld) -> None:
+    url = ocsp_url(revocation_world, "ocsp-expired")
+    stale = (NOW - 3 * DAY).strftime("%Y-%m-%d %H:%M UTC")  # the answer's nextUpdate (revocation_servers)
+    words = (
+        f"revocation of the certificate not checked: the OCSP responder {url} sent a stale answer: nextUpdate "
+        f"{stale} has passed"
+    )
+    expect(revocation_world, "ocsp-expired", "WARNING", words)
+
+
+def test_cli_response_by_the_wrong_signer_is_a_warning(revocation_world: RevocationWorld) -> None:
+    url = ocsp_url(revocation_world, "ocsp-wrong-signer")
+    words = (
+        f"revocation of the certificate not checked: the OCSP responder {url} sent an answer signed by Stranger OCSP "
+        "Responder (not issued by Revocation Test CA for OCSP signing), not by the issuer or its responder"
+    )
+    expect(revocation_world, "ocsp-wrong-signer", "WARNING", words)
+
+
+def test_cli_unreachable_responder_is_a_warning_naming_the_url(revocation_world: RevocationWorld) -> None:
+    port = revocation_world.closed_port
+    words = (
+        f"revocation of the certificate not checked: the OCSP responder http://127.0.0.1:{port}/ is unreachable: "
+        f"connection refused (127.0.0.1:{port})"
+    )
+    expect(revocation_world, "ocsp-unreachable", "WARNING", words)
+
+
+def test_cli_checks_nothing_without_the_option(revocation_world: RevocationWorld) -> None:
+    before = len(revocation_world.server.requests)
+    issued = revocation_world.leaves["ocsp-revoked"]
+    name = "ocsp-revoked.example.test"
+    with serving("imaps", TlsConfig([issued.write(revocation_world.directory, name)])) as server:
+        args = ["-H", "127.0.0.1", "--servername", name, "-p", str(server.port), "-P", "imaps"]
+        run = conftest.check(*args, "--ca-file", str(revocation_world.files["root"]), "--client", "none")
+    assert run.code == 0, run.stdout
+    assert len(revocation_world.server.requests) == before  # off by default: no request to the CA
+
+
+def test_a_check_still_running_at_the_deadline_is_not_finished(
+    revocation_world: RevocationWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In process: the OCSP request outlives the probe budget; the report names the URL and the timeout."""
+    import socket
+    import threading
+
+    from check_tls_mail import revocation
+    from check_tls_mail.dialects import PROTOCOLS
+    from check_tls_mail.probe import ProbePlan, run
+
+    release = threading.Event()
+    monkeypatch.setattr(revocation, "check", lambda *args, **kwargs: release.wait(5))
+    issued = revocation_world.leaves["ocsp-good"]
+    with serving("imaps", TlsConfig([issued.write(revocation_world.directory, "ocsp-good-deadline")])) as server:
+        plan = ProbePlan(
+            "127.0.0.1",
+            server.port,
+            PROTOCOLS["imaps"],
+            socket.AF_INET,
+            "ocsp-good.example.test",
+            (),
+            (),
+            4,
+            1.0,
+            ca_file=str(revocation_world.files["root"]),
+            revocation=True,
+        )
+        report = run(plan)
+    release.set()
+    (answers,) = report.revocation.values()
+    url = ocsp_url(revocation_world, "ocsp-good")
+    assert answers == (
+        CertificateRevocation(
+            0,
+            "ocsp-good.example.test",
+            Unavailable(Source.OCSP, url, Unavailability.TIMEOUT, "no answer before the deadline"),
+        ),
+        CertificateRevocation(
+            1,
+            "Revocation Test CA",
+            Unavailable(
+                Source.CRL,
+                revocation_world.server.url("root.crl"),
+                Unavailability.TIMEOUT,
+                "no answer before the deadline",
+            ),
+        ),
+    )
