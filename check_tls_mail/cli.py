@@ -168,7 +168,7 @@ def parser() -> UsageParser:
     p.add_argument(
         "--dns-server",
         metavar="IP[:PORT]",
-        help="resolver for TLSA records and the host's addresses (default: the system's)",
+        help="resolver for TLSA and MTA-STS records and the host's addresses (default: the system's)",
     )
     p.add_argument("--list-clients", action="store_true", help="list the client profiles and exit")
     p.add_argument(
