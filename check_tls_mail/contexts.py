@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from nagiosplugin.state import ServiceState
 
     from .assessment import Served
-    from .certificate import ChainReport
+    from .certificate import CertificateProblem, ChainReport
     from .severity import Severity
 
 
@@ -296,15 +296,13 @@ class RevocationContext(QuietContext):
         return Result(state, finding.address.prefix + describe(checked.status, which), metric)
 
 
-def _unverified(chain: ChainReport) -> str:
-    """Why a chain fails MTA-STS verification: its problems, or the certificate that expired."""
-    if chain.problems:
-        return "; ".join(wording.problem(p) for p in chain.problems)
-    if chain.trusted is None:
-        return "trust not checked"
-    earliest = chain.earliest
-    what = "certificate" if earliest is chain.leaf else f"intermediate {earliest.subject}"
-    return f"{what} expired {wording.when(earliest.not_after)}"
+def _unverified(chain: ChainReport, said: tuple[CertificateProblem, ...]) -> str:
+    """Why a chain fails MTA-STS verification, unless the first line says it already.
+
+    ``said``: the problems the chain context reports (none of trust and name
+    with --no-verify-chain); expiry is always the expiry context's to say.
+    """
+    return "; ".join(wording.problem(p) for p in chain.problems if p not in said)
 
 
 class MtaStsContext(Context):
@@ -323,7 +321,7 @@ class MtaStsContext(Context):
         served = finding.served
         if served is None or finding.address is None:
             return Result(state, describe(finding.finding), metric)
-        why = _unverified(served.policy_chain) if served.policy_chain is not None else ""
+        why = _unverified(served.policy_chain, served.chain.problems) if served.policy_chain is not None else ""
         named = served.named
         prefix = finding.address.prefix + (f"{wording.certificate(named)}: " if named else "")
         return Result(state, prefix + describe(finding.finding, why), metric)

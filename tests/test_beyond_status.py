@@ -366,8 +366,8 @@ def test_expired_mx_certificate_under_testing_is_a_warning_beside_the_expiry(wor
     assert (code, line) == (
         2,
         f"TLS_MAIL CRITICAL - {NAME}:25 smtp: certificate expired 2.0 days ago (2026-11-27 12:00 UTC); the "
-        f"certificate of {NAME} does not verify (certificate expired 2026-11-27 12:00 UTC), and the MTA-STS policy "
-        f"of {DOMAIN} is in testing mode: in testing mode senders still deliver, and report it | "
+        f"certificate of {NAME} does not verify, and the MTA-STS policy of {DOMAIN} is in testing mode: in testing "
+        "mode senders still deliver, and report it | "
         f"days_remaining=-2.00;18:;9:;;90 {HANDSHAKE} {MAX_AGE}",
     )
 
@@ -473,3 +473,15 @@ def test_words_of_every_check_with_v(world: World) -> None:
         f"  {NAME} is listed in the MTA-STS policy of {DOMAIN} (mx {NAME}, mode enforce)",
         f"  TLS-RPT record at _smtp._tls.{DOMAIN}: reports to mailto:tlsrpt@example.test",
     ]
+
+
+def test_untrusted_mx_with_the_chain_judged_says_why_once(world: World) -> None:
+    """Without --no-verify-chain the chain context already says why: the MTA-STS words do not repeat it."""
+    stranger = World("Stranger").leaf()
+    code, line = smtp(world, stranger, mta_sts=policy(Mode.ENFORCE, NAME))
+    assert (code, line) == (
+        2,
+        f"TLS_MAIL CRITICAL - {NAME}:25 smtp: untrusted chain: issuer Stranger Root CA is not in --ca-file root.pem; "
+        f"the certificate of {NAME} does not verify, and the MTA-STS policy of {DOMAIN} is in enforce mode: senders "
+        f"refuse to deliver to it | days_remaining={PERF_60} {HANDSHAKE} {MAX_AGE}",
+    )
