@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .certificate import ChainReport, TrustAnchors, judge_chain
 from .dane import DaneReport, judge
@@ -20,6 +20,11 @@ from .errors import ServiceError
 from .handshake import Accepted, HandshakeOutcome, cipher_offer
 from .probe import AddressReport, HostReport, ProbePlan, Purpose, TlsaState
 from .profiles import ClientProfile
+
+if TYPE_CHECKING:
+    from .mtasts import HostCertificateUnverified, MtaStsFinding, MtaStsReport, Policy
+    from .renewal import Deployment, ExpectedCertificate, NameCoverage
+    from .revocation import CertificateRevocation
 
 
 class Served(NamedTuple):
@@ -30,6 +35,11 @@ class Served(NamedTuple):
     chain: ChainReport
     sent: tuple[bytes, ...]  # the chain as the server sent it (DER), for DANE
     dane: DaneReport | None  # the TLSA answer matched against ``sent``, when there is an answer
+    deployment: Deployment | None = None  # --expect-cert: the served leaf against the files on disk
+    coverage: NameCoverage | None = None  # --require-name: the names the leaf must cover
+    revocation: tuple[CertificateRevocation, ...] | None = None  # --revocation: each certificate of the path
+    policy_chain: ChainReport | None = None  # --mta-sts: the chain judged with trust anchors for the MX name
+    policy_problem: HostCertificateUnverified | None = None  # --mta-sts: the policy applies, the chain fails
 
     @property
     def named(self) -> str | None:
@@ -70,10 +80,31 @@ class AddressAssessment(NamedTuple):
         return tuple(s.chain.leaf.fingerprint for s in self.served)
 
 
+class MtaStsAssessment(NamedTuple):
+    """--mta-sts: the domain's records and policy judged for the MX name (each certificate's verdict is on Served)."""
+
+    report: MtaStsReport
+    mx: str  # the name matched against the policy's mx patterns
+    policy: Policy | None  # the policy senders apply, when one was fetched
+    findings: tuple[MtaStsFinding, ...]  # record, policy, mx, mode, max_age, TLS-RPT; most severe first
+
+
+class Expectations(NamedTuple):
+    """The judgement settings of the optional checks: what the served certificates are held against."""
+
+    expected: tuple[ExpectedCertificate, ...] = ()  # --expect-cert: the first certificate of each file
+    required_names: tuple[str, ...] = ()  # --require-name
+    policy_anchors: TrustAnchors | None = None  # --mta-sts: the policy verifies whatever --no-verify-chain says
+
+
+NOTHING_EXPECTED = Expectations()
+
+
 class Assessment(NamedTuple):
     host: HostReport
     now: datetime
     addresses: tuple[AddressAssessment, ...]
+    mta_sts: MtaStsAssessment | None = None
 
     @property
     def plan(self) -> ProbePlan:
@@ -109,7 +140,14 @@ def _served(
 
 
 def _address(
-    host: HostReport, report: AddressReport, shown_as: str, name: str, anchors: TrustAnchors | None, now: datetime
+    host: HostReport,
+    report: AddressReport,
+    shown_as: str,
+    name: str,
+    anchors: TrustAnchors | None,
+    now: datetime,
+    expectations: Expectations,
+    policy: Policy | None,
 ) -> AddressAssessment:
     served: tuple[Served, ...] = ()
     unreadable = None
@@ -119,6 +157,7 @@ def _address(
             served = _served(report, primary, name, anchors, now, host.tlsa)
         except ServiceError as exc:  # a certificate that cannot be read at all
             unreadable = exc
+    served = tuple(_beyond(s, host, name, anchors, now, expectations, policy) for s in served)
     key_type = served[0].key_type if served else None
     profiles = {p.name: p for p in host.plan.clients}
     clients = tuple(
@@ -140,11 +179,69 @@ def _address(
     return AddressAssessment(report, shown_as, served, unreadable, clients, ciphers, report.of(Purpose.VERSION))
 
 
-def assess(host: HostReport, anchors: TrustAnchors | None, name: str, now: datetime) -> Assessment:
+def assess(
+    host: HostReport,
+    anchors: TrustAnchors | None,
+    name: str,
+    now: datetime,
+    expectations: Expectations = NOTHING_EXPECTED,
+) -> Assessment:
     """Judge what the probes found, for the name the certificate must match, at the time ``now``."""
     several = len(host.addresses) > 1
+    mta_sts = _mta_sts(host.mta_sts, name) if host.mta_sts is not None else None
+    policy = mta_sts.policy if mta_sts is not None else None
     addresses = tuple(
-        _address(host, report, report.target.address.ip if several else "", name, anchors, now)
+        _address(host, report, report.target.address.ip if several else "", name, anchors, now, expectations, policy)
         for report in host.addresses
     )
-    return Assessment(host, now, addresses)
+    return Assessment(host, now, addresses, mta_sts)
+
+
+# --- the optional checks: --expect-cert, --require-name, --revocation, --mta-sts ---------------------------
+
+
+def verifies(chain: ChainReport, now: datetime) -> bool:
+    """Trusted, for the name, and every certificate of the path valid now: what an MTA-STS sender requires."""
+    return chain.trusted is True and not chain.problems and all(f.days_left(now) > 0 for f in chain.path)
+
+
+def _mta_sts(report: MtaStsReport, mx: str) -> MtaStsAssessment:
+    from .mtasts import assess as assess_policy
+    from .mtasts import policy_of
+
+    # The certificate is judged per served chain (Served.policy_problem), so not here: None.
+    findings = assess_policy(report.domain, report.record, report.fetch, mx, None, report.tlsrpt)
+    return MtaStsAssessment(report, mx, policy_of(report.fetch), findings)
+
+
+def _beyond(
+    served: Served,
+    host: HostReport,
+    name: str,
+    anchors: TrustAnchors | None,
+    now: datetime,
+    expectations: Expectations,
+    policy: Policy | None,
+) -> Served:
+    """One served certificate with the verdicts of the optional checks that were asked for."""
+    if expectations.expected:
+        from .renewal import compare
+
+        served = served._replace(deployment=compare(served.chain.leaf, expectations.expected))
+    if expectations.required_names:
+        from .renewal import required_names
+
+        served = served._replace(coverage=required_names(served.chain.leaf, expectations.required_names))
+    if host.plan.revocation:
+        served = served._replace(revocation=host.revocation.get(tuple(served.sent)))
+    policy_anchors = anchors if anchors is not None else expectations.policy_anchors
+    if policy is not None and policy_anchors is not None:
+        from .mtasts import HostCertificateUnverified, Mode
+
+        chain = served.chain if anchors is not None else judge_chain(served.sent, name, policy_anchors, now)
+        served = served._replace(policy_chain=chain)
+        if policy.mode is not Mode.NONE and not verifies(chain, now):
+            assert host.mta_sts is not None
+            problem = HostCertificateUnverified(name, host.mta_sts.domain, policy.mode)
+            served = served._replace(policy_problem=problem)
+    return served

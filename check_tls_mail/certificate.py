@@ -16,7 +16,7 @@ from functools import cache
 from typing import NamedTuple
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -114,6 +114,19 @@ def matches_name(facts: CertificateFacts, name: str) -> bool:
 class TrustAnchors(NamedTuple):
     anchors: Anchors
     origin: str
+    certificates: tuple[x509.Certificate, ...] = ()  # the anchors themselves: revocation of the last intermediate
+
+    def issuer_of(self, cert: x509.Certificate) -> x509.Certificate | None:
+        """The anchor that signed ``cert`` (name and signature), or None."""
+        for anchor in self.certificates:
+            if anchor.subject != cert.issuer:
+                continue
+            try:
+                cert.verify_directly_issued_by(anchor)
+            except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+                continue
+            return anchor
+        return None
 
 
 @cache
@@ -132,7 +145,7 @@ def load_store(ca_file: str | None) -> TrustAnchors:
     if not certs:
         raise UsageError(f"no certificates in {path}")
     origin = f"--ca-file {ca_file}" if ca_file else "the system trust store"
-    return TrustAnchors(Anchors([c.public_bytes(Encoding.DER) for c in certs], origin), origin)
+    return TrustAnchors(Anchors([c.public_bytes(Encoding.DER) for c in certs], origin), origin, tuple(certs))
 
 
 class ChainReport(NamedTuple):

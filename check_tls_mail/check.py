@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import nagiosplugin
 
+from .assessment import Expectations
 from .certificate import TrustAnchors, utcnow
 from .contexts import (
     AllAcceptedContext,
@@ -15,6 +17,9 @@ from .contexts import (
     ClientContext,
     DaneContext,
     ExpiryContext,
+    MtaStsContext,
+    RenewalContext,
+    RevocationContext,
     ServiceContext,
     TimeContext,
     VersionPolicyContext,
@@ -23,6 +28,9 @@ from .probe import HostReport
 from .resource import MailTlsService
 from .summary import TlsMailSummary
 from .thresholds import ExpiryThreshold
+
+if TYPE_CHECKING:
+    from .renewal import ExpectedCertificate
 
 
 def build(
@@ -37,9 +45,16 @@ def build(
     dane_required: bool,
     verbosity: int,
     clock: Callable[[], datetime] = utcnow,
+    expected_certificates: tuple[ExpectedCertificate, ...] = (),
+    required_names: tuple[str, ...] = (),
+    policy_anchors: TrustAnchors | None = None,
 ) -> nagiosplugin.Check:
-    """One assembly: the resource, the contexts that judge it, the summary that words it."""
-    resource = MailTlsService(collect, anchors, name_to_check, clock)
+    """One assembly: the resource, the contexts that judge it, the summary that words it.
+
+    ``policy_anchors``: the trust anchors MTA-STS verifies the chain with when ``anchors`` is None (--no-verify-chain).
+    """
+    expectations = Expectations(expected_certificates, required_names, policy_anchors)
+    resource = MailTlsService(collect, anchors, name_to_check, clock, expectations)
     check = nagiosplugin.Check(
         resource,
         ServiceContext(),
@@ -51,6 +66,9 @@ def build(
         VersionPolicyContext(min_tls, require_tls),
         DaneContext(dane_required),
         TimeContext(),
+        RenewalContext(),
+        RevocationContext(),
+        MtaStsContext(),
         TlsMailSummary(resource, warning, verbosity),
     )
     check.name = "TLS_MAIL"

@@ -25,6 +25,7 @@ from .thresholds import ExpiryThreshold, check_order
 if TYPE_CHECKING:
     from .probe import ProbePlan
     from .profiles import ClientProfile
+    from .renewal import ExpectedCertificate
 
 #: The keys of handshake.VERSIONS, here so that parsing the command line imports no ssl.
 VERSION_NAMES = ("1.0", "1.1", "1.2", "1.3")
@@ -41,7 +42,8 @@ thresholds: a number is days (fractions allowed), NNh is hours, NN% is percent
   of the certificate's total lifetime left (default -w 20% -c 10%).
 perfdata: days_remaining (leaf; max = its lifetime in days), days_chain (an
   intermediate expiring before the leaf), days_remaining_rsa/_ecdsa (a second
-  certificate), handshake_time, clients_ok, ciphers_ok, probes_time.
+  certificate), handshake_time, clients_ok, ciphers_ok, probes_time,
+  mta_sts_max_age (--mta-sts: the policy's max_age in seconds).
 exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; --help, --version and
   --list-clients exit 0.
 """
@@ -64,6 +66,8 @@ class Judgement(NamedTuple):
     require_tls: tuple[str, ...]
     dane_required: bool  # --dane: a missing or failed TLSA lookup is CRITICAL
     verbosity: int
+    expected_certificates: tuple[ExpectedCertificate, ...] = ()  # --expect-cert, read while parsing
+    required_names: tuple[str, ...] = ()  # --require-name
 
 
 class Options(NamedTuple):
@@ -164,7 +168,7 @@ def parser() -> UsageParser:
     p.add_argument(
         "--dns-server",
         metavar="IP[:PORT]",
-        help="resolver for TLSA records and the host's addresses (default: the system's)",
+        help="resolver for TLSA and MTA-STS records and the host's addresses (default: the system's)",
     )
     p.add_argument("--list-clients", action="store_true", help="list the client profiles and exit")
     p.add_argument(
@@ -186,7 +190,43 @@ def parser() -> UsageParser:
         help="-v what was checked, -vv with the protocol dialogue, -vvv every probe's dialogue",
     )
     p.add_argument("-V", "--version", action="version", version=f"check_tls_mail {__version__}")
+    _beyond_options(p)
     return p
+
+
+def _beyond_options(p: argparse.ArgumentParser) -> None:
+    """The checks beyond the handshake (issue 16): after a renewal, MTA-STS, revocation."""
+    group = p.add_argument_group("renewal, MTA-STS and revocation")
+    group.add_argument(
+        "--expect-cert",
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="the served certificate must be the first one in this file, e.g. the ACME client's fullchain.pem "
+        "(repeatable, one per certificate); WARNING when the file holds a newer one (reload the service) "
+        "or an older one",
+    )
+    group.add_argument(
+        "--require-name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="every served certificate must cover this name, as for the checked name (repeatable); "
+        "CRITICAL naming the missing names",
+    )
+    group.add_argument(
+        "--mta-sts",
+        metavar="DOMAIN",
+        help="with -P smtp: judge HOST against the MTA-STS policy of DOMAIN (RFC 8461), looked up at --dns-server "
+        "and fetched over HTTPS with --ca-file; CRITICAL in enforce mode when HOST is not listed or its "
+        "certificate does not verify; TLS-RPT with -v",
+    )
+    group.add_argument(
+        "--revocation",
+        action="store_true",
+        help="ask the OCSP responder, else the CRL, of each served certificate and intermediate over HTTP "
+        "(requests to the CA on every run); revoked is CRITICAL, no usable answer a WARNING",
+    )
 
 
 def _is_ip(text: str) -> bool:
@@ -306,7 +346,38 @@ def options_from(args: argparse.Namespace) -> Options:
         dane_required=bool(args.dane),
         verbosity=verbosity,
     )
+    plan, judgement = _with_beyond(args, plan, judgement)
     return Options(plan, judgement, args.ca_file, not args.no_verify_chain, args.timeout)
+
+
+def _with_beyond(args: argparse.Namespace, plan: ProbePlan, judgement: Judgement) -> tuple[ProbePlan, Judgement]:
+    """--expect-cert, --require-name, --mta-sts and --revocation: network work into the plan, the rest judgement."""
+    expected: tuple[ExpectedCertificate, ...] = ()
+    if args.expect_cert:
+        from .renewal import load_all
+
+        expected = load_all(args.expect_cert)  # an unusable file is an ExpectCertError, a UsageError
+    names: tuple[str, ...] = ()
+    if args.require_name:
+        from .renewal import check_required_name
+
+        names = tuple(dict.fromkeys(check_required_name(name) for name in args.require_name))
+    domain = None
+    if args.mta_sts is not None:
+        from .mtasts import host_name
+        from .sanitize import clean
+
+        if plan.dialect.name != "smtp":
+            raise UsageError("--mta-sts is for -P smtp: the policy is about the MX senders deliver to")
+        if plan.servername is None:
+            raise UsageError("--mta-sts needs the MX's host name: give -H NAME or --servername NAME")
+        domain = host_name(args.mta_sts)
+        if domain is None or "." not in domain:
+            raise UsageError(f"--mta-sts {clean(args.mta_sts)}: not a domain name")
+    if not (expected or names or domain or args.revocation):
+        return plan, judgement
+    plan = plan._replace(ca_file=args.ca_file, mta_sts=domain, revocation=args.revocation)
+    return plan, judgement._replace(expected_certificates=expected, required_names=names)
 
 
 class GlobalTimeout(BaseException):
@@ -333,7 +404,11 @@ def check(options: Options) -> tuple[int, str]:
     from .check import build
 
     anchors = load_store(options.ca_file) if options.verify_chain else None
-    nagios_check = build(collect=running.wait, anchors=anchors, **options.judgement._asdict())
+    # MTA-STS senders verify the chain whatever --no-verify-chain says.
+    policy_anchors = load_store(options.ca_file) if options.plan.mta_sts and anchors is None else None
+    nagios_check = build(
+        collect=running.wait, anchors=anchors, policy_anchors=policy_anchors, **options.judgement._asdict()
+    )
     nagios_check()
     return nagios_check.exitcode, render(
         nagios_check.exitcode, nagios_check.summary_str, nagios_check.perfdata, nagios_check.verbose_str or []

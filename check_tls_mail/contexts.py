@@ -6,17 +6,40 @@ carries what the judgement needs. Words come from wording.py.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import nagiosplugin
 from nagiosplugin import Context, Metric, Performance, Range, Result
 from nagiosplugin.state import Critical, Ok, Unknown, Warn
 
 from . import wording
 from .diagnosis import version_key
-from .findings import AcceptedCount, ChainJudged, CipherTried, ClientTried, DaneJudged, Elapsed, Expiry, ServiceDown
+from .findings import (
+    AcceptedCount,
+    ChainJudged,
+    CipherTried,
+    ClientTried,
+    DaneJudged,
+    Deployed,
+    Elapsed,
+    Expiry,
+    MtaStsJudged,
+    RequiredNames,
+    RevocationChecked,
+    ServiceDown,
+)
 from .findings import Versions as VersionsFinding
 from .handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected
 from .probe import TlsaStatus
 from .thresholds import ExpiryThreshold, fmt_days
+
+if TYPE_CHECKING:
+    from nagiosplugin.state import ServiceState
+
+    from .assessment import Served
+    from .certificate import ChainReport
+    from .severity import Severity
+    from .trust import CertificateProblem
 
 
 def _whose(finding: ChainJudged | DaneJudged) -> str:
@@ -225,3 +248,91 @@ class DaneContext(QuietContext):
     def _required(self, metric: Metric, hint: str) -> Result:
         """Missing records or no answer: CRITICAL with --dane, else not judged."""
         return Result(Critical, hint, metric) if self.required else Result(Ok, None, metric)
+
+
+# --- the optional checks (issue 16): states from each module's severity(), words from its describe() ---
+
+
+def _state(severity: Severity) -> ServiceState:
+    return (Ok, Warn, Critical, Unknown)[severity]
+
+
+def _the(served: Served) -> str:
+    """How the words of a check name the certificate: 'the certificate', 'the RSA certificate'."""
+    return f"the {wording.certificate(served.named)}"
+
+
+class RenewalContext(QuietContext):
+    """--expect-cert: the served certificate is the one on disk; --require-name: it covers every required name."""
+
+    def __init__(self) -> None:
+        super().__init__("renewal")
+
+    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        from .renewal import describe, severity
+
+        finding: Deployed | RequiredNames = metric.value
+        judged = finding.deployment if isinstance(finding, Deployed) else finding.coverage
+        state = _state(severity(judged))
+        if state == Ok:
+            return Result(Ok, None, metric)
+        return Result(state, finding.address.prefix + describe(judged, _the(finding.served)), metric)
+
+
+class RevocationContext(QuietContext):
+    """--revocation: revoked or unknown is CRITICAL; no usable answer a WARNING (soft fail, as clients do)."""
+
+    def __init__(self) -> None:
+        super().__init__("revocation")
+
+    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        from .revocation import describe, severity
+
+        finding: RevocationChecked = metric.value
+        checked = finding.checked
+        state = _state(severity(checked.status))
+        if state == Ok:
+            return Result(Ok, None, metric)
+        which = _the(finding.served) if checked.position == 0 else f"intermediate {checked.subject}"
+        return Result(state, finding.address.prefix + describe(checked.status, which), metric)
+
+
+def _unverified(chain: ChainReport, said: tuple[CertificateProblem, ...]) -> str:
+    """Why a chain fails MTA-STS verification, unless the first line says it already.
+
+    ``said``: the problems the chain context reports (none of trust and name
+    with --no-verify-chain); expiry is always the expiry context's to say.
+    """
+    return wording.problems([p for p in chain.problems if p not in said])
+
+
+class MtaStsContext(Context):
+    """--mta-sts: the domain's records and policy, the MX name against its mx patterns, the chain it verifies."""
+
+    def __init__(self) -> None:
+        super().__init__("mta_sts")
+
+    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        from .mtasts import describe, severity
+
+        finding: MtaStsJudged = metric.value
+        state = _state(severity(finding.finding))
+        if state == Ok:
+            return Result(Ok, None, metric)
+        served = finding.served
+        if served is None or finding.address is None:
+            return Result(state, describe(finding.finding), metric)
+        why = _unverified(served.policy_chain, served.chain.problems) if served.policy_chain is not None else ""
+        named = served.named
+        prefix = finding.address.prefix + (f"{wording.certificate(named)}: " if named else "")
+        return Result(state, prefix + describe(finding.finding, why), metric)
+
+    def performance(self, metric: Metric, resource: nagiosplugin.Resource) -> Performance | None:
+        """The fetched policy's max_age in seconds, WARNING under a day as judged by its own finding."""
+        from .mtasts import MAX_AGE_LIMIT, SHORT_MAX_AGE, PolicyFetched
+
+        finding: MtaStsJudged = metric.value
+        if not isinstance(finding.finding, PolicyFetched):
+            return None
+        age = finding.finding.policy.max_age
+        return Performance(metric.name, age, "s", warn=Range(f"{SHORT_MAX_AGE}:"), min=0, max=MAX_AGE_LIMIT)

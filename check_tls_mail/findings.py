@@ -9,13 +9,18 @@ metric name, which is also the perfdata label; nothing parses it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .assessment import AddressAssessment, CipherResult, ClientResult, Served
 from .certificate import CertificateFacts
 from .errors import ServiceError
 from .handshake import HandshakeOutcome
 from .probe import TlsaState
+
+if TYPE_CHECKING:
+    from .mtasts import MtaStsFinding
+    from .renewal import Deployment, NameCoverage
+    from .revocation import CertificateRevocation
 
 
 class ServiceDown(NamedTuple):
@@ -84,8 +89,52 @@ class DaneJudged(NamedTuple):
     tlsa: TlsaState
 
 
+class Deployed(NamedTuple):
+    """--expect-cert: one served certificate against the certificates in the files on disk."""
+
+    address: AddressAssessment
+    served: Served
+    deployment: Deployment
+
+
+class RequiredNames(NamedTuple):
+    """--require-name: whether one served certificate covers every required name."""
+
+    address: AddressAssessment
+    served: Served
+    coverage: NameCoverage
+
+
+class RevocationChecked(NamedTuple):
+    """--revocation: one certificate of a served path (position 0 is the leaf) as its OCSP responder or CRL says."""
+
+    address: AddressAssessment
+    served: Served
+    checked: CertificateRevocation
+
+
+class MtaStsJudged(NamedTuple):
+    """--mta-sts: one finding about the domain's records and policy (no address), or a chain the policy rejects."""
+
+    address: AddressAssessment | None
+    served: Served | None  # set for the policy's verdict on one served chain
+    finding: MtaStsFinding
+
+
 Finding = (
-    ServiceDown | Elapsed | ChainJudged | Expiry | ClientTried | CipherTried | AcceptedCount | Versions | DaneJudged
+    ServiceDown
+    | Elapsed
+    | ChainJudged
+    | Expiry
+    | ClientTried
+    | CipherTried
+    | AcceptedCount
+    | Versions
+    | DaneJudged
+    | Deployed
+    | RequiredNames
+    | RevocationChecked
+    | MtaStsJudged
 )
 
 
@@ -116,4 +165,38 @@ def label(finding: Finding) -> str:
         return f"{'ciphers' if finding.ciphers else 'clients'}_ok{tag}"
     if isinstance(finding, Versions):
         return f"tls_versions{tag}"
+    if isinstance(finding, Deployed):
+        return f"expect_cert{_which(finding.served)}{tag}"
+    if isinstance(finding, RequiredNames):
+        return f"required_names{_which(finding.served)}{tag}"
+    if isinstance(finding, RevocationChecked):
+        position = finding.checked.position
+        return f"revocation{f'_chain{position}' if position else ''}{_which(finding.served)}{tag}"
+    if isinstance(finding, MtaStsJudged):
+        if finding.served is not None:
+            return f"mta_sts_certificate{_which(finding.served)}{tag}"
+        return _mta_sts_label(finding.finding)
     return f"dane{_which(finding.served)}{tag}"
+
+
+def _mta_sts_label(finding: MtaStsFinding) -> str:
+    """One label per kind of MTA-STS finding about the domain; the fetched policy's carries max_age as perfdata."""
+    from . import mtasts
+
+    if isinstance(finding, mtasts.PolicyFetched):
+        return "mta_sts_max_age"
+    if isinstance(finding, mtasts.MaxAgeShort):
+        return "mta_sts_short_max_age"
+    if isinstance(finding, mtasts.HostListed | mtasts.HostNotListed):
+        return "mta_sts_mx"
+    if isinstance(finding, mtasts.ModeNone):
+        return "mta_sts_mode"
+    if isinstance(finding, mtasts.HostCertificateUnverified):
+        return "mta_sts_certificate"
+    if isinstance(finding, mtasts.StsRecord):
+        return "mta_sts_record"
+    if isinstance(finding, mtasts.TlsRptRecord):
+        return "tls_rpt"
+    if isinstance(finding, mtasts.RecordAbsent | mtasts.RecordInvalid | mtasts.LookupFailed | mtasts.LookupNotFinished):
+        return "tls_rpt" if finding.kind is mtasts.RecordKind.TLSRPT else "mta_sts_record"
+    return "mta_sts_policy"

@@ -32,6 +32,7 @@ def long_output(assessment: Assessment, verbosity: int) -> list[str]:
         lines.append(f"{plan.host} has {host.addresses_found} addresses; the first {len(host.addresses)} were probed")
     for address in assessment.addresses:
         lines += _address_lines(assessment, address, verbosity)
+    lines += _mta_sts_lines(assessment)
     if plan.clients or plan.ciphers:
         probes = sum(len(report.outcomes) for report in host.addresses)
         lines.append(f"{probes} probes, at most {plan.parallel} at once, took {host.seconds:.3f} s")
@@ -101,7 +102,7 @@ def _certificate_lines(assessment: Assessment, served: Served, verbosity: int) -
             f"  chain {position}: {facts.subject}, {facts.key}, until "
             f"{wording.when(facts.not_after)} ({wording.days(facts.days_left(now))} left), issuer {facts.issuer}"
         )
-    return lines + _dane_lines(assessment, served)
+    return lines + _dane_lines(assessment, served) + _beyond_lines(served)
 
 
 def _dane_lines(assessment: Assessment, served: Served) -> list[str]:
@@ -128,3 +129,37 @@ def _dane_lines(assessment: Assessment, served: Served) -> list[str]:
         )
         lines.append(f"    TLSA {record}: {state}")
     return lines
+
+
+def _beyond_lines(served: Served) -> list[str]:
+    """--expect-cert, --require-name, --revocation and the chain as MTA-STS verifies it, for one certificate."""
+    lines = []
+    the = f"the {wording.certificate(served.named)}"
+    if served.deployment is not None or served.coverage is not None:
+        from .renewal import describe
+
+        if served.deployment is not None:
+            lines.append(f"  --expect-cert: {describe(served.deployment, the)}")
+        if served.coverage is not None:
+            lines.append(f"  --require-name: {describe(served.coverage, the)}")
+    if served.revocation is not None:
+        from .revocation import describe as revocation
+
+        for checked in served.revocation:
+            which = the if checked.position == 0 else f"intermediate {checked.subject}"
+            lines.append(f"  revocation: {revocation(checked.status, which)}")
+    if served.policy_chain is not None:
+        verified = "does not verify" if served.policy_problem is not None else "verifies"
+        lines.append(f"  MTA-STS: the chain {verified} with the trust anchors, as senders verify it")
+    return lines
+
+
+def _mta_sts_lines(assessment: Assessment) -> list[str]:
+    """--mta-sts: the records, the policy and the MX name's match, TLS-RPT included."""
+    mta_sts = assessment.mta_sts
+    if mta_sts is None:
+        return []
+    from .mtasts import describe
+
+    lines = [f"MTA-STS of {mta_sts.report.domain} for {mta_sts.mx}:"]
+    return lines + [f"  {describe(finding)}" for finding in mta_sts.findings]

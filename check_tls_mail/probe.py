@@ -37,7 +37,9 @@ from .profiles import ClientProfile
 from .wire import Address, Deadline, resolve
 
 if TYPE_CHECKING:
+    from .mtasts import MtaStsReport, MtaStsState, PolicyFetch, TlsRptState
     from .resolver import TlsaAnswer
+    from .revocation import CertificateRevocation
 
 #: The certificate key types probed separately over TLS 1.2 (dual certificates, diagnosis).
 KEY_TYPES = ("ECDSA", "RSA")
@@ -83,6 +85,9 @@ class ProbePlan(NamedTuple):
     versions: bool = False  # probe TLS 1.0, 1.1, 1.2 and 1.3 one by one
     dns_server: tuple[str, int] | None = None  # --dns-server: addresses and TLSA from it
     tlsa_host: str | None = None  # look up TLSA records for this name (DANE)
+    ca_file: str | None = None  # --ca-file: the MTA-STS policy host's trust anchors, the anchors for revocation
+    mta_sts: str | None = None  # --mta-sts DOMAIN: look up its records and fetch its policy
+    revocation: bool = False  # --revocation: ask OCSP responders and CRLs about each served chain
 
     def offers(self) -> dict[ProbeKey, ClientOffer]:
         """Every probe one address gets, in the order they start, with what each offers."""
@@ -142,6 +147,9 @@ class HostReport(NamedTuple):
     tlsa: TlsaState
     addresses_found: int  # before the cut at MAX_ADDRESSES
     seconds: float
+    mta_sts: MtaStsReport | None = None  # --mta-sts
+    # --revocation: each distinct served chain (as sent) -> the status of each certificate of its path
+    revocation: Mapping[tuple[bytes, ...], tuple[CertificateRevocation, ...]] = MappingProxyType({})
 
 
 def dropped(outcome: HandshakeOutcome) -> bool:
@@ -302,6 +310,7 @@ def run(plan: ProbePlan) -> HostReport:
     started = time.monotonic()
     deadline = Deadline(plan.seconds)
     lookup = _TlsaLookup(plan, deadline)
+    policy = _MtaStsLookup(plan, deadline)
     try:
         addresses = _addresses(plan, deadline)
     except ServiceError as exc:
@@ -319,4 +328,156 @@ def run(plan: ProbePlan) -> HostReport:
         prober.second_chances(target, {key: outcome for (key, at), outcome in wave if at is target})
         for target in targets
     )
-    return HostReport(plan, None, reports, lookup.result(), len(addresses), time.monotonic() - started)
+    report = HostReport(plan, None, reports, lookup.result(), len(addresses), time.monotonic() - started)
+    return _after_handshakes(report, policy, deadline)
+
+
+# --- MTA-STS and revocation (issue 16): beside the handshakes, and after them for the served chains ---
+
+#: A lookup thread still running this long after the deadline has not finished (its I/O is bounded by the deadline).
+GRACE_SECONDS = 0.05
+
+
+class _MtaStsLookup:
+    """--mta-sts: the _mta-sts record then the policy on one thread, the TLS-RPT record on another."""
+
+    def __init__(self, plan: ProbePlan, deadline: Deadline) -> None:
+        self.plan = plan
+        self.deadline = deadline
+        self.domain = (plan.mta_sts or "").rstrip(".").lower()
+        self.failure: BaseException | None = None
+        self.record: MtaStsState | None = None
+        self.fetch: PolicyFetch | None = None
+        self.tlsrpt: TlsRptState | None = None
+        self.threads = [
+            threading.Thread(target=self._guarded, args=(job,), name=f"mta-sts {index}", daemon=True)
+            for index, job in enumerate((self._policy, self._tlsrpt))
+        ]
+        if plan.mta_sts is not None:
+            for thread in self.threads:
+                thread.start()
+
+    def _guarded(self, job: Callable[[], None]) -> None:
+        try:
+            job()
+        except BaseException as exc:  # a bug: raised in the main thread by result(), never printed here
+            self.failure = exc
+
+    def _policy(self) -> None:
+        from .mtasts import StsRecord, fetch_policy, lookup_record
+
+        record = lookup_record(self.domain, self.plan.dns_server, self.deadline)
+        self.record = record
+        if isinstance(record, StsRecord):
+            self.fetch = fetch_policy(self.domain, self.deadline, self.plan.ca_file, dns_server=self.plan.dns_server)
+
+    def _tlsrpt(self) -> None:
+        from .mtasts import lookup_tlsrpt
+
+        self.tlsrpt = lookup_tlsrpt(self.domain, self.plan.dns_server, self.deadline)
+
+    def result(self) -> MtaStsReport | None:
+        """What was found by the deadline; what had not finished is LookupNotFinished or a timed-out fetch."""
+        if self.plan.mta_sts is None:
+            return None
+        for thread in self.threads:
+            thread.join(max(self.deadline.remaining(), 0.0) + GRACE_SECONDS)
+        if self.failure is not None:
+            raise self.failure
+        from .httpfetch import FetchFailure
+        from .mtasts import LookupNotFinished, MtaStsReport, PolicyUnreachable, RecordKind, StsRecord, policy_url
+
+        record, fetch, tlsrpt = self.record, self.fetch, self.tlsrpt  # read once: the threads may still write
+        if record is None:
+            record = LookupNotFinished(RecordKind.MTA_STS, f"_mta-sts.{self.domain}")
+        if isinstance(record, StsRecord) and fetch is None:
+            fetch = PolicyUnreachable(policy_url(self.domain), FetchFailure.TIMEOUT, "the fetch did not finish in time")
+        if tlsrpt is None:
+            tlsrpt = LookupNotFinished(RecordKind.TLSRPT, f"_smtp._tls.{self.domain}")
+        return MtaStsReport(self.domain, record, fetch, tlsrpt)
+
+
+def run_until(jobs: Sequence[Callable[[], T]], parallel: int, deadline: Deadline) -> list[T | None]:
+    """Like run_concurrently, but waits no longer than the deadline: a job still running then gives None."""
+    results: list[T | None] = [None] * len(jobs)
+    failures: list[BaseException] = []
+    queue = iter(enumerate(jobs))
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            with lock:
+                item = next(queue, None)
+            if item is None:
+                return
+            index, job = item
+            try:
+                value = job()
+            except BaseException as exc:  # a bug, not a server fault: raised in the caller, never printed here
+                failures.append(exc)
+                return
+            with lock:
+                results[index] = value
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(parallel, len(jobs)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(deadline.remaining(), 0.0) + GRACE_SECONDS)
+    if failures:
+        raise failures[0]
+    with lock:
+        return list(results)
+
+
+def served_chains(reports: Sequence[AddressReport]) -> list[tuple[bytes, ...]]:
+    """Each distinct chain the servers sent (default and key-type probes), in the order first seen."""
+    from .handshake import Accepted
+
+    chains: dict[tuple[bytes, ...], None] = {}
+    for report in reports:
+        for key, outcome in report.outcomes.items():
+            if key.purpose in (Purpose.DEFAULT, Purpose.KEY_TYPE) and isinstance(outcome, Accepted) and outcome.chain:
+                chains[tuple(outcome.chain)] = None
+    return list(chains)
+
+
+def _revocation(
+    plan: ProbePlan, reports: Sequence[AddressReport], deadline: Deadline
+) -> Mapping[tuple[bytes, ...], tuple[CertificateRevocation, ...]]:
+    """--revocation: every certificate of every distinct served path, each asked once, all at once, by the deadline."""
+    from .certificate import TrustAnchors, load_store
+    from .errors import UsageError
+    from .revocation import CertificateRevocation, check, not_finished, served_path, steps
+
+    anchors: TrustAnchors | None
+    try:
+        anchors = load_store(plan.ca_file)
+    except UsageError:  # no trust store: the last intermediate is not checked (the chain judgement says why)
+        anchors = None
+    planned = {chain: steps(*served_path(chain, anchors)) for chain in served_chains(reports)}
+    pairs = list(dict.fromkeys((step.certificate, step.issuer) for found in planned.values() for step in found))
+    jobs = [(lambda pair=pair: check(pair[0], pair[1], deadline)) for pair in pairs]
+    answers = dict(zip(pairs, run_until(jobs, plan.parallel, deadline), strict=True))
+    return MappingProxyType(
+        {
+            chain: tuple(
+                CertificateRevocation(
+                    step.position,
+                    step.subject,
+                    answers[step.certificate, step.issuer] or not_finished(step.certificate),
+                )
+                for step in found
+            )
+            for chain, found in planned.items()
+        }
+    )
+
+
+def _after_handshakes(report: HostReport, policy: _MtaStsLookup, deadline: Deadline) -> HostReport:
+    """The report with the MTA-STS lookup's result and, with --revocation, the served chains' revocation."""
+    plan = report.plan
+    if plan.mta_sts is None and not plan.revocation:
+        return report
+    revocation = _revocation(plan, report.addresses, deadline) if plan.revocation else report.revocation
+    return report._replace(mta_sts=policy.result(), revocation=revocation)

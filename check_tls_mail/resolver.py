@@ -60,7 +60,8 @@ def parse_server(text: str) -> tuple[str, int]:
     return host, port
 
 
-def _resolver(server: tuple[str, int] | None) -> dns.resolver.Resolver:
+def make_resolver(server: tuple[str, int] | None) -> dns.resolver.Resolver:
+    """A resolver asking ``server`` (or the system's), with the DO bit so a validating resolver sets AD."""
     if server is None:
         resolver = dns.resolver.Resolver()
     else:
@@ -72,7 +73,8 @@ def _resolver(server: tuple[str, int] | None) -> dns.resolver.Resolver:
     return resolver
 
 
-def _describe(server: tuple[str, int] | None) -> str:
+def describe_server(server: tuple[str, int] | None) -> str:
+    """How words name the resolver: "192.0.2.53:53" or "the system resolver"."""
     return "the system resolver" if server is None else f"{server[0]}:{server[1]}"
 
 
@@ -82,14 +84,14 @@ def _query(name: str, rdtype: str, server: tuple[str, int] | None, deadline: Dea
     if remaining <= 0:
         raise ResolveError(f"no time left to look up {rdtype} {clean(name)}")
     try:
-        return _resolver(server).resolve(name, rdtype, lifetime=min(remaining, QUERY_SECONDS))
+        return make_resolver(server).resolve(name, rdtype, lifetime=min(remaining, QUERY_SECONDS))
     except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
         return None
     except dns.exception.Timeout:
-        raise ResolveError(f"{rdtype} lookup of {clean(name)} timed out ({_describe(server)})") from None
+        raise ResolveError(f"{rdtype} lookup of {clean(name)} timed out ({describe_server(server)})") from None
     except dns.exception.DNSException as exc:
         raise ResolveError(
-            f"{rdtype} lookup of {clean(name)} failed ({_describe(server)}): {clean(str(exc))}"
+            f"{rdtype} lookup of {clean(name)} failed ({describe_server(server)}): {clean(str(exc))}"
         ) from None
 
 
@@ -97,12 +99,12 @@ def lookup_tlsa(name: str, server: tuple[str, int] | None, deadline: Deadline) -
     """The TLSA records at ``name`` (_25._tcp.mx.example.org) and whether the resolver validated them."""
     answer = _query(name, "TLSA", server, deadline)
     if answer is None:
-        return TlsaAnswer(name, (), False, _describe(server))
+        return TlsaAnswer(name, (), False, describe_server(server))
     records = tuple(
         TlsaRecord(rr.usage, rr.selector, rr.mtype, bytes(rr.cert)) for rr in answer if rr.rdtype == dns.rdatatype.TLSA
     )
     validated = bool(answer.response.flags & dns.flags.AD)
-    return TlsaAnswer(name, records, validated, _describe(server))
+    return TlsaAnswer(name, records, validated, describe_server(server))
 
 
 def lookup_addresses(host: str, port: int, family: int, server: tuple[str, int], deadline: Deadline) -> list[Address]:
@@ -117,5 +119,5 @@ def lookup_addresses(host: str, port: int, family: int, server: tuple[str, int],
             sockaddr = (rr.address, port) if fam == socket.AF_INET else (rr.address, port, 0, 0)
             found.append(Address(fam, sockaddr))
     if not found:
-        raise ResolveError(f"cannot resolve {clean(host)}: no address ({_describe(server)})")
+        raise ResolveError(f"cannot resolve {clean(host)}: no address ({describe_server(server)})")
     return found

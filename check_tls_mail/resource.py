@@ -13,7 +13,7 @@ from datetime import datetime
 import nagiosplugin
 from nagiosplugin import Metric
 
-from .assessment import AddressAssessment, Assessment, assess
+from .assessment import NOTHING_EXPECTED, AddressAssessment, Assessment, Expectations, Served, assess
 from .certificate import TrustAnchors, utcnow
 from .findings import (
     AcceptedCount,
@@ -21,9 +21,13 @@ from .findings import (
     CipherTried,
     ClientTried,
     DaneJudged,
+    Deployed,
     Elapsed,
     Expiry,
     Finding,
+    MtaStsJudged,
+    RequiredNames,
+    RevocationChecked,
     ServiceDown,
     Versions,
     label,
@@ -46,11 +50,13 @@ class MailTlsService(nagiosplugin.Resource):
         anchors: TrustAnchors | None,
         name: str,
         clock: Callable[[], datetime] = utcnow,
+        expectations: Expectations = NOTHING_EXPECTED,
     ) -> None:
         self.collect = collect
         self.anchors = anchors
         self.name_to_check = name
         self.clock = clock
+        self.expectations = expectations
         self.assessment: Assessment | None = None
 
     @property
@@ -59,12 +65,13 @@ class MailTlsService(nagiosplugin.Resource):
 
     def probe(self) -> Generator[Metric, None, None]:
         host = self.collect()
-        self.assessment = assessment = assess(host, self.anchors, self.name_to_check, self.clock())
+        self.assessment = assessment = assess(host, self.anchors, self.name_to_check, self.clock(), self.expectations)
         if host.error is not None:
             yield metric(ServiceDown(None, host.error), "service")
             return
         for address in assessment.addresses:
             yield from self._address(assessment, address)
+        yield from self._mta_sts(assessment)
         if host.plan.clients or host.plan.ciphers:
             yield metric(Elapsed(None, round(host.seconds, 4)), "time")
 
@@ -88,6 +95,7 @@ class MailTlsService(nagiosplugin.Resource):
                 yield metric(Expiry(address, served, earliest, True, earliest.days_left(now), lifetime), "expiry")
             if assessment.tlsa.status is not TlsaStatus.NOT_ASKED:
                 yield metric(DaneJudged(address, served, assessment.tlsa), "dane")
+            yield from self._beyond(address, served)
         for client in address.clients:
             yield metric(ClientTried(address, client), "client")
         if address.clients:
@@ -100,3 +108,22 @@ class MailTlsService(nagiosplugin.Resource):
             yield metric(AcceptedCount(address, True, accepted, len(address.ciphers)), "all_accepted")
         if address.versions:
             yield metric(Versions(address, address.versions), "versions")
+
+    @staticmethod
+    def _beyond(address: AddressAssessment, served: Served) -> Generator[Metric, None, None]:
+        """The optional checks of one served certificate: --expect-cert, --require-name, --revocation, --mta-sts."""
+        if served.deployment is not None:
+            yield metric(Deployed(address, served, served.deployment), "renewal")
+        if served.coverage is not None:
+            yield metric(RequiredNames(address, served, served.coverage), "renewal")
+        for checked in served.revocation or ():
+            yield metric(RevocationChecked(address, served, checked), "revocation")
+        if served.policy_problem is not None:
+            yield metric(MtaStsJudged(address, served, served.policy_problem), "mta_sts")
+
+    @staticmethod
+    def _mta_sts(assessment: Assessment) -> Generator[Metric, None, None]:
+        """--mta-sts: the domain's records and policy, judged for the MX name."""
+        if assessment.mta_sts is not None:
+            for finding in assessment.mta_sts.findings:
+                yield metric(MtaStsJudged(None, None, finding), "mta_sts")

@@ -88,6 +88,7 @@ class TlsMailSummary(nagiosplugin.Summary):
         tlsa = assessment.tlsa
         if tlsa.status is TlsaStatus.ANSWERED and tlsa.answer is not None and tlsa.answer.records:
             words.append(f"DANE: TLSA at {tlsa.answer.name} matches")
+        words += self._beyond_ok()
         clients, ciphers = len(plan.clients), len(plan.ciphers)
         if clients:
             words.append(f"{clients}/{clients} clients connect")
@@ -147,6 +148,45 @@ class TlsMailSummary(nagiosplugin.Summary):
             plural = "s" if len(names) > 1 else ""
             return f"{group.prefix}cipher{plural} {wording.join(names)} rejected{group.over}: {group.why}"
         return f"{group.prefix}{wording.join(names)} cannot connect{group.over}: {group.why}"
+
+    def _beyond_ok(self) -> list[str]:
+        """What the optional checks found when all is well, in a few words (-v has the detail)."""
+        assessment = self.assessment
+        served = [s for address in assessment.addresses for s in address.served]
+        words = []
+        deployed = {s.chain.leaf.fingerprint for s in served if s.deployment is not None}
+        if deployed:
+            words.append(f"serves the certificate{'s' if len(deployed) > 1 else ''} of --expect-cert")
+        coverage = [s.coverage for s in served if s.coverage is not None]
+        names: tuple[str, ...] = ()
+        if coverage:
+            from .renewal import NamesCovered
+
+            names = next((c.names for c in coverage if isinstance(c, NamesCovered)), ())
+        if names:
+            shown = wording.join(list(names))
+            words.append(f"covers {shown}" if len(shown) <= 60 else f"covers the {len(names)} required names")
+        words += self._mta_sts_ok()
+        checked = [c.status for s in served for c in s.revocation or ()]
+        if checked:
+            from .revocation import Good
+
+            sources = list(dict.fromkeys(status.source.value for status in checked if isinstance(status, Good)))
+            unchecked = len(checked) - sum(isinstance(status, Good) for status in checked)
+            if sources:
+                words.append(f"not revoked ({', '.join(sources)})")
+            if unchecked:
+                words.append(f"{unchecked} certificate{'s' if unchecked > 1 else ''} without OCSP or CRL")
+        return words
+
+    def _mta_sts_ok(self) -> list[str]:
+        mta_sts = self.assessment.mta_sts
+        if mta_sts is None:
+            return []
+        from .mtasts import HostListed
+
+        listed = next((f for f in mta_sts.findings if isinstance(f, HostListed)), None)
+        return [f"MTA-STS {listed.mode.value}: matches mx {listed.pattern}"] if listed is not None else []
 
     def verbose(self, results: Results) -> list[str]:
         return long_output(self.assessment, self.verbosity)

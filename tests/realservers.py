@@ -255,6 +255,55 @@ postlog   unix-dgram n  -       n       -       1       postlogd
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class RenewablePostfix(PostfixInstance):
+    """Postfix plus one listener, ``renewal-smtp``, whose certificate file can be replaced on disk.
+
+    The listener runs at most one smtpd process (maxproc 1) that stays alive
+    between connections (max_idle 3600), so the certificate it loaded when it
+    started is served until ``reload``: what an operator sees when an ACME
+    client renews the file and nobody reloads. (A new smtpd process reads the
+    files when it starts, so a busy Postfix, or one idle for max_idle (100 s by
+    default), partly picks a new file up by itself.)
+    """
+
+    LISTENER = "renewal-smtp"
+
+    def __init__(self, creds: Credentials) -> None:
+        super().__init__(creds)
+        self.chain_file = self.dir / "renewal.chain.pem"
+        self.key_file = self.dir / "renewal.key.pem"
+
+    def _write_config(self) -> None:
+        super()._write_config()
+        chain, key = self.creds.files["ecdsa"]
+        self.replace_certificate(Path(chain).read_bytes(), Path(key).read_bytes())
+        with (self.dir / "main.cf").open("a") as main:
+            main.write(f"renewal_files = {self.key_file}, {self.chain_file}\n")
+        port = free_port()
+        self.ports[self.LISTENER] = port
+        with (self.dir / "master.cf").open("a") as master:
+            master.write(
+                f"127.0.0.1:{port} inet n - n - 1 smtpd\n"
+                f"  -o syslog_name=postfix/{self.LISTENER}\n"
+                "  -o smtpd_tls_chain_files=$renewal_files\n"
+                "  -o max_idle=3600\n"
+            )
+
+    def replace_certificate(self, chain_pem: bytes, key_pem: bytes) -> None:
+        """New files in place, renamed over the old ones as ACME clients do; Postfix is not told."""
+        for path, data, mode in ((self.key_file, key_pem, 0o600), (self.chain_file, chain_pem, 0o644)):
+            temporary = path.with_suffix(".new")
+            temporary.write_bytes(data)
+            temporary.chmod(mode)
+            os.replace(temporary, path)
+
+    def reload(self) -> None:
+        """``postfix -c DIR reload``: smtpd processes exit after their session; new ones read the files."""
+        result = _run(["postfix", "-c", str(self.dir), "reload"], self.control_log)
+        if result.returncode != 0:
+            raise RuntimeError(f"postfix reload failed\n{self.logs()}")
+
+
 class DovecotInstance(Instance):
     """One private Dovecot (``dovecot -c FILE``) for one scenario: IMAP, IMAPS, POP3, POP3S, ManageSieve."""
 

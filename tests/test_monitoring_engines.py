@@ -58,7 +58,7 @@ def test_checkcommand_maps_every_option_to_its_variable() -> None:
     assert arguments == expected
     assert 'PluginContribDir + "/check_tls_mail"' in text and 'import "ipv4-or-ipv6"' in text
     assert 'vars.tls_mail_address = "$check_address$"' in text
-    for repeatable in ("--cipher", "--client", "--require-tls"):
+    for repeatable in ("--cipher", "--client", "--require-tls", "--expect-cert", "--require-name"):
         block = text.split(f'"{repeatable}" = {{', 1)[1].split("}", 1)[0]
         assert "repeat_key = true" in block
     descriptions = re.findall(r'description = "([^"]+)"', text)
