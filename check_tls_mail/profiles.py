@@ -8,22 +8,13 @@ import os
 import ssl
 from collections.abc import Mapping
 from functools import cache
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .constraints import CertificateConstraints
 from .handshake import VERSIONS, ClientOffer
-from .hello import GREASE, HelloSpec
-from .tls_registry import (
-    EXTENSION_CODES,
-    EXTENSIONS,
-    GROUP_CODES,
-    SIGNATURE_ALGORITHM_CODES,
-    SIGNATURE_ALGORITHMS,
-    code_of,
-    group_name,
-    name_of,
-    suite_name,
-)
+
+if TYPE_CHECKING:  # imported when first used: a check that runs no hello probe does not pay for them
+    from .constraints import CertificateConstraints
+    from .hello import HelloSpec
 
 PROFILES_FILE = os.path.join(os.path.dirname(__file__), "profiles.json")
 
@@ -36,15 +27,27 @@ class ClientProfile(NamedTuple):
     max_version: str
     ciphers: str
     source: str
-    #: The client's ClientHello without a server name (see ``hello``); None: no hello facts.
-    hello_template: HelloSpec | None = None
-    #: Whether the client sends SNI (mail user agents do; most MTAs do not on port 25).
-    sends_sni: bool = True
-    certificate: CertificateConstraints | None = None
+    #: The "hello" and "certificate" objects of profiles.json, parsed when first used.
+    facts: Facts | None = None
     #: Field path ("hello.supported_groups") -> where the fact comes from; a key covers the fields below it.
     sources: tuple[tuple[str, str], ...] = ()
     #: Field path -> why the fact is inferred rather than read off a capture or a document.
     inferred: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def hello_template(self) -> HelloSpec | None:
+        """The client's ClientHello without a server name (see ``hello``); None: no hello facts."""
+        return self.facts.hello(self.min_version) if self.facts else None
+
+    @property
+    def sends_sni(self) -> bool:
+        """Whether the client sends SNI (mail user agents do; most MTAs do not on port 25)."""
+        return bool(self.facts.data.get("hello", {}).get("sni", True)) if self.facts else True
+
+    @property
+    def certificate(self) -> CertificateConstraints | None:
+        """The certificate rules the client's verifier enforces; None: not known."""
+        return self.facts.certificate() if self.facts else None
 
     def hello(self, servername: str | None) -> HelloSpec:
         """This client's ClientHello for a server: SNI only when the client sends it and the name is a DNS name."""
@@ -69,6 +72,27 @@ class ClientProfile(NamedTuple):
     def tls12_only(self) -> bool:
         """True when TLS 1.3 cannot rescue this client: its TLS <= 1.2 offer decides."""
         return self.max_version != "1.3"
+
+
+class Facts:
+    """A profile's "hello" and "certificate" JSON objects, turned into typed values once, when first asked."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+        self._hello: HelloSpec | None = None
+        self._certificate: CertificateConstraints | None = None
+
+    def hello(self, min_version: str) -> HelloSpec | None:
+        if self._hello is None and "hello" in self.data:
+            self._hello = hello_from_json(self.data["hello"], min_version)
+        return self._hello
+
+    def certificate(self) -> CertificateConstraints | None:
+        if self._certificate is None and "certificate" in self.data:
+            from .constraints import CertificateConstraints
+
+            self._certificate = CertificateConstraints.from_json(self.data["certificate"])
+        return self._certificate
 
 
 class Catalogue(NamedTuple):
@@ -102,8 +126,11 @@ def _code(text: str) -> int:
     return int(text, 16)
 
 
-def hello_from_json(data: Mapping[str, Any], min_version: str) -> tuple[HelloSpec, bool]:
-    """(HelloSpec without a server name, sends SNI) from a profile's "hello" object."""
+def hello_from_json(data: Mapping[str, Any], min_version: str) -> HelloSpec:
+    """The HelloSpec (without a server name) of a profile's "hello" object."""
+    from .hello import HelloSpec
+    from .tls_registry import EXTENSION_CODES, GROUP_CODES, SIGNATURE_ALGORITHM_CODES, code_of
+
     versions = data.get("supported_versions")
     raw = data.get("raw_extensions", {})
     spec = HelloSpec(
@@ -130,19 +157,17 @@ def hello_from_json(data: Mapping[str, Any], min_version: str) -> tuple[HelloSpe
         heartbeat_mode=data.get("heartbeat_mode", 1),
         raw_extensions=tuple((_code(t), bytes.fromhex(b)) for t, b in raw.items()),
     )
-    return spec, bool(data["sni"])
+    return spec
 
 
 def profile_from_json(data: Mapping[str, Any]) -> ClientProfile:
     fields = {k: v for k, v in data.items() if k not in ("hello", "certificate", "sources", "inferred")}
-    profile = ClientProfile(**fields)
-    if "hello" in data:
-        template, sni = hello_from_json(data["hello"], profile.min_version)
-        profile = profile._replace(hello_template=template, sends_sni=sni)
-    if "certificate" in data:
-        profile = profile._replace(certificate=CertificateConstraints.from_json(data["certificate"]))
-    return profile._replace(
-        sources=tuple(data.get("sources", {}).items()), inferred=tuple(data.get("inferred", {}).items())
+    facts = {k: data[k] for k in ("hello", "certificate") if k in data}
+    return ClientProfile(
+        **fields,
+        facts=Facts(facts) if facts else None,
+        sources=tuple(data.get("sources", {}).items()),
+        inferred=tuple(data.get("inferred", {}).items()),
     )
 
 
@@ -201,6 +226,9 @@ def describe_all() -> str:
 
 def describe_hello(profile: ClientProfile) -> list[str]:
     """The hello facts of a profile, one line each (for --list-clients)."""
+    from .hello import GREASE
+    from .tls_registry import EXTENSIONS, SIGNATURE_ALGORITHMS, group_name, name_of, suite_name
+
     h = profile.hello_template
     if h is None:
         return []
