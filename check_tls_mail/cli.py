@@ -331,12 +331,13 @@ def check(options: Options) -> tuple[int, str]:
     # handshake: do it while the probes are on the network.
     from .certificate import load_store
     from .check import build
+    from .perfdata import ranked
 
     anchors = load_store(options.ca_file) if options.verify_chain else None
     nagios_check = build(collect=running.wait, anchors=anchors, **options.judgement._asdict())
     nagios_check()
     return nagios_check.exitcode, render(
-        nagios_check.exitcode, nagios_check.summary_str, nagios_check.perfdata, nagios_check.verbose_str or []
+        nagios_check.exitcode, nagios_check.summary_str, ranked(nagios_check), nagios_check.verbose_str or []
     )
 
 
