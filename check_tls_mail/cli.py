@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 #: The keys of handshake.VERSIONS, here so that parsing the command line imports no ssl.
 VERSION_NAMES = ("1.0", "1.1", "1.2", "1.3")
+#: Shortest -t: it leaves the probes 0.4 s after the margin for judging and output (see probe_budget).
+MIN_TIMEOUT = 0.5
 
 DESCRIPTION = """\
 Probe one mail service the way real clients do: STARTTLS (or implicit TLS),
@@ -197,11 +199,39 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+def _host_name(name: str, option: str) -> None:
+    """Refuse what cannot be a DNS name: an empty label (".a", "a..b"), a label over 63 or a name over 253 bytes.
+
+    ASCII labels hold letters, digits, "-" and "_"; other labels must have an
+    IDNA form (Python's socket and ssl modules encode them so).
+    """
+    bare = name[:-1] if name.endswith(".") else name
+    total = 0
+    for label in bare.split("."):
+        if not label:
+            raise UsageError(f"{option} {name}: not a host name (empty label: a dot at the start or two in a row)")
+        if label.isascii():
+            if not all(c.isalnum() or c in "-_" for c in label):
+                port = " (give the port with -p)" if ":" in name else ""
+                raise UsageError(f"{option} {name}: not a host name or address{port}")
+            encoded = label
+        else:
+            try:
+                encoded = label.encode("idna").decode("ascii")
+            except UnicodeError:
+                raise UsageError(f"{option} {name}: not a valid internationalised host name") from None
+        if len(encoded) > 63:
+            raise UsageError(f"{option} {name}: a label of a host name has at most 63 characters")
+        total += len(encoded) + 1
+    if total - 1 > 253:
+        raise UsageError(f"{option}: a host name has at most 253 characters")
+
+
 def _protocol(args: argparse.Namespace) -> tuple[Dialect, int]:
     if args.protocol:
         dialect = PROTOCOLS[args.protocol]
-        return dialect, args.port or dialect.default_port
-    if args.port:
+        return dialect, args.port if args.port is not None else dialect.default_port
+    if args.port is not None:
         if args.port not in BY_PORT:
             raise UsageError(f"port {args.port} is not a well-known mail port: give -P PROTOCOL")
         return PROTOCOLS[BY_PORT[args.port]], args.port
@@ -247,7 +277,12 @@ def options_from(args: argparse.Namespace) -> Options:
         raise UsageError("-H HOST is required")
     if not 0 < args.timeout <= 3600:
         raise UsageError(f"-t {args.timeout:g}: give a timeout between 0 and 3600 seconds")
-    if not 0 < (args.port or 1) < 65536:
+    if args.timeout < MIN_TIMEOUT:
+        raise UsageError(
+            f"-t {args.timeout:g}: too short to probe anything (the probes get -t less a margin for judging "
+            f"and output): give at least {MIN_TIMEOUT:g} seconds"
+        )
+    if args.port is not None and not 0 < args.port < 65536:
         raise UsageError(f"-p {args.port}: not a TCP port")
     if not 1 <= args.max_parallel <= 64:
         raise UsageError("--max-parallel must be between 1 and 64")
@@ -260,11 +295,17 @@ def options_from(args: argparse.Namespace) -> Options:
     host = args.hostname.strip().strip("[]")
     if not host or any(c.isspace() or not c.isprintable() for c in host):
         raise UsageError("-H: not a host name or address")
+    if not _is_ip(host):
+        _host_name(host, "-H")
     if args.address is not None and not _is_ip(args.address):
         raise UsageError(f"--address {args.address}: not an IP address")
     servername = args.servername or (None if _is_ip(host) else host)
     if servername is not None and _is_ip(servername):
         raise UsageError("--servername must be a DNS name (SNI cannot carry an address)")
+    if args.servername:
+        if any(c.isspace() or not c.isprintable() for c in args.servername):
+            raise UsageError("--servername: not a host name")
+        _host_name(args.servername, "--servername")
     tlsa_host = None
     if args.dane:
         if servername is None:
