@@ -1,12 +1,16 @@
-"""Command line: argparse into one frozen Options, usage errors as UNKNOWN, the run.
+"""Command line: argparse into one frozen Options, usage errors as UNKNOWN, the run and the process edge.
 
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad arguments, internal
-errors, the global timeout). --help, --version and --list-clients exit 0.
+errors, the global timeout, SIGINT). --help, --version and --list-clients exit
+0. Whatever happens to stdout (closed, full, a closed pipe), the exit code is
+the state's and no traceback is printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import ipaddress
 import os
 import signal
@@ -19,7 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple, NoReturn
 from . import __version__
 from .dialects import BY_PORT, PROTOCOLS, Dialect
 from .errors import UsageError
-from .output import render, unknown
+from .output import emit, quiet_failure, render, unknown
 from .thresholds import ExpiryThreshold, check_order
 
 if TYPE_CHECKING:
@@ -41,11 +45,13 @@ whether the clients that matter can still connect over TLS 1.2, where a TLS
 EPILOG = """\
 thresholds: a number is days (fractions allowed), NNh is hours, NN% is percent
   of the certificate's total lifetime left (default -w 20% -c 10%).
-perfdata: days_remaining (leaf; max = its lifetime in days), days_chain (an
-  intermediate expiring before the leaf), days_remaining_rsa/_ecdsa (a second
-  certificate), handshake_time, clients_ok, ciphers_ok, probes_time.
-exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; --help, --version and
-  --list-clients exit 0.
+perfdata, the most important first: days_remaining (leaf; max = its lifetime
+  in days), days_remaining_rsa/_ecdsa (a second certificate), days_chain (an
+  intermediate expiring before the leaf), clients_ok, ciphers_ok, probes_time,
+  handshake_time. The first line is at most 1000 bytes: items that do not fit
+  are left off whole, from the end of this list.
+exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also SIGINT); --help,
+  --version and --list-clients exit 0. Output is UTF-8 in any locale.
 """
 
 
@@ -383,12 +389,14 @@ def check(options: Options) -> tuple[int, str]:
 
 
 def main(argv: list[str] | None = None) -> tuple[int, str]:
-    """(exit code, output); never raises."""
+    """(exit code, output); never raises, not even on SIGINT."""
     warnings.simplefilter("ignore")  # TLS 1.0 deprecation and the like go nowhere near stdout
     argv = sys.argv[1:] if argv is None else argv
     timeout = 10.0
+    printed = io.StringIO()  # --help and --version: argparse prints, the caller writes
     try:
-        args = parser().parse_args(argv)
+        with contextlib.redirect_stdout(printed):
+            args = parser().parse_args(argv)
         if args.list_clients:
             from .profiles import describe_all
 
@@ -405,15 +413,41 @@ def main(argv: list[str] | None = None) -> tuple[int, str]:
         return 3, unknown(f"usage: {exc}")
     except GlobalTimeout:
         return 3, unknown(f"timeout: check did not complete within {timeout:g} s")
+    except KeyboardInterrupt:
+        return 3, unknown("interrupted (SIGINT): the check did not complete")
     except SystemExit as exc:  # argparse's --help and --version
-        return (exc.code if isinstance(exc.code, int) else 0), ""
+        return (exc.code if isinstance(exc.code, int) else 0), printed.getvalue()
     except Exception as exc:
         return 3, unknown(f"internal error: {exc.__class__.__name__}: {exc}")
 
 
+def _reserve_standard_descriptors() -> None:
+    """Open /dev/null on stdin, stdout or stderr where the caller closed them.
+
+    Otherwise the first socket a probe opens could get descriptor 1, and the
+    output would go to the mail server.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
 def run() -> NoReturn:
-    """Console entry point: print, flush, exit without waiting for probe threads."""
+    """Console entry point: print, exit with the state without waiting for probe threads.
+
+    A stdout that cannot take the output (closed pipe, full disk) does not
+    change the exit code; a full disk or a bad descriptor is said in one line
+    on stderr, a reader that went away is not.
+    """
+    _reserve_standard_descriptors()
     code, text = main()
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the state is decided: a late ^C must not cut the output
+    error = emit(text)
+    if error is not None and not quiet_failure(error):
+        emit(f"check_tls_mail: cannot write the output: {error.strerror or error}\n", 2)
     os._exit(code)

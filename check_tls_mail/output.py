@@ -1,4 +1,4 @@
-"""Presentation: the plugin's stdout and exit code, bounded and safe at every -v level.
+"""Presentation: the plugin's stdout and exit code, bounded and safe at every -v level and in any locale.
 
 nagiosplugin's own Runtime moves perfdata off the first line with -v and
 prints tracebacks for internal errors; monitoring wants neither, so the final
@@ -7,10 +7,13 @@ text is assembled here from the Check's state, summary, long output and perfdata
 The first line is at most ``LINE_LIMIT`` bytes: the summary gets up to
 ``SUMMARY_LIMIT`` of them, perfdata the rest. Perfdata items are never cut:
 when they do not all fit, whole items are left off, the highest rank first.
+The text is written as UTF-8 whatever the locale (see ``emit``).
 """
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -103,3 +106,31 @@ def render(exitcode: int, summary: str, perfdata: Sequence[str | PerfItem], long
 
 def unknown(reason: str) -> str:
     return render(3, reason, (), ())
+
+
+def emit(text: str, fd: int = 1) -> OSError | None:
+    """Write the whole text to ``fd`` as UTF-8; the error if it could not be written, else None.
+
+    Always UTF-8, whatever the locale: the engines store and show plugin output
+    as UTF-8 (Icinga 2 replaces bytes that are not, Nagios's CGIs serve UTF-8
+    pages, NRPE passes bytes through), and a daemon's locale (C, POSIX,
+    ISO-8859-1) is incidental. Every string can be written, so nothing a
+    server sends can cut the output short. Written with os.write, not
+    sys.stdout, so that a closed or full stream is an error value here and
+    never a traceback at interpreter exit.
+    """
+    data = text.encode("utf-8", "backslashreplace")
+    while data:
+        try:
+            written = os.write(fd, data)
+        except OSError as exc:
+            return exc
+        if not written:
+            return OSError(errno.EIO, "nothing written")
+        data = data[written:]
+    return None
+
+
+def quiet_failure(error: OSError) -> bool:
+    """A reader that went away (closed pipe) needs no word; a full disk or a bad descriptor gets one line."""
+    return error.errno == errno.EPIPE
