@@ -123,6 +123,12 @@ def emit(text: str, fd: int = 1) -> OSError | None:
     while data:
         try:
             written = os.write(fd, data)
+        except BlockingIOError:  # a non-blocking pipe inherited from the caller: wait until it drains
+            import select
+
+            if not select.select([], [fd], [], 10)[1]:
+                return OSError(errno.EAGAIN, "stdout did not drain within 10 s")
+            continue
         except OSError as exc:
             return exc
         if not written:

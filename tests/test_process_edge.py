@@ -6,11 +6,13 @@ state's and nothing but one short line reaches stderr.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -162,6 +164,35 @@ def test_closed_pipe_exits_with_the_state_quietly() -> None:
         os.close(write_end)
     assert run.code == 2
     assert run.stderr == b""
+
+
+def test_a_full_non_blocking_pipe_is_waited_for() -> None:
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    filler = 0
+    for size in (4096, 1):  # to the last byte: a write up to PIPE_BUF is all or nothing
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                filler += os.write(write_end, b"x" * size)
+    received = bytearray()
+
+    def drain_later() -> None:
+        time.sleep(0.5)
+        while chunk := os.read(read_end, 65536):
+            received.extend(chunk)
+
+    reader = threading.Thread(target=drain_later, daemon=True)
+    reader.start()
+    try:
+        run = check_raw(*critical_args(), stdout=write_end)
+    finally:
+        os.close(write_end)
+    reader.join(10)
+    os.close(read_end)
+    assert run.code == 2 and run.stderr == b""
+    assert bytes(received[:filler]) == b"x" * filler
+    assert bytes(received[filler:]).startswith(b"TLS_MAIL CRITICAL - 127.0.0.1:")
+    assert received.endswith(b"\n")
 
 
 def test_usage_error_on_a_closed_pipe_is_unknown() -> None:
