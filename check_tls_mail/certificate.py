@@ -130,17 +130,38 @@ class TrustAnchors(NamedTuple):
 
 
 @cache
-def load_store(ca_file: str | None) -> TrustAnchors:
-    """Trust anchors: --ca-file, or the system store OpenSSL uses."""
+def load_store(ca_file: str | None, limit: int = 4 * 2**20) -> TrustAnchors:
+    """Trust anchors: --ca-file, or the system store OpenSSL uses.
+
+    Only a regular file of at most ``limit`` bytes is read (Debian's whole
+    bundle is about 0.2 MiB); a FIFO, a device such as /dev/zero or a
+    directory is refused before any byte is read.
+    """
+    import os
+    import stat
+
     path = ca_file
     if path is None:
         paths = ssl.get_default_verify_paths()
         path = paths.cafile or paths.openssl_cafile
+    what = f"--ca-file {ca_file}" if ca_file else f"system trust store {path}"
     try:
-        with open(path, "rb") as handle:
-            certs = x509.load_pem_x509_certificates(handle.read())
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (it changes nothing for a regular file).
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise UsageError(f"{what}: not a regular file")
+            if info.st_size > limit:
+                raise UsageError(f"{what}: larger than {limit // 2**20} MiB, not a trust store")
+            with open(fd, "rb", closefd=False) as handle:
+                data = handle.read(limit + 1)
+        finally:
+            os.close(fd)
+        if len(data) > limit:
+            raise UsageError(f"{what}: larger than {limit // 2**20} MiB, not a trust store")
+        certs = x509.load_pem_x509_certificates(data)
     except (OSError, ValueError) as exc:
-        what = f"--ca-file {ca_file}" if ca_file else f"system trust store {path}"
         raise UsageError(f"cannot read {what}: {exc}") from None
     if not certs:
         raise UsageError(f"no certificates in {path}")

@@ -1,12 +1,16 @@
-"""Command line: argparse into one frozen Options, usage errors as UNKNOWN, the run.
+"""Command line: argparse into one frozen Options, usage errors as UNKNOWN, the run and the process edge.
 
 Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad arguments, internal
-errors, the global timeout). --help, --version and --list-clients exit 0.
+errors, the global timeout, SIGINT). --help, --version and --list-clients exit
+0. Whatever happens to stdout (closed, full, a closed pipe), the exit code is
+the state's and no traceback is printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import ipaddress
 import os
 import signal
@@ -19,7 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple, NoReturn
 from . import __version__
 from .dialects import BY_PORT, PROTOCOLS, Dialect
 from .errors import UsageError
-from .output import render, unknown
+from .output import emit, quiet_failure, render, unknown
 from .thresholds import ExpiryThreshold, check_order
 
 if TYPE_CHECKING:
@@ -29,6 +33,8 @@ if TYPE_CHECKING:
 
 #: The keys of handshake.VERSIONS, here so that parsing the command line imports no ssl.
 VERSION_NAMES = ("1.0", "1.1", "1.2", "1.3")
+#: Shortest -t: it leaves the probes 0.4 s after the margin for judging and output (see probe_budget).
+MIN_TIMEOUT = 0.5
 
 DESCRIPTION = """\
 Probe one mail service the way real clients do: STARTTLS (or implicit TLS),
@@ -40,12 +46,14 @@ whether the clients that matter can still connect over TLS 1.2, where a TLS
 EPILOG = """\
 thresholds: a number is days (fractions allowed), NNh is hours, NN% is percent
   of the certificate's total lifetime left (default -w 20% -c 10%).
-perfdata: days_remaining (leaf; max = its lifetime in days), days_chain (an
-  intermediate expiring before the leaf), days_remaining_rsa/_ecdsa (a second
-  certificate), handshake_time, clients_ok, ciphers_ok, probes_time,
-  mta_sts_max_age (--mta-sts: the policy's max_age in seconds).
-exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; --help, --version and
-  --list-clients exit 0.
+perfdata, the most important first: days_remaining (leaf; max = its lifetime
+  in days), days_remaining_rsa/_ecdsa (a second certificate), days_chain (an
+  intermediate expiring before the leaf), clients_ok, ciphers_ok, probes_time,
+  handshake_time, mta_sts_max_age (--mta-sts: the policy's max_age in seconds).
+  The first line is at most 1000 bytes: items that do not fit are left off
+  whole, from the end of this list.
+exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also SIGINT); --help,
+  --version and --list-clients exit 0. Output is UTF-8 in any locale.
 """
 
 
@@ -237,11 +245,39 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+def _host_name(name: str, option: str) -> None:
+    """Refuse what cannot be a DNS name: an empty label (".a", "a..b"), a label over 63 or a name over 253 bytes.
+
+    ASCII labels hold letters, digits, "-" and "_"; other labels must have an
+    IDNA form (Python's socket and ssl modules encode them so).
+    """
+    bare = name[:-1] if name.endswith(".") else name
+    total = 0
+    for label in bare.split("."):
+        if not label:
+            raise UsageError(f"{option} {name}: not a host name (empty label: a dot at the start or two in a row)")
+        if label.isascii():
+            if not all(c.isalnum() or c in "-_" for c in label):
+                port = " (give the port with -p)" if ":" in name else ""
+                raise UsageError(f"{option} {name}: not a host name or address{port}")
+            encoded = label
+        else:
+            try:
+                encoded = label.encode("idna").decode("ascii")
+            except UnicodeError:
+                raise UsageError(f"{option} {name}: not a valid internationalised host name") from None
+        if len(encoded) > 63:
+            raise UsageError(f"{option} {name}: a label of a host name has at most 63 characters")
+        total += len(encoded) + 1
+    if total - 1 > 253:
+        raise UsageError(f"{option}: a host name has at most 253 characters")
+
+
 def _protocol(args: argparse.Namespace) -> tuple[Dialect, int]:
     if args.protocol:
         dialect = PROTOCOLS[args.protocol]
-        return dialect, args.port or dialect.default_port
-    if args.port:
+        return dialect, args.port if args.port is not None else dialect.default_port
+    if args.port is not None:
         if args.port not in BY_PORT:
             raise UsageError(f"port {args.port} is not a well-known mail port: give -P PROTOCOL")
         return PROTOCOLS[BY_PORT[args.port]], args.port
@@ -287,7 +323,12 @@ def options_from(args: argparse.Namespace) -> Options:
         raise UsageError("-H HOST is required")
     if not 0 < args.timeout <= 3600:
         raise UsageError(f"-t {args.timeout:g}: give a timeout between 0 and 3600 seconds")
-    if not 0 < (args.port or 1) < 65536:
+    if args.timeout < MIN_TIMEOUT:
+        raise UsageError(
+            f"-t {args.timeout:g}: too short to probe anything (the probes get -t less a margin for judging "
+            f"and output): give at least {MIN_TIMEOUT:g} seconds"
+        )
+    if args.port is not None and not 0 < args.port < 65536:
         raise UsageError(f"-p {args.port}: not a TCP port")
     if not 1 <= args.max_parallel <= 64:
         raise UsageError("--max-parallel must be between 1 and 64")
@@ -300,11 +341,17 @@ def options_from(args: argparse.Namespace) -> Options:
     host = args.hostname.strip().strip("[]")
     if not host or any(c.isspace() or not c.isprintable() for c in host):
         raise UsageError("-H: not a host name or address")
+    if not _is_ip(host):
+        _host_name(host, "-H")
     if args.address is not None and not _is_ip(args.address):
         raise UsageError(f"--address {args.address}: not an IP address")
     servername = args.servername or (None if _is_ip(host) else host)
     if servername is not None and _is_ip(servername):
         raise UsageError("--servername must be a DNS name (SNI cannot carry an address)")
+    if args.servername:
+        if any(c.isspace() or not c.isprintable() for c in args.servername):
+            raise UsageError("--servername: not a host name")
+        _host_name(args.servername, "--servername")
     tlsa_host = None
     if args.dane:
         if servername is None:
@@ -402,6 +449,7 @@ def check(options: Options) -> tuple[int, str]:
     # handshake: do it while the probes are on the network.
     from .certificate import load_store
     from .check import build
+    from .perfdata import ranked
 
     anchors = load_store(options.ca_file) if options.verify_chain else None
     # MTA-STS senders verify the chain whatever --no-verify-chain says.
@@ -411,17 +459,19 @@ def check(options: Options) -> tuple[int, str]:
     )
     nagios_check()
     return nagios_check.exitcode, render(
-        nagios_check.exitcode, nagios_check.summary_str, nagios_check.perfdata, nagios_check.verbose_str or []
+        nagios_check.exitcode, nagios_check.summary_str, ranked(nagios_check), nagios_check.verbose_str or []
     )
 
 
 def main(argv: list[str] | None = None) -> tuple[int, str]:
-    """(exit code, output); never raises."""
+    """(exit code, output); never raises, not even on SIGINT."""
     warnings.simplefilter("ignore")  # TLS 1.0 deprecation and the like go nowhere near stdout
     argv = sys.argv[1:] if argv is None else argv
     timeout = 10.0
+    printed = io.StringIO()  # --help and --version: argparse prints, the caller writes
     try:
-        args = parser().parse_args(argv)
+        with contextlib.redirect_stdout(printed):
+            args = parser().parse_args(argv)
         if args.list_clients:
             from .profiles import describe_all
 
@@ -438,15 +488,41 @@ def main(argv: list[str] | None = None) -> tuple[int, str]:
         return 3, unknown(f"usage: {exc}")
     except GlobalTimeout:
         return 3, unknown(f"timeout: check did not complete within {timeout:g} s")
+    except KeyboardInterrupt:
+        return 3, unknown("interrupted (SIGINT): the check did not complete")
     except SystemExit as exc:  # argparse's --help and --version
-        return (exc.code if isinstance(exc.code, int) else 0), ""
+        return (exc.code if isinstance(exc.code, int) else 0), printed.getvalue()
     except Exception as exc:
         return 3, unknown(f"internal error: {exc.__class__.__name__}: {exc}")
 
 
+def _reserve_standard_descriptors() -> None:
+    """Open /dev/null on stdin, stdout or stderr where the caller closed them.
+
+    Otherwise the first socket a probe opens could get descriptor 1, and the
+    output would go to the mail server.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
 def run() -> NoReturn:
-    """Console entry point: print, flush, exit without waiting for probe threads."""
+    """Console entry point: print, exit with the state without waiting for probe threads.
+
+    A stdout that cannot take the output (closed pipe, full disk) does not
+    change the exit code; a full disk or a bad descriptor is said in one line
+    on stderr, a reader that went away is not.
+    """
+    _reserve_standard_descriptors()
     code, text = main()
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the state is decided: a late ^C must not cut the output
+    error = emit(text)
+    if error is not None and not quiet_failure(error):
+        emit(f"check_tls_mail: cannot write the output: {error.strerror or error}\n", 2)
     os._exit(code)

@@ -223,7 +223,18 @@ def start(plan: ProbePlan) -> RunningProbes:
 
 
 def _addresses(plan: ProbePlan, deadline: Deadline) -> list[Address]:
-    if plan.dns_server and not plan.address:
+    """The addresses to probe: --address, an address given as -H, or what the name resolves to.
+
+    An address is never sent to --dns-server as a name; getaddrinfo takes it as it is.
+    """
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(plan.host)
+        literal = True
+    except ValueError:
+        literal = False
+    if plan.dns_server and not plan.address and not literal:
         from .resolver import lookup_addresses
 
         return lookup_addresses(plan.host, plan.port, plan.family, plan.dns_server, deadline)

@@ -2,7 +2,10 @@
 
 OK: what was checked (service, version, certificates, DANE, clients). Not OK:
 every problem, worst first; clients and ciphers failing for the same reason
-are grouped; with several addresses the good ones are listed as OK.
+are grouped, and so are addresses with the same problem; with several
+addresses the good ones are listed as OK. Wording longer than
+``output.SUMMARY_TARGET`` bytes is made compact (counts for address lists,
+the last problems as "and N more below") and given whole in the long output.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from .assessment import AddressAssessment, Assessment
 from .findings import ChainJudged, CipherTried, ClientTried, Expiry
 from .handshake import Accepted
 from .longoutput import long_output
+from .output import SUMMARY_TARGET, size
 from .probe import TlsaStatus
 from .resource import MailTlsService
 from .thresholds import ExpiryThreshold, fmt_days
@@ -26,10 +30,36 @@ from .thresholds import ExpiryThreshold, fmt_days
 class _Group(NamedTuple):
     """Clients or ciphers at one address that fail for the same reason."""
 
-    prefix: str
+    address: str  # shown_as
     ciphers: bool
     over: str
     why: str
+
+
+class _Entry(NamedTuple):
+    """Words said of one or more addresses ("" for the service as a whole, or its only address)."""
+
+    addresses: tuple[str, ...]
+    words: str
+
+    def said(self, total: int, compact: bool) -> str:
+        """'127.0.0.2: words', '127.0.0.1 and 127.0.0.2: words', 'all 8 addresses: words'; compact: '3 of 8 ...'."""
+        named = [a for a in self.addresses if a]
+        if not named:
+            return self.words
+        if len(named) > 2 and len(named) == total:
+            return f"all {total} addresses: {self.words}"
+        if compact and len(named) > 2:
+            return f"{len(named)} of {total} addresses: {self.words}"
+        return f"{wording.join(named)}: {self.words}"
+
+
+def _merged(items: list[tuple[str, str]]) -> list[_Entry]:
+    """(address, words) pairs into entries, one per distinct wording, in order of first appearance."""
+    merged: dict[str, list[str]] = {}
+    for address, words in items:
+        merged.setdefault(words, []).append(address)
+    return [_Entry(tuple(addresses), words) for words, addresses in merged.items()]
 
 
 def certificates(assessment: Assessment, address: AddressAssessment, warning: ExpiryThreshold | None) -> str:
@@ -68,36 +98,62 @@ class TlsMailSummary(nagiosplugin.Summary):
         return certificates(self.assessment, address, self.warning)
 
     def ok(self, results: Results) -> str:
+        return self._ok()[0]
+
+    def problem(self, results: Results) -> str:
+        return self._problem(results)[0]
+
+    def verbose(self, results: Results) -> list[str]:
+        """The whole wording where the first line had to be compact, then what -v asks for."""
+        whole = self._ok()[1] if results.most_significant_state == Ok else self._problem(results)[1]
+        return whole + long_output(self.assessment, self.verbosity)
+
+    def _ok(self) -> tuple[str, list[str]]:
+        """The first line's words, and the whole wording for the long output when they had to be compact."""
         assessment = self.assessment
         plan = assessment.plan
         addresses = assessment.addresses
         first = addresses[0]
         primary = first.report.primary
         assert isinstance(primary, Accepted)
-        words = [f"{self._where()} {plan.dialect.upgrade_word}"]
-        if len(addresses) > 1:
-            words[0] += f" at {len(addresses)} addresses ({', '.join(a.shown_as for a in addresses)})"
-        words.append(primary.version)
-        if len({address.fingerprints for address in addresses}) == 1:
-            words.append(self._certificates(first))
-        else:
-            words += [f"{address.shown_as}: {self._certificates(address)}" for address in addresses]
+        where = f"{self._where()} {plan.dialect.upgrade_word}"
+        listed = ", ".join(a.shown_as for a in addresses)
+        several = f" at {len(addresses)} addresses" if len(addresses) > 1 else ""
+        same = len({address.fingerprints for address in addresses}) == 1
+        each = _merged([(a.shown_as, self._certificates(a)) for a in addresses])
+        tail = []
         accepted = [v for v, o in first.versions.items() if isinstance(o, Accepted)]
         if accepted:
-            words.append(f"accepts TLS {', '.join(accepted)}")
+            tail.append(f"accepts TLS {', '.join(accepted)}")
         tlsa = assessment.tlsa
         if tlsa.status is TlsaStatus.ANSWERED and tlsa.answer is not None and tlsa.answer.records:
-            words.append(f"DANE: TLSA at {tlsa.answer.name} matches")
-        words += self._beyond_ok()
+            tail.append(f"DANE: TLSA at {tlsa.answer.name} matches")
+        tail += self._beyond_ok()
         clients, ciphers = len(plan.clients), len(plan.ciphers)
         if clients:
-            words.append(f"{clients}/{clients} clients connect")
+            tail.append(f"{clients}/{clients} clients connect")
         if ciphers:
-            words.append(f"{ciphers}/{ciphers} ciphers accepted")
-        return ", ".join(words)
+            tail.append(f"{ciphers}/{ciphers} ciphers accepted")
 
-    def problem(self, results: Results) -> str:
-        entries: list[str | _Group] = []
+        def sentence(lead: str, certificates: list[str]) -> str:
+            return ", ".join([lead, primary.version, *certificates, *tail])
+
+        certificates = [self._certificates(first)] if same else [e.said(len(addresses), False) for e in each]
+        text = sentence(where + several + (f" ({listed})" if several else ""), certificates)
+        if size(text) <= SUMMARY_TARGET:
+            return text, []
+        whole = [f"addresses: {listed}"] if several else []
+        whole += [] if same else [e.said(len(addresses), False) for e in each]
+        text = sentence(where + several, certificates)
+        if size(text) <= SUMMARY_TARGET or same:
+            return text, whole
+        soonest = min(addresses, key=lambda a: min(s.chain.leaf.not_after for s in a.served))
+        first_to_expire = f"certificates differ by address, the first to expire: {soonest.shown_as}: "
+        return sentence(where + several, [first_to_expire + self._certificates(soonest)]), whole
+
+    def _problem(self, results: Results) -> tuple[str, list[str]]:
+        """The first line's words, and the whole wording for the long output when they had to be compact."""
+        items: list[tuple[str, str | _Group]] = []
         groups: dict[_Group, list[str]] = {}
         troubled: set[str] = set()
         judged: set[str] = set()
@@ -116,13 +172,14 @@ class TlsMailSummary(nagiosplugin.Summary):
                 group = self._group_of(finding, result.hint)
                 if group not in groups:
                     groups[group] = []
-                    entries.append(group)
+                    items.append((where, group))
                 groups[group].append(
                     finding.result.cipher if isinstance(finding, CipherTried) else finding.result.profile.title
                 )
             else:
-                entries.append(result.hint)
-        words = [entry if isinstance(entry, str) else self._grouped(entry, groups[entry]) for entry in entries]
+                prefix = address.prefix if address is not None else ""
+                items.append((where, result.hint.removeprefix(prefix)))
+        said = [(where, item if isinstance(item, str) else self._grouped(item, groups[item])) for where, item in items]
         addresses = self.assessment.addresses
         for address in addresses:
             if (
@@ -130,24 +187,24 @@ class TlsMailSummary(nagiosplugin.Summary):
                 and address.shown_as not in judged
                 and (len(addresses) == 1 or address.shown_as in troubled)
             ):
-                words.append(address.prefix + self._certificates(address))
-        words += [f"{a.shown_as}: OK" for a in addresses if a.shown_as and a.shown_as not in troubled]
-        return f"{self._where()}: " + "; ".join(words)
+                said.append((address.shown_as, self._certificates(address)))
+        said += [(a.shown_as, "OK") for a in addresses if a.shown_as and a.shown_as not in troubled]
+        return _fitted(f"{self._where()}: ", _merged(said), len(addresses))
 
     @staticmethod
     def _group_of(finding: ClientTried | CipherTried, why: str) -> _Group:
-        prefix = finding.address.prefix
+        where = finding.address.shown_as
         if isinstance(finding, CipherTried):
-            return _Group(prefix, True, " over TLS 1.2", why)
+            return _Group(where, True, " over TLS 1.2", why)
         profile = finding.result.profile
-        return _Group(prefix, False, f" over TLS {profile.max_version}" if profile.tls12_only else "", why)
+        return _Group(where, False, f" over TLS {profile.max_version}" if profile.tls12_only else "", why)
 
     @staticmethod
     def _grouped(group: _Group, names: list[str]) -> str:
         if group.ciphers:
             plural = "s" if len(names) > 1 else ""
-            return f"{group.prefix}cipher{plural} {wording.join(names)} rejected{group.over}: {group.why}"
-        return f"{group.prefix}{wording.join(names)} cannot connect{group.over}: {group.why}"
+            return f"cipher{plural} {wording.join(names)} rejected{group.over}: {group.why}"
+        return f"{wording.join(names)} cannot connect{group.over}: {group.why}"
 
     def _beyond_ok(self) -> list[str]:
         """What the optional checks found when all is well, in a few words (-v has the detail)."""
@@ -188,5 +245,24 @@ class TlsMailSummary(nagiosplugin.Summary):
         listed = next((f for f in mta_sts.findings if isinstance(f, HostListed)), None)
         return [f"MTA-STS {listed.mode.value}: matches mx {listed.pattern}"] if listed is not None else []
 
-    def verbose(self, results: Results) -> list[str]:
-        return long_output(self.assessment, self.verbosity)
+
+def _fitted(head: str, entries: list[_Entry], total: int) -> tuple[str, list[str]]:
+    """``head`` and the entries, joined by "; ", within SUMMARY_TARGET bytes: the whole, or compact.
+
+    Compact: address lists of more than two become counts, then the last
+    entries become "and N more below". The whole wording goes to the long output.
+    """
+    whole = [entry.said(total, False) for entry in entries]
+    text = head + "; ".join(whole)
+    if size(text) <= SUMMARY_TARGET:
+        return text, []
+    compact = [entry.said(total, True) for entry in entries]
+    kept: list[str] = []
+    for part in compact:
+        more = len(compact) - len(kept) - 1
+        tail = f"; and {more} more below" if more else ""
+        if kept and size(head + "; ".join([*kept, part]) + tail) > SUMMARY_TARGET:
+            break
+        kept.append(part)
+    more = len(compact) - len(kept)
+    return head + "; ".join(kept) + (f"; and {more} more below" if more else ""), whole

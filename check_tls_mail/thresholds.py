@@ -12,6 +12,13 @@ from typing import NamedTuple
 from .errors import UsageError
 
 _SYNTAX = re.compile(r"^(\d+(?:\.\d+)?)\s*(d|h|%)?$", re.IGNORECASE)
+#: Longest threshold: 100 years. Anything longer is a typo, and would make perfdata too long to print.
+MAX_DAYS = 36500
+
+
+def _shown(text: str) -> str:
+    """The argument as a usage error quotes it: a long one cut, so that the reason stays on the line."""
+    return repr(text if len(text) <= 24 else text[:20] + "...")
 
 
 def fmt_days(days: float) -> str:
@@ -27,12 +34,17 @@ class ExpiryThreshold(NamedTuple):
     def parse(cls, text: str, option: str) -> ExpiryThreshold:
         match = _SYNTAX.match(text.strip())
         if not match:
-            raise UsageError(f"{option} {text!r}: expected days (21, 0.5), hours (36h) or percent of lifetime (20%)")
+            raise UsageError(
+                f"{option} {_shown(text)}: expected days (21, 0.5), hours (36h) or percent of lifetime (20%)"
+            )
         unit = {"h": "hours", "%": "percent"}.get((match.group(2) or "d").lower(), "days")
         amount = float(match.group(1))
         if unit == "percent" and amount > 100:
-            raise UsageError(f"{option} {text!r}: a percentage of the lifetime is at most 100%")
-        return cls(amount, unit)
+            raise UsageError(f"{option} {_shown(text)}: a percentage of the lifetime is at most 100%")
+        threshold = cls(amount, unit)
+        if threshold.days(0) > MAX_DAYS:
+            raise UsageError(f"{option} {_shown(text)}: at most {MAX_DAYS} days (100 years)")
+        return threshold
 
     def days(self, lifetime_days: float) -> float:
         """This threshold in days for a certificate of the given total lifetime."""

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +77,56 @@ def check(*args: str, timeout: float = 30) -> Run:
     run = Run(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
     _record(list(args), run.code, run.stdout)
     assert "Traceback" not in run.stdout + run.stderr, run
+    return run
+
+
+@dataclass
+class RawRun:
+    """A run of the CLI as bytes, for tests of the process edge (locale, streams, signals)."""
+
+    code: int
+    stdout: bytes
+    stderr: bytes
+    seconds: float
+
+
+def check_raw(
+    *args: str,
+    env: Mapping[str, str | None] | None = None,
+    stdout: int | None = subprocess.PIPE,
+    close_stdout: bool = False,
+    signal_when: tuple[Callable[[], bool], int] | None = None,
+    timeout: float = 30,
+) -> RawRun:
+    """Run the real CLI with changes to its environment (None removes a variable) and a chosen stdout.
+
+    ``stdout``: a descriptor (a pipe's end, /dev/full) or PIPE; ``close_stdout``
+    starts it with descriptor 1 closed; ``signal_when`` = (condition, signal)
+    sends the signal as soon as the condition holds (polled).
+    """
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for name, value in (env or {}).items():
+        if value is None:
+            environment.pop(name, None)
+        else:
+            environment[name] = value
+    command = [sys.executable, "-m", "check_tls_mail", *args]
+    if close_stdout:  # as `check_tls_mail ... >&-` in a shell
+        command = ["sh", "-c", 'exec "$0" "$@" >&-', *command]
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        command, stdout=None if close_stdout else stdout, stderr=subprocess.PIPE, cwd=ROOT, env=environment
+    )
+    if signal_when is not None:
+        condition, signum = signal_when
+        deadline = time.monotonic() + timeout
+        while not condition() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        proc.send_signal(signum)
+    out, err = proc.communicate(timeout=timeout)
+    run = RawRun(proc.returncode, out or b"", err, time.monotonic() - started)
+    _record(list(args), run.code, run.stdout.decode("utf-8", "replace"))
+    assert b"Traceback" not in run.stdout + run.stderr, run
     return run
 
 
