@@ -54,6 +54,11 @@ class Alert(enum.IntEnum):
         return self in (Alert.handshake_failure, Alert.insufficient_security)
 
     @classmethod
+    def of(cls, code: int) -> Alert | None:
+        """The alert with this code, or None for a code no RFC defines."""
+        return cls(code) if code in cls._value2member_map_ else None
+
+    @classmethod
     def from_openssl_reason(cls, reason: str) -> Alert | None:
         """The alert in an OpenSSL reason code: SSLV3_ALERT_HANDSHAKE_FAILURE, TLSV1_UNRECOGNIZED_NAME."""
         for marker in ("_ALERT_", "TLSV1_"):

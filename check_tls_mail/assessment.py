@@ -15,13 +15,15 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .certificate import ChainReport, TrustAnchors, judge_chain
 from .dane import DaneReport, judge
-from .diagnosis import Diagnosis, diagnose
+from .diagnosis import Diagnosis, Why, diagnose
 from .errors import ServiceError
-from .handshake import Accepted, HandshakeOutcome, cipher_offer
+from .handshake import Accepted, HandshakeOutcome, Rejected, cipher_offer
 from .probe import AddressReport, HostReport, ProbePlan, Purpose, TlsaState
 from .profiles import ClientProfile
 
 if TYPE_CHECKING:
+    from .axes import AxisResult
+    from .constraints import Violation
     from .mtasts import HostCertificateUnverified, MtaStsFinding, MtaStsReport, Policy
     from .renewal import Deployment, ExpectedCertificate, NameCoverage
     from .revocation import CertificateRevocation
@@ -40,17 +42,22 @@ class Served(NamedTuple):
     revocation: tuple[CertificateRevocation, ...] | None = None  # --revocation: each certificate of the path
     policy_chain: ChainReport | None = None  # --mta-sts: the chain judged with trust anchors for the MX name
     policy_problem: HostCertificateUnverified | None = None  # --mta-sts: the policy applies, the chain fails
+    without_sni: bool = False  # what a client that sends no SNI gets (most MTAs), unlike the default one
 
     @property
     def named(self) -> str | None:
-        """The key type when words must say which certificate ("RSA certificate"), else None."""
-        return self.key_type if self.label else None
+        """How words name it when it is not the default: "RSA certificate", "certificate without SNI"; else None."""
+        if not self.label:
+            return None
+        return "certificate without SNI" if self.without_sni else f"{self.key_type} certificate"
 
 
 class ClientResult(NamedTuple):
     profile: ClientProfile
     outcome: HandshakeOutcome
-    diagnosis: Diagnosis | None  # None when the client connected
+    diagnosis: Diagnosis | None  # None when the client connects and takes the certificate it gets
+    given: Served | None = None  # the certificate the client gets (its hello answer, or by SNI and key type)
+    axes: tuple[AxisResult, ...] = ()  # what widening each axis of its refused hello showed
 
 
 class CipherResult(NamedTuple):
@@ -69,6 +76,9 @@ class AddressAssessment(NamedTuple):
     clients: tuple[ClientResult, ...]
     ciphers: tuple[CipherResult, ...]
     versions: Mapping[str, HandshakeOutcome]
+    #: The handshake the certificates come from: the default probe's, or when the local OpenSSL cannot make
+    #: an offer the server takes (a 3DES-only server), a client hello answer that carried them; None: none did.
+    reference: Accepted | None = None
 
     @property
     def prefix(self) -> str:
@@ -136,7 +146,79 @@ def _served(
         if any(s.label == label for s in served):
             label = f"{label}{len(served)}"
         served.append(judged(label, outcome, chain))
+    bare = report.of(Purpose.NO_SNI).get("")
+    if isinstance(bare, Accepted) and bare.chain:
+        chain = judge_chain(bare.chain, name, anchors, now, bare.chain_sent)
+        if chain.leaf.fingerprint not in {s.chain.leaf.fingerprint for s in served}:
+            served.append(judged("nosni", bare, chain)._replace(without_sni=True))
     return tuple(served)
+
+
+def _reference(report: AddressReport) -> Accepted | None:
+    """The default probe when it connected, else a client's hello answer with certificates (TLS <= 1.2).
+
+    Only when the server refused the default offer itself (the local OpenSSL
+    cannot offer what it takes, such as 3DES): any other failure (a client
+    certificate required, a dropped connection) is the service's for every client.
+    """
+    primary = report.primary
+    if isinstance(primary, Accepted):
+        return primary
+    if not (isinstance(primary, Rejected) and primary.refused_offer):
+        return None
+    answers = report.of(Purpose.CLIENT).values()
+    return next((o for o in answers if isinstance(o, Accepted) and o.chain), None)
+
+
+def _given(profile: ClientProfile, outcome: Accepted, served: tuple[Served, ...]) -> Served | None:
+    """The served certificate a client gets: the one its hello answer carried (TLS <= 1.2), else by SNI and key."""
+    if not served:
+        return None
+    if outcome.chain:
+        return next((s for s in served if s.sent[:1] == outcome.chain[:1]), None)
+    if not profile.sends_sni:
+        return next((s for s in served if s.without_sni), served[0])
+    from .constraints import hello_key_types
+
+    template = profile.hello_template
+    usable = {k.value for k in hello_key_types(template, 0x0304)} if template is not None else set()
+    return next((s for s in served if not s.without_sni and s.key_type in usable), served[0])
+
+
+def _violations(
+    profile: ClientProfile, outcome: Accepted, given: Served | None, verified: bool
+) -> tuple[Violation, ...]:
+    """The client's certificate rules that the certificate it gets breaks, as far as this client checks."""
+    rules = profile.certificate
+    if rules is None or given is None:
+        return ()
+    from .constraints import NoSubjectAltName, RsaTooSmall, Sha1Signature, Verification, judge
+
+    if rules.verifies is Verification.WHEN_CONFIGURED and not verified:
+        return ()
+    version = getattr(outcome.answer, "version", 0x0304)
+    found = judge([f.cert for f in given.chain.path], rules, profile.hello_template, version)
+    # What the chain's own judgement already says (RSA under 2048 bits, SHA-1, no subjectAltName) is said once.
+    said = {p.kind.name for p in given.chain.problems}
+    echoes = {RsaTooSmall: "RSA_TOO_SMALL", Sha1Signature: "WEAK_SIGNATURE", NoSubjectAltName: "NO_SAN"}
+    return tuple(v for v in found if echoes.get(type(v)) not in said)
+
+
+def _client(
+    report: AddressReport, profile: ClientProfile, outcome: HandshakeOutcome, served: tuple[Served, ...], verified: bool
+) -> ClientResult:
+    """One client: whether it connects, why not, and whether it takes the certificate it gets."""
+    key_type = served[0].key_type if served else None
+    if not isinstance(outcome, Accepted):
+        axes = report.axes.get(profile.name, ())
+        why = diagnose(profile.offer, outcome, report, key_type, axes, profile.title)
+        return ClientResult(profile, outcome, why, axes=axes)
+    given = _given(profile, outcome, served)
+    violations = _violations(profile, outcome, given, verified)
+    if violations:
+        refusal = Diagnosis(Why.CERTIFICATE, outcome, profile.offer, violations=violations, client=profile.title)
+        return ClientResult(profile, outcome, refusal, given)
+    return ClientResult(profile, outcome, None, given)
 
 
 def _address(
@@ -151,21 +233,17 @@ def _address(
 ) -> AddressAssessment:
     served: tuple[Served, ...] = ()
     unreadable = None
-    primary = report.primary
-    if isinstance(primary, Accepted):
+    reference = _reference(report)
+    if reference is not None:
         try:
-            served = _served(report, primary, name, anchors, now, host.tlsa)
+            served = _served(report, reference, name, anchors, now, host.tlsa)
         except ServiceError as exc:  # a certificate that cannot be read at all
             unreadable = exc
     served = tuple(_beyond(s, host, name, anchors, now, expectations, policy) for s in served)
     key_type = served[0].key_type if served else None
     profiles = {p.name: p for p in host.plan.clients}
     clients = tuple(
-        ClientResult(
-            profiles[subject],
-            outcome,
-            None if isinstance(outcome, Accepted) else diagnose(profiles[subject].offer, outcome, report, key_type),
-        )
+        _client(report, profiles[subject], outcome, served, anchors is not None)
         for subject, outcome in report.of(Purpose.CLIENT).items()
     )
     ciphers = tuple(
@@ -176,7 +254,8 @@ def _address(
         )
         for cipher, outcome in report.of(Purpose.CIPHER).items()
     )
-    return AddressAssessment(report, shown_as, served, unreadable, clients, ciphers, report.of(Purpose.VERSION))
+    versions = report.of(Purpose.VERSION)
+    return AddressAssessment(report, shown_as, served, unreadable, clients, ciphers, versions, reference)
 
 
 def assess(

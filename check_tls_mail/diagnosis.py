@@ -8,11 +8,15 @@ which TLS alerts it sent, and what the failing client offered.
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .alerts import Alert
+from .axes import Axis, AxisResult
 from .handshake import Accepted, ClientOffer, Failed, HandshakeOutcome, Rejected
 from .probe import AddressReport, Purpose
+
+if TYPE_CHECKING:
+    from .constraints import Violation
 
 _AUTH = {"auth-rsa": "RSA", "auth-ecdsa": "ECDSA"}
 
@@ -25,6 +29,10 @@ class Why(enum.Enum):
     CLIENT_CERTIFICATE = "the server requires a client certificate"
     AFTER_SERVER_HELLO = "the server agreed on a version and a suite, then failed the handshake"
     OTHER_REFUSAL = "the server refused the offer with an alert that is not about suites or versions"
+    GROUPS = "the server takes none of the client's groups (key exchange)"
+    TLS13_SUITES = "the server takes none of the client's TLS 1.3 suites"
+    SIGNATURE_ALGORITHMS = "the server's certificate needs a signature algorithm the client does not offer"
+    CERTIFICATE = "the client connects, then refuses the certificate the server gives it"
     REQUIRES_TLS13 = "the server requires TLS 1.3 and the offer stops at TLS 1.2"
     NO_COMMON_VERSION = "the server accepts none of the offered versions"
     SERVER_TOO_OLD = "the server's newest version is older than the offer's oldest"
@@ -41,6 +49,9 @@ class Diagnosis(NamedTuple):
     key_type: str | None = None  # the certificate's key type (NO_SUITE_FOR_KEY_TYPE)
     served: tuple[str, ...] = ()  # key types the server completes TLS 1.2 for (KEY_TYPE_MISMATCH)
     offered: tuple[str, ...] = ()  # key types the offer has suites for (KEY_TYPE_MISMATCH)
+    axis: AxisResult | None = None  # GROUPS, TLS13_SUITES, SIGNATURE_ALGORITHMS: what widening it showed
+    violations: tuple[Violation, ...] = ()  # CERTIFICATE: the client's rules the certificate breaks
+    client: str = ""  # the client's name, for words that name it twice
 
 
 def offered_key_types(offer: ClientOffer) -> set[str]:
@@ -65,10 +76,22 @@ def accepted_key_types(report: AddressReport) -> set[str]:
     return {kt for kt, outcome in report.of(Purpose.KEY_TYPE).items() if isinstance(outcome, Accepted)}
 
 
+_AXIS_WHY = {
+    Axis.GROUPS: Why.GROUPS,
+    Axis.TLS13_SUITES: Why.TLS13_SUITES,
+    Axis.SIGNATURE_ALGORITHMS: Why.SIGNATURE_ALGORITHMS,
+}
+
+
 def diagnose(
-    offer: ClientOffer, outcome: Rejected | Failed, report: AddressReport, leaf_key_type: str | None
+    offer: ClientOffer,
+    outcome: Rejected | Failed,
+    report: AddressReport,
+    leaf_key_type: str | None,
+    axes: tuple[AxisResult, ...] = (),
+    client: str = "",
 ) -> Diagnosis:
-    """Why ``offer`` failed against this server."""
+    """Why ``offer`` failed against this server; ``axes``: what widening each axis of the client's hello showed."""
     if isinstance(outcome, Failed):
         return Diagnosis(Why.FAILED_BEFORE_HANDSHAKE, outcome, offer)
     if outcome.dropped:
@@ -91,8 +114,11 @@ def diagnose(
     # From here on the server refused this very offer: its suites can be blamed.
     served = accepted_key_types(report)
     own = report.of(Purpose.KEY_TYPE).get(leaf_key_type or "")
-    if not served and isinstance(own, Rejected) and own.refused_offer:
+    if not served and isinstance(own, Rejected) and own.refused_suites and not server_refuses_tls12(report):
         return Diagnosis(Why.NO_SUITE_FOR_KEY_TYPE, outcome, offer, best, key_type=leaf_key_type)
+    widened = next((result for result in axes if result.accepted), None)
+    if widened is not None:
+        return Diagnosis(_AXIS_WHY[widened.axis], outcome, offer, best, axis=widened, client=client)
     wanted = offered_key_types(offer)
     if served and not served & wanted:
         return Diagnosis(

@@ -13,9 +13,12 @@ import contextlib
 import enum
 import ssl
 import time
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .alerts import Alert
+
+if TYPE_CHECKING:
+    from .hello import ServerAnswer
 from .dialects import Dialect
 from .errors import ServerTimeout, ServiceError
 from .wire import Address, Connection, Deadline, connection_error
@@ -94,6 +97,8 @@ class Accepted(NamedTuple):
     transcript: tuple[tuple[str, str], ...] = ()
     certificate_request: bool = False  # the server asked for a client certificate (and did not insist)
     remarks: tuple[str, ...] = ()  # what the dialogue noticed, for -v
+    group: str = ""  # a hello probe's key exchange group, when the answer names it ("X25519")
+    answer: ServerAnswer | None = None  # a hello probe's server answer, whole
 
     @property
     def version_number(self) -> str:
@@ -113,6 +118,8 @@ class HandshakeCause(enum.Enum):
     VERSION_OUT_OF_RANGE = "the server chose a TLS version outside the offered range"
     OVERSIZED_MESSAGE = "the server sent an oversized handshake message"
     LOCAL_LIMIT = "the local TLS library cannot make this offer"
+    CHOICE_REFUSED = "the server chose what the client did not offer (the client would abort)"
+    MALFORMED = "the server's TLS records break the protocol"
     RECORD_LAYER = "TLS record layer failure"
     OTHER = "another TLS failure"
 
@@ -136,6 +143,7 @@ class Rejected(NamedTuple):
     #: The close (CLOSED) came again when tried alone, while the server served the widest offer on the
     #: next connection: it is the server's answer to this offer (Dovecot closes on an offer it cannot serve).
     closed_in_answer: bool = False
+    answer: ServerAnswer | None = None  # a hello probe's server answer, whole
 
     @property
     def refused_offer(self) -> bool:
@@ -152,6 +160,11 @@ class Rejected(NamedTuple):
         if self.cause is HandshakeCause.CLOSE_NOTIFY or self.closed_in_answer:
             return True
         return self.alert is not None and (self.alert.means_no_common_suite or self.alert is Alert.protocol_version)
+
+    @property
+    def refused_suites(self) -> bool:
+        """A refusal of the offer that is not about the TLS version: no common suite, group or key."""
+        return self.refused_offer and self.alert is not Alert.protocol_version
 
     @property
     def dropped(self) -> bool:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import wording
-from .assessment import AddressAssessment, Assessment, Served
+from .assessment import AddressAssessment, Assessment, ClientResult, Served
 from .handshake import Accepted, HandshakeOutcome, Rejected
 from .probe import Purpose, TlsaStatus, dropped
+
+if TYPE_CHECKING:
+    from .hello import HelloSpec
 
 
 def _outcome(outcome: HandshakeOutcome) -> str:
     if isinstance(outcome, Accepted):
-        return f"accepted, {outcome.version} {outcome.cipher} ({outcome.seconds:.3f} s)"
+        group = f", group {outcome.group}" if outcome.group else ""
+        return f"accepted, {outcome.version} {outcome.cipher}{group} ({outcome.seconds:.3f} s)"
     verb = "rejected" if isinstance(outcome, Rejected) else "failed"
     return f"{verb}: {wording.outcome(outcome)} ({outcome.seconds:.3f} s)"
 
@@ -74,16 +80,63 @@ def _address_lines(assessment: Assessment, address: AddressAssessment, verbosity
         (f"{key_type} suites over TLS 1.2", outcome) for key_type, outcome in report.of(Purpose.KEY_TYPE).items()
     ]
     probes += [(f"TLS {version} only", outcome) for version, outcome in address.versions.items()]
-    probes += [
-        (f"client {c.profile.title} (TLS {c.profile.min_version}-{c.profile.max_version})", c.outcome)
-        for c in address.clients
-    ]
-    probes += [(f"cipher {c.cipher} (TLS 1.2)", c.outcome) for c in address.ciphers]
+    ciphers = [(f"cipher {c.cipher} (TLS 1.2)", c.outcome) for c in address.ciphers]
     for title, outcome in probes:
-        lines.append(f"{title}: {_outcome(outcome)}")
-        if verbosity >= 3:
-            lines += _transcript(title, outcome)
+        lines += _probe_lines(title, outcome, verbosity)
+    for client in address.clients:
+        lines += _client_lines(assessment, client, verbosity)
+    for title, outcome in ciphers:
+        lines += _probe_lines(title, outcome, verbosity)
     return lines
+
+
+def _probe_lines(title: str, outcome: HandshakeOutcome, verbosity: int) -> list[str]:
+    return [f"{title}: {_outcome(outcome)}"] + (_transcript(title, outcome) if verbosity >= 3 else [])
+
+
+def _client_lines(assessment: Assessment, client: ClientResult, verbosity: int) -> list[str]:
+    """A client's probe: its result, the certificate it gets, why it fails; with -vvv its hello and the answer."""
+    profile = client.profile
+    sni = "" if profile.sends_sni else ", no SNI"
+    title = f"client {profile.title} (TLS {profile.min_version}-{profile.max_version}{sni})"
+    lines = [f"{title}: {_outcome(client.outcome)}"]
+    if client.given is not None and client.given.label:
+        lines.append(f"  gets the {wording.certificate(client.given.named)}")
+    for result in client.axes:
+        verdict = "accepted" if result.accepted else "refused as well"
+        lines.append(f"  the same hello with wider {result.axis.value}: {verdict}")
+    if client.diagnosis is not None and isinstance(client.outcome, Accepted):
+        lines.append(f"  refuses the certificate: {wording.diagnosis(client.diagnosis)}")
+    if verbosity >= 3:
+        template = profile.hello_template
+        if template is not None:
+            lines.append(f"  hello offered: {hello_summary(profile.hello(assessment.plan.servername))}")
+        lines += _transcript(title, client.outcome)
+    return lines
+
+
+def _which(served: Served) -> str:
+    """'', ' (RSA)', ' (without SNI)': which certificate a line is about."""
+    if not served.label:
+        return ""
+    return " (without SNI)" if served.without_sni else f" ({served.key_type})"
+
+
+def hello_summary(spec: HelloSpec) -> str:
+    """A ClientHello in one line: versions, suites, groups, signature algorithms, SNI, ALPN."""
+    from .hello import FALLBACK_SCSV, GREASE, RENEGOTIATION_SCSV
+    from .tls_registry import SIGNATURE_ALGORITHMS, group_name, name_of, suite_name
+
+    skipped = GREASE | {FALLBACK_SCSV, RENEGOTIATION_SCSV}
+    versions = ", ".join(f"{v >> 8 & 0xF}.{(v & 0xFF) - 1}" for v in sorted(spec.offered_versions()))
+    suites = [suite_name(s, openssl=True) for s in spec.cipher_suites if s not in skipped]
+    groups = [group_name(g) for g in spec.supported_groups if g not in skipped]
+    schemes = [name_of(s, SIGNATURE_ALGORITHMS) for s in spec.signature_algorithms if s not in skipped]
+    alpn = f"; ALPN {', '.join(spec.alpn)}" if spec.alpn else ""
+    return (
+        f"TLS {versions}; {len(suites)} suites ({', '.join(suites[:3])}...); groups {', '.join(groups) or 'none'}; "
+        f"{len(schemes)} signature algorithms; SNI {spec.server_name or 'none'}{alpn}"
+    )
 
 
 def _certificate_lines(assessment: Assessment, served: Served, verbosity: int) -> list[str]:
@@ -92,7 +145,7 @@ def _certificate_lines(assessment: Assessment, served: Served, verbosity: int) -
     leaf = chain.leaf
     trust = {True: "trusted", False: "NOT trusted", None: "trust not checked"}[chain.trusted]
     lines = [
-        f"certificate{' (' + served.key_type + ')' if served.label else ''}: {leaf.subject}, {leaf.key}, "
+        f"certificate{_which(served)}: {leaf.subject}, {leaf.key}, "
         f"{leaf.not_before:%Y-%m-%d} to {wording.when(leaf.not_after)} "
         f"({wording.days(leaf.days_left(now))} left of {leaf.lifetime_days:.0f} days); "
         f"names: {leaf.names}; {trust}; server sent {chain.sent} certificate(s)"

@@ -15,9 +15,11 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
+from .axes import Axis, AxisResult, offered, scans, widened
 from .dialects import Dialect
 from .errors import ServiceError
 from .handshake import (
@@ -37,6 +39,7 @@ from .profiles import ClientProfile
 from .wire import Address, Deadline, resolve
 
 if TYPE_CHECKING:
+    from .hello import HelloSpec
     from .mtasts import MtaStsReport, MtaStsState, PolicyFetch, TlsRptState
     from .resolver import TlsaAnswer
     from .revocation import CertificateRevocation
@@ -59,6 +62,7 @@ class Purpose(enum.Enum):
     CLIENT = "a client profile"
     CIPHER = "one required cipher over TLS 1.2"
     VERSION = "exactly one TLS version"
+    NO_SNI = "the widest offer without SNI, as most MTAs connect"
 
 
 class ProbeKey(NamedTuple):
@@ -97,7 +101,17 @@ class ProbePlan(NamedTuple):
         offers.update({ProbeKey(Purpose.CIPHER, name): cipher_offer(name) for name in self.ciphers})
         if self.versions:
             offers.update({ProbeKey(Purpose.VERSION, v): version_offer(v) for v in VERSIONS})
+        if self.servername and any(not p.sends_sni for p in self.clients):
+            offers[ProbeKey(Purpose.NO_SNI)] = PRIMARY
         return offers
+
+    def hellos(self) -> dict[ProbeKey, HelloSpec]:
+        """The client profiles probed with their own ClientHello (all that carry hello facts)."""
+        return {
+            ProbeKey(Purpose.CLIENT, p.name): p.hello(self.servername)
+            for p in self.clients
+            if p.hello_template is not None
+        }
 
 
 class AddressReport(NamedTuple):
@@ -112,6 +126,8 @@ class AddressReport(NamedTuple):
     outcomes: Mapping[ProbeKey, HandshakeOutcome]
     dropped: Mapping[ProbeKey, HandshakeOutcome] = MappingProxyType({})
     control: HandshakeOutcome | None = None  # the widest offer tried once more after closes that came again
+    #: Profiles whose hello the server refused -> what widening each axis of it showed.
+    axes: Mapping[str, tuple[AxisResult, ...]] = MappingProxyType({})
 
     @property
     def primary(self) -> HandshakeOutcome:
@@ -278,11 +294,59 @@ class _Prober:
 
     def __init__(self, plan: ProbePlan, deadline: Deadline) -> None:
         self.offers = plan.offers()
-        self.contexts = {key: offer.context() for key, offer in self.offers.items()}
+        self.hellos = plan.hellos()
+        self.contexts = {key: offer.context() for key, offer in self.offers.items() if key not in self.hellos}
+
+        self.parallel = plan.parallel
         self.deadline = deadline
 
     def __call__(self, target: Target, key: ProbeKey) -> HandshakeOutcome:
+        if key in self.hellos:
+            from .helloprobe import probe_hello  # here: a check without client probes never loads hello.py
+
+            return probe_hello(target, self.hellos[key], self.deadline)
+        if key.purpose is Purpose.NO_SNI:
+            target = target._replace(servername=None)
         return probe(target, self.offers[key], self.contexts[key], self.deadline)
+
+    def hellos_answered(self, target: Target, specs: Sequence[HelloSpec]) -> list[bool]:
+        """Whether the server accepts each hello; what the wave drops is tried again alone."""
+        from .helloprobe import probe_hello
+
+        outcomes = run_concurrently(
+            [partial(probe_hello, target, spec, self.deadline) for spec in specs], self.parallel
+        )
+        for index, outcome in enumerate(outcomes):
+            if dropped(outcome) and self.deadline.remaining() > 0:
+                time.sleep(max(min(RETRY_PAUSE, self.deadline.remaining()), 0))
+                outcomes[index] = probe_hello(target, specs[index], self.deadline)
+        return [isinstance(outcome, Accepted) for outcome in outcomes]
+
+    def axes(self, report: AddressReport) -> AddressReport:
+        """For each client whose hello the server refused: the axis that, widened, the server accepts."""
+        refused = {
+            key.subject: spec
+            for key, spec in self.hellos.items()
+            if isinstance(outcome := report.outcomes[key], Rejected) and outcome.refused_offer
+        }
+        if not refused or self.deadline.remaining() <= 0:
+            return report
+        variants = [
+            (name, axis, wide)
+            for name, spec in refused.items()
+            for axis in Axis
+            if (wide := widened(spec, axis)) is not None
+        ]
+        accepted = self.hellos_answered(report.target, [wide for _, _, wide in variants])
+        found: dict[str, list[AxisResult]] = {name: [] for name in refused}
+        for (name, axis, _), ok in zip(variants, accepted, strict=True):
+            server: tuple[int, ...] = ()
+            candidates = scans(refused[name], axis) if ok else {}
+            if candidates and self.deadline.remaining() > 0:
+                taken = self.hellos_answered(report.target, list(candidates.values()))
+                server = tuple(code for code, ok in zip(candidates, taken, strict=True) if ok)
+            found[name].append(AxisResult(axis, ok, offered(refused[name], axis), server))
+        return report._replace(axes=MappingProxyType({name: tuple(results) for name, results in found.items()}))
 
     def alone(self, target: Target, key: ProbeKey) -> HandshakeOutcome:
         """One more connection, after a pause in which the server notices the last one closed."""
@@ -336,7 +400,7 @@ def run(plan: ProbePlan) -> HostReport:
     jobs = [(lambda key=key, target=target: prober(target, key)) for key, target in order]
     wave = list(zip(order, run_concurrently(jobs, plan.parallel), strict=True))
     reports = tuple(
-        prober.second_chances(target, {key: outcome for (key, at), outcome in wave if at is target})
+        prober.axes(prober.second_chances(target, {key: outcome for (key, at), outcome in wave if at is target}))
         for target in targets
     )
     report = HostReport(plan, None, reports, lookup.result(), len(addresses), time.monotonic() - started)

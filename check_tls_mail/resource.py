@@ -77,10 +77,11 @@ class MailTlsService(nagiosplugin.Resource):
 
     def _address(self, assessment: Assessment, address: AddressAssessment) -> Generator[Metric, None, None]:
         primary = address.report.primary
-        if not isinstance(primary, Accepted):
+        if address.reference is None:
             yield metric(ServiceDown(address, primary), "service")
             return
-        yield metric(Elapsed(address, round(primary.seconds, 4)), "time")
+        if isinstance(primary, Accepted):  # else the clients' own hellos got through where OpenSSL's offer cannot
+            yield metric(Elapsed(address, round(primary.seconds, 4)), "time")
         if address.unreadable is not None:
             yield metric(ServiceDown(address, address.unreadable), "service")
             return

@@ -71,8 +71,9 @@ def certificates(assessment: Assessment, address: AddressAssessment, warning: Ex
         if warning is not None and warning.unit == "percent":
             warn = f", warning at {fmt_days(warning.days(leaf.lifetime_days))} days"
         until = wording.when(leaf.not_after)
+        bare = " without SNI" if served.without_sni else ""
         parts.append(
-            f"{leaf.key} certificate valid {wording.days(leaf.days_left(assessment.now))} (until {until}{warn})"
+            f"{leaf.key} certificate{bare} valid {wording.days(leaf.days_left(assessment.now))} (until {until}{warn})"
         )
     return " and ".join(parts)
 
@@ -114,8 +115,8 @@ class TlsMailSummary(nagiosplugin.Summary):
         plan = assessment.plan
         addresses = assessment.addresses
         first = addresses[0]
-        primary = first.report.primary
-        assert isinstance(primary, Accepted)
+        primary = first.reference
+        assert primary is not None
         where = f"{self._where()} {plan.dialect.upgrade_word}"
         listed = ", ".join(a.shown_as for a in addresses)
         several = f" at {len(addresses)} addresses" if len(addresses) > 1 else ""

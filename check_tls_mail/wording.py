@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .diagnosis import Diagnosis, Why
 from .handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected
 from .trust import CertificateProblem, describe
+
+if TYPE_CHECKING:
+    from .constraints import Violation
 
 _FIXED = {
     HandshakeCause.CLOSE_NOTIFY: "server closed the TLS connection during the handshake without an alert",
@@ -39,9 +43,9 @@ def join(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def certificate(key_type: str | None) -> str:
-    """How a judgement names a certificate: 'certificate', or 'RSA certificate' for a second one."""
-    return f"{key_type} certificate" if key_type else "certificate"
+def certificate(named: str | None) -> str:
+    """How a judgement names a certificate: 'certificate', or a second one's name ('RSA certificate')."""
+    return named or "certificate"
 
 
 def rejected(outcome: Rejected) -> str:
@@ -64,7 +68,32 @@ def rejected(outcome: Rejected) -> str:
         return f"no {what} can be offered locally"
     if cause is HandshakeCause.CONNECTION_FAILED:
         return f"connection failed during the handshake: {outcome.reason}"
+    if cause is HandshakeCause.CHOICE_REFUSED:
+        return _choice_refused(outcome)
+    if cause is HandshakeCause.MALFORMED:
+        return f"server sent malformed TLS: {outcome.reason}"
     return f"TLS handshake failed: {outcome.reason.replace('_', ' ').lower()}"
+
+
+def _choice_refused(outcome: Rejected) -> str:
+    """The server answered a hello with a choice the client did not offer: the client would abort."""
+    from .hello import Problem
+    from .tls_registry import group_name, suite_name
+
+    problems = getattr(outcome.answer, "problems", ())
+    if not problems:
+        return "server chose what the client did not offer"
+    first = problems[0]
+    named = {
+        Problem.SUITE_NOT_OFFERED: lambda v: f"the suite {suite_name(v, openssl=True)}",
+        Problem.SUITE_NOT_FOR_VERSION: lambda v: f"the suite {suite_name(v, openssl=True)} with another TLS version",
+        Problem.GROUP_NOT_OFFERED: lambda v: f"the group {group_name(v)}",
+        Problem.GROUP_WITHOUT_KEY_SHARE: lambda v: f"the group {group_name(v)} without the client's key share",
+        Problem.VERSION_NOT_OFFERED: lambda v: f"TLS version 0x{v:04x}",
+        Problem.VERSION_BELOW_MINIMUM: lambda v: f"TLS version 0x{v:04x}, below the client's minimum",
+    }
+    what = named[first.kind](first.value) if first.kind in named else first.kind.value
+    return f"server chose {what}, which the client did not offer: it would abort the handshake"
 
 
 def outcome(result: HandshakeOutcome) -> str:
@@ -101,6 +130,10 @@ def diagnosis(found: Diagnosis, cipher: bool = False) -> str:
         return f"the server agreed on a version and a suite, then ended the handshake: {outcome(found.outcome)}"
     if why is Why.OTHER_REFUSAL:
         return f"the server refused the handshake: {outcome(found.outcome)}"
+    if why in (Why.GROUPS, Why.TLS13_SUITES, Why.SIGNATURE_ALGORITHMS):
+        return _axis(found)
+    if why is Why.CERTIFICATE:
+        return "; ".join(violation(v, found.client or "this client") for v in found.violations)
     if why is Why.REQUIRES_TLS13:
         return (
             f"the server requires TLS 1.3 and {who} supports at most TLS {offer.max_version}: "
@@ -128,3 +161,70 @@ def diagnosis(found: Diagnosis, cipher: bool = False) -> str:
     if not cipher:
         return f"the server accepts none of the TLS 1.2 suites it offers ({outcome(found.outcome)})"
     return f"not in the server's TLS 1.2 cipher list ({outcome(found.outcome)})"
+
+
+#: Where operators set what the server accepts, per axis.
+_SETTINGS = {
+    Why.GROUPS: "the server's groups (Postfix tls_eecdh_auto_curves, Dovecot ssl_curve_list, OpenSSL Groups)",
+    Why.TLS13_SUITES: "the server's TLS 1.3 suites (Dovecot ssl_cipher_suites, OpenSSL Ciphersuites)",
+}
+
+
+def _axis(found: Diagnosis) -> str:
+    """GROUPS, TLS13_SUITES, SIGNATURE_ALGORITHMS: what the server takes against what the client offers."""
+    from .tls_registry import SIGNATURE_ALGORITHMS, group_name, name_of, suite_name
+
+    axis = found.axis
+    assert axis is not None
+    who = found.client or "this client"
+    if found.why is Why.SIGNATURE_ALGORITHMS:
+        return (
+            f"the server's certificate needs a signature algorithm {who} does not offer "
+            f"({who} offers {join([name_of(s, SIGNATURE_ALGORITHMS) for s in axis.offered[:4]])}"
+            f"{' and more' if len(axis.offered) > 4 else ''})"
+        )
+    name = group_name if found.why is Why.GROUPS else suite_name
+    what = "group" if found.why is Why.GROUPS else "TLS 1.3 suite"
+    theirs = [name(code) for code in axis.offered]
+    ours = [name(code) for code in axis.server_accepts]
+    mine = join(theirs) if theirs else "none"
+    if ours:
+        only = f"only the {join(ours)} {what}{'s' if len(ours) > 1 else ''}"
+        head = f"the server accepts {only} and {who} offers {mine}"
+    else:
+        head = f"the server accepts none of the {what}s {who} offers ({mine})"
+    return f"{head}: add {theirs[0]} to {_SETTINGS[found.why]}" if theirs else head
+
+
+def violation(item: Violation, who: str) -> str:
+    """A client's certificate rule the certificate breaks, in words."""
+    from .constraints import (
+        CurveNotAccepted,
+        Ed25519NotAccepted,
+        KeyTypeNotAccepted,
+        NoServerAuthEku,
+        RsaTooSmall,
+        Sha1Signature,
+        ValidityTooLong,
+    )
+
+    if isinstance(item, KeyTypeNotAccepted):
+        key = item.key_type.value if item.key_type else "of a type"
+        accepted = join(sorted(k.value for k in item.accepted)) or "none"
+        return f"the certificate's key is {key} and {who} accepts only {accepted} keys"
+    if isinstance(item, Ed25519NotAccepted):
+        return f"the certificate's key is Ed25519, which {who} does not accept"
+    if isinstance(item, RsaTooSmall):
+        return f"the certificate's RSA key has {item.bits} bits and {who} requires {item.minimum} or more"
+    if isinstance(item, CurveNotAccepted):
+        accepted = join(sorted(item.accepted)) or "none"
+        return f"the certificate's ECDSA key is on {item.curve} and {who} accepts only {accepted}"
+    if isinstance(item, Sha1Signature):
+        what = "the certificate" if item.position == 0 else "a certificate of its chain"
+        return f"{what} is signed with {item.digest.upper()} and {who} requires SHA-2"
+    if isinstance(item, NoServerAuthEku):
+        has = "an extendedKeyUsage without serverAuth" if item.eku_present else "no extendedKeyUsage"
+        return f"the certificate has {has} and {who} requires serverAuth"
+    if isinstance(item, ValidityTooLong):
+        return f"the certificate is valid for {item.days} days and {who} accepts at most {item.maximum}"
+    return f"the certificate has no DNS name in its subjectAltName, which {who} requires"
