@@ -81,11 +81,6 @@ class AddressAssessment(NamedTuple):
     reference: Accepted | None = None
 
     @property
-    def prefix(self) -> str:
-        """How a judgement names the address: "" or "192.0.2.25: "."""
-        return f"{self.shown_as}: " if self.shown_as else ""
-
-    @property
     def fingerprints(self) -> tuple[str, ...]:
         return tuple(s.chain.leaf.fingerprint for s in self.served)
 

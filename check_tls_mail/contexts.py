@@ -1,7 +1,8 @@
 """The nagiosplugin Contexts: each judges one kind of finding, from the finding alone.
 
 A context never reads the resource: the finding it gets names its subject and
-carries what the judgement needs. Words come from wording.py.
+carries what the judgement needs. Words come from wording.py; which address a
+judgement is about is the summary's to say (from the finding, not the words).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 def _whose(finding: ChainJudged | DaneJudged) -> str:
     """'192.0.2.25: RSA certificate: ' for a judgement of one certificate at one address."""
     named = finding.served.named
-    return finding.address.prefix + (f"{wording.certificate(named)}: " if named else "")
+    return f"{wording.certificate(named)}: " if named else ""
 
 
 class QuietContext(Context):
@@ -65,8 +66,7 @@ class ServiceContext(QuietContext):
         finding: ServiceDown = metric.value
         failure = finding.failure
         text = str(failure) if isinstance(failure, Exception) else wording.service_failure(failure)
-        prefix = finding.address.prefix if finding.address else ""
-        return Result(Critical, prefix + text, metric)
+        return Result(Critical, text, metric)
 
 
 class ChainContext(QuietContext):
@@ -95,7 +95,6 @@ class ExpiryContext(Context):
         finding: Expiry = metric.value
         kind = wording.certificate(finding.served.named)
         what = f"intermediate {finding.certificate.subject} (before the {kind})" if finding.intermediate else kind
-        what = finding.address.prefix + what
         days = finding.days
         until = wording.when(finding.certificate.not_after)
         if days <= 0:
@@ -201,11 +200,10 @@ class VersionPolicyContext(QuietContext):
         missing = [v for v in self.required if v not in accepted and v not in untested]
         if missing:
             problems.append(f"does not accept TLS {', '.join(missing)} (--require-tls)")
-        prefix = finding.address.prefix
         if problems:
-            return Result(Critical, prefix + "server " + "; ".join(problems), metric)
+            return Result(Critical, "server " + "; ".join(problems), metric)
         if untested:
-            return Result(Unknown, f"{prefix}this host's OpenSSL cannot offer TLS {', '.join(untested)}", metric)
+            return Result(Unknown, f"this host's OpenSSL cannot offer TLS {', '.join(untested)}", metric)
         return Result(Ok, None, metric)
 
 
@@ -276,7 +274,7 @@ class RenewalContext(QuietContext):
         state = _state(severity(judged))
         if state == Ok:
             return Result(Ok, None, metric)
-        return Result(state, finding.address.prefix + describe(judged, _the(finding.served)), metric)
+        return Result(state, describe(judged, _the(finding.served)), metric)
 
 
 class RevocationContext(QuietContext):
@@ -294,7 +292,7 @@ class RevocationContext(QuietContext):
         if state == Ok:
             return Result(Ok, None, metric)
         which = _the(finding.served) if checked.position == 0 else f"intermediate {checked.subject}"
-        return Result(state, finding.address.prefix + describe(checked.status, which), metric)
+        return Result(state, describe(checked.status, which), metric)
 
 
 def _unverified(chain: ChainReport, said: tuple[CertificateProblem, ...]) -> str:
@@ -324,7 +322,7 @@ class MtaStsContext(Context):
             return Result(state, describe(finding.finding), metric)
         why = _unverified(served.policy_chain, served.chain.problems) if served.policy_chain is not None else ""
         named = served.named
-        prefix = finding.address.prefix + (f"{wording.certificate(named)}: " if named else "")
+        prefix = f"{wording.certificate(named)}: " if named else ""
         return Result(state, prefix + describe(finding.finding, why), metric)
 
     def performance(self, metric: Metric, resource: nagiosplugin.Resource) -> Performance | None:

@@ -178,8 +178,7 @@ class TlsMailSummary(nagiosplugin.Summary):
                     finding.result.cipher if isinstance(finding, CipherTried) else finding.result.profile.title
                 )
             else:
-                prefix = address.prefix if address is not None else ""
-                items.append((where, result.hint.removeprefix(prefix)))
+                items.append((where, result.hint))
         said = [(where, item if isinstance(item, str) else self._grouped(item, groups[item])) for where, item in items]
         addresses = self.assessment.addresses
         for address in addresses:
