@@ -9,6 +9,7 @@ the one this file documents as deliberately different (DIFFERENT, with why).
 from __future__ import annotations
 
 import ipaddress
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -240,3 +241,38 @@ def _is_ip(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("malformed-two-san", "two subjectAltName extensions"),
+        ("malformed-x400-address", "its subjectAltName holds an x400Address"),
+        ("malformed-bitstring-cn", "its common name is a BIT STRING, not text"),
+        (
+            "malformed-ip-network-san",
+            "its subjectAltName holds an IP address with a netmask (127.0.0.1/255.255.255.255)",
+        ),
+    ],
+)
+def test_malformed_certificate_is_critical_through_the_cli_with_the_whole_line(
+    name: str, words: str, tmp_path: Path
+) -> None:
+    """Once an internal error (UNKNOWN), now CRITICAL in words: the whole first line, times masked."""
+    require("openssl")
+    variant = CORPUS[name]
+    with oracle.served(variant, tmp_path, accepts=12) as port:
+        check(variant, port, tmp_path)
+        run = cli("-H", "127.0.0.1", "--servername", variant.host, "-p", str(port), "--ca-file",
+                  str(tmp_path / "anchors.pem"), *CLI)  # fmt: skip
+    leaf = certparse.parse(variant.served[0])
+    assert leaf.not_after is not None and leaf.not_before is not None
+    days = (leaf.not_after - leaf.not_before).days
+    line = re.sub(r"_time=[0-9.]+s", "_time=Ts", run.first_line)
+    left = re.search(r"days_remaining=([0-9.]+);", line)
+    assert left, line
+    assert line == (
+        f"TLS_MAIL CRITICAL - 127.0.0.1:{port} tls: certificate is malformed: {words} | "
+        f"days_remaining={left.group(1)};;;;{days} handshake_time=Ts;;;0"
+    )
+    assert run.code == 2
