@@ -18,6 +18,7 @@ import shutil
 import ssl
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +85,9 @@ def dependencies() -> list[str]:
 def main(arguments: list[str]) -> int:
     chroot = SuiteChroot()
     print(f"== trixie chroot {chroot.root} (built once; log {chroot.build_log})", flush=True)
+    started = time.monotonic()
     chroot.ensure()
+    print(f"== trixie chroot ready after {time.monotonic() - started:.0f} s", flush=True)
     environment = [*chroot.ENV, f"CI={os.environ.get('CI', '')}", f"TERM={os.environ.get('TERM', 'dumb')}"]
     # pip in the chroot reaches the package index the way this host does: through its
     # proxy settings, trusting what this host trusts (an intercepting proxy's CA too).

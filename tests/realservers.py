@@ -434,7 +434,7 @@ class Chroot:
 
     def _log(self, command: list[str], timeout: float = 1800) -> None:
         with self.build_log.open("a") as out:
-            out.write(f"$ {' '.join(command)}\n")
+            out.write(f"[{time.strftime('%H:%M:%S')}] $ {' '.join(command)}\n")
             out.flush()
             result = subprocess.run(
                 command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, timeout=timeout, check=False
@@ -532,6 +532,8 @@ class Chroot:
             self.install(*self.PACKAGES)
             self.after_install()
             self.ready_marker.write_text(wanted)
+            with self.build_log.open("a") as out:
+                out.write(f"[{time.strftime('%H:%M:%S')}] ready\n")
 
     def after_install(self) -> None:
         """What a chroot needs beyond its packages (nothing by default)."""
