@@ -1,8 +1,9 @@
 """Demo: the incident on real Postfix and Dovecot, caught by check_tls_mail, and the fix.
 
 Starts private loopback instances (see tests/realservers.py), runs the
-installed ``check_tls_mail`` against the broken and the fixed configuration,
-prints both results, and exits non-zero if the check did not see what it must.
+installed ``check_tls_mail`` (the command given as the argument, found on PATH)
+against the broken and the fixed configuration, prints each command and its
+result, and exits non-zero if the check did not see what it must.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from realservers import NAME, Credentials, DovecotInstance, PostfixInstance, base_directory  # noqa: E402
 
-PLUGIN = str(Path(sys.executable).with_name("check_tls_mail"))
+PLUGIN = sys.argv[1] if len(sys.argv) > 1 else "check_tls_mail"
 
 
 def run(title: str, port: int, protocol: str, ca_file: str, expected: int, *extra: str) -> bool:
@@ -42,6 +43,9 @@ def run(title: str, port: int, protocol: str, ca_file: str, expected: int, *extr
 
 
 def main() -> int:
+    if shutil.which(PLUGIN) is None:
+        print(f"{PLUGIN}: not found; install it first (bash scripts/install)")
+        return 1
     creds = Credentials.make(base_directory("demo-certs"))
     postfix = PostfixInstance(creds)
     dovecot = {s: DovecotInstance(creds, s) for s in ("incident", "fixed")}

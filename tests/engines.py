@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
 import ssl
 import subprocess
@@ -150,32 +151,44 @@ object CheckerComponent "checker" {{}}
         raise RuntimeError(f"no check result for {host}!{service} within {seconds} s\n{self.logs()}")
 
 
-class SystemPlugin:
-    """check_tls_mail installed where NRPE's unprivileged user can run it.
+class InstalledPlugin:
+    """check_tls_mail installed by ``scripts/install``, as operators install it, into private paths.
 
-    NRPE refuses to run as root, and the development .venv's interpreter may
-    live under /root: this venv uses Debian's /usr/bin/python3 in /var/tmp.
+    The virtualenv (PREFIX) and the plugin directory (PLUGINDIR) live under one
+    directory in /var/tmp instead of /opt/check_tls_mail and
+    /usr/lib/nagios/plugins; no link on PATH. The script proves the result runs
+    as user nagios, who runs NRPE's and Nagios' plugins.
     """
 
     def __init__(self) -> None:
         self.dir = base_directory("plugin")
+        self.prefix = self.dir / "opt"
+        self.plugin_dir = self.dir / "plugins"
         self.log = self.dir / "install.log"
 
     @property
     def command(self) -> str:
-        return str(self.dir / "venv" / "bin" / "check_tls_mail")
+        """The link the engines run: PLUGINDIR/check_tls_mail."""
+        return str(self.plugin_dir / "check_tls_mail")
 
-    def install(self) -> None:
-        with self.log.open("w") as out:
-            for command in (
-                ["/usr/bin/python3", "-m", "venv", str(self.dir / "venv")],
-                [str(self.dir / "venv/bin/pip"), "install", "-q", "--disable-pip-version-check", str(ROOT)],
-            ):
-                result = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, timeout=600, check=False)
-                if result.returncode != 0:
-                    raise RuntimeError(f"{command} failed:\n{self.log.read_text()[-3000:]}")
-        for path in [self.dir, *self.dir.rglob("*")]:
-            path.chmod(path.stat().st_mode | 0o005 | (0o050 if path.is_dir() else 0))
+    @property
+    def settings(self) -> dict[str, str]:
+        return {"PREFIX": str(self.prefix), "PLUGINDIR": str(self.plugin_dir), "BINDIR": ""}
+
+    def install(self, *options: str) -> subprocess.CompletedProcess[str]:
+        with self.log.open("a") as out:
+            result = subprocess.run(
+                ["bash", str(ROOT / "scripts" / "install"), *options],
+                env={**os.environ, **self.settings},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+                timeout=900,
+                check=False,
+            )
+        if result.returncode != 0:
+            raise RuntimeError(f"scripts/install failed:\n{self.log.read_text()[-3000:]}")
+        return result
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -9,6 +9,8 @@ need. Used by the test suite and by ``scripts/demo.py``.
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import os
 import shutil
 import signal
@@ -16,7 +18,8 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -304,6 +307,14 @@ class RenewablePostfix(PostfixInstance):
             raise RuntimeError(f"postfix reload failed\n{self.logs()}")
 
 
+@functools.cache
+def dovecot_version() -> tuple[int, int]:
+    """The installed Dovecot's major and minor version, e.g. (2, 3) on Debian 12 and (2, 4) on Debian 13."""
+    output = subprocess.run(["dovecot", "--version"], capture_output=True, text=True, timeout=30, check=True).stdout
+    major, minor = output.split()[0].split(".")[:2]
+    return int(major), int(minor)
+
+
 class DovecotInstance(Instance):
     """One private Dovecot (``dovecot -c FILE``) for one scenario: IMAP, IMAPS, POP3, POP3S, ManageSieve."""
 
@@ -324,6 +335,8 @@ class DovecotInstance(Instance):
 
         def cert(name: str, alt: str = "") -> list[str]:
             chain, key = files[name]
+            if dovecot_version() >= (2, 4):  # Debian 13
+                return [f"ssl_server{alt}_cert_file = {chain}", f"ssl_server{alt}_key_file = {key}"]
             return [f"ssl{alt}_cert = <{chain}", f"ssl{alt}_key = <{key}"]
 
         return {
@@ -333,6 +346,26 @@ class DovecotInstance(Instance):
             "expiring": ["ssl = yes", *cert("expiring")],
             "notls": ["ssl = no"],
         }[self.scenario]
+
+    @staticmethod
+    def _version_settings() -> list[str]:
+        """Dovecot 2.4 (Debian 13) wants these two first; 2.3 (Debian 12) knows neither."""
+        if dovecot_version() >= (2, 4):
+            return ["dovecot_config_version = 2.4.0", "dovecot_storage_version = 2.4.0"]
+        return []
+
+    @staticmethod
+    def _auth_settings() -> list[str]:
+        """Any user, no password: only the TLS handshake matters (2.4 changed the syntax)."""
+        if dovecot_version() >= (2, 4):
+            return [
+                "passdb static {\n  fields {\n    nopassword = y\n  }\n}",
+                "userdb static {\n  fields {\n    uid = nobody\n    gid = nogroup\n    home = /nonexistent\n  }\n}",
+            ]
+        return [
+            "passdb {\n  driver = static\n  args = nopassword=y\n}",
+            "userdb {\n  driver = static\n  args = uid=nobody gid=nogroup home=/nonexistent\n}",
+        ]
 
     def _write_config(self) -> Path:
         d = self.dir
@@ -347,6 +380,7 @@ class DovecotInstance(Instance):
         config = (
             "\n".join(
                 [
+                    *self._version_settings(),
                     f"base_dir = {d}/run",
                     f"state_dir = {d}/state",
                     f"log_path = {d}/dovecot.log",
@@ -355,8 +389,7 @@ class DovecotInstance(Instance):
                     "ssl_min_protocol = TLSv1.2",
                     *self._tls_settings(),
                     "auth_mechanisms = plain",
-                    "passdb {\n  driver = static\n  args = nopassword=y\n}",
-                    "userdb {\n  driver = static\n  args = uid=nobody gid=nogroup home=/nonexistent\n}",
+                    *self._auth_settings(),
                     f"service imap-login {{\n  inet_listener imap {{\n    port = {p['imap']}\n  }}\n{imaps}}}",
                     f"service pop3-login {{\n  inet_listener pop3 {{\n    port = {p['pop3']}\n  }}\n{pop3s}}}",
                     f"service managesieve-login {{\n  inet_listener sieve {{\n    port = {p['sieve']}\n  }}\n}}",
@@ -387,52 +420,215 @@ class DovecotInstance(Instance):
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-class ChrootStack:
-    """sendmail and courier-imap in a ``debootstrap --variant=minbase bookworm`` chroot.
+class Chroot:
+    """A ``debootstrap --variant=minbase`` chroot of one Debian release, built once and cached.
 
-    They conflict with Postfix and Dovecot as system packages, so they live in
-    a chroot built once and cached (``ready`` marks a complete build). The
-    mirror comes from the machine's apt sources. Daemons in it share the
-    host's network, so they listen on host loopback ports.
+    The mirror comes from the machine's apt sources. Packages go in with
+    service control disabled, as debootstrap itself installs: a policy-rc.d
+    that exits 101 and a diverted start-stop-daemon that does nothing. And
+    they go in inside a PID namespace with its own /proc, so a maintainer
+    script that stops daemons by name (sendmail-bin's ``start-stop-daemon
+    --stop --name sendmail``, or a killall) sees only the installation's
+    processes, never the host's. ``ready`` marks a complete build; a lock
+    keeps two test runs from building the same chroot at once.
     """
 
-    ROOT = Path("/var/cache/check_tls_mail/bookworm-mail")
-    PACKAGES = ("sendmail-bin", "sendmail-cf", "m4", "courier-imap")
+    CACHE = Path("/var/cache/check_tls_mail")
+    SUITE = "bookworm"
+    NAME = "chroot"
+    PACKAGES: tuple[str, ...] = ()
+    #: debconf answers given before the packages are installed.
+    PRESEED: tuple[str, ...] = ()
+    #: What the diverted start-stop-daemon does instead: nothing (debootstrap's words).
+    FAKE_START_STOP_DAEMON = "#!/bin/sh\necho\necho 'Warning: Fake start-stop-daemon called, doing nothing'\n"
+    POLICY_RC_D = "#!/bin/sh\n# check_tls_mail tests: no service starts in this chroot\nexit 101\n"
+    ENV = ("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "HOME=/root")
 
     def __init__(self, root: Path | None = None) -> None:
-        self.root = root or self.ROOT
+        self.root = root or self.CACHE / self.NAME
         self.build_log = self.root.with_name(self.root.name + ".log")
-        self._mounted = False
 
     @property
     def ready_marker(self) -> Path:
         return self.root / ".check_tls_mail-ready"
 
-    @staticmethod
-    def mirror() -> str:
-        """A Debian mirror from the machine's apt sources (deb822 or one-line format)."""
-        sources = sorted(Path("/etc/apt/sources.list.d").glob("*.sources"))
-        for path in sources:
+    @classmethod
+    def mirror(cls) -> str:
+        """A Debian mirror from the machine's apt sources (deb822 or one-line format).
+
+        The one that lists this chroot's release, else the one that lists the
+        host's own release (a Debian mirror carries every release).
+        """
+        release = dict(
+            line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines() if "=" in line
+        ).get("VERSION_CODENAME", "")
+        wanted = [cls.SUITE, release.strip('"')]
+        found: dict[str, str] = {}
+        for path in sorted(Path("/etc/apt/sources.list.d").glob("*.sources")):
             for stanza in path.read_text().split("\n\n"):
                 fields = dict(
                     line.split(":", 1) for line in stanza.splitlines() if ":" in line and not line.startswith("#")
                 )
-                suites = fields.get("Suites", "").split()
-                if "bookworm" in suites and "security" not in fields.get("URIs", ""):
-                    return fields["URIs"].split()[0].strip()
+                if "security" in fields.get("URIs", "") or "deb" not in fields.get("Types", "").split():
+                    continue
+                for suite in fields.get("Suites", "").split():
+                    found.setdefault(suite, fields["URIs"].split()[0].strip())
         for path in [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*.list"))]:
             if path.exists():
                 for line in path.read_text().splitlines():
                     words = line.split()
-                    if len(words) >= 3 and words[0] == "deb" and "bookworm" in words and "security" not in line:
-                        return next(w for w in words[1:] if "://" in w)
-        raise RuntimeError("no Debian bookworm mirror in /etc/apt/sources.list*")
+                    if len(words) >= 3 and words[0] == "deb" and "security" not in line:
+                        uri = next((w for w in words[1:] if "://" in w), None)
+                        if uri:
+                            suite = words[words.index(uri) + 1]
+                            found.setdefault(suite, uri)
+        for suite in wanted:
+            if suite in found:
+                return found[suite]
+        raise RuntimeError(f"no Debian mirror for {' or '.join(filter(None, wanted))} in /etc/apt/sources.list*")
 
-    def _log(self, command: list[str]) -> None:
-        result = _run(command, self.build_log)
+    def _log(self, command: list[str], timeout: float = 1800) -> None:
+        with self.build_log.open("a") as out:
+            out.write(f"[{time.strftime('%H:%M:%S')}] $ {' '.join(command)}\n")
+            out.flush()
+            result = subprocess.run(
+                command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, timeout=timeout, check=False
+            )
         if result.returncode != 0:
             tail = self.build_log.read_text(errors="replace")[-3000:]
             raise RuntimeError(f"{' '.join(command)} failed:\n{tail}")
+
+    def isolated(self, command: list[str]) -> list[str]:
+        """``command`` in the chroot, in a PID namespace of its own with its own /proc (gone when it ends)."""
+        return [
+            "unshare",
+            "--pid",
+            "--fork",
+            f"--mount-proc={self.root / 'proc'}",
+            "chroot",
+            str(self.root),
+            "/usr/bin/env",
+            "-i",
+            *self.ENV,
+            "DEBIAN_FRONTEND=noninteractive",
+            *command,
+        ]
+
+    def _output(self, command: list[str]) -> str:
+        return subprocess.run(
+            ["chroot", str(self.root), *command], capture_output=True, text=True, timeout=120, check=True
+        ).stdout
+
+    @property
+    def start_stop_daemon(self) -> str:
+        """Where this release's dpkg puts start-stop-daemon (/sbin or /usr/sbin)."""
+        paths = [p for p in self._output(["dpkg-query", "-L", "dpkg"]).split() if p.endswith("/start-stop-daemon")]
+        return next(p for p in paths if "sbin/" in p)
+
+    def disable_service_control(self) -> None:
+        """policy-rc.d exits 101; start-stop-daemon diverted to .REAL and replaced by one that does nothing."""
+        policy = self.root / "usr/sbin/policy-rc.d"
+        if not policy.exists() or policy.read_text() != self.POLICY_RC_D:
+            policy.write_text(self.POLICY_RC_D)
+        policy.chmod(0o755)
+        path = self.start_stop_daemon
+        real = path + ".REAL"
+        if self._output(["dpkg-divert", "--truename", path]).strip() != real:
+            self._log(["chroot", str(self.root), "dpkg-divert", "--local", "--rename", "--divert", real, "--add", path])
+        fake = self.root / path.lstrip("/")
+        if not fake.exists() or fake.read_text() != self.FAKE_START_STOP_DAEMON:
+            fake.write_text(self.FAKE_START_STOP_DAEMON)
+        fake.chmod(0o755)
+
+    def install(self, *packages: str) -> None:
+        """``apt-get install`` in the chroot with service control disabled, isolated from host processes."""
+        self.disable_service_control()
+        command = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages]
+        self._log(self.isolated(command))
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.root.parent.mkdir(parents=True, exist_ok=True)
+        with self.root.with_name(self.root.name + ".lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def ensure(self) -> None:
+        """Build the chroot unless a complete one is cached."""
+        wanted = " ".join(self.PACKAGES)
+        with self._locked():
+            if self.ready_marker.exists() and self.ready_marker.read_text() == wanted:
+                self.disable_service_control()  # also in chroots cached before it existed
+                return
+            if self.root.exists():
+                _run(["umount", "-l", str(self.root / "proc")], self.build_log)
+                shutil.rmtree(self.root)
+            self.build_log.write_text("")
+            # debootstrap mounts /proc in the target itself: in its own PID and mount namespace that
+            # /proc shows only its processes, and the mount goes away with the namespace.
+            self._log(
+                [
+                    "unshare",
+                    "--pid",
+                    "--fork",
+                    "--mount",
+                    "debootstrap",
+                    "--variant=minbase",
+                    self.SUITE,
+                    str(self.root),
+                    self.mirror(),
+                ]
+            )
+            for line in self.PRESEED:
+                self._log(["chroot", str(self.root), "sh", "-c", f"echo '{line}' | debconf-set-selections"])
+            self.install(*self.PACKAGES)
+            self.after_install()
+            self.ready_marker.write_text(wanted)
+            with self.build_log.open("a") as out:
+                out.write(f"[{time.strftime('%H:%M:%S')}] ready\n")
+
+    def after_install(self) -> None:
+        """What a chroot needs beyond its packages (nothing by default)."""
+
+    def inside(self, path: Path) -> str:
+        """A host path under the chroot as the chroot's processes see it."""
+        return "/" + str(path.relative_to(self.root))
+
+    @contextmanager
+    def overlay(self, directory: Path) -> Iterator[Chroot]:
+        """A throwaway copy: this chroot as the lower layer of an overlay mounted under ``directory``."""
+        for sub in ("upper", "work", "merged"):
+            (directory / sub).mkdir(parents=True)
+        merged = directory / "merged"
+        options = f"lowerdir={self.root},upperdir={directory / 'upper'},workdir={directory / 'work'}"
+        subprocess.run(["mount", "-t", "overlay", "overlay", "-o", options, str(merged)], check=True, timeout=60)
+        copy = type(self)(merged)
+        copy.build_log = directory / "build.log"
+        try:
+            yield copy
+        finally:
+            subprocess.run(["umount", "-l", str(merged)], check=False, timeout=60)
+
+
+class ChrootStack(Chroot):
+    """sendmail and courier-imap in a ``debootstrap --variant=minbase bookworm`` chroot.
+
+    They conflict with Postfix and Dovecot as system packages, so they live in
+    a chroot built once and cached. Daemons in it share the host's network,
+    so they listen on host loopback ports.
+    """
+
+    SUITE = "bookworm"
+    NAME = "bookworm-mail"
+    ROOT = Chroot.CACHE / NAME
+    PACKAGES = ("sendmail-bin", "sendmail-cf", "m4", "courier-imap")
+
+    def __init__(self, root: Path | None = None) -> None:
+        super().__init__(root)
+        self._mounted = False
 
     def mount_proc(self) -> None:
         proc = self.root / "proc"
@@ -445,39 +641,6 @@ class ChrootStack:
             _run(["umount", "-l", str(self.root / "proc")], self.build_log)
             self._mounted = False
 
-    def ensure(self) -> None:
-        """Build the chroot unless a complete one is cached (about a minute and a half)."""
-        wanted = " ".join(self.PACKAGES)
-        if self.ready_marker.exists() and self.ready_marker.read_text() == wanted:
-            return
-        if self.root.exists():
-            _run(["umount", "-l", str(self.root / "proc")], self.build_log)
-            shutil.rmtree(self.root)
-        self.root.parent.mkdir(parents=True, exist_ok=True)
-        self._log(["debootstrap", "--variant=minbase", "bookworm", str(self.root), self.mirror()])
-        policy = self.root / "usr/sbin/policy-rc.d"  # no daemon starts inside the chroot on install
-        policy.write_text("#!/bin/sh\nexit 101\n")
-        policy.chmod(0o755)
-        self.mount_proc()  # sendmail's maintainer scripts need /proc
-        try:
-            self._log(
-                [
-                    "chroot",
-                    str(self.root),
-                    "env",
-                    "DEBIAN_FRONTEND=noninteractive",
-                    "apt-get",
-                    "install",
-                    "-y",
-                    "-q",
-                    "--no-install-recommends",
-                    *self.PACKAGES,
-                ]
-            )
-        finally:
-            self.unmount_proc()
-        self.ready_marker.write_text(wanted)
-
     def prepare_run(self) -> None:
         """Per run: names resolve from files (sendmail sleeps on an unqualified hostname otherwise)."""
         (self.root / "etc/hosts").write_text(
@@ -486,9 +649,34 @@ class ChrootStack:
         (self.root / "etc/mail/service.switch").write_text("hosts\tfiles\naliases\tfiles\n")
         self.mount_proc()
 
-    def inside(self, path: Path) -> str:
-        """A host path under the chroot as the chroot's processes see it."""
-        return "/" + str(path.relative_to(self.root))
+
+class SuiteChroot(Chroot):
+    """Debian 13 (trixie: Python 3.13, OpenSSL 3.5) with what the suite runs there (``scripts/test-trixie``).
+
+    Postfix and Dovecot for the real-server tests, Knot and Unbound for DANE,
+    python3-venv for the test virtualenv and ``scripts/install``, and the
+    ``nagios`` account Debian's monitoring packages create (the install tests
+    run the plugin as it).
+    """
+
+    SUITE = "trixie"
+    NAME = "trixie-suite"
+    PACKAGES = (
+        "python3",
+        "python3-venv",
+        "ca-certificates",
+        "postfix",
+        "dovecot-imapd",
+        "dovecot-pop3d",
+        "dovecot-managesieved",
+        "knot",
+        "unbound",
+    )
+    PRESEED = ("postfix postfix/main_mailer_type select No configuration",)
+
+    def after_install(self) -> None:
+        self._log(["chroot", str(self.root), "useradd", "--system", "--user-group", "--no-create-home", "nagios"])
+        (self.root / "etc/hosts").write_text("127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n")
 
 
 class ChrootDaemon(Instance):

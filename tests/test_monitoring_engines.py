@@ -4,7 +4,9 @@ Icinga 2 validates and runs the shipped CheckCommand and apply rules against
 real Postfix and Dovecot (state, first line and perfdata read back over the
 REST API); Nagios 4 validates the shipped examples and their command lines are
 expanded and run; a real NRPE daemon runs the shipped nrpe.cfg lines and
-check_nrpe must agree with the plugin run directly.
+check_nrpe must agree with the plugin run directly. The engines run the plugin
+as ``scripts/install`` installs it (into private paths), and the shipped files
+point where a default install puts it on Debian.
 """
 
 from __future__ import annotations
@@ -12,20 +14,27 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, Run, check, require
-from engines import Icinga2Instance, NrpeInstance, SystemPlugin
+from engines import Icinga2Instance, InstalledPlugin, NrpeInstance
 from realservers import NAME, Credentials, DovecotInstance, PostfixInstance, base_directory
 
 from check_tls_mail.cli import parser
 
-# Where pip put the check_tls_mail console script: beside the interpreter (a venv), else on PATH.
-_SCRIPT = shutil.which("check_tls_mail", path=str(Path(sys.executable).parent)) or shutil.which("check_tls_mail")
-PLUGIN_DIR = str(Path(_SCRIPT).parent) if _SCRIPT else str(Path(sys.executable).parent)
+#: Where scripts/install links the plugin by default: Debian's plugin directory.
+DEFAULT_PLUGIN_DIR = "/usr/lib/nagios/plugins"
+
+
+@pytest.fixture(scope="module")
+def installed() -> Iterator[InstalledPlugin]:
+    """The plugin as scripts/install installs it, in private paths."""
+    plugin = InstalledPlugin()
+    plugin.install()
+    yield plugin
+    plugin.remove()
 
 
 def fixed_ports(postfix: PostfixInstance, dovecot: dict[str, DovecotInstance]) -> dict[str, int]:
@@ -101,12 +110,12 @@ object Host "dovecot-fixed" {{
 
 @pytest.fixture(scope="module")
 def icinga2(
-    postfix: PostfixInstance, dovecot: dict[str, DovecotInstance], creds: Credentials
+    postfix: PostfixInstance, dovecot: dict[str, DovecotInstance], creds: Credentials, installed: InstalledPlugin
 ) -> Iterator[Icinga2Instance]:
     require("icinga2")
     ports = fixed_ports(postfix, dovecot)
     objects = HOSTS.format(name=NAME, ca=creds.ca_file, incident=postfix.ports["incident-submission"], **ports)
-    instance = Icinga2Instance(PLUGIN_DIR, objects)
+    instance = Icinga2Instance(str(installed.plugin_dir), objects)
     validation = instance.validate()
     assert validation.returncode == 0, validation.stdout[-3000:]
     instance.start()
@@ -117,7 +126,7 @@ def icinga2(
 def test_icinga2_validates_the_shipped_files() -> None:
     require("icinga2")
     instance = Icinga2Instance(
-        PLUGIN_DIR,
+        DEFAULT_PLUGIN_DIR,
         HOSTS.format(
             name=NAME, ca="/dev/null", incident=1, submission=2, smtp=3, smtps=4, imap=5, imaps=6, pop3=7, pop3s=8
         ),
@@ -304,7 +313,11 @@ def _expand(command_line: str, args: list[str], macros: dict[str, str]) -> list[
 
 
 def test_nagios_command_lines_run_as_shipped(
-    postfix: PostfixInstance, dovecot: dict[str, DovecotInstance], creds: Credentials, nrpe: NrpeInstance
+    postfix: PostfixInstance,
+    dovecot: dict[str, DovecotInstance],
+    creds: Credentials,
+    nrpe: NrpeInstance,
+    installed: InstalledPlugin,
 ) -> None:
     """Expand each shipped service's check_command as Nagios would and run it."""
     text = (ROOT / "nagios" / "check_tls_mail.cfg").read_text()
@@ -314,7 +327,7 @@ def test_nagios_command_lines_run_as_shipped(
     for service in _definitions("service", text):
         name, *args = service["check_command"].split("!")
         if name == "check_tls_mail":
-            argv = _expand(commands[name], args, {"$USER1$": PLUGIN_DIR, "$HOSTADDRESS$": "127.0.0.1"})
+            argv = _expand(commands[name], args, {"$USER1$": str(installed.plugin_dir), "$HOSTADDRESS$": "127.0.0.1"})
             protocol = argv[argv.index("-P") + 1]
             # the test's servers stand in for mail.example.org: their port, name and CA
             argv += ["-p", str(ports[protocol]), "--servername", NAME, "--ca-file", creds.ca_file]
@@ -331,15 +344,6 @@ def test_nagios_command_lines_run_as_shipped(
 # ---------------------------------------------------------------- NRPE
 
 
-@pytest.fixture(scope="module")
-def system_plugin() -> Iterator[SystemPlugin]:
-    require("nrpe", "/usr/bin/python3")
-    plugin = SystemPlugin()
-    plugin.install()
-    yield plugin
-    plugin.remove()
-
-
 def _shipped_nrpe_lines() -> dict[str, str]:
     lines = (ROOT / "nrpe" / "check_tls_mail.cfg").read_text().splitlines()
     return dict(
@@ -351,8 +355,9 @@ def _shipped_nrpe_lines() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def nrpe(
-    system_plugin: SystemPlugin, postfix: PostfixInstance, dovecot: dict[str, DovecotInstance], creds: Credentials
+    installed: InstalledPlugin, postfix: PostfixInstance, dovecot: dict[str, DovecotInstance], creds: Credentials
 ) -> Iterator[NrpeInstance]:
+    require("nrpe")
     ports = fixed_ports(postfix, dovecot)
     ports["submission_incident"] = postfix.ports["incident-submission"]
     shipped = _shipped_nrpe_lines()
@@ -361,7 +366,8 @@ def nrpe(
     for name, line in shipped.items():
         key = name.removeprefix("check_tls_mail_")
         here = f"-H 127.0.0.1 --servername {NAME} --ca-file {creds.ca_file} -p {ports[key]}"
-        line = line.replace("/usr/local/bin/check_tls_mail", system_plugin.command)
+        assert line.startswith(f"{DEFAULT_PLUGIN_DIR}/check_tls_mail "), line
+        line = line.replace(f"{DEFAULT_PLUGIN_DIR}/check_tls_mail", installed.command)  # NRPE runs it as nagios
         commands.append(f"command[{name}]={line.replace('-H mail.example.org', here)}")
     instance = NrpeInstance(commands)
     instance.start()
@@ -387,3 +393,27 @@ def test_check_nrpe_agrees_with_the_plugin(
     assert result.returncode == (2 if protocol.endswith("incident") else 0)
     assert result.stdout.split(" | ")[0] == reference.summary
     assert len(result.stdout.split("\n")[0].encode()) < 1024
+
+
+# ---------------------------------------------------------------- where the shipped files look
+
+
+def _default(variable: str) -> str:
+    match = re.search(
+        r"^" + variable + r"=\$\{" + variable + r":?-([^}]*)\}", (ROOT / "scripts/install").read_text(), re.M
+    )
+    assert match, variable
+    return match.group(1)
+
+
+def test_the_shipped_files_run_the_plugin_where_a_default_install_puts_it() -> None:
+    """Debian's Icinga 2 PluginContribDir and Nagios $USER1$ are scripts/install's PLUGINDIR; NRPE runs its link."""
+    require("icinga2", "nagios4")
+    assert _default("PLUGINDIR") == DEFAULT_PLUGIN_DIR
+    constants = Path("/etc/icinga2/constants.conf").read_text()
+    assert f'const PluginContribDir = "{DEFAULT_PLUGIN_DIR}"' in constants
+    assert 'command = [ PluginContribDir + "/check_tls_mail" ]' in (ROOT / "icinga2/command-tls_mail.conf").read_text()
+    assert f"$USER1$={DEFAULT_PLUGIN_DIR}" in Path("/etc/nagios4/resource.cfg").read_text()
+    nagios = _definitions("command", (ROOT / "nagios/check_tls_mail.cfg").read_text())
+    assert {c["command_line"].split()[0] for c in nagios} == {"$USER1$/check_tls_mail", "$USER1$/check_nrpe"}
+    assert {line.split()[0] for line in _shipped_nrpe_lines().values()} == {f"{DEFAULT_PLUGIN_DIR}/check_tls_mail"}
