@@ -13,7 +13,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .hello import TLS13, ExtensionType, HelloSpec
+from .codepoints import TLS13, ExtensionType
+from .hellospec import HelloSpec
 from .tls_registry import CIPHER_SUITES
 
 if TYPE_CHECKING:

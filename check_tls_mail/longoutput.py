@@ -10,7 +10,7 @@ from .handshake import Accepted, HandshakeOutcome, Rejected
 from .probe import Purpose, TlsaStatus, dropped
 
 if TYPE_CHECKING:
-    from .hello import HelloSpec
+    from .hellospec import HelloSpec
 
 
 def _outcome(outcome: HandshakeOutcome) -> str:
@@ -124,7 +124,7 @@ def _which(served: Served) -> str:
 
 def hello_summary(spec: HelloSpec) -> str:
     """A ClientHello in one line: versions, suites, groups, signature algorithms, SNI, ALPN."""
-    from .hello import FALLBACK_SCSV, GREASE, RENEGOTIATION_SCSV
+    from .codepoints import FALLBACK_SCSV, GREASE, RENEGOTIATION_SCSV
     from .tls_registry import SIGNATURE_ALGORITHMS, group_name, name_of, suite_name
 
     skipped = GREASE | {FALLBACK_SCSV, RENEGOTIATION_SCSV}

@@ -39,7 +39,7 @@ from .profiles import ClientProfile
 from .wire import Address, Deadline, resolve
 
 if TYPE_CHECKING:
-    from .hello import HelloSpec
+    from .hellospec import HelloSpec
     from .mtasts import MtaStsReport, MtaStsState, PolicyFetch, TlsRptState
     from .resolver import TlsaAnswer
     from .revocation import CertificateRevocation
@@ -302,7 +302,7 @@ class _Prober:
 
     def __call__(self, target: Target, key: ProbeKey) -> HandshakeOutcome:
         if key in self.hellos:
-            from .helloprobe import probe_hello  # here: a check without client probes never loads hello.py
+            from .helloprobe import probe_hello  # here: a check without client probes never loads the hello modules
 
             return probe_hello(target, self.hellos[key], self.deadline)
         if key.purpose is Purpose.NO_SNI:

@@ -77,7 +77,7 @@ def rejected(outcome: Rejected) -> str:
 
 def _choice_refused(outcome: Rejected) -> str:
     """The server answered a hello with a choice the client did not offer: the client would abort."""
-    from .hello import Problem
+    from .helloanswer import Problem
     from .tls_registry import group_name, suite_name
 
     problems = getattr(outcome.answer, "problems", ())

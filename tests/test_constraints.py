@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from check_tls_mail.codepoints import TLS12, TLS13
 from check_tls_mail.constraints import (
     CurveNotAccepted,
     Ed25519NotAccepted,
@@ -35,7 +36,6 @@ from check_tls_mail.constraints import (
     hello_key_types,
     judge,
 )
-from check_tls_mail.hello import TLS12, TLS13
 from check_tls_mail.profiles import catalogue
 
 NAME = "mail.example.test"
