@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 
     from .assessment import Served
     from .certificate import ChainReport
+    from .certproblems import CertificateProblem
     from .severity import Severity
-    from .trust import CertificateProblem
 
 
 def _whose(finding: ChainJudged | DaneJudged) -> str:

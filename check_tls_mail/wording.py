@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from .certproblems import CertificateProblem
 from .diagnosis import Diagnosis, Why
 from .handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected
-from .trust import CertificateProblem, describe
+from .trustwords import describe
 
 if TYPE_CHECKING:
     from .constraints import Violation
