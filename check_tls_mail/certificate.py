@@ -21,8 +21,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from .certfields import ParsedCertificate
 from .certnames import name_matches
-from .certparse import ParsedCertificate, parse
+from .certparse import parse
 from .certproblems import NAME_KINDS, VALIDITY_KINDS, CertificateProblem, ProblemKind, Role
 from .chainpath import Anchors
 from .errors import CertificateError, UsageError

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 
-from .certparse import GeneralName, ParsedCertificate
+from .certfields import GeneralName, ParsedCertificate
 from .certproblems import ConstraintDefect, ProblemKind
 from .sanitize import clean
 

@@ -9,7 +9,7 @@ import enum
 from datetime import datetime
 from typing import NamedTuple
 
-from .certparse import Malformation
+from .certfields import Malformation
 
 
 class ProblemKind(enum.Enum):

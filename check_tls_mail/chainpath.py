@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from .certparse import SIGNATURES, ParsedCertificate, parse, subject_der, subject_key
+from .certfields import SIGNATURES, ParsedCertificate
+from .certparse import parse, subject_der, subject_key
 from .certproblems import Role
 
 #: Longest chain a server may send that is read (more is cut, as handshake.MAX_CHAIN does).

@@ -5,7 +5,7 @@ Trust layer (pure): basicConstraints, keyUsage, extendedKeyUsage and the Netscap
 
 from __future__ import annotations
 
-from .certparse import ParsedCertificate
+from .certfields import ParsedCertificate
 from .certproblems import CaDefect, PurposeDefect
 from .chainpath import self_signed
 

@@ -17,8 +17,9 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
+from .certfields import EXTENSION_NAMES, SIGNATURES, WEAK_DIGESTS, Defect, Malformation, ParsedCertificate
 from .certnames import name_problem, nc_match, shown_name, subject_names
-from .certparse import EXTENSION_NAMES, SIGNATURES, WEAK_DIGESTS, Defect, Malformation, ParsedCertificate, parse
+from .certparse import parse
 from .certproblems import CaDefect, CertificateProblem, ConstraintDefect, ProblemKind
 from .chainpath import MAX_SENT, Anchors, build_chain, role, self_signed
 from .purpose import ca_defect, check_ca, purpose_defect

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .certparse import Malformation
+from .certfields import Malformation
 from .certproblems import CaDefect, CertificateProblem, ConstraintDefect, ProblemKind, PurposeDefect, Role
 from .sanitize import clean
 

@@ -16,8 +16,8 @@ from cryptography import x509
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from check_tls_mail import certnames, certparse, chainpath, trust, trustwords
-from check_tls_mail.certparse import Malformation as M
+from check_tls_mail import certfields, certnames, certparse, chainpath, trust, trustwords
+from check_tls_mail.certfields import Malformation as M
 from check_tls_mail.certproblems import CaDefect, ConstraintDefect, PurposeDefect, Role
 from check_tls_mail.certproblems import CertificateProblem as P
 from check_tls_mail.certproblems import ProblemKind as K
@@ -128,7 +128,7 @@ def test_garbage_is_malformed_in_words() -> None:
 def test_a_cryptography_object_is_available_for_well_formed_certificates() -> None:
     good = SAMPLES["good"].served[0]
     assert isinstance(certparse.parse(good).x509(), x509.Certificate)
-    assert certparse.parse(good).key() == certparse.Key("ECDSA", 256, "P-256")
+    assert certparse.parse(good).key() == certfields.Key("ECDSA", 256, "P-256")
 
 
 def test_expired_leaf_is_expired_and_not_untrusted() -> None:
