@@ -24,7 +24,8 @@ from .profiles import ClientProfile
 if TYPE_CHECKING:
     from .axes import AxisResult
     from .constraints import Violation
-    from .mtasts import HostCertificateUnverified, MtaStsFinding, MtaStsReport, Policy
+    from .mtasts import HostCertificateUnverified, MtaStsFinding, MtaStsReport
+    from .mtastspolicy import Policy
     from .renewal import Deployment, ExpectedCertificate, NameCoverage
     from .revocation import CertificateRevocation
 
@@ -310,7 +311,8 @@ def _beyond(
         served = served._replace(revocation=host.revocation.get(tuple(served.sent)))
     policy_anchors = anchors if anchors is not None else expectations.policy_anchors
     if policy is not None and policy_anchors is not None:
-        from .mtasts import HostCertificateUnverified, Mode
+        from .mtasts import HostCertificateUnverified
+        from .mtastspolicy import Mode
 
         chain = served.chain if anchors is not None else judge_chain(served.sent, name, policy_anchors, now)
         served = served._replace(policy_chain=chain)

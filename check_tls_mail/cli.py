@@ -411,7 +411,7 @@ def _with_beyond(args: argparse.Namespace, plan: ProbePlan, judgement: Judgement
         names = tuple(dict.fromkeys(check_required_name(name) for name in args.require_name))
     domain = None
     if args.mta_sts is not None:
-        from .mtasts import host_name
+        from .mtastspolicy import host_name
         from .sanitize import clean
 
         if plan.dialect.name != "smtp":

@@ -311,7 +311,8 @@ class MtaStsContext(Context):
         super().__init__("mta_sts")
 
     def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
-        from .mtasts import describe, severity
+        from .mtasts import severity
+        from .mtastswords import describe
 
         finding: MtaStsJudged = metric.value
         state = _state(severity(finding.finding))
@@ -327,7 +328,8 @@ class MtaStsContext(Context):
 
     def performance(self, metric: Metric, resource: nagiosplugin.Resource) -> Performance | None:
         """The fetched policy's max_age in seconds, WARNING under a day as judged by its own finding."""
-        from .mtasts import MAX_AGE_LIMIT, SHORT_MAX_AGE, PolicyFetched
+        from .mtasts import SHORT_MAX_AGE
+        from .mtastspolicy import MAX_AGE_LIMIT, PolicyFetched
 
         finding: MtaStsJudged = metric.value
         if not isinstance(finding.finding, PolicyFetched):

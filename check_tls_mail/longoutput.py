@@ -212,7 +212,7 @@ def _mta_sts_lines(assessment: Assessment) -> list[str]:
     mta_sts = assessment.mta_sts
     if mta_sts is None:
         return []
-    from .mtasts import describe
+    from .mtastswords import describe
 
     lines = [f"MTA-STS of {mta_sts.report.domain} for {mta_sts.mx}:"]
     return lines + [f"  {describe(finding)}" for finding in mta_sts.findings]

@@ -40,7 +40,9 @@ from .wire import Address, Deadline, resolve
 
 if TYPE_CHECKING:
     from .hellospec import HelloSpec
-    from .mtasts import MtaStsReport, MtaStsState, PolicyFetch, TlsRptState
+    from .mtasts import MtaStsReport
+    from .mtastspolicy import PolicyFetch
+    from .mtastsrecords import MtaStsState, TlsRptState
     from .resolver import TlsaAnswer
     from .revocation import CertificateRevocation
 
@@ -439,7 +441,8 @@ class _MtaStsLookup:
             self.failure = exc
 
     def _policy(self) -> None:
-        from .mtasts import StsRecord, fetch_policy, lookup_record
+        from .mtastspolicy import fetch_policy
+        from .mtastsrecords import StsRecord, lookup_record
 
         record = lookup_record(self.domain, self.plan.dns_server, self.deadline)
         self.record = record
@@ -447,7 +450,7 @@ class _MtaStsLookup:
             self.fetch = fetch_policy(self.domain, self.deadline, self.plan.ca_file, dns_server=self.plan.dns_server)
 
     def _tlsrpt(self) -> None:
-        from .mtasts import lookup_tlsrpt
+        from .mtastsrecords import lookup_tlsrpt
 
         self.tlsrpt = lookup_tlsrpt(self.domain, self.plan.dns_server, self.deadline)
 
@@ -460,7 +463,9 @@ class _MtaStsLookup:
         if self.failure is not None:
             raise self.failure
         from .httpfetch import FetchFailure
-        from .mtasts import LookupNotFinished, MtaStsReport, PolicyUnreachable, RecordKind, StsRecord, policy_url
+        from .mtasts import MtaStsReport
+        from .mtastspolicy import PolicyUnreachable, policy_url
+        from .mtastsrecords import LookupNotFinished, RecordKind, StsRecord
 
         record, fetch, tlsrpt = self.record, self.fetch, self.tlsrpt  # read once: the threads may still write
         if record is None:

@@ -20,13 +20,10 @@ from test_status_line import DAY, ECDSA_OK, NAME, NOW, PERF_60, RSA_OK, World, a
 from check_tls_mail.certificate import CertificateFacts
 from check_tls_mail.check import build
 from check_tls_mail.httpfetch import FetchFailure
-from check_tls_mail.mtasts import (
+from check_tls_mail.mtasts import MtaStsReport
+from check_tls_mail.mtastspolicy import Mode, Policy, PolicyFetched, PolicyUnreachable
+from check_tls_mail.mtastsrecords import (
     LookupNotFinished,
-    Mode,
-    MtaStsReport,
-    Policy,
-    PolicyFetched,
-    PolicyUnreachable,
     RecordAbsent,
     RecordDefect,
     RecordInvalid,
