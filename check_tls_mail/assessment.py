@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .mtasts import HostCertificateUnverified, MtaStsFinding, MtaStsReport
     from .mtastspolicy import Policy
     from .renewal import Deployment, ExpectedCertificate, NameCoverage
-    from .revocation import CertificateRevocation
+    from .revocationstatus import CertificateRevocation
 
 
 class Served(NamedTuple):

@@ -284,7 +284,8 @@ class RevocationContext(QuietContext):
         super().__init__("revocation")
 
     def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
-        from .revocation import describe, severity
+        from .revocationstatus import severity
+        from .revocationwords import describe
 
         finding: RevocationChecked = metric.value
         checked = finding.checked

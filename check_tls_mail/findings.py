@@ -20,7 +20,7 @@ from .probe import TlsaState
 if TYPE_CHECKING:
     from .mtasts import MtaStsFinding
     from .renewal import Deployment, NameCoverage
-    from .revocation import CertificateRevocation
+    from .revocationstatus import CertificateRevocation
 
 
 class ServiceDown(NamedTuple):

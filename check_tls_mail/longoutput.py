@@ -196,7 +196,7 @@ def _beyond_lines(served: Served) -> list[str]:
         if served.coverage is not None:
             lines.append(f"  --require-name: {describe(served.coverage, the)}")
     if served.revocation is not None:
-        from .revocation import describe as revocation
+        from .revocationwords import describe as revocation
 
         for checked in served.revocation:
             which = the if checked.position == 0 else f"intermediate {checked.subject}"

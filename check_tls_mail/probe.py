@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from .mtastspolicy import PolicyFetch
     from .mtastsrecords import MtaStsState, TlsRptState
     from .resolver import TlsaAnswer
-    from .revocation import CertificateRevocation
+    from .revocationstatus import CertificateRevocation
 
 #: The certificate key types probed separately over TLS 1.2 (dual certificates, diagnosis).
 KEY_TYPES = ("ECDSA", "RSA")
@@ -528,7 +528,8 @@ def _revocation(
     """--revocation: every certificate of every distinct served path, each asked once, all at once, by the deadline."""
     from .certificate import TrustAnchors, load_store
     from .errors import UsageError
-    from .revocation import CertificateRevocation, check, not_finished, served_path, steps
+    from .revocation import check, not_finished, served_path, steps
+    from .revocationstatus import CertificateRevocation
 
     anchors: TrustAnchors | None
     try:

@@ -226,7 +226,7 @@ class TlsMailSummary(nagiosplugin.Summary):
         words += self._mta_sts_ok()
         checked = [c.status for s in served for c in s.revocation or ()]
         if checked:
-            from .revocation import Good
+            from .revocationstatus import Good
 
             sources = list(dict.fromkeys(status.source.value for status in checked if isinstance(status, Good)))
             unchecked = len(checked) - sum(isinstance(status, Good) for status in checked)

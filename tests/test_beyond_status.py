@@ -34,7 +34,7 @@ from check_tls_mail.mtastsrecords import (
 from check_tls_mail.output import render
 from check_tls_mail.probe import AddressReport, HostReport, ProbePlan, TlsaState, TlsaStatus
 from check_tls_mail.renewal import ExpectedCertificate
-from check_tls_mail.revocation import (
+from check_tls_mail.revocationstatus import (
     CertificateRevocation,
     Good,
     NotCheckable,
@@ -43,7 +43,7 @@ from check_tls_mail.revocation import (
     Unavailability,
     Unavailable,
 )
-from check_tls_mail.revocation import Unknown as OcspUnknown
+from check_tls_mail.revocationstatus import Unknown as OcspUnknown
 from check_tls_mail.thresholds import ExpiryThreshold
 
 FILE = "/etc/letsencrypt/live/mail/fullchain.pem"

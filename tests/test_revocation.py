@@ -17,8 +17,9 @@ from lines import assert_line, utcnow, validity
 from pki import DAY, NOW, Issued
 from revocation_servers import REVOKED_AT, RevocationWorld, der
 
-from check_tls_mail.revocation import (
-    MAX_CRL_BYTES,
+from check_tls_mail.crl import MAX_CRL_BYTES
+from check_tls_mail.revocation import check, check_path
+from check_tls_mail.revocationstatus import (
     CertificateRevocation,
     Good,
     NotCheckable,
@@ -27,11 +28,9 @@ from check_tls_mail.revocation import (
     Unavailability,
     Unavailable,
     Unknown,
-    check,
-    check_path,
-    describe,
     severity,
 )
+from check_tls_mail.revocationwords import describe
 from check_tls_mail.severity import Severity
 from check_tls_mail.wire import Deadline
 
