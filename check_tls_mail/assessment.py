@@ -18,7 +18,8 @@ from .dane import DaneReport, judge
 from .diagnosis import Diagnosis, Why, diagnose
 from .errors import ServiceError
 from .handshake import Accepted, HandshakeOutcome, Rejected, cipher_offer
-from .probe import AddressReport, HostReport, ProbePlan, Purpose, TlsaState
+from .probeplan import ProbePlan, Purpose
+from .probereport import AddressReport, HostReport, TlsaState
 from .profiles import ClientProfile
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from .output import emit, quiet_failure, render, unknown
 from .thresholds import ExpiryThreshold, check_order
 
 if TYPE_CHECKING:
-    from .probe import ProbePlan
+    from .probeplan import ProbePlan
     from .profiles import ClientProfile
     from .renewal import ExpectedCertificate
 
@@ -367,7 +367,7 @@ def options_from(args: argparse.Namespace) -> Options:
     family = socket.AF_INET if args.ipv4 else socket.AF_INET6 if args.ipv6 else socket.AF_UNSPEC
     verbosity = min(args.verbose, 3)
     require_tls = tuple(dict.fromkeys(args.require_tls))
-    from .probe import ProbePlan
+    from .probeplan import ProbePlan
 
     plan = ProbePlan(
         host=host,

@@ -31,7 +31,7 @@ from .findings import (
 )
 from .findings import Versions as VersionsFinding
 from .handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected
-from .probe import TlsaStatus
+from .probereport import TlsaStatus
 from .thresholds import ExpiryThreshold, fmt_days
 
 if TYPE_CHECKING:

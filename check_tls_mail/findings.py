@@ -15,7 +15,7 @@ from .assessment import AddressAssessment, CipherResult, ClientResult, Served
 from .certificate import CertificateFacts
 from .errors import ServiceError
 from .handshake import HandshakeOutcome
-from .probe import TlsaState
+from .probereport import TlsaState
 
 if TYPE_CHECKING:
     from .mtasts import MtaStsFinding

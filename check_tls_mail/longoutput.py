@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from . import wording
 from .assessment import AddressAssessment, Assessment, ClientResult, Served
 from .handshake import Accepted, HandshakeOutcome, Rejected
-from .probe import Purpose, TlsaStatus, dropped
+from .probeplan import Purpose
+from .probereport import TlsaStatus, dropped
 
 if TYPE_CHECKING:
     from .hellospec import HelloSpec

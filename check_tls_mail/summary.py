@@ -22,7 +22,7 @@ from .findings import ChainJudged, CipherTried, ClientTried, Expiry
 from .handshake import Accepted
 from .longoutput import long_output
 from .output import SUMMARY_TARGET, size
-from .probe import TlsaStatus
+from .probereport import TlsaStatus
 from .resource import MailTlsService
 from .thresholds import ExpiryThreshold, fmt_days
 

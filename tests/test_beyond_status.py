@@ -32,7 +32,8 @@ from check_tls_mail.mtastsrecords import (
     TlsRptRecord,
 )
 from check_tls_mail.output import render
-from check_tls_mail.probe import AddressReport, HostReport, ProbePlan, TlsaState, TlsaStatus
+from check_tls_mail.probeplan import ProbePlan
+from check_tls_mail.probereport import AddressReport, HostReport, TlsaState, TlsaStatus
 from check_tls_mail.renewal import ExpectedCertificate
 from check_tls_mail.revocationstatus import (
     CertificateRevocation,

@@ -811,7 +811,8 @@ def test_an_mta_sts_lookup_still_running_at_the_deadline_is_not_finished(monkeyp
     """In process: both lookups outlive the probe budget; the report says so, the fetch is not tried."""
     from check_tls_mail import mtastsrecords as module
     from check_tls_mail.dialects import PROTOCOLS
-    from check_tls_mail.probe import ProbePlan, run
+    from check_tls_mail.probe import run
+    from check_tls_mail.probeplan import ProbePlan
 
     release = threading.Event()
     monkeypatch.setattr(module, "lookup_record", lambda *args: release.wait(5))

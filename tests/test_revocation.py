@@ -494,7 +494,8 @@ def test_a_check_still_running_at_the_deadline_is_not_finished(
 
     from check_tls_mail import revocation
     from check_tls_mail.dialects import PROTOCOLS
-    from check_tls_mail.probe import ProbePlan, run
+    from check_tls_mail.probe import run
+    from check_tls_mail.probeplan import ProbePlan
 
     release = threading.Event()
     monkeypatch.setattr(revocation, "check", lambda *args, **kwargs: release.wait(5))
