@@ -21,7 +21,7 @@ from conftest import ROOT, Run, check, require
 from engines import Icinga2Instance, NrpeInstance, SystemPlugin
 from realservers import NAME, Credentials, DovecotInstance, PostfixInstance, base_directory
 
-from check_tls_mail.cli import parser
+from check_tls_mail.arguments import parser
 
 # Where pip put the check_tls_mail console script: beside the interpreter (a venv), else on PATH.
 _SCRIPT = shutil.which("check_tls_mail", path=str(Path(sys.executable).parent)) or shutil.which("check_tls_mail")
