@@ -24,11 +24,11 @@ from .profiles import ClientProfile
 
 if TYPE_CHECKING:
     from .axes import AxisResult
-    from .constraints import Violation
     from .mtasts import HostCertificateUnverified, MtaStsFinding, MtaStsReport
     from .mtastspolicy import Policy
     from .renewal import Deployment, ExpectedCertificate, NameCoverage
     from .revocationstatus import CertificateRevocation
+    from .violations import Violation
 
 
 class Served(NamedTuple):
@@ -189,7 +189,8 @@ def _violations(
     rules = profile.certificate
     if rules is None or given is None:
         return ()
-    from .constraints import NoSubjectAltName, RsaTooSmall, Sha1Signature, Verification, judge
+    from .constraints import Verification
+    from .violations import NoSubjectAltName, RsaTooSmall, Sha1Signature, judge
 
     if rules.verifies is Verification.WHEN_CONFIGURED and not verified:
         return ()

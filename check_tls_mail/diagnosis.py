@@ -17,7 +17,7 @@ from .probeplan import Purpose
 from .probereport import AddressReport
 
 if TYPE_CHECKING:
-    from .constraints import Violation
+    from .violations import Violation
 
 _AUTH = {"auth-rsa": "RSA", "auth-ecdsa": "ECDSA"}
 

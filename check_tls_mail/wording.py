@@ -16,7 +16,7 @@ from .handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected
 from .trustwords import describe
 
 if TYPE_CHECKING:
-    from .constraints import Violation
+    from .violations import Violation
 
 _FIXED = {
     HandshakeCause.CLOSE_NOTIFY: "server closed the TLS connection during the handshake without an alert",
@@ -199,7 +199,7 @@ def _axis(found: Diagnosis) -> str:
 
 def violation(item: Violation, who: str) -> str:
     """A client's certificate rule the certificate breaks, in words."""
-    from .constraints import (
+    from .violations import (
         CurveNotAccepted,
         Ed25519NotAccepted,
         KeyTypeNotAccepted,
