@@ -18,15 +18,17 @@ from .dane import DaneReport, judge
 from .diagnosis import Diagnosis, Why, diagnose
 from .errors import ServiceError
 from .handshake import Accepted, HandshakeOutcome, Rejected, cipher_offer
-from .probe import AddressReport, HostReport, ProbePlan, Purpose, TlsaState
+from .probeplan import ProbePlan, Purpose
+from .probereport import AddressReport, HostReport, TlsaState
 from .profiles import ClientProfile
 
 if TYPE_CHECKING:
     from .axes import AxisResult
-    from .constraints import Violation
-    from .mtasts import HostCertificateUnverified, MtaStsFinding, MtaStsReport, Policy
+    from .mtasts import HostCertificateUnverified, MtaStsFinding, MtaStsReport
+    from .mtastspolicy import Policy
     from .renewal import Deployment, ExpectedCertificate, NameCoverage
-    from .revocation import CertificateRevocation
+    from .revocationstatus import CertificateRevocation
+    from .violations import Violation
 
 
 class Served(NamedTuple):
@@ -187,7 +189,8 @@ def _violations(
     rules = profile.certificate
     if rules is None or given is None:
         return ()
-    from .constraints import NoSubjectAltName, RsaTooSmall, Sha1Signature, Verification, judge
+    from .constraints import Verification
+    from .violations import NoSubjectAltName, RsaTooSmall, Sha1Signature, judge
 
     if rules.verifies is Verification.WHEN_CONFIGURED and not verified:
         return ()
@@ -310,7 +313,8 @@ def _beyond(
         served = served._replace(revocation=host.revocation.get(tuple(served.sent)))
     policy_anchors = anchors if anchors is not None else expectations.policy_anchors
     if policy is not None and policy_anchors is not None:
-        from .mtasts import HostCertificateUnverified, Mode
+        from .mtasts import HostCertificateUnverified
+        from .mtastspolicy import Mode
 
         chain = served.chain if anchors is not None else judge_chain(served.sent, name, policy_anchors, now)
         served = served._replace(policy_chain=chain)

@@ -13,7 +13,7 @@ import enum
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:  # hello.py is imported by the probes that use it, not by every reader of these results
-    from .hello import HelloSpec
+    from .hellospec import HelloSpec
 
 TLS13 = 0x0304
 #: Extension types (RFC 8446 section 4.2) the axes depend on.
@@ -90,7 +90,7 @@ def scans(spec: HelloSpec, axis: Axis) -> dict[int, HelloSpec]:
     (RFC 8422 section 5.1.1), and the server refuses none of them for its key
     exchange alone, since the client's own hello failed on its groups.
     """
-    from .hello import can_share
+    from .hellospec import can_share
 
     if axis is Axis.GROUPS:
         candidates = tuple(dict.fromkeys(WIDE_GROUPS + spec.supported_groups))

@@ -21,11 +21,15 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from .certparse import ParsedCertificate, parse
+from .certfields import ParsedCertificate
+from .certnames import name_matches
+from .certparse import parse
+from .certproblems import NAME_KINDS, VALIDITY_KINDS, CertificateProblem, ProblemKind, Role
+from .chainpath import Anchors
 from .errors import CertificateError, UsageError
 from .handshake import MAX_CHAIN
 from .sanitize import clean
-from .trust import NAME_KINDS, VALIDITY_KINDS, Anchors, CertificateProblem, ProblemKind, Role, name_matches, verify
+from .trust import verify
 
 _CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 DAY = 86400.0

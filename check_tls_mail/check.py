@@ -24,7 +24,7 @@ from .contexts import (
     TimeContext,
     VersionPolicyContext,
 )
-from .probe import HostReport
+from .probereport import HostReport
 from .resource import MailTlsService
 from .summary import TlsMailSummary
 from .thresholds import ExpiryThreshold

@@ -31,7 +31,7 @@ from .findings import (
 )
 from .findings import Versions as VersionsFinding
 from .handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected
-from .probe import TlsaStatus
+from .probereport import TlsaStatus
 from .thresholds import ExpiryThreshold, fmt_days
 
 if TYPE_CHECKING:
@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 
     from .assessment import Served
     from .certificate import ChainReport
+    from .certproblems import CertificateProblem
     from .severity import Severity
-    from .trust import CertificateProblem
 
 
 def _whose(finding: ChainJudged | DaneJudged) -> str:
@@ -284,7 +284,8 @@ class RevocationContext(QuietContext):
         super().__init__("revocation")
 
     def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
-        from .revocation import describe, severity
+        from .revocationstatus import severity
+        from .revocationwords import describe
 
         finding: RevocationChecked = metric.value
         checked = finding.checked
@@ -311,7 +312,8 @@ class MtaStsContext(Context):
         super().__init__("mta_sts")
 
     def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
-        from .mtasts import describe, severity
+        from .mtasts import severity
+        from .mtastswords import describe
 
         finding: MtaStsJudged = metric.value
         state = _state(severity(finding.finding))
@@ -327,7 +329,8 @@ class MtaStsContext(Context):
 
     def performance(self, metric: Metric, resource: nagiosplugin.Resource) -> Performance | None:
         """The fetched policy's max_age in seconds, WARNING under a day as judged by its own finding."""
-        from .mtasts import MAX_AGE_LIMIT, SHORT_MAX_AGE, PolicyFetched
+        from .mtasts import SHORT_MAX_AGE
+        from .mtastspolicy import MAX_AGE_LIMIT, PolicyFetched
 
         finding: MtaStsJudged = metric.value
         if not isinstance(finding.finding, PolicyFetched):

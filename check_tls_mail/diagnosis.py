@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, NamedTuple
 from .alerts import Alert
 from .axes import Axis, AxisResult
 from .handshake import Accepted, ClientOffer, Failed, HandshakeOutcome, Rejected
-from .probe import AddressReport, Purpose
+from .probeplan import Purpose
+from .probereport import AddressReport
 
 if TYPE_CHECKING:
-    from .constraints import Violation
+    from .violations import Violation
 
 _AUTH = {"auth-rsa": "RSA", "auth-ecdsa": "ECDSA"}
 

@@ -15,12 +15,12 @@ from .assessment import AddressAssessment, CipherResult, ClientResult, Served
 from .certificate import CertificateFacts
 from .errors import ServiceError
 from .handshake import HandshakeOutcome
-from .probe import TlsaState
+from .probereport import TlsaState
 
 if TYPE_CHECKING:
     from .mtasts import MtaStsFinding
     from .renewal import Deployment, NameCoverage
-    from .revocation import CertificateRevocation
+    from .revocationstatus import CertificateRevocation
 
 
 class ServiceDown(NamedTuple):
@@ -181,9 +181,9 @@ def label(finding: Finding) -> str:
 
 def _mta_sts_label(finding: MtaStsFinding) -> str:
     """One label per kind of MTA-STS finding about the domain; the fetched policy's carries max_age as perfdata."""
-    from . import mtasts
+    from . import mtasts, mtastspolicy, mtastsrecords
 
-    if isinstance(finding, mtasts.PolicyFetched):
+    if isinstance(finding, mtastspolicy.PolicyFetched):
         return "mta_sts_max_age"
     if isinstance(finding, mtasts.MaxAgeShort):
         return "mta_sts_short_max_age"
@@ -193,10 +193,16 @@ def _mta_sts_label(finding: MtaStsFinding) -> str:
         return "mta_sts_mode"
     if isinstance(finding, mtasts.HostCertificateUnverified):
         return "mta_sts_certificate"
-    if isinstance(finding, mtasts.StsRecord):
+    if isinstance(finding, mtastsrecords.StsRecord):
         return "mta_sts_record"
-    if isinstance(finding, mtasts.TlsRptRecord):
+    if isinstance(finding, mtastsrecords.TlsRptRecord):
         return "tls_rpt"
-    if isinstance(finding, mtasts.RecordAbsent | mtasts.RecordInvalid | mtasts.LookupFailed | mtasts.LookupNotFinished):
-        return "tls_rpt" if finding.kind is mtasts.RecordKind.TLSRPT else "mta_sts_record"
+    if isinstance(
+        finding,
+        mtastsrecords.RecordAbsent
+        | mtastsrecords.RecordInvalid
+        | mtastsrecords.LookupFailed
+        | mtastsrecords.LookupNotFinished,
+    ):
+        return "tls_rpt" if finding.kind is mtastsrecords.RecordKind.TLSRPT else "mta_sts_record"
     return "mta_sts_policy"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from .alerts import Alert
 
 if TYPE_CHECKING:
-    from .hello import ServerAnswer
+    from .helloanswer import ServerAnswer
 from .dialects import Dialect
 from .errors import ServerTimeout, ServiceError
 from .wire import Address, Connection, Deadline, connection_error

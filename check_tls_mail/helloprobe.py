@@ -14,18 +14,18 @@ import time
 from .alerts import Alert
 from .errors import ServerTimeout, ServiceError
 from .handshake import Accepted, Failed, HandshakeCause, HandshakeOutcome, Rejected, Target
-from .hello import (
+from .helloanswer import (
     AlertAnswer,
     ConnectionEnded,
     Ending,
     HelloRetry,
-    HelloSpec,
     Malformed,
     NotTls,
     ServerAnswer,
     ServerHelloAnswer,
-    exchange_hello,
 )
+from .helloexchange import exchange_hello
+from .hellospec import HelloSpec
 from .tls_registry import group_name, suite_name
 from .wire import Connection, Deadline, connection_error
 

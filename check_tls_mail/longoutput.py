@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 from . import wording
 from .assessment import AddressAssessment, Assessment, ClientResult, Served
 from .handshake import Accepted, HandshakeOutcome, Rejected
-from .probe import Purpose, TlsaStatus, dropped
+from .probeplan import Purpose
+from .probereport import TlsaStatus, dropped
 
 if TYPE_CHECKING:
-    from .hello import HelloSpec
+    from .hellospec import HelloSpec
 
 
 def _outcome(outcome: HandshakeOutcome) -> str:
@@ -124,7 +125,7 @@ def _which(served: Served) -> str:
 
 def hello_summary(spec: HelloSpec) -> str:
     """A ClientHello in one line: versions, suites, groups, signature algorithms, SNI, ALPN."""
-    from .hello import FALLBACK_SCSV, GREASE, RENEGOTIATION_SCSV
+    from .codepoints import FALLBACK_SCSV, GREASE, RENEGOTIATION_SCSV
     from .tls_registry import SIGNATURE_ALGORITHMS, group_name, name_of, suite_name
 
     skipped = GREASE | {FALLBACK_SCSV, RENEGOTIATION_SCSV}
@@ -196,7 +197,7 @@ def _beyond_lines(served: Served) -> list[str]:
         if served.coverage is not None:
             lines.append(f"  --require-name: {describe(served.coverage, the)}")
     if served.revocation is not None:
-        from .revocation import describe as revocation
+        from .revocationwords import describe as revocation
 
         for checked in served.revocation:
             which = the if checked.position == 0 else f"intermediate {checked.subject}"
@@ -212,7 +213,7 @@ def _mta_sts_lines(assessment: Assessment) -> list[str]:
     mta_sts = assessment.mta_sts
     if mta_sts is None:
         return []
-    from .mtasts import describe
+    from .mtastswords import describe
 
     lines = [f"MTA-STS of {mta_sts.report.domain} for {mta_sts.mx}:"]
     return lines + [f"  {describe(finding)}" for finding in mta_sts.findings]

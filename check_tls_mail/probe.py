@@ -5,172 +5,38 @@ connection with its own plaintext dialogue; nothing is reused between them,
 since a resumed session or a shared connection would change the result. A
 bounded number run at once (servers rate-limit), all under one deadline.
 Every probe has a ``ProbeKey`` (what it is for, and for whom); its outcome is
-found by that key, never by position.
+found by that key, never by position. The lookups beside the handshakes are
+in lookups.py.
 """
 
 from __future__ import annotations
 
-import enum
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from types import MappingProxyType
-from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .axes import Axis, AxisResult, offered, scans, widened
-from .dialects import Dialect
 from .errors import ServiceError
-from .handshake import (
-    PRIMARY,
-    VERSIONS,
-    Accepted,
-    ClientOffer,
-    HandshakeOutcome,
-    Rejected,
-    Target,
-    cipher_offer,
-    key_type_offer,
-    probe,
-    version_offer,
-)
-from .profiles import ClientProfile
+from .handshake import Accepted, HandshakeOutcome, Rejected, Target, probe
+from .lookups import MtaStsLookup, TlsaLookup, after_handshakes
+from .probeplan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
+from .probereport import AddressReport, HostReport, TlsaState, TlsaStatus, dropped
 from .wire import Address, Deadline, resolve
 
 if TYPE_CHECKING:
-    from .hello import HelloSpec
-    from .mtasts import MtaStsReport, MtaStsState, PolicyFetch, TlsRptState
-    from .resolver import TlsaAnswer
-    from .revocation import CertificateRevocation
+    from .hellospec import HelloSpec
 
-#: The certificate key types probed separately over TLS 1.2 (dual certificates, diagnosis).
-KEY_TYPES = ("ECDSA", "RSA")
+
 #: Most addresses of one name probed; more are reported but not probed.
 MAX_ADDRESSES = 8
 #: Pause before each retry of a dropped probe, so that the server has counted the last connection as closed.
 RETRY_PAUSE = 0.05
 
 T = TypeVar("T")
-
-
-class Purpose(enum.Enum):
-    """What a probe is for."""
-
-    DEFAULT = "the widest offer: certificate and preferred version"
-    KEY_TYPE = "TLS 1.2 with the suites of one certificate key type"
-    CLIENT = "a client profile"
-    CIPHER = "one required cipher over TLS 1.2"
-    VERSION = "exactly one TLS version"
-    NO_SNI = "the widest offer without SNI, as most MTAs connect"
-
-
-class ProbeKey(NamedTuple):
-    """One probe of one address: its purpose and for whom (key type, profile name, cipher, version)."""
-
-    purpose: Purpose
-    subject: str = ""
-
-
-DEFAULT_PROBE = ProbeKey(Purpose.DEFAULT)
-
-
-class ProbePlan(NamedTuple):
-    host: str
-    port: int
-    dialect: Dialect
-    family: int
-    servername: str | None
-    clients: tuple[ClientProfile, ...]
-    ciphers: tuple[str, ...]
-    parallel: int
-    seconds: float  # time allowed for all probes
-    address: str | None = None  # --address: probe only this one (the host name still names the service)
-    versions: bool = False  # probe TLS 1.0, 1.1, 1.2 and 1.3 one by one
-    dns_server: tuple[str, int] | None = None  # --dns-server: addresses and TLSA from it
-    tlsa_host: str | None = None  # look up TLSA records for this name (DANE)
-    ca_file: str | None = None  # --ca-file: the MTA-STS policy host's trust anchors, the anchors for revocation
-    mta_sts: str | None = None  # --mta-sts DOMAIN: look up its records and fetch its policy
-    revocation: bool = False  # --revocation: ask OCSP responders and CRLs about each served chain
-
-    def offers(self) -> dict[ProbeKey, ClientOffer]:
-        """Every probe one address gets, in the order they start, with what each offers."""
-        offers = {DEFAULT_PROBE: PRIMARY}
-        offers.update({ProbeKey(Purpose.KEY_TYPE, kt): key_type_offer(kt) for kt in KEY_TYPES})
-        offers.update({ProbeKey(Purpose.CLIENT, p.name): p.offer for p in self.clients})
-        offers.update({ProbeKey(Purpose.CIPHER, name): cipher_offer(name) for name in self.ciphers})
-        if self.versions:
-            offers.update({ProbeKey(Purpose.VERSION, v): version_offer(v) for v in VERSIONS})
-        if self.servername and any(not p.sends_sni for p in self.clients):
-            offers[ProbeKey(Purpose.NO_SNI)] = PRIMARY
-        return offers
-
-    def hellos(self) -> dict[ProbeKey, HelloSpec]:
-        """The client profiles probed with their own ClientHello (all that carry hello facts)."""
-        return {
-            ProbeKey(Purpose.CLIENT, p.name): p.hello(self.servername)
-            for p in self.clients
-            if p.hello_template is not None
-        }
-
-
-class AddressReport(NamedTuple):
-    """What the server at one address did, probe by probe. Measured, not judged.
-
-    ``outcomes`` holds each probe's final outcome; ``dropped`` the first
-    outcome of the probes whose connection broke in the concurrent wave and
-    that were therefore tried again one at a time.
-    """
-
-    target: Target
-    outcomes: Mapping[ProbeKey, HandshakeOutcome]
-    dropped: Mapping[ProbeKey, HandshakeOutcome] = MappingProxyType({})
-    control: HandshakeOutcome | None = None  # the widest offer tried once more after closes that came again
-    #: Profiles whose hello the server refused -> what widening each axis of it showed.
-    axes: Mapping[str, tuple[AxisResult, ...]] = MappingProxyType({})
-
-    @property
-    def primary(self) -> HandshakeOutcome:
-        return self.outcomes[DEFAULT_PROBE]
-
-    def of(self, purpose: Purpose) -> dict[str, HandshakeOutcome]:
-        """The outcomes of one purpose by subject, in probe order."""
-        return {key.subject: outcome for key, outcome in self.outcomes.items() if key.purpose is purpose}
-
-
-class TlsaStatus(enum.Enum):
-    NOT_ASKED = "not looked up"
-    ANSWERED = "answered"
-    FAILED = "the lookup failed"
-    NOT_FINISHED = "the lookup did not finish in time"
-
-
-class TlsaState(NamedTuple):
-    """The TLSA lookup (DANE): whether it was made and how it ended."""
-
-    status: TlsaStatus
-    name: str = ""  # _25._tcp.mx.example.org
-    answer: TlsaAnswer | None = None
-    error: ServiceError | None = None
-
-
-class HostReport(NamedTuple):
-    """Every address of the service, each with its AddressReport, and the TLSA lookup."""
-
-    plan: ProbePlan
-    error: ServiceError | None  # the name could not be resolved at all
-    addresses: tuple[AddressReport, ...]
-    tlsa: TlsaState
-    addresses_found: int  # before the cut at MAX_ADDRESSES
-    seconds: float
-    mta_sts: MtaStsReport | None = None  # --mta-sts
-    # --revocation: each distinct served chain (as sent) -> the status of each certificate of its path
-    revocation: Mapping[tuple[bytes, ...], tuple[CertificateRevocation, ...]] = MappingProxyType({})
-
-
-def dropped(outcome: HandshakeOutcome) -> bool:
-    """The connection broke (refused, reset, closed, timed out, turned away): worth a second try."""
-    return not isinstance(outcome, Accepted) and outcome.dropped
 
 
 def run_concurrently(jobs: Sequence[Callable[[], T]], parallel: int) -> list[T]:
@@ -257,38 +123,6 @@ def _addresses(plan: ProbePlan, deadline: Deadline) -> list[Address]:
     return resolve(plan.address or plan.host, plan.port, plan.family, deadline)
 
 
-class _TlsaLookup:
-    """The TLSA lookup, on its own thread beside the handshakes."""
-
-    def __init__(self, plan: ProbePlan, deadline: Deadline) -> None:
-        self.plan = plan
-        self.deadline = deadline
-        self.name = f"_{plan.port}._tcp.{(plan.tlsa_host or '').rstrip('.')}"
-        self.state = TlsaState(TlsaStatus.NOT_FINISHED, self.name)
-        self.thread = threading.Thread(target=self._look_up, name="tlsa", daemon=True)
-        if plan.tlsa_host is not None:
-            self.thread.start()
-
-    def _look_up(self) -> None:
-        try:
-            from .resolver import lookup_tlsa
-
-            answer = lookup_tlsa(self.name, self.plan.dns_server, self.deadline)
-            self.state = TlsaState(TlsaStatus.ANSWERED, self.name, answer=answer)
-        except ServiceError as exc:
-            self.state = TlsaState(TlsaStatus.FAILED, self.name, error=exc)
-        except Exception as exc:  # a thread must not print a traceback: the lookup failed
-            error = ServiceError(f"TLSA lookup failed: {exc.__class__.__name__}: {exc}")
-            self.state = TlsaState(TlsaStatus.FAILED, self.name, error=error)
-
-    def result(self) -> TlsaState:
-        """The state once the lookup ended, or NOT_FINISHED when the probe time is up first."""
-        if self.plan.tlsa_host is None:
-            return TlsaState(TlsaStatus.NOT_ASKED)
-        self.thread.join(max(self.deadline.remaining(), 0.0))
-        return self.state
-
-
 class _Prober:
     """The offers of one run with their SSLContexts, made once in one thread, each serving every address."""
 
@@ -302,7 +136,7 @@ class _Prober:
 
     def __call__(self, target: Target, key: ProbeKey) -> HandshakeOutcome:
         if key in self.hellos:
-            from .helloprobe import probe_hello  # here: a check without client probes never loads hello.py
+            from .helloprobe import probe_hello  # here: a check without client probes never loads the hello modules
 
             return probe_hello(target, self.hellos[key], self.deadline)
         if key.purpose is Purpose.NO_SNI:
@@ -384,8 +218,8 @@ class _Prober:
 def run(plan: ProbePlan) -> HostReport:
     started = time.monotonic()
     deadline = Deadline(plan.seconds)
-    lookup = _TlsaLookup(plan, deadline)
-    policy = _MtaStsLookup(plan, deadline)
+    lookup = TlsaLookup(plan, deadline)
+    policy = MtaStsLookup(plan, deadline)
     try:
         addresses = _addresses(plan, deadline)
     except ServiceError as exc:
@@ -404,155 +238,4 @@ def run(plan: ProbePlan) -> HostReport:
         for target in targets
     )
     report = HostReport(plan, None, reports, lookup.result(), len(addresses), time.monotonic() - started)
-    return _after_handshakes(report, policy, deadline)
-
-
-# --- MTA-STS and revocation (issue 16): beside the handshakes, and after them for the served chains ---
-
-#: A lookup thread still running this long after the deadline has not finished (its I/O is bounded by the deadline).
-GRACE_SECONDS = 0.05
-
-
-class _MtaStsLookup:
-    """--mta-sts: the _mta-sts record then the policy on one thread, the TLS-RPT record on another."""
-
-    def __init__(self, plan: ProbePlan, deadline: Deadline) -> None:
-        self.plan = plan
-        self.deadline = deadline
-        self.domain = (plan.mta_sts or "").rstrip(".").lower()
-        self.failure: BaseException | None = None
-        self.record: MtaStsState | None = None
-        self.fetch: PolicyFetch | None = None
-        self.tlsrpt: TlsRptState | None = None
-        self.threads = [
-            threading.Thread(target=self._guarded, args=(job,), name=f"mta-sts {index}", daemon=True)
-            for index, job in enumerate((self._policy, self._tlsrpt))
-        ]
-        if plan.mta_sts is not None:
-            for thread in self.threads:
-                thread.start()
-
-    def _guarded(self, job: Callable[[], None]) -> None:
-        try:
-            job()
-        except BaseException as exc:  # a bug: raised in the main thread by result(), never printed here
-            self.failure = exc
-
-    def _policy(self) -> None:
-        from .mtasts import StsRecord, fetch_policy, lookup_record
-
-        record = lookup_record(self.domain, self.plan.dns_server, self.deadline)
-        self.record = record
-        if isinstance(record, StsRecord):
-            self.fetch = fetch_policy(self.domain, self.deadline, self.plan.ca_file, dns_server=self.plan.dns_server)
-
-    def _tlsrpt(self) -> None:
-        from .mtasts import lookup_tlsrpt
-
-        self.tlsrpt = lookup_tlsrpt(self.domain, self.plan.dns_server, self.deadline)
-
-    def result(self) -> MtaStsReport | None:
-        """What was found by the deadline; what had not finished is LookupNotFinished or a timed-out fetch."""
-        if self.plan.mta_sts is None:
-            return None
-        for thread in self.threads:
-            thread.join(max(self.deadline.remaining(), 0.0) + GRACE_SECONDS)
-        if self.failure is not None:
-            raise self.failure
-        from .httpfetch import FetchFailure
-        from .mtasts import LookupNotFinished, MtaStsReport, PolicyUnreachable, RecordKind, StsRecord, policy_url
-
-        record, fetch, tlsrpt = self.record, self.fetch, self.tlsrpt  # read once: the threads may still write
-        if record is None:
-            record = LookupNotFinished(RecordKind.MTA_STS, f"_mta-sts.{self.domain}")
-        if isinstance(record, StsRecord) and fetch is None:
-            fetch = PolicyUnreachable(policy_url(self.domain), FetchFailure.TIMEOUT, "the fetch did not finish in time")
-        if tlsrpt is None:
-            tlsrpt = LookupNotFinished(RecordKind.TLSRPT, f"_smtp._tls.{self.domain}")
-        return MtaStsReport(self.domain, record, fetch, tlsrpt)
-
-
-def run_until(jobs: Sequence[Callable[[], T]], parallel: int, deadline: Deadline) -> list[T | None]:
-    """Like run_concurrently, but waits no longer than the deadline: a job still running then gives None."""
-    results: list[T | None] = [None] * len(jobs)
-    failures: list[BaseException] = []
-    queue = iter(enumerate(jobs))
-    lock = threading.Lock()
-
-    def worker() -> None:
-        while True:
-            with lock:
-                item = next(queue, None)
-            if item is None:
-                return
-            index, job = item
-            try:
-                value = job()
-            except BaseException as exc:  # a bug, not a server fault: raised in the caller, never printed here
-                failures.append(exc)
-                return
-            with lock:
-                results[index] = value
-
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(parallel, len(jobs)))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(max(deadline.remaining(), 0.0) + GRACE_SECONDS)
-    if failures:
-        raise failures[0]
-    with lock:
-        return list(results)
-
-
-def served_chains(reports: Sequence[AddressReport]) -> list[tuple[bytes, ...]]:
-    """Each distinct chain the servers sent (default and key-type probes), in the order first seen."""
-    from .handshake import Accepted
-
-    chains: dict[tuple[bytes, ...], None] = {}
-    for report in reports:
-        for key, outcome in report.outcomes.items():
-            if key.purpose in (Purpose.DEFAULT, Purpose.KEY_TYPE) and isinstance(outcome, Accepted) and outcome.chain:
-                chains[tuple(outcome.chain)] = None
-    return list(chains)
-
-
-def _revocation(
-    plan: ProbePlan, reports: Sequence[AddressReport], deadline: Deadline
-) -> Mapping[tuple[bytes, ...], tuple[CertificateRevocation, ...]]:
-    """--revocation: every certificate of every distinct served path, each asked once, all at once, by the deadline."""
-    from .certificate import TrustAnchors, load_store
-    from .errors import UsageError
-    from .revocation import CertificateRevocation, check, not_finished, served_path, steps
-
-    anchors: TrustAnchors | None
-    try:
-        anchors = load_store(plan.ca_file)
-    except UsageError:  # no trust store: the last intermediate is not checked (the chain judgement says why)
-        anchors = None
-    planned = {chain: steps(*served_path(chain, anchors)) for chain in served_chains(reports)}
-    pairs = list(dict.fromkeys((step.certificate, step.issuer) for found in planned.values() for step in found))
-    jobs = [(lambda pair=pair: check(pair[0], pair[1], deadline)) for pair in pairs]
-    answers = dict(zip(pairs, run_until(jobs, plan.parallel, deadline), strict=True))
-    return MappingProxyType(
-        {
-            chain: tuple(
-                CertificateRevocation(
-                    step.position,
-                    step.subject,
-                    answers[step.certificate, step.issuer] or not_finished(step.certificate),
-                )
-                for step in found
-            )
-            for chain, found in planned.items()
-        }
-    )
-
-
-def _after_handshakes(report: HostReport, policy: _MtaStsLookup, deadline: Deadline) -> HostReport:
-    """The report with the MTA-STS lookup's result and, with --revocation, the served chains' revocation."""
-    plan = report.plan
-    if plan.mta_sts is None and not plan.revocation:
-        return report
-    revocation = _revocation(plan, report.addresses, deadline) if plan.revocation else report.revocation
-    return report._replace(mta_sts=policy.result(), revocation=revocation)
+    return after_handshakes(report, policy, deadline)

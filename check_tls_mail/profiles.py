@@ -14,7 +14,7 @@ from .handshake import VERSIONS, ClientOffer
 
 if TYPE_CHECKING:  # imported when first used: a check that runs no hello probe does not pay for them
     from .constraints import CertificateConstraints
-    from .hello import HelloSpec
+    from .hellospec import HelloSpec
 
 PROFILES_FILE = os.path.join(os.path.dirname(__file__), "profiles.json")
 
@@ -128,7 +128,7 @@ def _code(text: str) -> int:
 
 def hello_from_json(data: Mapping[str, Any], min_version: str) -> HelloSpec:
     """The HelloSpec (without a server name) of a profile's "hello" object."""
-    from .hello import HelloSpec
+    from .hellospec import HelloSpec
     from .tls_registry import EXTENSION_CODES, GROUP_CODES, SIGNATURE_ALGORITHM_CODES, code_of
 
     versions = data.get("supported_versions")
@@ -226,7 +226,7 @@ def describe_all() -> str:
 
 def describe_hello(profile: ClientProfile) -> list[str]:
     """The hello facts of a profile, one line each (for --list-clients)."""
-    from .hello import GREASE
+    from .codepoints import GREASE
     from .tls_registry import EXTENSIONS, SIGNATURE_ALGORITHMS, group_name, name_of, suite_name
 
     h = profile.hello_template

@@ -33,7 +33,7 @@ from .findings import (
     label,
 )
 from .handshake import Accepted
-from .probe import HostReport, TlsaStatus
+from .probereport import HostReport, TlsaStatus
 
 
 def metric(finding: Finding, context: str) -> Metric:

@@ -22,7 +22,7 @@ from .findings import ChainJudged, CipherTried, ClientTried, Expiry
 from .handshake import Accepted
 from .longoutput import long_output
 from .output import SUMMARY_TARGET, size
-from .probe import TlsaStatus
+from .probereport import TlsaStatus
 from .resource import MailTlsService
 from .thresholds import ExpiryThreshold, fmt_days
 
@@ -226,7 +226,7 @@ class TlsMailSummary(nagiosplugin.Summary):
         words += self._mta_sts_ok()
         checked = [c.status for s in served for c in s.revocation or ()]
         if checked:
-            from .revocation import Good
+            from .revocationstatus import Good
 
             sources = list(dict.fromkeys(status.source.value for status in checked if isinstance(status, Good)))
             unchecked = len(checked) - sum(isinstance(status, Good) for status in checked)

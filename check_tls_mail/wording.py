@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from .certproblems import CertificateProblem
 from .diagnosis import Diagnosis, Why
 from .handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected
-from .trust import CertificateProblem, describe
+from .trustwords import describe
 
 if TYPE_CHECKING:
-    from .constraints import Violation
+    from .violations import Violation
 
 _FIXED = {
     HandshakeCause.CLOSE_NOTIFY: "server closed the TLS connection during the handshake without an alert",
@@ -77,7 +78,7 @@ def rejected(outcome: Rejected) -> str:
 
 def _choice_refused(outcome: Rejected) -> str:
     """The server answered a hello with a choice the client did not offer: the client would abort."""
-    from .hello import Problem
+    from .helloanswer import Problem
     from .tls_registry import group_name, suite_name
 
     problems = getattr(outcome.answer, "problems", ())
@@ -198,7 +199,7 @@ def _axis(found: Diagnosis) -> str:
 
 def violation(item: Violation, who: str) -> str:
     """A client's certificate rule the certificate breaks, in words."""
-    from .constraints import (
+    from .violations import (
         CurveNotAccepted,
         Ed25519NotAccepted,
         KeyTypeNotAccepted,

@@ -1,4 +1,4 @@
-"""Micro-benchmark: one hello probe (check_tls_mail.hello) against one full handshake (Python ssl).
+"""Micro-benchmark: one hello probe (check_tls_mail.helloexchange) against one full handshake (Python ssl).
 
 Both run in this process against the same loopback ``openssl s_server`` (RSA and
 ECDSA certificates, TLS 1.0-1.3), one connection per probe, for a few profiles.
@@ -47,7 +47,8 @@ def server_cpu(pid: int) -> float:
 
 
 def hello_probe(port: int, profile: ClientProfile) -> Callable[[], str]:
-    from check_tls_mail.hello import ServerHelloAnswer, exchange_hello
+    from check_tls_mail.helloanswer import ServerHelloAnswer
+    from check_tls_mail.helloexchange import exchange_hello
 
     spec = profile.hello(NAME)
 
@@ -121,7 +122,7 @@ def main() -> None:
         print(f"| {name} | {kind} | {chosen} | {wall:.2f} | {client:.2f} | {served:.2f} |")
     print()
     print(
-        "First hello probe of the process (imports hello.py and cryptography's key code, parses the profile): "
+        "First hello probe of the process (imports the hello modules and cryptography's key code, parses the profile): "
         f"{first[0]:.0f} ms wall, {first[1]:.0f} ms CPU"
     )
 

@@ -20,7 +20,9 @@ from localdns import Responder
 from pki import Pki
 
 from check_tls_mail import cli
+from check_tls_mail.arguments import parser
 from check_tls_mail.errors import UsageError
+from check_tls_mail.options import MIN_TIMEOUT, options_from
 from check_tls_mail.output import LINE_LIMIT
 
 
@@ -151,7 +153,7 @@ def test_a_tls10_only_server_is_said_to_support_at_most_tls_1_0(pki: Pki, certs:
 
 # --- any argv -------------------------------------------------------------------------------------
 
-OPTIONS = sorted({s for action in cli.parser()._actions for s in action.option_strings})
+OPTIONS = sorted({s for action in parser()._actions for s in action.option_strings})
 
 
 def values(text: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -212,18 +214,18 @@ FIRST_LINE = re.compile(r"^TLS_MAIL (OK|WARNING|CRITICAL|UNKNOWN) - [^|]*( \| [^
 @given(ARGV)
 def test_the_parser_gives_options_or_a_usage_error_for_any_argv(argv: list[str]) -> None:
     try:
-        args = cli.parser().parse_args(argv)
+        args = parser().parse_args(argv)
     except UsageError:
         return
     except SystemExit as exc:  # --help, --version
         assert exc.code in (0, None)
         return
     try:
-        options = cli.options_from(args)
+        options = options_from(args)
     except UsageError:
         return
     assert 0 < options.plan.port < 65536
-    assert cli.MIN_TIMEOUT <= options.timeout <= 3600
+    assert MIN_TIMEOUT <= options.timeout <= 3600
 
 
 def assert_one_well_formed_result(argv: list[str], code: int, text: str) -> None:

@@ -20,13 +20,10 @@ from test_status_line import DAY, ECDSA_OK, NAME, NOW, PERF_60, RSA_OK, World, a
 from check_tls_mail.certificate import CertificateFacts
 from check_tls_mail.check import build
 from check_tls_mail.httpfetch import FetchFailure
-from check_tls_mail.mtasts import (
+from check_tls_mail.mtasts import MtaStsReport
+from check_tls_mail.mtastspolicy import Mode, Policy, PolicyFetched, PolicyUnreachable
+from check_tls_mail.mtastsrecords import (
     LookupNotFinished,
-    Mode,
-    MtaStsReport,
-    Policy,
-    PolicyFetched,
-    PolicyUnreachable,
     RecordAbsent,
     RecordDefect,
     RecordInvalid,
@@ -35,9 +32,10 @@ from check_tls_mail.mtasts import (
     TlsRptRecord,
 )
 from check_tls_mail.output import render
-from check_tls_mail.probe import AddressReport, HostReport, ProbePlan, TlsaState, TlsaStatus
+from check_tls_mail.probeplan import ProbePlan
+from check_tls_mail.probereport import AddressReport, HostReport, TlsaState, TlsaStatus
 from check_tls_mail.renewal import ExpectedCertificate
-from check_tls_mail.revocation import (
+from check_tls_mail.revocationstatus import (
     CertificateRevocation,
     Good,
     NotCheckable,
@@ -46,7 +44,7 @@ from check_tls_mail.revocation import (
     Unavailability,
     Unavailable,
 )
-from check_tls_mail.revocation import Unknown as OcspUnknown
+from check_tls_mail.revocationstatus import Unknown as OcspUnknown
 from check_tls_mail.thresholds import ExpiryThreshold
 
 FILE = "/etc/letsencrypt/live/mail/fullchain.pem"

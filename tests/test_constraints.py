@@ -19,24 +19,21 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from check_tls_mail.constraints import (
+from check_tls_mail.codepoints import TLS12, TLS13
+from check_tls_mail.constraints import KeyType, Verification, hello_curves, hello_key_types
+from check_tls_mail.profiles import catalogue
+from check_tls_mail.violations import (
     CurveNotAccepted,
     Ed25519NotAccepted,
-    KeyType,
     KeyTypeNotAccepted,
     NoServerAuthEku,
     NoSubjectAltName,
     RsaTooSmall,
     Sha1Signature,
     ValidityTooLong,
-    Verification,
     ViolationKind,
-    hello_curves,
-    hello_key_types,
     judge,
 )
-from check_tls_mail.hello import TLS12, TLS13
-from check_tls_mail.profiles import catalogue
 
 NAME = "mail.example.test"
 NOW = datetime.datetime.now(datetime.UTC)

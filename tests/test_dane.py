@@ -238,7 +238,9 @@ def test_a_tlsa_lookup_still_running_at_the_deadline_is_not_finished(monkeypatch
 
     from check_tls_mail import resolver
     from check_tls_mail.dialects import PROTOCOLS
-    from check_tls_mail.probe import ProbePlan, TlsaStatus, run
+    from check_tls_mail.probe import run
+    from check_tls_mail.probeplan import ProbePlan
+    from check_tls_mail.probereport import TlsaStatus
 
     release = threading.Event()
     monkeypatch.setattr(resolver, "lookup_tlsa", lambda name, server, deadline: release.wait(5))

@@ -291,10 +291,10 @@ def test_no_threads_or_descriptors_left_behind_in_process() -> None:
 
 
 def test_global_timeout_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
-    from check_tls_mail import cli, probe
+    from check_tls_mail import cli, options, probe
 
     monkeypatch.setattr(probe, "run", lambda plan: time.sleep(5))
-    monkeypatch.setattr(cli, "probe_budget", lambda timeout: timeout)
+    monkeypatch.setattr(options, "probe_budget", lambda timeout: timeout)
     started = time.monotonic()
     code, text = cli.main(["-H", "127.0.0.1", "-p", "993", "-t", "0.5", "--no-verify-chain"])
     assert code == 3

@@ -27,7 +27,7 @@ from test_status_line import REFUSED, World, at, plan, served
 from check_tls_mail.check import build
 from check_tls_mail.output import LINE_LIMIT, SUMMARY_LIMIT, SUMMARY_TARGET, PerfItem, render
 from check_tls_mail.perfdata import ranked
-from check_tls_mail.probe import HostReport, TlsaState, TlsaStatus
+from check_tls_mail.probereport import HostReport, TlsaState, TlsaStatus
 from check_tls_mail.thresholds import ExpiryThreshold
 
 PROFILES = [p["name"] for p in json.loads((ROOT / "check_tls_mail" / "profiles.json").read_text())["profiles"]]

@@ -1,4 +1,4 @@
-"""The ClientHello encoder and the server-answer reader (check_tls_mail/hello.py).
+"""The ClientHello encoder and the server-answer reader (helloencoder.py, flightreader.py, helloexchange.py).
 
 Oracles: the RFCs' byte layouts (expectations written here from the RFC text,
 not from the encoder), the captured hellos of real clients (tests/captured_hellos.json,
@@ -29,27 +29,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tlsservers import GnutlsServer, OpenSslServer, traced_client_hello
 
-from check_tls_mail.hello import (
-    TLS12,
-    TLS13,
+from check_tls_mail.codepoints import TLS12, TLS13, AlertDescription
+from check_tls_mail.flightreader import FlightReader
+from check_tls_mail.helloanswer import (
     AlertAnswer,
-    AlertDescription,
     ConnectionEnded,
     Ending,
-    FlightReader,
     HelloRetry,
-    HelloSpec,
-    KeyShare,
     Malformation,
     Malformed,
     NotTls,
     Problem,
     ServerAnswer,
     ServerHelloAnswer,
-    encode_client_hello,
-    exchange_hello,
-    shared_groups,
 )
+from check_tls_mail.helloencoder import encode_client_hello
+from check_tls_mail.helloexchange import exchange_hello
+from check_tls_mail.hellospec import HelloSpec, KeyShare, shared_groups
 from check_tls_mail.profiles import ClientProfile, catalogue
 from check_tls_mail.wire import Deadline
 
@@ -738,7 +734,7 @@ def test_server_choices_the_client_did_not_offer_are_problems() -> None:
 
 
 def test_retry_for_a_group_already_shared_or_not_offered_is_a_failure() -> None:
-    from check_tls_mail.hello import HRR_RANDOM
+    from check_tls_mail.codepoints import HRR_RANDOM
 
     def retry(group: int) -> Callable[[socket.socket], None]:
         def handler(conn: socket.socket) -> None:

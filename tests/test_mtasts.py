@@ -21,13 +21,14 @@ from check_tls_mail.httpfetch import CertificateProblem, FetchFailure
 from check_tls_mail.mtasts import (
     HostCertificateUnverified,
     HostListed,
-    LookupFailed,
-    LookupFailure,
-    LookupNotFinished,
     MaxAgeShort,
-    Mode,
     ModeNone,
     MtaStsReport,
+    assess,
+    severity,
+)
+from check_tls_mail.mtastspolicy import (
+    Mode,
     Policy,
     PolicyBadContentType,
     PolicyCertificateInvalid,
@@ -39,23 +40,26 @@ from check_tls_mail.mtasts import (
     PolicyOversized,
     PolicyRedirect,
     PolicyUnreachable,
+    fetch_policy,
+    match_mx,
+    parse_policy,
+)
+from check_tls_mail.mtastsrecords import (
+    LookupFailed,
+    LookupFailure,
+    LookupNotFinished,
     RecordAbsent,
     RecordDefect,
     RecordInvalid,
     RecordKind,
     StsRecord,
     TlsRptRecord,
-    assess,
-    describe,
-    fetch_policy,
     lookup,
     lookup_record,
-    match_mx,
-    parse_policy,
     parse_sts_record,
     parse_tlsrpt_record,
-    severity,
 )
+from check_tls_mail.mtastswords import describe
 from check_tls_mail.output import SUMMARY_TARGET
 from check_tls_mail.severity import Severity
 from check_tls_mail.wire import Deadline
@@ -805,9 +809,10 @@ def test_cli_mta_sts_domain_must_be_a_domain_name() -> None:
 
 def test_an_mta_sts_lookup_still_running_at_the_deadline_is_not_finished(monkeypatch: pytest.MonkeyPatch) -> None:
     """In process: both lookups outlive the probe budget; the report says so, the fetch is not tried."""
-    from check_tls_mail import mtasts as module
+    from check_tls_mail import mtastsrecords as module
     from check_tls_mail.dialects import PROTOCOLS
-    from check_tls_mail.probe import ProbePlan, run
+    from check_tls_mail.probe import run
+    from check_tls_mail.probeplan import ProbePlan
 
     release = threading.Event()
     monkeypatch.setattr(module, "lookup_record", lambda *args: release.wait(5))

@@ -17,8 +17,9 @@ from lines import assert_line, utcnow, validity
 from pki import DAY, NOW, Issued
 from revocation_servers import REVOKED_AT, RevocationWorld, der
 
-from check_tls_mail.revocation import (
-    MAX_CRL_BYTES,
+from check_tls_mail.crl import MAX_CRL_BYTES
+from check_tls_mail.revocation import check, check_path
+from check_tls_mail.revocationstatus import (
     CertificateRevocation,
     Good,
     NotCheckable,
@@ -27,11 +28,9 @@ from check_tls_mail.revocation import (
     Unavailability,
     Unavailable,
     Unknown,
-    check,
-    check_path,
-    describe,
     severity,
 )
+from check_tls_mail.revocationwords import describe
 from check_tls_mail.severity import Severity
 from check_tls_mail.wire import Deadline
 
@@ -495,7 +494,8 @@ def test_a_check_still_running_at_the_deadline_is_not_finished(
 
     from check_tls_mail import revocation
     from check_tls_mail.dialects import PROTOCOLS
-    from check_tls_mail.probe import ProbePlan, run
+    from check_tls_mail.probe import run
+    from check_tls_mail.probeplan import ProbePlan
 
     release = threading.Event()
     monkeypatch.setattr(revocation, "check", lambda *args, **kwargs: release.wait(5))

@@ -21,25 +21,17 @@ from pki import Issued, issue, new_key
 
 from check_tls_mail.alerts import Alert
 from check_tls_mail.certificate import TrustAnchors
+from check_tls_mail.chainpath import Anchors
 from check_tls_mail.check import build
 from check_tls_mail.dialects import PROTOCOLS
 from check_tls_mail.errors import ResolveError
 from check_tls_mail.handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected, Target
 from check_tls_mail.output import render
-from check_tls_mail.probe import (
-    DEFAULT_PROBE,
-    AddressReport,
-    HostReport,
-    ProbeKey,
-    ProbePlan,
-    Purpose,
-    TlsaState,
-    TlsaStatus,
-)
+from check_tls_mail.probeplan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
+from check_tls_mail.probereport import AddressReport, HostReport, TlsaState, TlsaStatus
 from check_tls_mail.profiles import catalogue
 from check_tls_mail.resolver import TlsaAnswer, TlsaRecord
 from check_tls_mail.thresholds import ExpiryThreshold
-from check_tls_mail.trust import Anchors
 from check_tls_mail.wire import Address
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

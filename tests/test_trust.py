@@ -16,11 +16,11 @@ from cryptography import x509
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from check_tls_mail import certparse, trust
-from check_tls_mail.certparse import Malformation as M
-from check_tls_mail.trust import CaDefect, ConstraintDefect, PurposeDefect, Role
-from check_tls_mail.trust import CertificateProblem as P
-from check_tls_mail.trust import ProblemKind as K
+from check_tls_mail import certfields, certnames, certparse, chainpath, trust, trustwords
+from check_tls_mail.certfields import Malformation as M
+from check_tls_mail.certproblems import CaDefect, ConstraintDefect, PurposeDefect, Role
+from check_tls_mail.certproblems import CertificateProblem as P
+from check_tls_mail.certproblems import ProblemKind as K
 
 WHEN = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
 LEAF, MID, ROOT = Role.CERTIFICATE, Role.INTERMEDIATE, Role.ROOT
@@ -75,7 +75,7 @@ WORDS: list[tuple[P, str]] = [
 
 @pytest.mark.parametrize(("problem", "words"), WORDS, ids=[f"{p.kind.name}-{p.detail}" for p, _ in WORDS])
 def test_describe_words_the_problem(problem: P, words: str) -> None:
-    assert trust.describe(problem) == words
+    assert trustwords.describe(problem) == words
 
 
 def test_every_kind_and_detail_has_words() -> None:
@@ -110,34 +110,40 @@ def test_reading_and_verifying_never_raise(der: bytes, flips: list[tuple[int, in
     mutated = bytes(data[: max(cut, 1)] if cut < len(data) else data)
     parsed = certparse.parse(mutated)
     assert isinstance(parsed.defects, tuple)
-    verdict = trust.verify([mutated, *DERS[1:3]], "mail.example.test", trust.Anchors(DERS[-1:], "x"), datetime.now(UTC))
+    verdict = trust.verify(
+        [mutated, *DERS[1:3]], "mail.example.test", chainpath.Anchors(DERS[-1:], "x"), datetime.now(UTC)
+    )
     for problem in verdict.problems:
-        assert trust.describe(problem)
+        assert trustwords.describe(problem)
 
 
 def test_garbage_is_malformed_in_words() -> None:
-    verdict = trust.verify([b"\x30\x03\x02\x01\x01"], "mail.example.test", trust.Anchors([], "x"), datetime.now(UTC))
-    words = [trust.describe(p) for p in verdict.problems]
+    verdict = trust.verify(
+        [b"\x30\x03\x02\x01\x01"], "mail.example.test", chainpath.Anchors([], "x"), datetime.now(UTC)
+    )
+    words = [trustwords.describe(p) for p in verdict.problems]
     assert words[0] == "certificate is malformed: it cannot be read as a certificate"
 
 
 def test_a_cryptography_object_is_available_for_well_formed_certificates() -> None:
     good = SAMPLES["good"].served[0]
     assert isinstance(certparse.parse(good).x509(), x509.Certificate)
-    assert certparse.parse(good).key() == certparse.Key("ECDSA", 256, "P-256")
+    assert certparse.parse(good).key() == certfields.Key("ECDSA", 256, "P-256")
 
 
 def test_expired_leaf_is_expired_and_not_untrusted() -> None:
     root = chains.make("Old Style Root", ca=True, days=(-400, 3650))
     leaf = chains.make(chains.NAME, root, days=(-90, -3))
-    verdict = trust.verify([leaf.der], chains.NAME, trust.Anchors([root.der], "x"), chains.NOW)
+    verdict = trust.verify([leaf.der], chains.NAME, chainpath.Anchors([root.der], "x"), chains.NOW)
     assert [p.kind for p in verdict.problems] == [K.EXPIRED]
     assert verdict.trusted and verdict.path == (verdict.chain[0],) and verdict.anchor is not None
 
 
 def test_pinned_self_signed_leaf_is_its_own_anchor() -> None:
     me = chains.make(chains.NAME, None, slot="pin")
-    verdict = trust.verify([me.der], chains.NAME + ".", trust.Anchors([me.der], "x"), chains.NOW + timedelta(days=1))
+    verdict = trust.verify(
+        [me.der], chains.NAME + ".", chainpath.Anchors([me.der], "x"), chains.NOW + timedelta(days=1)
+    )
     assert verdict.problems == () and verdict.trusted_depth == 0 and len(verdict.path) == 1
 
 
@@ -177,4 +183,4 @@ def test_host_matching_agrees_with_openssl(pattern: str, host: str, tmp_path: Pa
         text=True,
         check=True,
     ).stdout
-    assert ("does match" in out) == trust.host_matches(pattern, host), out
+    assert ("does match" in out) == certnames.host_matches(pattern, host), out

@@ -20,8 +20,8 @@ import pytest
 from conftest import check as cli
 from conftest import require
 
-from check_tls_mail import certparse, trust
-from check_tls_mail.trust import ProblemKind as K
+from check_tls_mail import certparse, chainpath, trust, trustwords
+from check_tls_mail.certproblems import ProblemKind as K
 
 CORPUS = {variant.name: variant for variant in chains.corpus()}
 
@@ -128,9 +128,11 @@ def check(variant: chains.Variant, port: int, directory: Path) -> CheckVerdict:
     ca_file.write_bytes(b"".join(chains.pem(der) for der in variant.anchors))
     where = ["-H", variant.host] if _is_ip(variant.host) else ["-H", "127.0.0.1", "--servername", variant.host]
     run = cli(*where, "-p", str(port), "--ca-file", str(ca_file), *CLI)
-    anchors = trust.Anchors(variant.anchors, f"--ca-file {ca_file}")
+    anchors = chainpath.Anchors(variant.anchors, f"--ca-file {ca_file}")
     verdict = trust.verify(served, variant.host, anchors, datetime.now(UTC))
-    return CheckVerdict(run.code == 0, run.first_line, tuple((p.kind, trust.describe(p)) for p in verdict.problems))
+    return CheckVerdict(
+        run.code == 0, run.first_line, tuple((p.kind, trustwords.describe(p)) for p in verdict.problems)
+    )
 
 
 def both(variant: chains.Variant, directory: Path) -> tuple[oracle.OpenSslVerdict, CheckVerdict]:

@@ -1,0 +1,210 @@
+"""The lookups beside the handshakes: TLSA (DANE), MTA-STS, and revocation of the served chains after them.
+
+Probe layer: each runs on its own threads within the run's deadline; what has not finished by then is said so
+(NOT_FINISHED, LookupNotFinished, a timed-out fetch or check), never waited for.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, TypeVar
+
+from .errors import ServiceError
+from .probeplan import ProbePlan, Purpose
+from .probereport import AddressReport, HostReport, TlsaState, TlsaStatus
+from .wire import Deadline
+
+if TYPE_CHECKING:
+    from .mtasts import MtaStsReport
+    from .mtastspolicy import PolicyFetch
+    from .mtastsrecords import MtaStsState, TlsRptState
+    from .revocationstatus import CertificateRevocation
+
+T = TypeVar("T")
+
+
+class TlsaLookup:
+    """The TLSA lookup, on its own thread beside the handshakes."""
+
+    def __init__(self, plan: ProbePlan, deadline: Deadline) -> None:
+        self.plan = plan
+        self.deadline = deadline
+        self.name = f"_{plan.port}._tcp.{(plan.tlsa_host or '').rstrip('.')}"
+        self.state = TlsaState(TlsaStatus.NOT_FINISHED, self.name)
+        self.thread = threading.Thread(target=self._look_up, name="tlsa", daemon=True)
+        if plan.tlsa_host is not None:
+            self.thread.start()
+
+    def _look_up(self) -> None:
+        try:
+            from .resolver import lookup_tlsa
+
+            answer = lookup_tlsa(self.name, self.plan.dns_server, self.deadline)
+            self.state = TlsaState(TlsaStatus.ANSWERED, self.name, answer=answer)
+        except ServiceError as exc:
+            self.state = TlsaState(TlsaStatus.FAILED, self.name, error=exc)
+        except Exception as exc:  # a thread must not print a traceback: the lookup failed
+            error = ServiceError(f"TLSA lookup failed: {exc.__class__.__name__}: {exc}")
+            self.state = TlsaState(TlsaStatus.FAILED, self.name, error=error)
+
+    def result(self) -> TlsaState:
+        """The state once the lookup ended, or NOT_FINISHED when the probe time is up first."""
+        if self.plan.tlsa_host is None:
+            return TlsaState(TlsaStatus.NOT_ASKED)
+        self.thread.join(max(self.deadline.remaining(), 0.0))
+        return self.state
+
+
+#: A lookup thread still running this long after the deadline has not finished (its I/O is bounded by the deadline).
+GRACE_SECONDS = 0.05
+
+
+class MtaStsLookup:
+    """--mta-sts: the _mta-sts record then the policy on one thread, the TLS-RPT record on another."""
+
+    def __init__(self, plan: ProbePlan, deadline: Deadline) -> None:
+        self.plan = plan
+        self.deadline = deadline
+        self.domain = (plan.mta_sts or "").rstrip(".").lower()
+        self.failure: BaseException | None = None
+        self.record: MtaStsState | None = None
+        self.fetch: PolicyFetch | None = None
+        self.tlsrpt: TlsRptState | None = None
+        self.threads = [
+            threading.Thread(target=self._guarded, args=(job,), name=f"mta-sts {index}", daemon=True)
+            for index, job in enumerate((self._policy, self._tlsrpt))
+        ]
+        if plan.mta_sts is not None:
+            for thread in self.threads:
+                thread.start()
+
+    def _guarded(self, job: Callable[[], None]) -> None:
+        try:
+            job()
+        except BaseException as exc:  # a bug: raised in the main thread by result(), never printed here
+            self.failure = exc
+
+    def _policy(self) -> None:
+        from .mtastspolicy import fetch_policy
+        from .mtastsrecords import StsRecord, lookup_record
+
+        record = lookup_record(self.domain, self.plan.dns_server, self.deadline)
+        self.record = record
+        if isinstance(record, StsRecord):
+            self.fetch = fetch_policy(self.domain, self.deadline, self.plan.ca_file, dns_server=self.plan.dns_server)
+
+    def _tlsrpt(self) -> None:
+        from .mtastsrecords import lookup_tlsrpt
+
+        self.tlsrpt = lookup_tlsrpt(self.domain, self.plan.dns_server, self.deadline)
+
+    def result(self) -> MtaStsReport | None:
+        """What was found by the deadline; what had not finished is LookupNotFinished or a timed-out fetch."""
+        if self.plan.mta_sts is None:
+            return None
+        for thread in self.threads:
+            thread.join(max(self.deadline.remaining(), 0.0) + GRACE_SECONDS)
+        if self.failure is not None:
+            raise self.failure
+        from .httpfetch import FetchFailure
+        from .mtasts import MtaStsReport
+        from .mtastspolicy import PolicyUnreachable, policy_url
+        from .mtastsrecords import LookupNotFinished, RecordKind, StsRecord
+
+        record, fetch, tlsrpt = self.record, self.fetch, self.tlsrpt  # read once: the threads may still write
+        if record is None:
+            record = LookupNotFinished(RecordKind.MTA_STS, f"_mta-sts.{self.domain}")
+        if isinstance(record, StsRecord) and fetch is None:
+            fetch = PolicyUnreachable(policy_url(self.domain), FetchFailure.TIMEOUT, "the fetch did not finish in time")
+        if tlsrpt is None:
+            tlsrpt = LookupNotFinished(RecordKind.TLSRPT, f"_smtp._tls.{self.domain}")
+        return MtaStsReport(self.domain, record, fetch, tlsrpt)
+
+
+def run_until(jobs: Sequence[Callable[[], T]], parallel: int, deadline: Deadline) -> list[T | None]:
+    """Like run_concurrently, but waits no longer than the deadline: a job still running then gives None."""
+    results: list[T | None] = [None] * len(jobs)
+    failures: list[BaseException] = []
+    queue = iter(enumerate(jobs))
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            with lock:
+                item = next(queue, None)
+            if item is None:
+                return
+            index, job = item
+            try:
+                value = job()
+            except BaseException as exc:  # a bug, not a server fault: raised in the caller, never printed here
+                failures.append(exc)
+                return
+            with lock:
+                results[index] = value
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(parallel, len(jobs)))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(max(deadline.remaining(), 0.0) + GRACE_SECONDS)
+    if failures:
+        raise failures[0]
+    with lock:
+        return list(results)
+
+
+def served_chains(reports: Sequence[AddressReport]) -> list[tuple[bytes, ...]]:
+    """Each distinct chain the servers sent (default and key-type probes), in the order first seen."""
+    from .handshake import Accepted
+
+    chains: dict[tuple[bytes, ...], None] = {}
+    for report in reports:
+        for key, outcome in report.outcomes.items():
+            if key.purpose in (Purpose.DEFAULT, Purpose.KEY_TYPE) and isinstance(outcome, Accepted) and outcome.chain:
+                chains[tuple(outcome.chain)] = None
+    return list(chains)
+
+
+def _revocation(
+    plan: ProbePlan, reports: Sequence[AddressReport], deadline: Deadline
+) -> Mapping[tuple[bytes, ...], tuple[CertificateRevocation, ...]]:
+    """--revocation: every certificate of every distinct served path, each asked once, all at once, by the deadline."""
+    from .certificate import TrustAnchors, load_store
+    from .errors import UsageError
+    from .revocation import check, not_finished, served_path, steps
+    from .revocationstatus import CertificateRevocation
+
+    anchors: TrustAnchors | None
+    try:
+        anchors = load_store(plan.ca_file)
+    except UsageError:  # no trust store: the last intermediate is not checked (the chain judgement says why)
+        anchors = None
+    planned = {chain: steps(*served_path(chain, anchors)) for chain in served_chains(reports)}
+    pairs = list(dict.fromkeys((step.certificate, step.issuer) for found in planned.values() for step in found))
+    jobs = [(lambda pair=pair: check(pair[0], pair[1], deadline)) for pair in pairs]
+    answers = dict(zip(pairs, run_until(jobs, plan.parallel, deadline), strict=True))
+    return MappingProxyType(
+        {
+            chain: tuple(
+                CertificateRevocation(
+                    step.position,
+                    step.subject,
+                    answers[step.certificate, step.issuer] or not_finished(step.certificate),
+                )
+                for step in found
+            )
+            for chain, found in planned.items()
+        }
+    )
+
+
+def after_handshakes(report: HostReport, policy: MtaStsLookup, deadline: Deadline) -> HostReport:
+    """The report with the MTA-STS lookup's result and, with --revocation, the served chains' revocation."""
+    plan = report.plan
+    if plan.mta_sts is None and not plan.revocation:
+        return report
+    revocation = _revocation(plan, report.addresses, deadline) if plan.revocation else report.revocation
+    return report._replace(mta_sts=policy.result(), revocation=revocation)
