@@ -671,6 +671,9 @@ class SuiteChroot(Chroot):
         "dovecot-managesieved",
         "knot",
         "unbound",
+        "openssl",  # s_server, s_client and x509 -checkhost: the oracles
+        "gnutls-bin",  # gnutls-cli and gnutls-serv (the Exim profile's hello, a 3DES server), certtool
+        "locales",  # localedef: the output test under an ISO-8859-1 locale
     )
     PRESEED = ("postfix postfix/main_mailer_type select No configuration",)
 

@@ -181,6 +181,7 @@ def test_host_matching_agrees_with_openssl(pattern: str, host: str, tmp_path: Pa
         ["openssl", "x509", "-in", str(tmp_path / "cert.pem"), "-noout", "-checkhost", host],
         capture_output=True,
         text=True,
-        check=True,
+        check=False,  # OpenSSL 3.5 exits 1 when the name does not match; 3.0 exits 0 either way
     ).stdout
+    assert "match" in out, out
     assert ("does match" in out) == certnames.host_matches(pattern, host), out

@@ -90,8 +90,10 @@ class GnutlsServer(TlsServer):
 def traced_client_hello(trace: str) -> tuple[list[int], list[int]]:
     """(cipher suites, extension types) of the first ClientHello in ``s_server -trace`` output, as OpenSSL read them."""
     start = trace.index("ClientHello")
-    end = trace.find("Sent Record", start)
-    section = trace[start : end if end >= 0 else None]
+    # The ClientHello ends where the trace shows the next record (OpenSSL 3.0 "Sent Record", 3.5 "Sent TLS Record")
+    # or the server's first message.
+    end = re.search(r"\n\S*\s*(Sent|Received)\b[^\n]*Record|ServerHello|HelloRetryRequest", trace[start + 1 :])
+    section = trace[start : start + 1 + end.start() if end else None]
     suites_at = section.index("cipher_suites")
     suites_end = section.find("compression_methods", suites_at)
     suites = [
