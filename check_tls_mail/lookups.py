@@ -9,20 +9,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from .errors import ServiceError
 from .probeplan import ProbePlan, Purpose
 from .probereport import AddressReport, HostReport, TlsaState, TlsaStatus
 from .wire import Deadline
+from .workers import GRACE_SECONDS, run_until
 
 if TYPE_CHECKING:
     from .mtasts import MtaStsReport
     from .mtastspolicy import PolicyFetch
     from .mtastsrecords import MtaStsState, TlsRptState
     from .revocationstatus import CertificateRevocation
-
-T = TypeVar("T")
 
 
 class TlsaLookup:
@@ -55,10 +54,6 @@ class TlsaLookup:
             return TlsaState(TlsaStatus.NOT_ASKED)
         self.thread.join(max(self.deadline.remaining(), 0.0))
         return self.state
-
-
-#: A lookup thread still running this long after the deadline has not finished (its I/O is bounded by the deadline).
-GRACE_SECONDS = 0.05
 
 
 class MtaStsLookup:
@@ -121,39 +116,6 @@ class MtaStsLookup:
         if tlsrpt is None:
             tlsrpt = LookupNotFinished(RecordKind.TLSRPT, f"_smtp._tls.{self.domain}")
         return MtaStsReport(self.domain, record, fetch, tlsrpt)
-
-
-def run_until(jobs: Sequence[Callable[[], T]], parallel: int, deadline: Deadline) -> list[T | None]:
-    """Like run_concurrently, but waits no longer than the deadline: a job still running then gives None."""
-    results: list[T | None] = [None] * len(jobs)
-    failures: list[BaseException] = []
-    queue = iter(enumerate(jobs))
-    lock = threading.Lock()
-
-    def worker() -> None:
-        while True:
-            with lock:
-                item = next(queue, None)
-            if item is None:
-                return
-            index, job = item
-            try:
-                value = job()
-            except BaseException as exc:  # a bug, not a server fault: raised in the caller, never printed here
-                failures.append(exc)
-                return
-            with lock:
-                results[index] = value
-
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(parallel, len(jobs)))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(max(deadline.remaining(), 0.0) + GRACE_SECONDS)
-    if failures:
-        raise failures[0]
-    with lock:
-        return list(results)
 
 
 def served_chains(reports: Sequence[AddressReport]) -> list[tuple[bytes, ...]]:

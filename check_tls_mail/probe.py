@@ -14,10 +14,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 from types import MappingProxyType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from .axes import Axis, AxisResult, offered, scans, widened
 from .errors import ServiceError
@@ -26,6 +26,7 @@ from .lookups import MtaStsLookup, TlsaLookup, after_handshakes
 from .probeplan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
 from .probereport import AddressReport, HostReport, TlsaState, TlsaStatus, dropped
 from .wire import Address, Deadline, resolve
+from .workers import run_concurrently
 
 if TYPE_CHECKING:
     from .hellospec import HelloSpec
@@ -35,44 +36,6 @@ if TYPE_CHECKING:
 MAX_ADDRESSES = 8
 #: Pause before each retry of a dropped probe, so that the server has counted the last connection as closed.
 RETRY_PAUSE = 0.05
-
-T = TypeVar("T")
-
-
-def run_concurrently(jobs: Sequence[Callable[[], T]], parallel: int) -> list[T]:
-    """Run ``jobs`` on at most ``parallel`` daemon threads; results in job order.
-
-    Daemon threads, so that the global timeout can end the process even while a
-    handshake is still blocked. Probes report server faults as outcomes; an
-    exception from a job is a bug, raised here (the CLI makes it UNKNOWN)
-    instead of being printed by the thread.
-    """
-    results: list[T | None] = [None] * len(jobs)
-    failures: list[BaseException] = []
-    queue = iter(enumerate(jobs))
-    lock = threading.Lock()
-
-    def worker() -> None:
-        while True:
-            with lock:
-                item = next(queue, None)
-            if item is None:
-                return
-            index, job = item
-            try:
-                results[index] = job()
-            except BaseException as exc:  # a bug, not a server fault: raised in the caller, never printed here
-                failures.append(exc)
-                return
-
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(parallel, len(jobs)))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
-    return results  # type: ignore[return-value]
 
 
 class RunningProbes:

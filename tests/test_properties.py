@@ -200,7 +200,7 @@ def test_dns_server_syntax_errors(bad: str) -> None:
 
 
 def test_a_failing_probe_job_is_raised_in_the_caller_not_printed(capfd: pytest.CaptureFixture[str]) -> None:
-    from check_tls_mail.probe import run_concurrently
+    from check_tls_mail.workers import run_concurrently
 
     def broken() -> int:
         raise ValueError("bug in a probe")
