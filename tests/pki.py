@@ -14,10 +14,10 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-Key = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+Key = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 NOW = datetime.now(UTC)
 DAY = timedelta(days=1)
 
@@ -25,6 +25,8 @@ DAY = timedelta(days=1)
 def new_key(key_type: str) -> Key:
     if key_type == "RSA":
         return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if key_type == "Ed25519":
+        return ed25519.Ed25519PrivateKey.generate()
     return ec.generate_private_key(ec.SECP256R1())
 
 
@@ -75,7 +77,10 @@ def issue(
     ca: bool,
     names: tuple[str, ...] = (),
     raw_subject: x509.Name | None = None,
+    eku: bool = True,
 ) -> Issued:
+    """A certificate; a leaf has keyEncipherment too when its key is RSA (RSA key exchange), and EKU serverAuth
+    unless ``eku`` is False."""
     signer_key = issuer.key if issuer else key
     signer_name = issuer.cert.subject if issuer else (raw_subject or _name(subject))
     builder = (
@@ -98,10 +103,13 @@ def issue(
             x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
         )
     else:
+        # digitalSignature, and keyEncipherment for an RSA key (RFC 5280 4.2.1.3: RSA key transport)
+        rsa_key = isinstance(key, rsa.RSAPrivateKey)
         builder = builder.add_extension(
-            x509.KeyUsage(True, isinstance(key, rsa.RSAPrivateKey), False, False, False, False, False, False, False),
-            critical=True,
-        ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            x509.KeyUsage(True, False, rsa_key, False, False, False, False, False, False), critical=True
+        )
+        if eku:
+            builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
     if names:
         sans: list[x509.GeneralName] = []
         for name in names:
@@ -110,7 +118,8 @@ def issue(
             except ValueError:
                 sans.append(x509.DNSName(name))
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    return Issued(builder.sign(signer_key, hashes.SHA256()), key, issuer)
+    digest = None if isinstance(signer_key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+    return Issued(builder.sign(signer_key, digest), key, issuer)
 
 
 class Pki:
@@ -118,7 +127,7 @@ class Pki:
 
     def __init__(self, directory: Path, name: str = "Test") -> None:
         self.directory = directory
-        self._keys = {"RSA": new_key("RSA"), "ECDSA": new_key("ECDSA")}
+        self._keys = {"RSA": new_key("RSA"), "ECDSA": new_key("ECDSA"), "Ed25519": new_key("Ed25519")}
         self.root = issue(f"{name} Root CA", new_key("ECDSA"), None, NOW - 400 * DAY, NOW + 3650 * DAY, ca=True)
         self.intermediate = self.sub_ca(f"{name} Intermediate CA", NOW - 30 * DAY, NOW + 1000 * DAY)
         self.root_file = str(directory / f"{name.lower()}-root.pem")
@@ -136,6 +145,7 @@ class Pki:
         issuer: Issued | None = None,
         subject: str | None = None,
         raw_subject: x509.Name | None = None,
+        eku: bool = True,
     ) -> Issued:
         not_after = NOW + timedelta(days=days_left)
         return issue(
@@ -147,4 +157,5 @@ class Pki:
             ca=False,
             names=names,
             raw_subject=raw_subject,
+            eku=eku,
         )

@@ -488,46 +488,16 @@ def test_tls13_chacha20_only_server_refuses_the_profiles_without_it(certs: Certs
     assert "outlook" in {p.name for p in PROFILES if 0x1303 not in p.hello(NAME).cipher_suites}
 
 
-def rsa_key_exchange_cert(directory: Path) -> tuple[str, str]:
-    """A self-signed RSA certificate with keyEncipherment, which GnuTLS requires for RSA key exchange.
+def test_3des_only_tls12_server_answers_exactly_the_profiles_that_offer_3des(certs: Certs) -> None:
+    """TLS 1.2, TLS_RSA_WITH_3DES_EDE_CBC_SHA only. Debian's OpenSSL has no 3DES suite at all, so GnuTLS serves it.
 
-    (tests/pki.py's RSA leaves carry digitalSignature and contentCommitment only.)
+    GnuTLS uses an RSA key for key exchange only when its certificate allows keyEncipherment: the test PKI's
+    RSA leaves do (tests/pki.py).
     """
-    import datetime
-
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, NAME)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(NAME)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = directory / "rsa-kx.pem", directory / "rsa-kx.key"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return str(cert_file), str(key_file)
-
-
-def test_3des_only_tls12_server_answers_exactly_the_profiles_that_offer_3des(tmp_path: Path) -> None:
-    """TLS 1.2, TLS_RSA_WITH_3DES_EDE_CBC_SHA only. Debian's OpenSSL has no 3DES suite at all, so GnuTLS serves it."""
     require("gnutls-serv")
     offering = set()
     only_3des = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+3DES-CBC:-KX-ALL:+RSA:-MAC-ALL:+SHA1"
-    with GnutlsServer(*rsa_key_exchange_cert(tmp_path), only_3des) as server:
+    with GnutlsServer(*certs.rsa, only_3des) as server:
         for profile in PROFILES:
             spec = profile.hello(NAME)
             answer = hello_to(server.port, spec)
