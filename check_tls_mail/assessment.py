@@ -61,6 +61,11 @@ class ClientResult(NamedTuple):
     given: Served | None = None  # the certificate the client gets (its hello answer, or by SNI and key type)
     axes: tuple[AxisResult, ...] = ()  # what widening each axis of its refused hello showed
 
+    @property
+    def connects(self) -> bool:
+        """The client completes its handshake and takes the certificate it gets (counted in clients_ok)."""
+        return self.diagnosis is None
+
 
 class CipherResult(NamedTuple):
     cipher: str
@@ -167,6 +172,11 @@ def _reference(report: AddressReport) -> Accepted | None:
     return next((o for o in answers if isinstance(o, Accepted) and o.chain), None)
 
 
+def _key_name(served: Served) -> str:
+    """The key type as constraints.KeyType names it: "RSA", "ECDSA", "Ed25519" (certificate.py says "EdDSA")."""
+    return served.chain.leaf.key if served.key_type == "EdDSA" else served.key_type
+
+
 def _given(profile: ClientProfile, outcome: Accepted, served: tuple[Served, ...]) -> Served | None:
     """The served certificate a client gets: the one its hello answer carried (TLS <= 1.2), else by SNI and key."""
     if not served:
@@ -206,7 +216,7 @@ def _client(
     report: AddressReport, profile: ClientProfile, outcome: HandshakeOutcome, served: tuple[Served, ...], verified: bool
 ) -> ClientResult:
     """One client: whether it connects, why not, and whether it takes the certificate it gets."""
-    key_type = served[0].key_type if served else None
+    key_type = _key_name(served[0]) if served else None
     if not isinstance(outcome, Accepted):
         axes = report.axes.get(profile.name, ())
         why = diagnose(profile.offer, outcome, report, key_type, axes, profile.title)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from .codepoints import TLS13, ExtensionType
@@ -85,6 +85,11 @@ def _scheme_key_type(scheme: int) -> KeyType | None:
     if scheme & 0xFF == 0x02:
         return KeyType.DSA
     return None
+
+
+def scheme_key_types(schemes: Iterable[int]) -> frozenset[KeyType]:
+    """The server key types the signature schemes sign with (RSA from PKCS#1 and PSS alike)."""
+    return frozenset(k for k in map(_scheme_key_type, schemes) if k is not None)
 
 
 _SUITE_AUTH = {"RSA": KeyType.RSA, "ECDSA": KeyType.ECDSA, "DSA": KeyType.DSA}

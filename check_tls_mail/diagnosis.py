@@ -38,6 +38,9 @@ class Why(enum.Enum):
     NO_COMMON_VERSION = "the server accepts none of the offered versions"
     SERVER_TOO_OLD = "the server's newest version is older than the offer's oldest"
     NO_SUITE_FOR_KEY_TYPE = "the server accepts no TLS 1.2 suite for its own certificate's key type"
+    #: Other clients connect over TLS <= 1.2 with suites the local OpenSSL cannot offer (3DES): the server has
+    #: TLS 1.2 suites, just none that this client offers.
+    SUITES_OF_OTHERS = "the server takes TLS 1.2 suites from other clients, none of which this client offers"
     KEY_TYPE_MISMATCH = "the server's certificates and the offer's suites are for different key types"
     NO_COMMON_SUITE = "the server accepts none of the offered TLS 1.2 suites"
 
@@ -53,6 +56,9 @@ class Diagnosis(NamedTuple):
     axis: AxisResult | None = None  # GROUPS, TLS13_SUITES, SIGNATURE_ALGORITHMS: what widening it showed
     violations: tuple[Violation, ...] = ()  # CERTIFICATE: the client's rules the certificate breaks
     client: str = ""  # the client's name, for words that name it twice
+    #: NO_SUITE_FOR_KEY_TYPE: the server closed without an alert, so a TLS 1.2 switched off looks the same.
+    silent: bool = False
+    suites: tuple[str, ...] = ()  # SUITES_OF_OTHERS: the TLS <= 1.2 suites the clients that connect were given
 
 
 def offered_key_types(offer: ClientOffer) -> set[str]:
@@ -70,6 +76,17 @@ def server_refuses_tls12(report: AddressReport) -> bool:
     """Every TLS 1.2 probe was refused with a protocol_version alert."""
     outcomes = list(report.of(Purpose.KEY_TYPE).values())
     return bool(outcomes) and all(isinstance(o, Rejected) and o.alert is Alert.protocol_version for o in outcomes)
+
+
+def tls12_suites_of_clients(report: AddressReport) -> tuple[str, ...]:
+    """The suites the server chose for the client hellos it accepted over TLS <= 1.2, each once."""
+    return tuple(
+        dict.fromkeys(
+            outcome.cipher
+            for outcome in report.of(Purpose.CLIENT).values()
+            if isinstance(outcome, Accepted) and outcome.version in ("TLSv1", "TLSv1.1", "TLSv1.2")
+        )
+    )
 
 
 def accepted_key_types(report: AddressReport) -> set[str]:
@@ -113,13 +130,25 @@ def diagnose(
     if not outcome.refused_offer:
         return Diagnosis(Why.OTHER_REFUSAL, outcome, offer, best)
     # From here on the server refused this very offer: its suites can be blamed.
+    widened = next((result for result in axes if result.accepted), None)
+    axis = (
+        Diagnosis(_AXIS_WHY[widened.axis], outcome, offer, best, key_type=leaf_key_type, axis=widened, client=client)
+        if widened is not None
+        else None
+    )
+    if best == "1.3" and version_key(offer.max_version) >= (1, 3):
+        # The server picks TLS 1.3 for a client that offers it: no TLS 1.2 suite or key type is why.
+        return axis or Diagnosis(Why.OTHER_REFUSAL, outcome, offer, best)
     served = accepted_key_types(report)
     own = report.of(Purpose.KEY_TYPE).get(leaf_key_type or "")
     if not served and isinstance(own, Rejected) and own.refused_suites and not server_refuses_tls12(report):
-        return Diagnosis(Why.NO_SUITE_FOR_KEY_TYPE, outcome, offer, best, key_type=leaf_key_type)
-    widened = next((result for result in axes if result.accepted), None)
-    if widened is not None:
-        return Diagnosis(_AXIS_WHY[widened.axis], outcome, offer, best, axis=widened, client=client)
+        others = tls12_suites_of_clients(report)
+        if others:
+            return Diagnosis(Why.SUITES_OF_OTHERS, outcome, offer, best, key_type=leaf_key_type, suites=others)
+        silent = own.closed_in_answer and best == "1.3"
+        return Diagnosis(Why.NO_SUITE_FOR_KEY_TYPE, outcome, offer, best, key_type=leaf_key_type, silent=silent)
+    if axis is not None:
+        return axis
     wanted = offered_key_types(offer)
     if served and not served & wanted:
         return Diagnosis(

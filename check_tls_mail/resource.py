@@ -100,7 +100,7 @@ class MailTlsService(nagiosplugin.Resource):
         for client in address.clients:
             yield metric(ClientTried(address, client), "client")
         if address.clients:
-            accepted = sum(isinstance(c.outcome, Accepted) for c in address.clients)
+            accepted = sum(c.connects for c in address.clients)
             yield metric(AcceptedCount(address, False, accepted, len(address.clients)), "all_accepted")
         for cipher in address.ciphers:
             yield metric(CipherTried(address, cipher), "cipher")

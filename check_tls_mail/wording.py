@@ -44,6 +44,13 @@ def join(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def limited(names: Sequence[str], most: int = 4) -> str:
+    """Like ``join``, but past ``most`` names the first few and how many more: 'a, b, c and 10 more'."""
+    if len(names) <= most:
+        return join(names)
+    return join([*names[: most - 1], f"{len(names) - most + 1} more"])
+
+
 def certificate(named: str | None) -> str:
     """How a judgement names a certificate: 'certificate', or a second one's name ('RSA certificate')."""
     return named or "certificate"
@@ -148,9 +155,18 @@ def diagnosis(found: Diagnosis, cipher: bool = False) -> str:
         )
     if why is Why.NO_SUITE_FOR_KEY_TYPE:
         key_type = found.key_type
-        return (
+        words = (
             f"the certificate is {key_type} and the server accepts no {key_type} suite "
             f"over TLS 1.2: add ECDHE-{key_type} suites to the server's TLS 1.2 cipher list"
+        )
+        if found.silent:
+            words += " (or enable TLS 1.2 if it is off: the server closes without an alert, so the two look the same)"
+        return words
+    if why is Why.SUITES_OF_OTHERS:
+        add = f"ECDHE-{found.key_type} suites" if found.key_type in ("RSA", "ECDSA") else f"suites {who} offers"
+        return (
+            f"the server takes none of the offered TLS 1.2 suites (it gives other clients "
+            f"{limited(list(found.suites))}): add {add} to the server's TLS 1.2 cipher list"
         )
     if why is Why.KEY_TYPE_MISMATCH:
         have = " and ".join(found.served)
@@ -173,24 +189,33 @@ _SETTINGS = {
 
 def _axis(found: Diagnosis) -> str:
     """GROUPS, TLS13_SUITES, SIGNATURE_ALGORITHMS: what the server takes against what the client offers."""
+    from .codepoints import GREASE
     from .tls_registry import SIGNATURE_ALGORITHMS, group_name, name_of, suite_name
 
     axis = found.axis
     assert axis is not None
     who = found.client or "this client"
+    offered = [code for code in axis.offered if code not in GREASE]
     if found.why is Why.SIGNATURE_ALGORITHMS:
+        from .constraints import scheme_key_types
+
+        signs = sorted(k.value for k in scheme_key_types(offered) if k.value != "DSA")
+        if found.key_type and signs and found.key_type not in signs:
+            return (
+                f"the certificate's key is {found.key_type} and {who} offers no signature algorithm for "
+                f"{found.key_type} keys: add an {' or '.join(signs)} certificate beside it (dual certificates)"
+            )
         return (
             f"the server's certificate needs a signature algorithm {who} does not offer "
-            f"({who} offers {join([name_of(s, SIGNATURE_ALGORITHMS) for s in axis.offered[:4]])}"
-            f"{' and more' if len(axis.offered) > 4 else ''})"
+            f"({who} offers {limited([name_of(s, SIGNATURE_ALGORITHMS) for s in offered])})"
         )
     name = group_name if found.why is Why.GROUPS else suite_name
     what = "group" if found.why is Why.GROUPS else "TLS 1.3 suite"
-    theirs = [name(code) for code in axis.offered]
-    ours = [name(code) for code in axis.server_accepts]
-    mine = join(theirs) if theirs else "none"
+    theirs = [name(code) for code in offered]
+    ours = [name(code) for code in axis.server_accepts if code not in GREASE]
+    mine = limited(theirs) if theirs else "none"
     if ours:
-        only = f"only the {join(ours)} {what}{'s' if len(ours) > 1 else ''}"
+        only = f"only the {limited(ours)} {what}{'s' if len(ours) > 1 else ''}"
         head = f"the server accepts {only} and {who} offers {mine}"
     else:
         head = f"the server accepts none of the {what}s {who} offers ({mine})"
