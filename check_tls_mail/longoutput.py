@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from . import wording
 from .assessment import AddressAssessment, Assessment, ClientResult, Served
+from .axes import Axis
 from .handshake import Accepted, HandshakeOutcome, Rejected
 from .probeplan import Purpose
 from .probereport import TlsaStatus, dropped
@@ -73,7 +74,9 @@ def _address_lines(assessment: Assessment, address: AddressAssessment, verbosity
         lines.append(
             f"the widest offer, tried once more after closes that came again: {_outcome(report.control)}; {verdict}"
         )
-    if verbosity >= 2:
+    if verbosity >= 3 and report.primary.transcript:
+        lines += _transcript("default client (and every probe whose dialogue is not shown)", report.primary)
+    elif verbosity >= 2:
         lines += _transcript("default client", report.primary)
     for served in address.served:
         lines += _certificate_lines(assessment, served, verbosity)
@@ -83,19 +86,24 @@ def _address_lines(assessment: Assessment, address: AddressAssessment, verbosity
     probes += [(f"TLS {version} only", outcome) for version, outcome in address.versions.items()]
     ciphers = [(f"cipher {c.cipher} (TLS 1.2)", c.outcome) for c in address.ciphers]
     for title, outcome in probes:
-        lines += _probe_lines(title, outcome, verbosity)
+        lines += _probe_lines(title, outcome, verbosity, report.primary)
     for client in address.clients:
-        lines += _client_lines(assessment, client, verbosity)
+        lines += _client_lines(assessment, client, verbosity, report.primary)
     for title, outcome in ciphers:
-        lines += _probe_lines(title, outcome, verbosity)
+        lines += _probe_lines(title, outcome, verbosity, report.primary)
     return lines
 
 
-def _probe_lines(title: str, outcome: HandshakeOutcome, verbosity: int) -> list[str]:
-    return [f"{title}: {_outcome(outcome)}"] + (_transcript(title, outcome) if verbosity >= 3 else [])
+def _probe_lines(title: str, outcome: HandshakeOutcome, verbosity: int, default: HandshakeOutcome) -> list[str]:
+    return [f"{title}: {_outcome(outcome)}"] + (_own_transcript(title, outcome, default) if verbosity >= 3 else [])
 
 
-def _client_lines(assessment: Assessment, client: ClientResult, verbosity: int) -> list[str]:
+def _own_transcript(title: str, outcome: HandshakeOutcome, default: HandshakeOutcome) -> list[str]:
+    """-vvv: a probe's dialogue, unless it is the default client's again (shown once, with the default client)."""
+    return [] if outcome.transcript == default.transcript else _transcript(title, outcome)
+
+
+def _client_lines(assessment: Assessment, client: ClientResult, verbosity: int, default: HandshakeOutcome) -> list[str]:
     """A client's probe: its result, the certificate it gets, why it fails; with -vvv its hello and the answer."""
     profile = client.profile
     sni = "" if profile.sends_sni else ", no SNI"
@@ -105,15 +113,26 @@ def _client_lines(assessment: Assessment, client: ClientResult, verbosity: int) 
         lines.append(f"  gets the {wording.certificate(client.given.named)}")
     for result in client.axes:
         verdict = "accepted" if result.accepted else "refused as well"
-        lines.append(f"  the same hello with wider {result.axis.value}: {verdict}")
+        takes = _axis_values(result.axis, result.server_accepts)
+        lines.append(f"  the same hello with wider {result.axis.value}: {verdict}{takes}")
     if client.diagnosis is not None and isinstance(client.outcome, Accepted):
         lines.append(f"  refuses the certificate: {wording.diagnosis(client.diagnosis)}")
     if verbosity >= 3:
         template = profile.hello_template
         if template is not None:
             lines.append(f"  hello offered: {hello_summary(profile.hello(assessment.plan.servername))}")
-        lines += _transcript(title, client.outcome)
+        lines += _own_transcript(title, client.outcome, default)
     return lines
+
+
+def _axis_values(axis: Axis, codes: tuple[int, ...]) -> str:
+    """'; the server takes X25519' from the scan of one axis, or ''."""
+    if not codes:
+        return ""
+    from .tls_registry import group_name, suite_name
+
+    name = group_name if axis is Axis.GROUPS else suite_name
+    return f"; the server takes {wording.join([name(code) for code in codes])}"
 
 
 def _which(served: Served) -> str:
@@ -129,13 +148,14 @@ def hello_summary(spec: HelloSpec) -> str:
     from .tls_registry import SIGNATURE_ALGORITHMS, group_name, name_of, suite_name
 
     skipped = GREASE | {FALLBACK_SCSV, RENEGOTIATION_SCSV}
-    versions = ", ".join(f"{v >> 8 & 0xF}.{(v & 0xFF) - 1}" for v in sorted(spec.offered_versions()))
+    versions = ", ".join(f"1.{(v & 0xFF) - 1}" if v > 0x0300 else "SSL 3.0" for v in sorted(spec.offered_versions()))
     suites = [suite_name(s, openssl=True) for s in spec.cipher_suites if s not in skipped]
     groups = [group_name(g) for g in spec.supported_groups if g not in skipped]
     schemes = [name_of(s, SIGNATURE_ALGORITHMS) for s in spec.signature_algorithms if s not in skipped]
     alpn = f"; ALPN {', '.join(spec.alpn)}" if spec.alpn else ""
     return (
-        f"TLS {versions}; {len(suites)} suites ({', '.join(suites[:3])}...); groups {', '.join(groups) or 'none'}; "
+        f"TLS {versions}; {len(suites)} suites ({', '.join(suites[:3])}...); "
+        f"groups {wording.limited(groups, 6) if groups else 'none'}; "
         f"{len(schemes)} signature algorithms; SNI {spec.server_name or 'none'}{alpn}"
     )
 
