@@ -220,6 +220,7 @@ def describe_all() -> str:
         lines.extend(f"  {line}" for line in describe_hello(p))
         if p.certificate is not None:
             lines.append(f"  certificate: {describe_constraints(p.certificate)}")
+        lines.extend(f"  source of {field}: {text}" for field, text in p.sources)
         lines.extend(f"  inferred: {field}: {why}" for field, why in p.inferred)
     return "\n".join(lines)
 
