@@ -31,6 +31,8 @@ RSA_ONLY = (
     "DHE-RSA-AES128-SHA256:DHE-RSA-AES128-SHA:AES128-GCM-SHA256:AES128-SHA256:AES128-SHA"
 )
 NAME = "mail.example.test"
+#: The name of the default certificate of the SNI scenario: not the service's name.
+OTHER_NAME = "default.example.test"
 
 #: Scenario -> what the servers are given. Each server turns these into its own settings.
 SCENARIOS = ("incident", "fixed", "dual", "expiring", "notls")
@@ -77,6 +79,12 @@ class Credentials:
         creds.files["ecdsa"] = pki.leaf(key_type="ECDSA", issuer=issuer).write(directory, "ecdsa")
         creds.files["rsa"] = pki.leaf(key_type="RSA", issuer=issuer).write(directory, "rsa")
         creds.files["expiring"] = pki.leaf(key_type="ECDSA", days_left=5, issuer=issuer).write(directory, "expiring")
+        # The client-constraint scenarios: a private CA's 10-year leaf (from the root, whose 10 years cover it),
+        # a leaf without extendedKeyUsage, an Ed25519 leaf, and the SNI scenario's default for another name.
+        creds.files["tenyear"] = pki.leaf(lifetime=3650, days_left=3640, issuer=pki.root).write(directory, "tenyear")
+        creds.files["noeku"] = pki.leaf(eku=False, issuer=issuer).write(directory, "noeku")
+        creds.files["ed25519"] = pki.leaf(key_type="Ed25519", issuer=issuer).write(directory, "ed25519")
+        creds.files["other"] = pki.leaf((OTHER_NAME,), issuer=issuer).write(directory, "other")
         for _chain, key in creds.files.values():
             os.chmod(key, 0o600)
         return creds
@@ -128,6 +136,8 @@ class PostfixInstance(Instance):
     """
 
     name = "postfix"
+    #: Scenarios with a submission listener too, for the mail user agents' profiles.
+    MUA_SCENARIOS = ("x25519", "sni", "tenyear", "noeku", "ed25519")
     MASTER_SERVICES = """\
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
@@ -180,6 +190,13 @@ postlog   unix-dgram n  -       n       -       1       postlogd
             "dual": ["smtpd_tls_chain_files=" + chain("ecdsa", "rsa")],
             "expiring": ["smtpd_tls_chain_files=" + chain("expiring")],
             "notls": ["smtpd_tls_security_level=none"],
+            # issue 13: a group list several hardening guides recommend, which Apple Mail's hello lacks
+            "x25519": ["smtpd_tls_chain_files=" + chain("ecdsa"), "tls_eecdh_auto_curves=X25519"],
+            # the right certificate only under SNI; clients without SNI get one for another name
+            "sni": ["smtpd_tls_chain_files=" + chain("other"), "tls_server_sni_maps=texthash:$config_directory/sni"],
+            "tenyear": ["smtpd_tls_chain_files=" + chain("tenyear")],
+            "noeku": ["smtpd_tls_chain_files=" + chain("noeku")],
+            "ed25519": ["smtpd_tls_chain_files=" + chain("ed25519")],
             # one connection per client at a time, loopback included (mynetworks is exempt by default)
             "limited": [
                 "smtpd_tls_chain_files=" + chain("ecdsa"),
@@ -190,8 +207,9 @@ postlog   unix-dgram n  -       n       -       1       postlogd
         assert set(files) >= {"ecdsa", "rsa", "expiring"}
         for name, options in scenario.items():
             yield f"{name}-smtp", options
-            if name in ("incident", "fixed"):
+            if name in ("incident", "fixed", *self.MUA_SCENARIOS):
                 yield f"{name}-submission", [*options, "smtpd_tls_security_level=encrypt"]
+            if name in ("incident", "fixed"):
                 yield f"{name}-smtps", [*options, "smtpd_tls_wrappermode=yes"]
 
     def _write_config(self) -> None:
@@ -212,13 +230,15 @@ postlog   unix-dgram n  -       n       -       1       postlogd
             "smtpd_tls_security_level = may",
             f"rsa_only = {RSA_ONLY}",
         ]
-        for names in (("ecdsa",), ("ecdsa", "rsa"), ("expiring",)):
+        for names in (("ecdsa",), ("ecdsa", "rsa"), ("expiring",), ("tenyear",), ("noeku",), ("ed25519",), ("other",)):
             parts = []
             for n in names:
                 cert, key = files[n]
                 parts += [key, cert]
             lines.append(f"{'_'.join(names)}_files = {', '.join(parts)}")
         (d / "main.cf").write_text("\n".join(lines) + "\n")
+        cert, key = files["ecdsa"]
+        (d / "sni").write_text(f"{NAME} {key}, {cert}\n")
         master = []
         for listener, options in self._listeners():
             port = free_port()
@@ -345,6 +365,14 @@ class DovecotInstance(Instance):
             "dual": ["ssl = yes", *cert("ecdsa"), *cert("rsa", "_alt")],
             "expiring": ["ssl = yes", *cert("expiring")],
             "notls": ["ssl = no"],
+            # issue 13: a restricted group list, and a TLS 1.3-only server with one TLS 1.3 suite
+            "curves": ["ssl = yes", *cert("ecdsa"), "ssl_curve_list = X25519"],
+            "chacha": [
+                "ssl = yes",
+                *cert("ecdsa"),
+                "ssl_min_protocol = TLSv1.3",
+                "ssl_cipher_suites = TLS_CHACHA20_POLY1305_SHA256",
+            ],
         }[self.scenario]
 
     @staticmethod
@@ -386,7 +414,7 @@ class DovecotInstance(Instance):
                     f"log_path = {d}/dovecot.log",
                     "protocols = imap pop3 sieve",
                     "listen = 127.0.0.1",
-                    "ssl_min_protocol = TLSv1.2",
+                    *(["ssl_min_protocol = TLSv1.2"] if self.scenario != "chacha" else []),
                     *self._tls_settings(),
                     "auth_mechanisms = plain",
                     *self._auth_settings(),
