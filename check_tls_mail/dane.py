@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from .resolver import TlsaAnswer, TlsaRecord
+if TYPE_CHECKING:  # resolver.py imports dnspython, which only DANE and --dns-server need
+    from .resolver import TlsaAnswer, TlsaRecord
 
 
 class DaneReport(NamedTuple):
