@@ -6,7 +6,11 @@ STARTTLS handshake in Python); then the scaling with the number of client
 probes against a server that delays its greeting by 300 ms. Prints a Markdown
 report and writes it to docs/performance.md.
 
-Usage: .venv/bin/python scripts/bench.py [--runs N] [--output FILE]
+Usage: .venv/bin/python scripts/bench.py [--runs N] [--output FILE] [--before CHECKOUT]...
+
+--before (repeatable): an earlier commit checked out with its own .venv (`git worktree add
+DIR COMMIT`, `bash DIR/.ci/setup`): its default check runs in turn with this one against
+the same servers, and each version's probes are measured in-process.
 """
 
 from __future__ import annotations
@@ -141,8 +145,12 @@ def machine() -> str:
     )
 
 
-def comparison(runs: int) -> tuple[list[Result], str]:
-    """Default check_tls_mail against the peers, on real Postfix/Dovecot where installed."""
+def comparison(runs: int, before: Sequence[Version] = ()) -> tuple[list[Result], str, list[Versions], list[ProbeCost]]:
+    """Default check_tls_mail against the peers, on real Postfix/Dovecot where installed.
+
+    With ``before`` (checkouts of earlier commits, each with its own .venv): their default checks too, run in
+    turn with this one, and every version's probe costs measured in-process.
+    """
     creds = Credentials.make(base_directory("bench-certs"))
     servers: list[PostfixInstance | DovecotInstance] = []
     fallback: list[MailServer] = []
@@ -154,11 +162,13 @@ def comparison(runs: int) -> tuple[list[Result], str]:
                 server.start()
                 servers.append(server)
             smtp_port, imaps_port = postfix.ports["fixed-submission"], dovecot.ports["imaps"]
+            relay_port: int | None = postfix.ports["fixed-smtp"]
             where = "real Postfix (submission, STARTTLS) and Dovecot (IMAPS) on loopback"
         else:
             tls = TlsConfig([creds.files["ecdsa"]])
             fallback = [MailServer.speaking(p, tls).__enter__() for p in ("submission", "imaps")]
             smtp_port, imaps_port = fallback[0].port, fallback[1].port
+            relay_port = None
             where = "the test suite's in-process servers (Postfix/Dovecot not installed)"
         ca = creds.ca_file
         common = ["-H", "127.0.0.1", "--servername", NAME, "--ca-file", ca]
@@ -226,6 +236,10 @@ def comparison(runs: int) -> tuple[list[Result], str]:
             else:
                 print(f"  {name}: not installed (monitoring-plugins-contrib / -standard)")
         results.append(run("floor: python3 -c pass", [sys.executable, "-c", "pass"], runs))
+        for module in ("cryptography.x509", "nagiosplugin"):
+            results.append(
+                run(f"floor: python3 -c 'import {module}'", [sys.executable, "-c", f"import {module}"], runs)
+            )
         results.append(
             run(
                 "floor: one bare STARTTLS handshake in Python",
@@ -233,13 +247,149 @@ def comparison(runs: int) -> tuple[list[Result], str]:
                 runs,
             )
         )
-        return results, where
+        pairs: list[Versions] = []
+        costs: list[ProbeCost] = []
+        if before:
+            services = [("submission", smtp_port), ("imaps", imaps_port)]
+            if relay_port is not None:
+                services.append(("smtp", relay_port))
+            versions = [Version(f"{describe(ROOT)}, this checkout", ROOT), *before]
+            print("Versions:")
+            for protocol, port in services:
+                pairs.append(in_turn(protocol, [*common, "-p", str(port), "-P", protocol], versions, runs))
+            for protocol, port in services:
+                for version in versions:
+                    costs.append(probe_cost(version, protocol, port, max(runs, 10)))
+        return results, where, pairs, costs
     finally:
         for server in servers:
             server.stop()
         for fake in fallback:
             fake.__exit__()
         shutil.rmtree(creds.directory, ignore_errors=True)
+
+
+@dataclass
+class Version:
+    """A checkout with its own .venv (a regular install of that commit)."""
+
+    label: str
+    directory: Path
+
+    @property
+    def plugin(self) -> str:
+        return str(self.directory / ".venv/bin/check_tls_mail")
+
+    @property
+    def python(self) -> str:
+        return str(self.directory / ".venv/bin/python")
+
+
+@dataclass
+class Versions:
+    """One service's default check, each version measured in turn."""
+
+    protocol: str
+    results: list[tuple[Version, Result]]
+
+
+def in_turn(protocol: str, arguments: list[str], versions: Sequence[Version], runs: int) -> Versions:
+    """Every version's default check, one run each in turn, so that the load of the machine hits all alike."""
+    commands = [[version.plugin, *arguments] for version in versions]
+    samples: list[list[Sample]] = [[] for _ in versions]
+    for command in commands:
+        measure(command)  # warm-up
+    for _ in range(runs):
+        for index, command in enumerate(commands):
+            samples[index].append(measure(command))
+    found = Versions(
+        protocol,
+        [
+            (version, Result(f"{version.label} ({protocol})", command, got))
+            for version, command, got in zip(versions, commands, samples, strict=True)
+        ],
+    )
+    for _version, r in found.results:
+        print(f"  {r.name}: wall {r.wall:.3f} s, cpu {r.cpu:.3f} s (exit {r.codes})", flush=True)
+    return found
+
+
+#: Run by each version's own Python: the probes of one check in-process, with and without the client profiles.
+PROBE_COST = """
+import json, resource, socket, statistics, sys, time
+from check_tls_mail.dialects import PROTOCOLS
+from check_tls_mail.probe import ProbePlan, run
+from check_tls_mail.profiles import catalogue
+port, protocol, runs = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+profiles = catalogue().default_for(protocol)
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+def once(clients):
+    plan = ProbePlan("127.0.0.1", port, PROTOCOLS[protocol], socket.AF_INET, "mail.example.test", clients, (), 12, 10.0)
+    wall, used = time.perf_counter(), cpu()
+    report = run(plan)
+    assert all(len(a.outcomes) >= 3 + len(clients) for a in report.addresses), report  # + the probe without SNI
+    return time.perf_counter() - wall, cpu() - used
+for clients in (profiles, ()):
+    once(clients)  # warm-up: the first run imports what the probes need
+found = {}
+for name, clients in (("with", profiles), ("without", ())):
+    samples = [once(clients) for _ in range(runs)]
+    found[name] = [statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)]
+found["clients"] = len(profiles)
+print(json.dumps(found))
+"""
+
+
+@dataclass
+class ProbeCost:
+    """The probes of one default check, in-process: wall and CPU with the client profiles and without them."""
+
+    version: Version
+    protocol: str
+    clients: int
+    with_clients: tuple[float, float]
+    without_clients: tuple[float, float]
+
+    @property
+    def profiles(self) -> tuple[float, float]:
+        """What the client profiles' probes add: (wall, CPU)."""
+        return (
+            self.with_clients[0] - self.without_clients[0],
+            self.with_clients[1] - self.without_clients[1],
+        )
+
+
+def probe_cost(version: Version, protocol: str, port: int, runs: int) -> ProbeCost:
+    done = subprocess.run(
+        [version.python, "-c", PROBE_COST, str(port), protocol, str(runs)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tempfile.gettempdir(),  # the installed package, not a source tree in the working directory
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the probe cost of {version.label} ({protocol}) failed:\n{done.stderr}")
+    output = done.stdout
+    import json
+
+    found = json.loads(output)
+    with_clients, without_clients = found["with"], found["without"]
+    cost = ProbeCost(
+        version,
+        protocol,
+        found["clients"],
+        (with_clients[0], with_clients[1]),
+        (without_clients[0], without_clients[1]),
+    )
+    print(
+        f"  probes {version.label} ({protocol}): {cost.with_clients[0] * 1000:.1f} ms wall, "
+        f"{cost.with_clients[1] * 1000:.1f} ms CPU; the {cost.clients} profiles add "
+        f"{cost.profiles[0] * 1000:.1f} ms wall, {cost.profiles[1] * 1000:.1f} ms CPU",
+        flush=True,
+    )
+    return cost
 
 
 SCALING = {
@@ -301,7 +451,19 @@ def scaling(runs: int, directory: Path) -> list[Result]:
     return results
 
 
-def report(compared: list[Result], where: str, scaled: list[Result], runs: int) -> str:
+def floor(compared: list[Result], name: str) -> float:
+    """A floor row's median wall time, 0 when it was not measured."""
+    return next((r.wall for r in compared if r.name == name), 0.0)
+
+
+def report(
+    compared: list[Result],
+    where: str,
+    scaled: list[Result],
+    runs: int,
+    pairs: Sequence[Versions] = (),
+    costs: Sequence[ProbeCost] = (),
+) -> str:
     base = compared[0]
     lines = [
         "# Performance",
@@ -332,21 +494,32 @@ def report(compared: list[Result], where: str, scaled: list[Result], runs: int) 
         verdict = "met" if wall <= 0.1 and cpu <= 0.1 else "not quite met"
         lines += [
             "",
-            f"{service}: check_tls_mail's default check (STARTTLS or implicit TLS, chain, expiry, the "
-            f"default client profiles and the two key-type probes: 7 handshakes) takes {wall:.1%} of "
+            f"{service}: check_tls_mail's default check (STARTTLS or implicit TLS, chain, expiry, the widest "
+            "offer and the two key-type probes as full handshakes, the four default client profiles as "
+            f"ClientHello probes: 7 connections) takes {wall:.1%} of "
             f"check_ssl_cert's wall time and {cpu:.1%} of its CPU time (target: at most 10% of each: "
             f"{verdict}).",
         ]
+    start = floor(compared, "floor: python3 -c pass")
+    x509 = floor(compared, "floor: python3 -c 'import cryptography.x509'") - start
+    plugin = floor(compared, "floor: python3 -c 'import nagiosplugin'") - start
+    own = [c.with_clients[1] for c in costs if c.version.directory == ROOT]
+    work = (
+        f"the probes of one default check take {min(own) * 1000:.0f}-{max(own) * 1000:.0f} ms of CPU in-process (below)"
+        if own
+        else "the probes' own CPU is measured with --before (below)"
+    )
     lines += [
         "",
-        "What stands between these numbers and a lower ratio, measured on this machine: the interpreter starts in "
-        "about 9 ms (`python3 -c pass` above) and importing cryptography's x509 (about 35 ms; every run reads the "
-        "certificate with it) and nagiosplugin (about 14 ms, whose package import loads all of its modules) takes "
-        "about 52 ms; the check's own work, seven TLS handshakes included, is 11-19 ms of CPU. The probes start "
-        "before those imports and run while they happen, so the network costs little wall time. Against Dovecot "
-        "the wall time is higher than against Postfix because Dovecot starts a login process per connection, "
-        "which competes with the check for the two cores; against a remote server that work is not ours.",
+        "What stands between these numbers and a lower ratio, measured on this machine (the floor rows): the "
+        f"interpreter starts in {start * 1000:.0f} ms, importing cryptography's x509 (every run reads the "
+        f"certificate with it) adds {x509 * 1000:.0f} ms and nagiosplugin (whose package import loads all of its "
+        f"modules) {plugin * 1000:.0f} ms; {work}. The probes start before those imports and run while they "
+        "happen, so the network costs little wall time. Against Dovecot the wall time is higher than against "
+        "Postfix because Dovecot starts a login process per connection, which competes with the check for the "
+        "two cores; against a remote server that work is not ours.",
     ]
+    lines += _before_after(pairs, costs, runs)
     lines += [
         "",
         "## Scaling with the number of client probes",
@@ -379,20 +552,84 @@ def report(compared: list[Result], where: str, scaled: list[Result], runs: int) 
     return "\n".join(lines)
 
 
+def _before_after(pairs: Sequence[Versions], costs: Sequence[ProbeCost], runs: int) -> list[str]:
+    """The section comparing this version with earlier ones (--before), when they were measured."""
+    if not pairs:
+        return []
+    oldest = pairs[0].results[-1][0]
+    lines = [
+        "",
+        "## Before and after the ClientHello probes",
+        "",
+        "Each version installed in its own .venv (a regular install), against the same servers; the default "
+        f"checks of all versions run in turn, {runs} runs each after one warm-up run each, medians. Before the "
+        "ClientHello probes, each client profile was a full handshake with Python's ssl and OpenSSL's own offer; "
+        "with them it is that client's own ClientHello, judged by the server's answer without a full handshake. "
+        f"Ratios are against the last one given, {oldest.label}.",
+        "",
+        "| service (default clients) | version | wall (s) | CPU (s) | wall ratio | CPU ratio |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for pair in pairs:
+        base = pair.results[-1][1]
+        for version, r in pair.results:
+            lines.append(
+                f"| {pair.protocol} | {version.label} | {r.wall:.3f} | {r.cpu:.3f} | {r.wall / base.wall:.2f}x "
+                f"| {r.cpu / base.cpu:.2f}x |"
+            )
+    if costs:
+        lines += [
+            "",
+            "The probes alone, in-process (`probe.run` of the plan the CLI makes, by each version's own Python, "
+            "median of at least 10 runs after a warm-up run, so without the imports the first run pays; CPU is the "
+            "process's user+sys over all threads): all probes of the default check, the same plan without client "
+            "profiles, and the difference, which is what the profiles' probes cost. Port 25 now also makes one "
+            "probe without SNI for the MTAs, which send none.",
+            "",
+            "| service | version | profiles | all probes: wall (ms) | CPU (ms) | without profiles: wall (ms) "
+            "| CPU (ms) | the profiles add: wall (ms) | CPU (ms) |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for c in costs:
+            lines.append(
+                f"| {c.protocol} | {c.version.label} | {c.clients} | {c.with_clients[0] * 1000:.1f} | "
+                f"{c.with_clients[1] * 1000:.1f} | {c.without_clients[0] * 1000:.1f} | "
+                f"{c.without_clients[1] * 1000:.1f} | {c.profiles[0] * 1000:.1f} | {c.profiles[1] * 1000:.1f} |"
+            )
+    return lines
+
+
+def describe(directory: Path) -> str:
+    """'commit 65a9413 (Merge edge: ...)' for a checkout."""
+    found = subprocess.run(
+        ["git", "-C", str(directory), "log", "-1", "--format=%h (%s)"], capture_output=True, text=True, check=True
+    )
+    return "commit " + found.stdout.strip()
+
+
 def main() -> int:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--runs", type=int, default=15)
     options.add_argument("--output", default=str(ROOT / "docs" / "performance.md"))
+    options.add_argument(
+        "--before",
+        type=Path,
+        action="append",
+        default=[],
+        help="a checkout of an earlier commit with its own .venv (bash .ci/setup there), repeatable: its default "
+        "check and probes are measured beside this version's",
+    )
     args = options.parse_args()
+    before = [Version(describe(directory), directory) for directory in args.before]
     print("Comparison with the peers:")
-    compared, where = comparison(args.runs)
+    compared, where, pairs, costs = comparison(args.runs, before)
     print("Scaling:")
     directory = base_directory("bench-scaling")
     try:
         scaled = scaling(max(args.runs // 2, 5), directory)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
-    text = report(compared, where, scaled, args.runs)
+    text = report(compared, where, scaled, args.runs, pairs, costs)
     Path(args.output).parent.mkdir(exist_ok=True)
     Path(args.output).write_text(text)
     print("\n" + text)
