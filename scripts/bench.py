@@ -38,6 +38,7 @@ from pki import Pki  # noqa: E402
 from realservers import NAME, Credentials, DovecotInstance, PostfixInstance, base_directory, have  # noqa: E402
 
 PLUGIN = str(Path(sys.executable).with_name("check_tls_mail"))
+LOAD = os.getloadavg()
 PLUGINS = Path("/usr/lib/nagios/plugins")
 
 BARE_STARTTLS = """
@@ -253,7 +254,7 @@ def comparison(runs: int, before: Sequence[Version] = ()) -> tuple[list[Result],
             services = [("submission", smtp_port), ("imaps", imaps_port)]
             if relay_port is not None:
                 services.append(("smtp", relay_port))
-            versions = [Version(f"{describe(ROOT)}, this checkout", ROOT), *before]
+            versions = [Version(f"{describe(ROOT)} (this checkout)", ROOT), *before]
             print("Versions:")
             for protocol, port in services:
                 pairs.append(in_turn(protocol, [*common, "-p", str(port), "-P", protocol], versions, runs))
@@ -472,7 +473,8 @@ def report(
         f"as a monitoring engine starts them; median of {runs} runs after one warm-up run; CPU is user+sys of "
         "the process and its children (wait4); peak RSS from one more run under GNU time.",
         "",
-        f"Machine: {machine()}.",
+        f"Machine: {machine()}. Load average (1 min) when the measurements began and ended: "
+        f"{LOAD[0]:.2f} and {os.getloadavg()[0]:.2f} (the machine is shared: what else ran is in these numbers).",
         f"Servers: {where}; a certificate from the test PKI, verified against its root.",
         "",
         "## check_tls_mail against the peers",
@@ -565,7 +567,9 @@ def _before_after(pairs: Sequence[Versions], costs: Sequence[ProbeCost], runs: i
         f"checks of all versions run in turn, {runs} runs each after one warm-up run each, medians. Before the "
         "ClientHello probes, each client profile was a full handshake with Python's ssl and OpenSSL's own offer; "
         "with them it is that client's own ClientHello, judged by the server's answer without a full handshake. "
-        f"Ratios are against the last one given, {oldest.label}.",
+        f"Ratios are against the last one given, {oldest.label}. The commits: "
+        + "; ".join(f"`{describe(v.directory, '%h: %s')}`" for v, _ in pairs[0].results)
+        + ".",
         "",
         "| service (default clients) | version | wall (s) | CPU (s) | wall ratio | CPU ratio |",
         "|---|---|---:|---:|---:|---:|",
@@ -599,12 +603,12 @@ def _before_after(pairs: Sequence[Versions], costs: Sequence[ProbeCost], runs: i
     return lines
 
 
-def describe(directory: Path) -> str:
-    """'commit 65a9413 (Merge edge: ...)' for a checkout."""
+def describe(directory: Path, what: str = "%h") -> str:
+    """A checkout's commit: '65a9413', or with ``what`` "%h: %s" its subject too."""
     found = subprocess.run(
-        ["git", "-C", str(directory), "log", "-1", "--format=%h (%s)"], capture_output=True, text=True, check=True
+        ["git", "-C", str(directory), "log", "-1", f"--format={what}"], capture_output=True, text=True, check=True
     )
-    return "commit " + found.stdout.strip()
+    return found.stdout.strip()
 
 
 def main() -> int:
