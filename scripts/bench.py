@@ -554,6 +554,19 @@ def report(
     return "\n".join(lines)
 
 
+#: What changed between 65a9413 and this checkout, from the code (the numbers are the tables').
+CHANGES = (
+    "What differs, from the code: the profiles' probes are cheaper with the ClientHello (no key exchange, no "
+    "certificate verification, the connection closed after the server's first flight), but a check now also "
+    "imports hello.py, helloprobe.py, axes.py, tls_registry.py and constraints.py, generates the key shares "
+    "of the first hellos (which imports cryptography's serialization), judges each client's certificate "
+    "rules, and on port 25 with a server name makes one more full handshake, without SNI; so whole processes "
+    "of commit 8154b60 are slower than before where start-up dominates. After it (this checkout), dane.py no "
+    "longer imports resolver.py, and with it dnspython, for every check: only a TLSA lookup or --dns-server "
+    "loads it."
+)
+
+
 def _before_after(pairs: Sequence[Versions], costs: Sequence[ProbeCost], runs: int) -> list[str]:
     """The section comparing this version with earlier ones (--before), when they were measured."""
     if not pairs:
@@ -581,6 +594,7 @@ def _before_after(pairs: Sequence[Versions], costs: Sequence[ProbeCost], runs: i
                 f"| {pair.protocol} | {version.label} | {r.wall:.3f} | {r.cpu:.3f} | {r.wall / base.wall:.2f}x "
                 f"| {r.cpu / base.cpu:.2f}x |"
             )
+    lines += ["", CHANGES]
     if costs:
         lines += [
             "",
