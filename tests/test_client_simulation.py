@@ -23,7 +23,7 @@ from lines import assert_line, utcnow
 from realservers import NAME, OTHER_NAME, Credentials, DovecotInstance, Instance, PostfixInstance
 from tlsservers import GnutlsServer, OpenSslServer
 
-from check_tls_mail.hello import FALLBACK_SCSV, GREASE, RENEGOTIATION_SCSV
+from check_tls_mail.codepoints import FALLBACK_SCSV, GREASE, RENEGOTIATION_SCSV
 from check_tls_mail.profiles import catalogue
 from check_tls_mail.tls_registry import SIGNATURE_ALGORITHMS, name_of
 
