@@ -38,10 +38,20 @@ OTHER_NAME = "default.example.test"
 SCENARIOS = ("incident", "fixed", "dual", "expiring", "notls")
 
 
+#: Ports this process has handed out: the kernel may give a closed port out again at once, and two listeners of
+#: one server on the same port fail its start ("duplicate listener"), which the suite saw with Dovecot.
+_HANDED_OUT: set[int] = set()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    """A port free now on ``host`` that this process has not handed out before."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind((host, 0))
+            port = int(sock.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def wait_for_port(port: int, host: str = "127.0.0.1", seconds: float = 15.0) -> bool:
