@@ -285,6 +285,14 @@ class Version:
     def python(self) -> str:
         return str(self.directory / ".venv/bin/python")
 
+    def runtime(self) -> str:
+        """'Python 3.11.2, cryptography 50.0.2, ...': what the .venv runs, which must be alike to compare."""
+        code = (
+            "import platform, importlib.metadata as m; print('Python ' + platform.python_version() + ', ' + "
+            "', '.join(n + ' ' + m.version(n) for n in ('cryptography', 'nagiosplugin', 'dnspython')))"
+        )
+        return subprocess.run([self.python, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
 
 @dataclass
 class Versions:
@@ -585,7 +593,7 @@ def _before_after(pairs: Sequence[Versions], costs: Sequence[ProbeCost], runs: i
         "ClientHello probes, each client profile was a full handshake with Python's ssl and OpenSSL's own offer; "
         "with them it is that client's own ClientHello, judged by the server's answer without a full handshake. "
         f"Ratios are against the last one given, {oldest.label}. The commits: "
-        + "; ".join(f"`{describe(v.directory, '%h: %s')}`" for v, _ in pairs[0].results)
+        + "; ".join(f"`{describe(v.directory, '%h: %s')}` ({v.runtime()})" for v, _ in pairs[0].results)
         + ".",
         "",
         "| service (default clients) | version | wall (s) | CPU (s) | wall ratio | CPU ratio |",
