@@ -189,7 +189,8 @@ def _given(profile: ClientProfile, outcome: Accepted, served: tuple[Served, ...]
 
     template = profile.hello_template
     usable = {k.value for k in hello_key_types(template, 0x0304)} if template is not None else set()
-    return next((s for s in served if not s.without_sni and s.key_type in usable), served[0])
+    # A served key type is "RSA", "ECDSA" or "EdDSA"; EdDSA keys are told apart by name ("Ed25519").
+    return next((s for s in served if not s.without_sni and {s.key_type, s.chain.leaf.key} & usable), served[0])
 
 
 def _violations(

@@ -213,14 +213,20 @@ class ParsedCertificate(NamedTuple):
 
 
 def load(der: bytes) -> x509.Certificate:
-    """cryptography's certificate object, without the deprecation warnings it prints (negative serials...)."""
+    """cryptography's certificate object, without the deprecation warnings it prints (negative serials...).
+
+    Raises ValueError for whatever cryptography cannot read (it raises InvalidVersion for a bad version).
+    """
     import warnings
 
     from cryptography import x509
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return x509.load_der_x509_certificate(der)
+        try:
+            return x509.load_der_x509_certificate(der)
+        except x509.InvalidVersion as exc:
+            raise ValueError(f"the certificate's version is invalid: {exc}") from None
 
 
 def read_key(der: bytes) -> Key:

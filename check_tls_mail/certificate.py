@@ -19,9 +19,8 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-from cryptography.hazmat.primitives.serialization import Encoding
 
-from .certfields import ParsedCertificate
+from .certfields import ParsedCertificate, load
 from .certnames import name_matches
 from .certparse import parse
 from .certproblems import NAME_KINDS, VALIDITY_KINDS, CertificateProblem, ProblemKind, Role
@@ -73,7 +72,7 @@ class CertificateFacts(NamedTuple):
     def read(cls, der: bytes) -> CertificateFacts:
         parsed = parse(der)
         try:
-            cert = x509.load_der_x509_certificate(der)
+            cert = load(der)
             key_type, key = _key(cert)
             return cls(
                 cert=cert,
@@ -118,19 +117,32 @@ def matches_name(facts: CertificateFacts, name: str) -> bool:
 class TrustAnchors(NamedTuple):
     anchors: Anchors
     origin: str
-    certificates: tuple[x509.Certificate, ...] = ()  # the anchors themselves: revocation of the last intermediate
 
     def issuer_of(self, cert: x509.Certificate) -> x509.Certificate | None:
-        """The anchor that signed ``cert`` (name and signature), or None."""
-        for anchor in self.certificates:
-            if anchor.subject != cert.issuer:
-                continue
+        """The anchor that signed ``cert`` (name and signature), or None (revocation of the last intermediate)."""
+        from cryptography.hazmat.primitives.serialization import Encoding  # only --revocation asks
+
+        issued = parse(cert.public_bytes(Encoding.DER))
+        for candidate in self.anchors.named(issued.issuer_der, issued.issuer_key):
             try:
+                anchor = x509.load_der_x509_certificate(candidate.der)
                 cert.verify_directly_issued_by(anchor)
             except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
                 continue
             return anchor
         return None
+
+
+def _pem_blocks(data: bytes) -> list[bytes]:
+    """The DER of each PEM certificate in ``data`` (ValueError for a block that is not base64)."""
+    import base64
+    import re
+
+    blocks = re.findall(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", data, re.S)
+    try:
+        return [base64.b64decode(b"".join(block.split()), validate=True) for block in blocks]
+    except ValueError as exc:
+        raise ValueError(f"a certificate block is not base64: {exc}") from None
 
 
 @cache
@@ -164,13 +176,13 @@ def load_store(ca_file: str | None, limit: int = 4 * 2**20) -> TrustAnchors:
             os.close(fd)
         if len(data) > limit:
             raise UsageError(f"{what}: larger than {limit // 2**20} MiB, not a trust store")
-        certs = x509.load_pem_x509_certificates(data)
+        certs = _pem_blocks(data)
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read {what}: {exc}") from None
     if not certs:
         raise UsageError(f"no certificates in {path}")
     origin = f"--ca-file {ca_file}" if ca_file else "the system trust store"
-    return TrustAnchors(Anchors([c.public_bytes(Encoding.DER) for c in certs], origin), origin, tuple(certs))
+    return TrustAnchors(Anchors(certs, origin), origin)
 
 
 class ChainReport(NamedTuple):
@@ -238,7 +250,7 @@ def judge_chain(
         return ChainReport(leaf, walked, sent, None, tuple(_not_yet_valid(walked, now)))
 
     verdict = verify(chain, name, anchors.anchors, now)
-    by_der = {f.cert.public_bytes(Encoding.DER): f for f in facts}
+    by_der = {f.parsed.der: f for f in facts}
     path = [by_der[c.der] for c in verdict.path if c.der in by_der] or [leaf]
     if len(path) > 1 and path[-1].parsed.self_issued:
         path.pop()  # a self-signed root sent along is the anchor's business, not the path's

@@ -10,8 +10,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from .certparse import parse
 
 if TYPE_CHECKING:  # resolver.py imports dnspython, which only DANE and --dns-server need
     from .resolver import TlsaAnswer, TlsaRecord
@@ -24,10 +23,10 @@ class DaneReport(NamedTuple):
 
 
 def _selected(der: bytes, selector: int) -> bytes:
+    """The certificate (0) or its SubjectPublicKeyInfo (1) as DER; empty for a certificate that cannot be read."""
     if selector == 0:
         return der
-    cert = x509.load_der_x509_certificate(der)
-    return cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return parse(der).spki_der
 
 
 def _digest(data: bytes, mtype: int) -> bytes | None:
@@ -46,11 +45,9 @@ def matches(record: TlsaRecord, chain: Sequence[bytes]) -> bool:
         return False
     candidates = chain[:1] if record.usage == 3 else chain[1:] if record.usage == 2 else []
     for der in candidates:
-        try:
-            if _digest(_selected(der, record.selector), record.mtype) == record.data:
-                return True
-        except ValueError:  # an unreadable certificate matches nothing
-            continue
+        selected = _selected(der, record.selector)
+        if selected and _digest(selected, record.mtype) == record.data:  # an unreadable certificate matches nothing
+            return True
     return False
 
 

@@ -82,7 +82,6 @@ _SECP256R1MLKEM768, _X25519MLKEM768, _SECP384R1MLKEM1024 = 0x11EB, 0x11EC, 0x11E
 
 
 def _ecdh_public(group: int) -> bytes:
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
 
     if group == _X25519:
@@ -90,11 +89,9 @@ def _ecdh_public(group: int) -> bytes:
     if group == _X448:
         return x448.X448PrivateKey.generate().public_key().public_bytes_raw()
     curve: ec.EllipticCurve = {_P256: ec.SECP256R1(), _P384: ec.SECP384R1(), _P521: ec.SECP521R1()}[group]
-    return (
-        ec.generate_private_key(curve)
-        .public_key()
-        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    )
+    point = ec.generate_private_key(curve).public_key().public_numbers()
+    size = (curve.key_size + 7) // 8  # an uncompressed point, without importing the serialization module
+    return b"\x04" + point.x.to_bytes(size, "big") + point.y.to_bytes(size, "big")
 
 
 def _mlkem_public(size: int) -> bytes:

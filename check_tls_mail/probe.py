@@ -124,7 +124,7 @@ class _Prober:
         refused = {
             key.subject: spec
             for key, spec in self.hellos.items()
-            if isinstance(outcome := report.outcomes[key], Rejected) and outcome.refused_offer
+            if isinstance(outcome := report.outcomes[key], Rejected) and outcome.refused_suites
         }
         if not refused or self.deadline.remaining() <= 0:
             return report
