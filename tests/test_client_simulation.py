@@ -20,7 +20,7 @@ import pytest
 from conftest import Run, check, require
 from cryptography import x509
 from lines import assert_line, utcnow
-from realservers import NAME, OTHER_NAME, Credentials, DovecotInstance, Instance, PostfixInstance
+from realservers import NAME, OTHER_NAME, Credentials, DovecotInstance, Instance, PostfixInstance, dovecot_version
 from tlsservers import GnutlsServer, OpenSslServer
 
 from check_tls_mail.codepoints import FALLBACK_SCSV, GREASE, RENEGOTIATION_SCSV
@@ -159,8 +159,9 @@ def dovecots(creds: Credentials) -> Iterator[dict[str, DovecotInstance]]:
 def test_dovecot_curve_list_x25519_locks_out_apple_mail_though_dovecot_closes_without_an_alert(
     dovecots: dict[str, DovecotInstance], creds: Credentials, protocol: str
 ) -> None:
-    """Dovecot answers a hello it refuses by closing the connection, no alert. The close comes again alone while
-    the widest offer connects, so it is the answer; the hello with wider groups is accepted."""
+    """Dovecot 2.3 (Debian 12) answers a hello it refuses by closing the connection, no alert. The close comes
+    again alone while the widest offer connects, so it is the answer; the hello with wider groups is accepted.
+    Dovecot 2.4 (Debian 13) sends the alert: the same first line, from the alert."""
     server = dovecots["curves"]
     before = utcnow()
     result = run(server, protocol, protocol, creds, "-v")
@@ -176,14 +177,18 @@ def test_dovecot_curve_list_x25519_locks_out_apple_mail_though_dovecot_closes_wi
         )
 
     assert_line(result, line, before)
-    assert (
-        "client Apple Mail (TLS 1.0-1.2): rejected: server closed the connection in answer to the ClientHello, "
-        "without an alert (" in result.stdout
-    ), explain(result, server)
-    assert "so the server closes the connection in answer to" in result.stdout
+    silent = dovecot_version() < (2, 4)
+    answer = (
+        "server closed the connection in answer to the ClientHello, without an alert ("
+        if silent
+        else "server sent TLS alert handshake failure ("
+    )
+    assert f"client Apple Mail (TLS 1.0-1.2): rejected: {answer}" in result.stdout, explain(result, server)
+    assert ("so the server closes the connection in answer to" in result.stdout) == silent
     if protocol == "imaps":
         apple = s_client(port, "-tls1_2", "-groups", "P-256:P-384:P-521")
-        assert not connected(apple) and "SSL handshake has read 0 bytes" in apple.stdout, apple.stdout
+        assert not connected(apple), apple.stdout
+        assert ("SSL handshake has read 0 bytes" in apple.stdout) == silent, apple.stdout
         assert connected(s_client(port, "-tls1_2", "-groups", "X25519:P-256:P-384:P-521"))
 
 
@@ -192,8 +197,9 @@ def test_dovecot_tls13_only_with_chacha20_fails_apple_mail_and_outlook_each_for_
 ) -> None:
     """ssl_min_protocol = TLSv1.3, ssl_cipher_suites = TLS_CHACHA20_POLY1305_SHA256. Outlook offers TLS 1.3, so
     the server picks 1.3 and its TLS 1.3 suites are why, not any TLS 1.2 suite. Apple Mail offers TLS 1.2 at
-    most; Dovecot closes without an alert, which looks the same for TLS 1.2 switched off and for no ECDSA suite
-    in the TLS 1.2 list (the incident), so the words say both."""
+    most; Dovecot 2.3 closes without an alert, which looks the same for TLS 1.2 switched off and for no ECDSA
+    suite in the TLS 1.2 list (the incident), so the words say both; Dovecot 2.4 sends protocol_version, so the
+    words say TLS 1.3 is required."""
     server = dovecots["chacha"]
     before = utcnow()
     result = run(server, "imaps", "imaps", creds, "-v")
@@ -202,6 +208,9 @@ def test_dovecot_tls13_only_with_chacha20_fails_apple_mail_and_outlook_each_for_
         "Apple Mail cannot connect over TLS 1.2: the certificate is ECDSA and the server accepts no ECDSA suite "
         "over TLS 1.2: add ECDHE-ECDSA suites to the server's TLS 1.2 cipher list (or enable TLS 1.2 if it is "
         "off: the server closes without an alert, so the two look the same)"
+        if dovecot_version() < (2, 4)
+        else "Apple Mail cannot connect over TLS 1.2: the server requires TLS 1.3 and this client supports at "
+        "most TLS 1.2: enable TLS 1.2 on the server"
     )
     outlook = (
         "Outlook (Windows 11) cannot connect: the server accepts only the TLS_CHACHA20_POLY1305_SHA256 TLS 1.3 "
