@@ -9,9 +9,11 @@ all read an ``Assessment``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
+
+from cryptography.exceptions import UnsupportedAlgorithm
 
 from .certificate import ChainReport, TrustAnchors, judge_chain
 from .dane import DaneReport, judge
@@ -177,44 +179,70 @@ def _key_name(served: Served) -> str:
     return served.chain.leaf.key if served.key_type == "EdDSA" else served.key_type
 
 
-def _given(profile: ClientProfile, outcome: Accepted, served: tuple[Served, ...]) -> Served | None:
-    """The served certificate a client gets: the one its hello answer carried (TLS <= 1.2), else by SNI and key."""
+def _given(profile: ClientProfile, outcome: Accepted, served: tuple[Served, ...], judged: Judged) -> Served | None:
+    """The certificate a client gets: the one its hello answer carried (TLS <= 1.2), else by SNI and key.
+
+    A TLS <= 1.2 answer's chain that no other probe saw is judged here; a TLS 1.3 client whose
+    signature algorithms fit none of the served certificates gets no claim (None).
+    """
+    if outcome.chain:
+        known = next((s for s in served if s.sent[:1] == outcome.chain[:1]), None)
+        if known is not None:
+            return known
+        try:
+            chain = judged(outcome.chain, outcome.chain_sent)
+        except ServiceError:  # unreadable: the chain's own probes say so where they see it
+            return None
+        return Served("client", chain.leaf.key_type, chain, outcome.chain, None)
     if not served:
         return None
-    if outcome.chain:
-        return next((s for s in served if s.sent[:1] == outcome.chain[:1]), None)
     if not profile.sends_sni:
         return next((s for s in served if s.without_sni), served[0])
     from .constraints import hello_key_types
 
     template = profile.hello_template
     usable = {k.value for k in hello_key_types(template, 0x0304)} if template is not None else set()
-    # A served key type is "RSA", "ECDSA" or "EdDSA"; EdDSA keys are told apart by name ("Ed25519").
-    return next((s for s in served if not s.without_sni and {s.key_type, s.chain.leaf.key} & usable), served[0])
+    return next((s for s in served if not s.without_sni and _key_name(s) in usable), None)
+
+
+#: The wire code of the TLS version an Accepted outcome names.
+_WIRE_VERSIONS = {"TLSv1": 0x0301, "TLSv1.1": 0x0302, "TLSv1.2": 0x0303, "TLSv1.3": 0x0304}
 
 
 def _violations(
     profile: ClientProfile, outcome: Accepted, given: Served | None, verified: bool
 ) -> tuple[Violation, ...]:
-    """The client's certificate rules that the certificate it gets breaks, as far as this client checks."""
+    """The client's certificate rules that the certificate it gets breaks, as far as this client checks.
+
+    A malformed certificate is not judged again here: its chain already says
+    what is wrong with it (and cryptography cannot read it whole).
+    """
     rules = profile.certificate
-    if rules is None or given is None:
+    if rules is None or given is None or any(f.parsed.defects for f in given.chain.path):
         return ()
     from .constraints import Verification
-    from .violations import NoSubjectAltName, RsaTooSmall, Sha1Signature, judge
+    from .violations import judge
 
     if rules.verifies is Verification.WHEN_CONFIGURED and not verified:
         return ()
-    version = getattr(outcome.answer, "version", 0x0304)
-    found = judge([f.cert for f in given.chain.path], rules, profile.hello_template, version)
-    # What the chain's own judgement already says (RSA under 2048 bits, SHA-1, no subjectAltName) is said once.
-    said = {p.kind.name for p in given.chain.problems}
-    echoes = {RsaTooSmall: "RSA_TOO_SMALL", Sha1Signature: "WEAK_SIGNATURE", NoSubjectAltName: "NO_SAN"}
-    return tuple(v for v in found if echoes.get(type(v)) not in said)
+    version = _WIRE_VERSIONS.get(outcome.version, 0x0304)
+    try:
+        return judge([f.cert for f in given.chain.path], rules, profile.hello_template, version)
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # what cryptography cannot read is the chain's to say
+        return ()
+
+
+#: Judges a chain a client's hello answer carried: (DER chain, length as sent) -> its ChainReport.
+Judged = Callable[[tuple[bytes, ...], int], ChainReport]
 
 
 def _client(
-    report: AddressReport, profile: ClientProfile, outcome: HandshakeOutcome, served: tuple[Served, ...], verified: bool
+    report: AddressReport,
+    profile: ClientProfile,
+    outcome: HandshakeOutcome,
+    served: tuple[Served, ...],
+    verified: bool,
+    judged: Judged,
 ) -> ClientResult:
     """One client: whether it connects, why not, and whether it takes the certificate it gets."""
     key_type = _key_name(served[0]) if served else None
@@ -222,7 +250,7 @@ def _client(
         axes = report.axes.get(profile.name, ())
         why = diagnose(profile.offer, outcome, report, key_type, axes, profile.title)
         return ClientResult(profile, outcome, why, axes=axes)
-    given = _given(profile, outcome, served)
+    given = _given(profile, outcome, served, judged)
     violations = _violations(profile, outcome, given, verified)
     if violations:
         refusal = Diagnosis(Why.CERTIFICATE, outcome, profile.offer, violations=violations, client=profile.title)
@@ -251,8 +279,12 @@ def _address(
     served = tuple(_beyond(s, host, name, anchors, now, expectations, policy) for s in served)
     key_type = served[0].key_type if served else None
     profiles = {p.name: p for p in host.plan.clients}
+
+    def judged(chain: tuple[bytes, ...], sent: int) -> ChainReport:
+        return judge_chain(chain, name, anchors, now, sent)
+
     clients = tuple(
-        _client(report, profiles[subject], outcome, served, anchors is not None)
+        _client(report, profiles[subject], outcome, served, anchors is not None, judged)
         for subject, outcome in report.of(Purpose.CLIENT).items()
     )
     ciphers = tuple(

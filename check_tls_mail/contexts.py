@@ -196,7 +196,9 @@ class VersionPolicyContext(QuietContext):
             old = [v for v in accepted if version_key(v) < version_key(self.min_tls)]
             if old:
                 problems.append(f"accepts TLS {', '.join(old)}, older than --min-tls {self.min_tls}")
-        untested = [v for v in self.required if _local_limit(versions[v])]
+        below = [v for v in versions if self.min_tls and version_key(v) < version_key(self.min_tls)]
+        # A version this host's OpenSSL cannot offer was not tested: neither --require-tls nor --min-tls can say.
+        untested = [v for v in dict.fromkeys([*self.required, *below]) if _local_limit(versions[v])]
         missing = [v for v in self.required if v not in accepted and v not in untested]
         if missing:
             problems.append(f"does not accept TLS {', '.join(missing)} (--require-tls)")

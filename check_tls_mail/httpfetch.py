@@ -180,7 +180,10 @@ def request(
             watchdog.daemon = True
             watchdog.start()
         return _exchange(url, sock, host, port, scheme, path, method, body, content_type, accept, max_bytes, deadline)
-    except (ssl.SSLError, OSError, http.client.HTTPException) as exc:
+    except (ssl.SSLError, OSError, http.client.HTTPException, ValueError, UnicodeError) as exc:
+        if isinstance(exc, ValueError | UnicodeError) and not isinstance(exc, OSError):
+            # what http.client cannot make sense of in a hostile answer (a header it cannot parse)
+            return HttpFailed(url, FetchFailure.PROTOCOL, f"not an HTTP response ({clean(str(exc), 80)})")
         if deadline.remaining() <= 0 or isinstance(exc, TimeoutError):
             return HttpFailed(url, FetchFailure.TIMEOUT, "no complete answer before the deadline")
         if isinstance(exc, ssl.SSLError):
@@ -230,9 +233,9 @@ def _exchange(
         conn.putheader("Content-Length", str(len(body)))
     conn.endheaders(body)
     response = conn.getresponse()
-    length = response.getheader("Content-Length", "")
-    if length.strip().isdigit() and int(length) > max_bytes:
-        return HttpFailed(url, FetchFailure.OVERSIZED, f"Content-Length {int(length)} is over {max_bytes} bytes")
+    length = response.length  # http.client's own reading of Content-Length (None: absent or not a number)
+    if length is not None and length > max_bytes:
+        return HttpFailed(url, FetchFailure.OVERSIZED, f"Content-Length {length} is over {max_bytes} bytes")
     data = b""
     while True:
         chunk = response.read(min(READ_CHUNK, max_bytes + 1 - len(data)))

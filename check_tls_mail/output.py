@@ -31,6 +31,8 @@ SUMMARY_TARGET = 400
 ITEM_LIMIT = 120
 LONG_LINE_LIMIT = 300
 LONG_LINES_LIMIT = 60
+#: The whole output, first line included: Nagios 4 keeps 8192 bytes of it.
+OUTPUT_LIMIT = 8000
 
 
 class PerfItem(NamedTuple):
@@ -86,22 +88,27 @@ def first_line(exitcode: int, summary: str, perfdata: Sequence[str | PerfItem] =
     return line, left_off
 
 
-def status_line(exitcode: int, summary: str, perfdata: Sequence[str | PerfItem] = ()) -> str:
-    return first_line(exitcode, summary, perfdata)[0]
-
-
 def render(exitcode: int, summary: str, perfdata: Sequence[str | PerfItem], long_output: Sequence[str]) -> str:
     """The whole plugin output: one self-contained line, then bounded long output."""
     line, left_off = first_line(exitcode, summary, perfdata)
     body = [clean(text, LONG_LINE_LIMIT) for text in long_output]
-    if left_off:
-        body.append(
+    if left_off:  # first, so that a cut long output never loses it
+        body.insert(
+            0,
             f"perfdata: {left_off} of {len(perfdata)} items left off to keep the first line under "
-            f"{LINE_LIMIT} bytes (the least important first)"
+            f"{LINE_LIMIT} bytes (the least important first)",
         )
-    if len(body) > LONG_LINES_LIMIT:
-        body = [*body[: LONG_LINES_LIMIT - 1], f"... {len(body) - LONG_LINES_LIMIT + 1} more lines"]
-    return "\n".join([line, *body]) + "\n"
+    kept: list[str] = []
+    room = OUTPUT_LIMIT - size(line) - 1
+    for index, text in enumerate(body):
+        more = f"... {len(body) - index} more lines"
+        last = index == len(body) - 1
+        if (len(kept) == LONG_LINES_LIMIT - 1 and not last) or size(text) + 1 > room - (0 if last else size(more) + 1):
+            kept.append(more)
+            break
+        kept.append(text)
+        room -= size(text) + 1
+    return "\n".join([line, *kept]) + "\n"
 
 
 def unknown(reason: str) -> str:

@@ -150,6 +150,10 @@ class _Prober:
         time.sleep(max(min(RETRY_PAUSE, self.deadline.remaining()), 0))
         return self(target, key)
 
+    def after_wave(self, target: Target, wave: dict[ProbeKey, HandshakeOutcome]) -> AddressReport:
+        """One address's report: its second chances, then the axes of its refused hellos."""
+        return self.axes(self.second_chances(target, wave))
+
     def second_chances(self, target: Target, wave: dict[ProbeKey, HandshakeOutcome]) -> AddressReport:
         """The report of one address after the concurrent wave: dropped probes tried again one at a time.
 
@@ -174,7 +178,8 @@ class _Prober:
                 for key in closed:
                     outcome = outcomes[key]
                     assert isinstance(outcome, Rejected)
-                    outcomes[key] = outcome._replace(closed_in_answer=True)
+                    # The widest offer itself just connected: its own closes were the connection's, not answers.
+                    outcomes[key] = control if key == DEFAULT_PROBE else outcome._replace(closed_in_answer=True)
         return AddressReport(target, MappingProxyType(outcomes), MappingProxyType(first), control)
 
 
@@ -196,9 +201,8 @@ def run(plan: ProbePlan) -> HostReport:
     order = [(key, target) for key in prober.offers for target in targets]
     jobs = [(lambda key=key, target=target: prober(target, key)) for key, target in order]
     wave = list(zip(order, run_concurrently(jobs, plan.parallel), strict=True))
-    reports = tuple(
-        prober.axes(prober.second_chances(target, {key: outcome for (key, at), outcome in wave if at is target}))
-        for target in targets
-    )
+    # Each address's second chances and axes one at a time there, the addresses side by side.
+    after = [partial(prober.after_wave, target, {k: o for (k, at), o in wave if at is target}) for target in targets]
+    reports = tuple(run_concurrently(after, len(after)))
     report = HostReport(plan, None, reports, lookup.result(), len(addresses), time.monotonic() - started)
     return after_handshakes(report, policy, deadline)

@@ -56,10 +56,6 @@ class ClientProfile(NamedTuple):
         sni = servername if self.sends_sni and servername and not _is_ip(servername) else None
         return self.hello_template._replace(server_name=sni)
 
-    def source_of(self, field: str) -> str:
-        """Where a fact comes from: the entry for the field or the nearest one above it, else the profile's source."""
-        return _lookup(self.sources, field) or self.source
-
     def inferred_why(self, field: str) -> str | None:
         """Why a fact is inferred (None: read off a capture or a document)."""
         return _lookup(self.inferred, field)

@@ -57,9 +57,6 @@ class TrustVerdict(NamedTuple):
     def anchor(self) -> ParsedCertificate | None:
         return self.chain[-1] if self.trusted_depth is not None else None
 
-    def of_kind(self, *kinds: ProblemKind) -> tuple[CertificateProblem, ...]:
-        return tuple(p for p in self.problems if p.kind in kinds)
-
 
 def verify(chain: Sequence[bytes], name: str, anchors: Anchors, now: datetime) -> TrustVerdict:
     """Judge ``chain`` (DER, leaf first, as sent) for ``name`` (DNS name, trailing dot allowed, or IP address)."""

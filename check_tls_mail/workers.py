@@ -39,8 +39,8 @@ def _run(jobs: Sequence[Callable[[], T]], parallel: int, deadline: Deadline | No
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(min(parallel, len(jobs)))]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(None if deadline is None else max(deadline.remaining(), 0.0) + GRACE_SECONDS)
+    for thread in threads:  # one end for all: the grace is not added once per thread
+        thread.join(None if deadline is None else max(deadline.remaining() + GRACE_SECONDS, 0.0))
     if failures:
         raise failures[0]
     with lock:

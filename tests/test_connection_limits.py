@@ -8,6 +8,7 @@ problem is never reported as a cipher-list problem. Whole first lines asserted.
 from __future__ import annotations
 
 import re
+import socket
 import ssl
 
 import pytest
@@ -15,6 +16,12 @@ from conftest import RSA_ONLY, Certs, Run, args_for, check, serving
 from cryptography import x509
 from fakeserver import Behaviour, Limited, Lines, MailServer, TlsConfig, reset
 from pki import Pki
+
+from check_tls_mail import probe
+from check_tls_mail.dialects import PROTOCOLS
+from check_tls_mail.handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected, Target
+from check_tls_mail.probeplan import DEFAULT_PROBE, ProbeKey, Purpose
+from check_tls_mail.wire import Address, Deadline
 
 TOO_MANY = "421 4.7.0 too many connections from your address"
 
@@ -146,3 +153,22 @@ def test_pop3_without_capa_that_refuses_stls_has_no_stls(pki: Pki, certs: Certs)
         f"TLS_MAIL CRITICAL - 127.0.0.1:{server.port} pop3: STLS not supported: no CAPA, and STLS answered "
         "-ERR STLS not available | probes_time=Ts;;;0"
     )
+
+
+def test_the_widest_offer_that_connects_as_the_control_is_not_an_answer_to_itself() -> None:
+    """Closes that come again, then the widest offer connects: the others closed in answer, the widest one did not."""
+    target = Target("mx.example", 25, PROTOCOLS["smtp"], Address(socket.AF_INET, ("127.0.0.1", 25)), "mx.example")
+    closed = Rejected(HandshakeCause.CLOSED, None, 0.01)
+    accepted = Accepted("TLSv1.3", "TLS_AES_128_GCM_SHA256", (b"leaf",), 1, 0.01)
+    apple = ProbeKey(Purpose.CLIENT, "apple-mail")
+    wave: dict[ProbeKey, HandshakeOutcome] = {DEFAULT_PROBE: closed, apple: closed, ProbeKey(Purpose.NO_SNI): accepted}
+    # Alone, both close again; the control (the widest offer once more) then connects.
+    script = iter([closed, closed, accepted])
+    prober = object.__new__(probe._Prober)
+    prober.deadline = Deadline(30)
+    prober.alone = lambda target, key: next(script)  # type: ignore[method-assign]
+    report = prober.second_chances(target, wave)
+    assert report.control == accepted
+    assert report.outcomes[DEFAULT_PROBE] == accepted
+    answer = report.outcomes[apple]
+    assert isinstance(answer, Rejected) and answer.closed_in_answer and not answer.dropped

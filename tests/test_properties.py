@@ -209,3 +209,27 @@ def test_a_failing_probe_job_is_raised_in_the_caller_not_printed(capfd: pytest.C
         run_concurrently([lambda: 1, broken, lambda: 3], 2)
     assert run_concurrently([lambda: 1, lambda: 2, lambda: 3], 2) == [1, 2, 3]
     assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("length", ["\xb2", "12abc", "-1", "9" * 40])
+def test_a_hostile_content_length_never_raises_out_of_a_fetch(length: str) -> None:
+    """A Content-Length that is no plain number (a Unicode digit, garbage, negative, huge) is a typed answer."""
+    from check_tls_mail.httpfetch import HttpFailed, HttpResponse, request
+    from check_tls_mail.wire import Deadline
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        conn.recv(4096)
+        conn.sendall(f"HTTP/1.0 200 OK\r\nContent-Length: {length}\r\n\r\nhello".encode("latin-1"))
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        answer = request(f"http://127.0.0.1:{listener.getsockname()[1]}/policy", Deadline(3), 1000)
+    finally:
+        listener.close()
+    assert isinstance(answer, HttpResponse | HttpFailed)

@@ -278,3 +278,19 @@ def test_malformed_certificate_is_critical_through_the_cli_with_the_whole_line(
         f"days_remaining={left.group(1)};;;;{days} handshake_time=Ts;;;0"
     )
     assert run.code == 2
+
+
+@pytest.mark.parametrize("name", ["malformed-two-san", "malformed-x400-address", "malformed-ip-network-san"])
+def test_malformed_certificate_with_the_default_clients_is_critical_not_an_internal_error(
+    name: str, tmp_path: Path
+) -> None:
+    """The simulated clients judge the certificate they get too: what cryptography cannot read is the chain's to say."""
+    require("openssl")
+    variant = CORPUS[name]
+    with oracle.served(variant, tmp_path, accepts=200) as port:
+        check(variant, port, tmp_path)
+        run = cli("-H", "127.0.0.1", "--servername", variant.host, "-p", str(port), "--ca-file",
+                  str(tmp_path / "anchors.pem"), "-P", "tls", "-w", "0", "-c", "0", "-t", "20")  # fmt: skip
+    assert run.code == 2, run.first_line
+    assert "certificate is malformed" in run.first_line
+    assert "internal error" not in (run.stdout + run.stderr).lower()
