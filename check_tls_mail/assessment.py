@@ -19,7 +19,7 @@ from .certificate import ChainReport, TrustAnchors, judge_chain
 from .dane import DaneReport, judge
 from .diagnosis import Diagnosis, Why, diagnose
 from .errors import ServiceError
-from .handshake import Accepted, HandshakeOutcome, Rejected, cipher_offer
+from .handshake import Accepted, HandshakeOutcome, cipher_offer
 from .probeplan import ProbePlan, Purpose
 from .probereport import AddressReport, HostReport, TlsaState
 from .profiles import ClientProfile
@@ -158,22 +158,6 @@ def _served(
     return tuple(served)
 
 
-def _reference(report: AddressReport) -> Accepted | None:
-    """The default probe when it connected, else a client's hello answer with certificates (TLS <= 1.2).
-
-    Only when the server refused the default offer itself (the local OpenSSL
-    cannot offer what it takes, such as 3DES): any other failure (a client
-    certificate required, a dropped connection) is the service's for every client.
-    """
-    primary = report.primary
-    if isinstance(primary, Accepted):
-        return primary
-    if not (isinstance(primary, Rejected) and primary.refused_offer):
-        return None
-    answers = report.of(Purpose.CLIENT).values()
-    return next((o for o in answers if isinstance(o, Accepted) and o.chain), None)
-
-
 def _key_name(served: Served) -> str:
     """The key type as constraints.KeyType names it: "RSA", "ECDSA", "Ed25519" (certificate.py says "EdDSA")."""
     return served.chain.leaf.key if served.key_type == "EdDSA" else served.key_type
@@ -270,7 +254,7 @@ def _address(
 ) -> AddressAssessment:
     served: tuple[Served, ...] = ()
     unreadable = None
-    reference = _reference(report)
+    reference = report.reference
     if reference is not None:
         try:
             served = _served(report, reference, name, anchors, now, host.tlsa)

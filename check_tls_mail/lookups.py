@@ -119,13 +119,16 @@ class MtaStsLookup:
 
 
 def served_chains(reports: Sequence[AddressReport]) -> list[tuple[bytes, ...]]:
-    """Each distinct chain the servers sent (default and key-type probes), in the order first seen."""
+    """Each distinct chain the servers sent, in the order first seen: the reference probe's (as the assessment
+    takes it: the default probe, or a client's answer when the server refused the default offer), the
+    key-type probes' and the no-SNI probe's."""
     from .handshake import Accepted
 
     chains: dict[tuple[bytes, ...], None] = {}
     for report in reports:
-        for key, outcome in report.outcomes.items():
-            if key.purpose in (Purpose.DEFAULT, Purpose.KEY_TYPE) and isinstance(outcome, Accepted) and outcome.chain:
+        outcomes = [report.reference, *report.of(Purpose.KEY_TYPE).values(), *report.of(Purpose.NO_SNI).values()]
+        for outcome in outcomes:
+            if isinstance(outcome, Accepted) and outcome.chain:
                 chains[tuple(outcome.chain)] = None
     return list(chains)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .axes import AxisResult
 from .errors import ServiceError
-from .handshake import Accepted, HandshakeOutcome, Target
+from .handshake import Accepted, HandshakeOutcome, Rejected, Target
 from .probeplan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
 
 if TYPE_CHECKING:
@@ -43,6 +43,22 @@ class AddressReport(NamedTuple):
     def of(self, purpose: Purpose) -> dict[str, HandshakeOutcome]:
         """The outcomes of one purpose by subject, in probe order."""
         return {key.subject: outcome for key, outcome in self.outcomes.items() if key.purpose is purpose}
+
+    @property
+    def reference(self) -> Accepted | None:
+        """The default probe when it connected, else a client's hello answer with certificates (TLS <= 1.2).
+
+        Only when the server refused the default offer itself (the local OpenSSL
+        cannot offer what it takes, such as 3DES): any other failure (a client
+        certificate required, a dropped connection) is the service's for every client.
+        """
+        primary = self.primary
+        if isinstance(primary, Accepted):
+            return primary
+        if not (isinstance(primary, Rejected) and primary.refused_offer):
+            return None
+        answers = self.of(Purpose.CLIENT).values()
+        return next((o for o in answers if isinstance(o, Accepted) and o.chain), None)
 
 
 class TlsaStatus(enum.Enum):

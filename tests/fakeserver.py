@@ -26,10 +26,24 @@ class TlsConfig:
     max_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_3
     client_certificates: ssl.VerifyMode = ssl.CERT_NONE  # CERT_OPTIONAL asks for one, CERT_REQUIRED insists
     client_ca: str | None = None
+    without_sni: tuple[str, str] | None = None  # (chain file, key file) served when the client sends no SNI
 
     def context(self) -> ssl.SSLContext:
+        if self.without_sni is None:
+            return self._context(self.chains)
+        with_sni = self._context(self.chains)
+        ctx = self._context([self.without_sni])
+
+        def by_name(sock: ssl.SSLObject | ssl.SSLSocket, server_name: str | None, _: ssl.SSLContext) -> None:
+            if server_name is not None:
+                sock.context = with_sni
+
+        ctx.sni_callback = by_name
+        return ctx
+
+    def _context(self, chains: list[tuple[str, str]]) -> ssl.SSLContext:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        for chain, key in self.chains:
+        for chain, key in chains:
             ctx.load_cert_chain(chain, key)
         if self.client_certificates != ssl.CERT_NONE:
             ctx.verify_mode = self.client_certificates

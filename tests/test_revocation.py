@@ -485,6 +485,21 @@ def test_cli_checks_nothing_without_the_option(revocation_world: RevocationWorld
     assert len(revocation_world.server.requests) == before  # off by default: no request to the CA
 
 
+def test_cli_checks_the_certificate_served_without_sni_too(revocation_world: RevocationWorld) -> None:
+    """A server with another certificate for clients without SNI (most MTAs): that one is asked about as well."""
+    world = revocation_world
+    good, revoked = world.leaves["ocsp-good"], world.leaves["ocsp-revoked"]
+    name = "ocsp-good.example.test"
+    bare = revoked.write(world.directory, "ocsp-revoked.example.test")
+    with serving("smtp", TlsConfig([good.write(world.directory, name)], without_sni=bare)) as server:
+        args = ["-H", "127.0.0.1", "--servername", name, "-p", str(server.port), "-P", "smtp"]
+        run = conftest.check(*args, "--ca-file", str(world.files["root"]), "--client", "postfix", "--revocation", "-v")
+    assert run.code == 2, run.stdout
+    url = ocsp_url(world, "ocsp-revoked")
+    assert f"was revoked on {REVOKED_AT:%Y-%m-%d} (keyCompromise), says the OCSP responder {url}" in run.stdout
+    assert "certificate without SNI" in run.first_line, run.first_line
+
+
 def test_a_check_still_running_at_the_deadline_is_not_finished(
     revocation_world: RevocationWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
