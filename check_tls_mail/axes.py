@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, NamedTuple
 
-if TYPE_CHECKING:  # hello.py is imported by the probes that use it, not by every reader of these results
+if TYPE_CHECKING:  # the hello modules are imported by the probes that use them, not by every reader of these results
     from .hellospec import HelloSpec
 
 TLS13 = 0x0304

@@ -1,7 +1,7 @@
 """One client's probe at the ClientHello: connect, speak the dialect, send that client's own hello, read the answer.
 
 Handshake layer beside handshake.py: the outcome is the same typed
-``HandshakeOutcome`` (Accepted, Rejected, Failed), made from hello.py's
+``HandshakeOutcome`` (Accepted, Rejected, Failed), made from helloanswer.py's
 ``ServerAnswer``, which it carries for the diagnosis and the long output.
 No full handshake: the server's answer to the hello decides.
 """
