@@ -101,7 +101,8 @@ def render(exitcode: int, summary: str, perfdata: Sequence[str | PerfItem], long
     kept: list[str] = []
     room = OUTPUT_LIMIT - size(line) - 1
     for index, text in enumerate(body):
-        more = f"... {len(body) - index} more lines"
+        left = len(body) - index
+        more = f"... {left} more line{'s' if left > 1 else ''}"
         last = index == len(body) - 1
         if (len(kept) == LONG_LINES_LIMIT - 1 and not last) or size(text) + 1 > room - (0 if last else size(more) + 1):
             kept.append(more)

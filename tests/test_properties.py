@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from check_tls_mail.dialects import PROTOCOLS
 from check_tls_mail.errors import ServiceError, StartTlsError, UsageError
-from check_tls_mail.output import render
+from check_tls_mail.output import OUTPUT_LIMIT, render
 from check_tls_mail.sanitize import clean, from_wire
 from check_tls_mail.thresholds import ExpiryThreshold
 from check_tls_mail.wire import Address, Connection, Deadline
@@ -43,6 +44,24 @@ def test_status_line_has_one_separator_and_stays_small(summary: str, long_output
     assert len(first.encode()) < 1024
     assert all(line.isprintable() for line in lines)
     assert len(lines) <= 62  # the first line, 60 long-output lines, and the final newline
+
+
+@given(st.lists(st.text(min_size=1, max_size=400), max_size=120), st.integers(min_value=0, max_value=80))
+def test_long_output_stays_under_what_nagios_keeps_and_says_what_it_left(long_output: list[str], items: int) -> None:
+    """At most OUTPUT_LIMIT bytes in all; a cut says how many lines it left; the perfdata notice is never cut."""
+    perfdata = [f"label_{i:02d}_{'x' * 60}=1;;;0" for i in range(items)]
+    text = render(2, "s" * 300, perfdata, long_output)
+    assert len(text.encode()) <= OUTPUT_LIMIT + 1  # the final newline
+    first, *lines = text.split("\n")[:-1]
+    shown = len(first.split(" | ", 1)[1].split()) if " | " in first else 0
+    if shown < items:
+        assert lines[0].startswith(f"perfdata: {items - shown} of {items} items left off"), lines[:1]
+        lines = lines[1:]
+    cut = re.fullmatch(r"\.\.\. ([0-9]+) more lines?", lines[-1]) if lines else None
+    if cut:
+        assert len(lines) - 1 + int(cut.group(1)) == len(long_output)
+    else:
+        assert len(lines) == len(long_output)
 
 
 def _negotiate(protocol: str, server_bytes: bytes) -> BaseException | None:
