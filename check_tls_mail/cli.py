@@ -79,8 +79,10 @@ def main(argv: list[str] | None = None) -> tuple[int, str]:
         return 3, unknown(f"usage: {exc}")
     except GlobalTimeout:
         return 3, unknown(f"timeout: check did not complete within {timeout:g} s")
-    except KeyboardInterrupt:
-        return 3, unknown("interrupted (SIGINT): the check did not complete")
+    except KeyboardInterrupt:  # in-process callers; the console entry (entry.py) exits in its handler
+        from .entry import INTERRUPTED
+
+        return 3, unknown(INTERRUPTED)
     except SystemExit as exc:  # argparse's --help and --version
         return (exc.code if isinstance(exc.code, int) else 0), printed.getvalue()
     except Exception as exc:
@@ -104,7 +106,7 @@ def _reserve_standard_descriptors() -> None:
 
 
 def run() -> NoReturn:
-    """Console entry point: print, exit with the state without waiting for probe threads.
+    """The run behind the console entry (entry.py): print, exit with the state without waiting for probe threads.
 
     A stdout that cannot take the output (closed pipe, full disk) does not
     change the exit code; a full disk or a bad descriptor is said in one line

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import IN_CI, NAME, Certs, check, check_raw, require
+from conftest import IN_CI, NAME, ROOT, Certs, check, check_raw, require
 from fakeserver import Lines, MailServer, TlsConfig
 from pki import Pki
 
@@ -226,6 +226,39 @@ def test_sigint_while_the_server_stalls_is_one_unknown_line(stalling_server: Mai
     assert run.stdout == b"TLS_MAIL UNKNOWN - interrupted (SIGINT): the check did not complete\n"
     assert run.stderr == b""
     assert run.seconds < 10
+
+
+#: SIGINT arrives while the main thread runs a finalizer, as importlib's module-lock callback during the
+#: lazy imports beside the probe threads: a KeyboardInterrupt raised there is swallowed ("Exception ignored").
+IN_A_FINALIZER = """
+import os, signal, sys, time, weakref
+from check_tls_mail import entry
+if sys.argv[1] == "entry":
+    signal.signal(signal.SIGINT, entry._interrupted)  # what entry.run installs
+class Thing: pass
+thing = Thing()
+def finalizer(ref):
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.3)
+kept = weakref.ref(thing, finalizer)
+del thing
+sys.stdout.write("ran on\\n")
+"""
+
+
+@pytest.mark.parametrize("handler", ["entry", "python"])
+def test_sigint_in_a_finalizer_still_ends_the_check(handler: str) -> None:
+    """The console entry's handler ends the process itself; Python's KeyboardInterrupt would be lost there."""
+    from check_tls_mail.entry import INTERRUPTED
+    from check_tls_mail.output import unknown
+
+    run = subprocess.run(
+        [sys.executable, "-c", IN_A_FINALIZER, handler], capture_output=True, cwd=ROOT, timeout=30, check=False
+    )
+    if handler == "python":  # the mechanism: Python's own handler loses the interrupt
+        assert run.stdout == b"ran on\n" and b"Exception ignored" in run.stderr, run
+        return
+    assert (run.returncode, run.stdout, run.stderr) == (3, unknown(INTERRUPTED).encode(), b"")
 
 
 def test_sigterm_still_ends_the_process_at_once(stalling_server: MailServer) -> None:
