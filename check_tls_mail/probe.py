@@ -174,12 +174,15 @@ class _Prober:
         control = None
         if closed and self.deadline.remaining() > 0:
             control = self.alone(target, DEFAULT_PROBE)
-            if isinstance(control, Accepted):
+            if isinstance(control, Accepted) and DEFAULT_PROBE in closed:
+                # The widest offer closed twice and then connected: the closes were the connection's, the
+                # others' as much as its own, so no close is taken for an answer.
+                outcomes[DEFAULT_PROBE] = control
+            elif isinstance(control, Accepted):
                 for key in closed:
                     outcome = outcomes[key]
                     assert isinstance(outcome, Rejected)
-                    # The widest offer itself just connected: its own closes were the connection's, not answers.
-                    outcomes[key] = control if key == DEFAULT_PROBE else outcome._replace(closed_in_answer=True)
+                    outcomes[key] = outcome._replace(closed_in_answer=True)
         return AddressReport(target, MappingProxyType(outcomes), MappingProxyType(first), control)
 
 
@@ -201,8 +204,8 @@ def run(plan: ProbePlan) -> HostReport:
     order = [(key, target) for key in prober.offers for target in targets]
     jobs = [(lambda key=key, target=target: prober(target, key)) for key, target in order]
     wave = list(zip(order, run_concurrently(jobs, plan.parallel), strict=True))
-    # Each address's second chances and axes one at a time there, the addresses side by side.
-    after = [partial(prober.after_wave, target, {k: o for (k, at), o in wave if at is target}) for target in targets]
-    reports = tuple(run_concurrently(after, len(after)))
+    # One address after the other: its addresses may be one server that limits connections per client, and
+    # "tried again alone" must be alone there (and --max-parallel bound the axes' hellos).
+    reports = tuple(prober.after_wave(target, {k: o for (k, at), o in wave if at is target}) for target in targets)
     report = HostReport(plan, None, reports, lookup.result(), len(addresses), time.monotonic() - started)
     return after_handshakes(report, policy, deadline)

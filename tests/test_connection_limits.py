@@ -155,8 +155,8 @@ def test_pop3_without_capa_that_refuses_stls_has_no_stls(pki: Pki, certs: Certs)
     )
 
 
-def test_the_widest_offer_that_connects_as_the_control_is_not_an_answer_to_itself() -> None:
-    """Closes that come again, then the widest offer connects: the others closed in answer, the widest one did not."""
+def test_closes_are_no_answer_when_the_widest_offer_itself_closed_before_it_connected() -> None:
+    """The widest offer closed twice, then connected: the server was dropping connections, refusing no offer."""
     target = Target("mx.example", 25, PROTOCOLS["smtp"], Address(socket.AF_INET, ("127.0.0.1", 25)), "mx.example")
     closed = Rejected(HandshakeCause.CLOSED, None, 0.01)
     accepted = Accepted("TLSv1.3", "TLS_AES_128_GCM_SHA256", (b"leaf",), 1, 0.01)
@@ -170,5 +170,22 @@ def test_the_widest_offer_that_connects_as_the_control_is_not_an_answer_to_itsel
     report = prober.second_chances(target, wave)
     assert report.control == accepted
     assert report.outcomes[DEFAULT_PROBE] == accepted
+    answer = report.outcomes[apple]
+    assert isinstance(answer, Rejected) and not answer.closed_in_answer and answer.dropped
+
+
+def test_closes_that_come_again_while_the_widest_offer_connects_are_answers() -> None:
+    """Dovecot 2.3 closes on a hello it cannot serve: alone again it closes, and the widest offer connects."""
+    target = Target("mx.example", 25, PROTOCOLS["smtp"], Address(socket.AF_INET, ("127.0.0.1", 25)), "mx.example")
+    closed = Rejected(HandshakeCause.CLOSED, None, 0.01)
+    accepted = Accepted("TLSv1.3", "TLS_AES_128_GCM_SHA256", (b"leaf",), 1, 0.01)
+    apple = ProbeKey(Purpose.CLIENT, "apple-mail")
+    wave: dict[ProbeKey, HandshakeOutcome] = {DEFAULT_PROBE: accepted, apple: closed}
+    script = iter([closed, accepted])  # apple alone, then the control
+    prober = object.__new__(probe._Prober)
+    prober.deadline = Deadline(30)
+    prober.alone = lambda target, key: next(script)  # type: ignore[method-assign]
+    report = prober.second_chances(target, wave)
+    assert report.control == accepted and report.outcomes[DEFAULT_PROBE] == accepted
     answer = report.outcomes[apple]
     assert isinstance(answer, Rejected) and answer.closed_in_answer and not answer.dropped
