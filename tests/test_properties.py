@@ -230,10 +230,10 @@ def test_a_failing_probe_job_is_raised_in_the_caller_not_printed(capfd: pytest.C
     assert "Traceback" not in capfd.readouterr().err
 
 
-@pytest.mark.parametrize("length", ["\xb2", "12abc", "-1", "9" * 40])
-def test_a_hostile_content_length_never_raises_out_of_a_fetch(length: str) -> None:
+@pytest.mark.parametrize(("length", "oversized"), [("\xb2", False), ("12abc", False), ("-1", False), ("9" * 40, True)])
+def test_a_hostile_content_length_never_raises_out_of_a_fetch(length: str, oversized: bool) -> None:
     """A Content-Length that is no plain number (a Unicode digit, garbage, negative, huge) is a typed answer."""
-    from check_tls_mail.httpfetch import HttpFailed, HttpResponse, request
+    from check_tls_mail.httpfetch import FetchFailure, HttpFailed, HttpResponse, request
     from check_tls_mail.wire import Deadline
 
     listener = socket.socket()
@@ -251,4 +251,7 @@ def test_a_hostile_content_length_never_raises_out_of_a_fetch(length: str) -> No
         answer = request(f"http://127.0.0.1:{listener.getsockname()[1]}/policy", Deadline(3), 1000)
     finally:
         listener.close()
-    assert isinstance(answer, HttpResponse | HttpFailed)
+    if oversized:  # refused before reading, by what it announces
+        assert isinstance(answer, HttpFailed) and answer.failure is FetchFailure.OVERSIZED, answer
+    else:  # no number: read to the end, bounded by the limit as any body
+        assert isinstance(answer, HttpResponse) and answer.body == b"hello", answer
