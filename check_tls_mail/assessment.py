@@ -62,6 +62,9 @@ class ClientResult(NamedTuple):
     diagnosis: Diagnosis | None  # None when the client connects and takes the certificate it gets
     given: Served | None = None  # the certificate the client gets (its hello answer, or by SNI and key type)
     axes: tuple[AxisResult, ...] = ()  # what widening each axis of its refused hello showed
+    #: The client refuses its certificate only for what that certificate's own judgement already says
+    #: (RSA under 2048 bits, SHA-1, no subjectAltName): it fails, and the chain's words say why, once.
+    repeats_chain: bool = False
 
     @property
     def connects(self) -> bool:
@@ -238,8 +241,25 @@ def _client(
     violations = _violations(profile, outcome, given, verified)
     if violations:
         refusal = Diagnosis(Why.CERTIFICATE, outcome, profile.offer, violations=violations, client=profile.title)
-        return ClientResult(profile, outcome, refusal, given)
+        assert given is not None
+        return ClientResult(profile, outcome, refusal, given, repeats_chain=_repeats(violations, given, served))
     return ClientResult(profile, outcome, None, given)
+
+
+def _repeats(violations: tuple[Violation, ...], given: Served, served: tuple[Served, ...]) -> bool:
+    """Whether each violation is one the chain judgement of that served certificate already words."""
+    from .certproblems import ProblemKind
+    from .violations import ViolationKind
+
+    if not any(s is given for s in served):  # a chain only this client got: no chain judgement speaks of it
+        return False
+    echoes = {
+        ViolationKind.RSA_TOO_SMALL: ProblemKind.RSA_TOO_SMALL,
+        ViolationKind.SHA1_SIGNATURE: ProblemKind.WEAK_SIGNATURE,
+        ViolationKind.NO_SUBJECT_ALT_NAME: ProblemKind.NO_SAN,
+    }
+    said = {p.kind for p in given.chain.problems}
+    return all(echoes.get(v.kind) in said for v in violations)
 
 
 def _address(

@@ -128,6 +128,8 @@ class ClientContext(QuietContext):
         diagnosis = finding.result.diagnosis
         if diagnosis is None:
             return Result(Ok, None, metric)
+        if finding.result.repeats_chain:  # the chain context words it; -v names the client
+            return Result(Critical, None, metric)
         return Result(Critical, wording.diagnosis(diagnosis), metric)
 
 
@@ -196,9 +198,10 @@ class VersionPolicyContext(QuietContext):
             old = [v for v in accepted if version_key(v) < version_key(self.min_tls)]
             if old:
                 problems.append(f"accepts TLS {', '.join(old)}, older than --min-tls {self.min_tls}")
-        below = [v for v in versions if self.min_tls and version_key(v) < version_key(self.min_tls)]
-        # A version this host's OpenSSL cannot offer was not tested: neither --require-tls nor --min-tls can say.
-        untested = [v for v in dict.fromkeys([*self.required, *below]) if _local_limit(versions[v])]
+        # A required version this host's OpenSSL cannot offer was not tested. An old one it cannot offer
+        # under --min-tls is not made UNKNOWN, which would outrank every other verdict on such a host for
+        # good: -v shows it as not offered locally.
+        untested = [v for v in self.required if _local_limit(versions[v])]
         missing = [v for v in self.required if v not in accepted and v not in untested]
         if missing:
             problems.append(f"does not accept TLS {', '.join(missing)} (--require-tls)")

@@ -241,13 +241,15 @@ def violation(item: Violation, who: str) -> str:
     if isinstance(item, Ed25519NotAccepted):
         return f"the certificate's key is Ed25519, which {who} does not accept"
     if isinstance(item, RsaTooSmall):
-        return f"the certificate's RSA key has {item.bits} bits and {who} requires {item.minimum} or more"
+        whose = "the certificate's" if item.position == 0 else "a chain certificate's"
+        return f"{whose} RSA key has {item.bits} bits and {who} requires {item.minimum} or more"
     if isinstance(item, CurveNotAccepted):
         accepted = join(sorted(item.accepted)) or "none"
         return f"the certificate's ECDSA key is on {item.curve} and {who} accepts only {accepted}"
     if isinstance(item, Sha1Signature):
         what = "the certificate" if item.position == 0 else "a certificate of its chain"
-        return f"{what} is signed with {item.digest.upper()} and {who} requires SHA-2"
+        digest = {"sha1": "SHA-1", "md5": "MD5"}.get(item.digest, item.digest.upper())
+        return f"{what} is signed with {digest} and {who} requires SHA-2"
     if isinstance(item, NoServerAuthEku):
         has = "an extendedKeyUsage without serverAuth" if item.eku_present else "no extendedKeyUsage"
         return f"the certificate has {has} and {who} requires serverAuth"

@@ -398,3 +398,25 @@ def test_contexts_judge_a_finding_alone_without_the_resource(world: World) -> No
         named.state == Critical
         and named.hint == f"RSA certificate: name mismatch: certificate is for other.example, not {NAME}"
     )
+
+
+def test_min_tls_is_not_unknown_for_an_old_version_this_host_cannot_offer() -> None:
+    """An UNKNOWN outranks every CRITICAL: a host whose OpenSSL cannot offer TLS 1.0 must not hide outages."""
+    from nagiosplugin import Metric
+    from nagiosplugin.state import Critical, Ok, Unknown
+
+    from check_tls_mail.contexts import VersionPolicyContext
+    from check_tls_mail.findings import Versions
+
+    local = Rejected(HandshakeCause.LOCAL_LIMIT, None, 0.0)
+    refused = Rejected(HandshakeCause.ALERT, Alert.protocol_version, 0.01)
+    taken = Accepted("TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256", (), 0, 0.01)
+
+    def judged(outcomes: dict[str, HandshakeOutcome], min_tls: str | None, *required: str) -> object:
+        finding = Versions(None, MappingProxyType(outcomes))  # type: ignore[arg-type]
+        return VersionPolicyContext(min_tls, required).evaluate(Metric("versions", finding), None).state  # type: ignore[arg-type]
+
+    versions: dict[str, HandshakeOutcome] = {"1.0": local, "1.1": refused, "1.2": taken, "1.3": taken}
+    assert judged(versions, "1.2") == Ok
+    assert judged({**versions, "1.1": taken}, "1.2") == Critical  # what was tested still counts
+    assert judged(versions, None, "1.0") == Unknown  # asked for outright: this host cannot say

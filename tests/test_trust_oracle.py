@@ -294,3 +294,35 @@ def test_malformed_certificate_with_the_default_clients_is_critical_not_an_inter
     assert run.code == 2, run.first_line
     assert "certificate is malformed" in run.first_line
     assert "internal error" not in (run.stdout + run.stderr).lower()
+
+
+@pytest.mark.parametrize(
+    ("name", "words", "apple"),
+    [
+        (
+            "sha1-leaf",
+            "certificate is signed with SHA-1",
+            "the certificate is signed with SHA-1 and Apple Mail requires",
+        ),
+        ("rsa-1024-leaf", "RSA 1024-bit key", "the certificate's RSA key has 1024 bits and Apple Mail requires 2048"),
+        ("rsa-1024-intermediate", "RSA 1024-bit key", "a chain certificate's RSA key has 1024 bits and Apple Mail"),
+        ("cn-only", "no subjectAltName", "no DNS name in its subjectAltName, which Apple Mail requires"),
+    ],
+)
+def test_a_certificate_the_clients_refuse_for_what_its_chain_says_is_said_once(
+    name: str, words: str, apple: str, tmp_path: Path
+) -> None:
+    """The clients that refuse it fail (clients_ok), and the first line says why once, not once per client."""
+    require("openssl")
+    variant = CORPUS[name]
+    with oracle.served(variant, tmp_path, accepts=200) as port:
+        check(variant, port, tmp_path)
+        run = cli("-H", "127.0.0.1", "--servername", variant.host, "-p", str(port), "--ca-file",
+                  str(tmp_path / "anchors.pem"), "-P", "tls", "--client", "apple-mail", "--client", "thunderbird",
+                  "-w", "0", "-c", "0", "-t", "20", "-v")  # fmt: skip
+    assert run.code == 2, run.first_line
+    assert words in run.summary, run.summary
+    assert "cannot connect" not in run.summary, run.summary
+    accepted, *_, total = run.perfdata["clients_ok"]
+    assert int(accepted) < int(total), run.first_line
+    assert apple in run.stdout.split("\n", 1)[1]  # -v says which clients refuse it, and why
