@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import IN_CI, ROOT, require
-from realservers import ChrootStack, base_directory
+from realservers import ChrootStack, base_directory, mount_namespace
 
 from check_tls_mail import __version__
 
@@ -176,8 +176,14 @@ def test_offline_install_from_a_wheelhouse_needs_no_network_and_uninstall_remove
 
         empty = directory / "empty"
         empty.mkdir()
-        nothing = Layout(directory / "nothing").run("install", "--wheelhouse", str(empty), wrap=no_network)
+        failed = Layout(directory / "nothing")
+        nothing = failed.run("install", "--wheelhouse", str(empty), wrap=no_network)
         assert nothing.returncode != 0 and "installing from" in nothing.stderr  # the wheelhouse was all it had
+        # The half-made virtualenv it left is its own: the next run makes it anew and completes.
+        again = failed.run("install", "--wheelhouse", str(wheelhouse), wrap=no_network)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "an earlier install did not complete" in again.stdout
+        assert as_nagios(f"{failed.plugin} --version").stdout == f"check_tls_mail {__version__}\n"
 
         other = offline.plugin_dir / "check_other"
         other.symlink_to("/bin/true")
@@ -279,10 +285,11 @@ def test_a_chroot_package_install_leaves_host_processes_alone() -> None:
             control = subprocess.run(
                 [
                     "unshare",
-                    "--mount",
+                    *mount_namespace(),
                     "sh",
                     "-c",
-                    f'mount --bind /proc "$1/proc" && chroot "$1" {real} --stop --name {name}',
+                    f'mount --bind /proc "$1/proc" || exit 1; chroot "$1" {real} --stop --name {name}; '
+                    'status=$?; umount "$1/proc"; exit $status',
                     "sh",
                     str(chroot.root),
                 ],
