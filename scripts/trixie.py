@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from realservers import SuiteChroot  # noqa: E402
+from realservers import SuiteChroot, mount_namespace  # noqa: E402
 
 VENV = "/opt/check_tls_mail-tests"
 DEFAULT = [
@@ -36,7 +36,8 @@ DEFAULT = [
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "no_proxy", "all_proxy")
 
-#: Runs as ``sh -c`` in a private mount namespace: $1 the chroot, $2 the checkout, then the command.
+#: Runs as ``sh -c`` in a mount namespace of its own (private where "/" is a mount point):
+#: $1 the chroot, $2 the checkout, then the command.
 MOUNTED = """
 set -eu
 root=$1 src=$2
@@ -99,9 +100,7 @@ def main(arguments: list[str]) -> int:
         environment.append(f"PIP_CERT={chroot.inside(inside)}")
     command = [
         "unshare",
-        "--mount",
-        "--propagation",
-        "private",
+        *mount_namespace(),
         "sh",
         "-c",
         MOUNTED,

@@ -65,6 +65,20 @@ def wait_for_port(port: int, host: str = "127.0.0.1", seconds: float = 15.0) -> 
     return False
 
 
+@functools.cache
+def mount_namespace() -> tuple[str, ...]:
+    """unshare's options for a mount namespace of its own, private where this system allows it.
+
+    unshare makes the new namespace's mounts private by changing "/": that fails
+    where "/" is no mount point, as inside a plain debootstrap chroot (how a fresh
+    Debian is tried out). There the namespace leaves propagation as it is (the
+    chroot's own mounts, private when it was entered through unshare), and every
+    command here unmounts what it mounts.
+    """
+    private = subprocess.run(["unshare", "--mount", "true"], capture_output=True, timeout=30, check=False)
+    return ("--mount",) if private.returncode == 0 else ("--mount", "--propagation", "unchanged")
+
+
 def base_directory(prefix: str) -> Path:
     root = Path("/var/tmp")
     path = Path(tempfile.mkdtemp(prefix=f"check_tls_mail-{prefix}-", dir=root))
@@ -542,6 +556,7 @@ class Chroot:
             "unshare",
             "--pid",
             "--fork",
+            *mount_namespace(),
             f"--mount-proc={self.root / 'proc'}",
             "chroot",
             str(self.root),
@@ -612,7 +627,7 @@ class Chroot:
                     "unshare",
                     "--pid",
                     "--fork",
-                    "--mount",
+                    *mount_namespace(),
                     "debootstrap",
                     "--variant=minbase",
                     self.SUITE,
