@@ -111,6 +111,8 @@ def check_raw(
         else:
             environment[name] = value
     command = [sys.executable, "-m", "check_tls_mail", *args]
+    if signal_when is not None:  # as from a terminal: a test run started in the background ignores SIGINT
+        command = ["env", "--default-signal=INT", *command]
     if close_stdout:  # as `check_tls_mail ... >&-` in a shell
         command = ["sh", "-c", 'exec "$0" "$@" >&-', *command]
     started = time.monotonic()

@@ -67,7 +67,9 @@ def test_resets_beyond_one_connection_at_a_time_are_retried_and_ok(pki: Pki, cer
     )
     assert dropped, run.stdout
     assert refused >= 1 and int(dropped.group(1)) == int(dropped.group(3)) >= 1
-    assert "connection reset by the server during the handshake" in dropped.group(2)
+    # The reset comes as the client connects: before its ClientHello went out or after, as the scheduler has it.
+    reasons = dropped.group(2)
+    assert "connection reset by the server during the handshake" in reasons or "connection reset (127.0.0.1:" in reasons
     no_cipher_advice(run)
 
 

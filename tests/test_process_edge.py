@@ -253,7 +253,11 @@ def test_sigint_in_a_finalizer_still_ends_the_check(handler: str) -> None:
     from check_tls_mail.output import unknown
 
     run = subprocess.run(
-        [sys.executable, "-c", IN_A_FINALIZER, handler], capture_output=True, cwd=ROOT, timeout=30, check=False
+        ["env", "--default-signal=INT", sys.executable, "-c", IN_A_FINALIZER, handler],  # as from a terminal
+        capture_output=True,
+        cwd=ROOT,
+        timeout=30,
+        check=False,
     )
     if handler == "python":  # the mechanism: Python's own handler loses the interrupt
         assert run.stdout == b"ran on\n" and b"Exception ignored" in run.stderr, run
