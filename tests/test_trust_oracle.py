@@ -17,8 +17,8 @@ from typing import NamedTuple
 import chains
 import oracle
 import pytest
+from conftest import Run, require
 from conftest import check as cli
-from conftest import require
 
 from check_tls_mail import certparse, chainpath, trust, trustwords
 from check_tls_mail.certproblems import ProblemKind as K
@@ -245,6 +245,16 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+def served_run(variant: chains.Variant, directory: Path, *options: str, accepts: int = 12) -> tuple[int, Run]:
+    """The variant served by `openssl s_server` (checked to be what it sends), the CLI run against it: (port, run)."""
+    require("openssl")
+    with oracle.served(variant, directory, accepts=accepts) as port:
+        check(variant, port, directory)
+        run = cli("-H", "127.0.0.1", "--servername", variant.host, "-p", str(port),
+                  "--ca-file", str(directory / "anchors.pem"), *options)  # fmt: skip
+    return port, run
+
+
 @pytest.mark.parametrize(
     ("name", "words"),
     [
@@ -261,12 +271,8 @@ def test_malformed_certificate_is_critical_through_the_cli_with_the_whole_line(
     name: str, words: str, tmp_path: Path
 ) -> None:
     """Once an internal error (UNKNOWN), now CRITICAL in words: the whole first line, times masked."""
-    require("openssl")
     variant = CORPUS[name]
-    with oracle.served(variant, tmp_path, accepts=12) as port:
-        check(variant, port, tmp_path)
-        run = cli("-H", "127.0.0.1", "--servername", variant.host, "-p", str(port), "--ca-file",
-                  str(tmp_path / "anchors.pem"), *CLI)  # fmt: skip
+    port, run = served_run(variant, tmp_path, *CLI)
     leaf = certparse.parse(variant.served[0])
     assert leaf.not_after is not None and leaf.not_before is not None
     days = (leaf.not_after - leaf.not_before).days
@@ -285,12 +291,7 @@ def test_malformed_certificate_with_the_default_clients_is_critical_not_an_inter
     name: str, tmp_path: Path
 ) -> None:
     """The simulated clients judge the certificate they get too: what cryptography cannot read is the chain's to say."""
-    require("openssl")
-    variant = CORPUS[name]
-    with oracle.served(variant, tmp_path, accepts=200) as port:
-        check(variant, port, tmp_path)
-        run = cli("-H", "127.0.0.1", "--servername", variant.host, "-p", str(port), "--ca-file",
-                  str(tmp_path / "anchors.pem"), "-P", "tls", "-w", "0", "-c", "0", "-t", "20")  # fmt: skip
+    _, run = served_run(CORPUS[name], tmp_path, "-P", "tls", "-w", "0", "-c", "0", "-t", "20", accepts=200)
     assert run.code == 2, run.first_line
     assert "certificate is malformed" in run.first_line
     assert "internal error" not in (run.stdout + run.stderr).lower()
@@ -313,13 +314,10 @@ def test_a_certificate_the_clients_refuse_for_what_its_chain_says_is_said_once(
     name: str, words: str, apple: str, tmp_path: Path
 ) -> None:
     """The clients that refuse it fail (clients_ok), and the first line says why once, not once per client."""
-    require("openssl")
-    variant = CORPUS[name]
-    with oracle.served(variant, tmp_path, accepts=200) as port:
-        check(variant, port, tmp_path)
-        run = cli("-H", "127.0.0.1", "--servername", variant.host, "-p", str(port), "--ca-file",
-                  str(tmp_path / "anchors.pem"), "-P", "tls", "--client", "apple-mail", "--client", "thunderbird",
-                  "-w", "0", "-c", "0", "-t", "20", "-v")  # fmt: skip
+    clients = ("--client", "apple-mail", "--client", "thunderbird")
+    _, run = served_run(
+        CORPUS[name], tmp_path, "-P", "tls", *clients, "-w", "0", "-c", "0", "-t", "20", "-v", accepts=200
+    )
     assert run.code == 2, run.first_line
     assert words in run.summary, run.summary
     assert "cannot connect" not in run.summary, run.summary
