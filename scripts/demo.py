@@ -17,7 +17,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from realservers import NAME, Credentials, DovecotInstance, PostfixInstance, base_directory  # noqa: E402
+from realservers import (  # noqa: E402
+    NAME,
+    Credentials,
+    DovecotInstance,
+    MailServersChroot,
+    PostfixInstance,
+    base_directory,
+    on_host,
+)
 
 PLUGIN = sys.argv[1] if len(sys.argv) > 1 else "check_tls_mail"
 
@@ -46,6 +54,13 @@ def main() -> int:
     if shutil.which(PLUGIN) is None:
         print(f"{PLUGIN}: not found; install it first (bash scripts/install)")
         return 1
+    elsewhere = [server for server in ("postfix", "dovecot") if not on_host(server)]
+    if elsewhere:
+        print(
+            f"{' and '.join(elsewhere)} would replace this host's own mail server, so they run from a Debian chroot"
+            f" (built once in {MailServersChroot.CACHE}, a few minutes; log {MailServersChroot().build_log}).",
+            flush=True,
+        )
     creds = Credentials.make(base_directory("demo-certs"))
     postfix = PostfixInstance(creds)
     dovecot = {s: DovecotInstance(creds, s) for s in ("incident", "fixed")}

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import configparser
 import os
-import shutil
-import ssl
 import subprocess
 import sys
 import time
@@ -33,8 +31,6 @@ DEFAULT = [
     "-k",
     "not sendmail and not courier and not chroot",
 ]
-
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "no_proxy", "all_proxy")
 
 #: Runs as ``sh -c`` in a mount namespace of its own (private where "/" is a mount point):
 #: $1 the chroot, $2 the checkout, then the command.
@@ -90,14 +86,7 @@ def main(arguments: list[str]) -> int:
     chroot.ensure()
     print(f"== trixie chroot ready after {time.monotonic() - started:.0f} s", flush=True)
     environment = [*chroot.ENV, f"CI={os.environ.get('CI', '')}", f"TERM={os.environ.get('TERM', 'dumb')}"]
-    # pip in the chroot reaches the package index the way this host does: through its
-    # proxy settings, trusting what this host trusts (an intercepting proxy's CA too).
-    environment += [f"{k}={v}" for k, v in os.environ.items() if k.lower() in PROXY_VARIABLES]
-    bundle = Path(ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt")
-    if bundle.exists():
-        inside = chroot.root / "etc/check_tls_mail-host-ca.crt"
-        shutil.copyfile(bundle, inside)
-        environment.append(f"PIP_CERT={chroot.inside(inside)}")
+    environment += chroot.index_environment()  # pip in the chroot reaches the package index as this host does
     command = [
         "unshare",
         *mount_namespace(),

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from fakeserver import Behaviour, MailServer, TlsConfig
 from pki import Pki
-from realservers import Credentials, DovecotInstance, PostfixInstance, base_directory, have
+from realservers import MAIL_SERVER_PACKAGES, Credentials, DovecotInstance, PostfixInstance, base_directory, have
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "mail.example.test"
@@ -200,7 +200,8 @@ def args_for(server: MailServer, protocol: str, pki: Pki, *extra: str) -> list[s
 
 
 def require(*commands: str) -> None:
-    missing = have(*commands)
+    """The commands must be on this host (``postfix`` and ``dovecot``: on it, or in their chroot)."""
+    missing = [c for c in have(*commands) if c not in MAIL_SERVER_PACKAGES or have("debootstrap", "chroot")]
     if missing and IN_CI:
         pytest.fail(f"{', '.join(missing)} missing with CI=true: .ci/setup must install them")
     if missing:

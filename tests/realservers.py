@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -22,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from pki import Pki
 
@@ -79,11 +81,47 @@ def mount_namespace() -> tuple[str, ...]:
     return ("--mount",) if private.returncode == 0 else ("--mount", "--propagation", "unchanged")
 
 
-def base_directory(prefix: str) -> Path:
-    root = Path("/var/tmp")
-    path = Path(tempfile.mkdtemp(prefix=f"check_tls_mail-{prefix}-", dir=root))
+def base_directory(prefix: str, root: Path = Path("/")) -> Path:
+    """A new directory /var/tmp/check_tls_mail-PREFIX-* on the host, or in the chroot at ``root``."""
+    path = Path(tempfile.mkdtemp(prefix=f"check_tls_mail-{prefix}-", dir=root / "var/tmp"))
     path.chmod(0o755)
     return path
+
+
+class ServerRoot(Protocol):
+    """Where a server's binaries live: the host, or a chroot (``MailServersChroot``)."""
+
+    root: Path
+
+    def command(self, argv: list[str]) -> list[str]:
+        """``argv`` run there."""
+        ...
+
+    def inside(self, path: Path) -> str:
+        """A host path as the processes there see it."""
+        ...
+
+    def directory(self, prefix: str) -> Path:
+        """A new directory there for one server's files."""
+        ...
+
+
+class HostRoot:
+    """The host itself as the place a server's binaries live."""
+
+    root = Path("/")
+
+    def command(self, argv: list[str]) -> list[str]:
+        return argv
+
+    def inside(self, path: Path) -> str:
+        return str(path)
+
+    def directory(self, prefix: str) -> Path:
+        return base_directory(prefix)
+
+
+HOST = HostRoot()
 
 
 @dataclass
@@ -116,6 +154,17 @@ class Credentials:
     @property
     def ca_file(self) -> str:
         return self.pki.root_file
+
+
+def copy_credentials(creds: Credentials, directory: Path) -> dict[str, tuple[Path, Path]]:
+    """Copies of the scenario files in ``directory`` (in a server's own tree, which a chroot can see)."""
+    directory.mkdir(mode=0o755)
+    copies = {}
+    for name, (chain, key) in creds.files.items():
+        copies[name] = (directory / f"{name}.chain.pem", directory / f"{name}.key.pem")
+        for source, copy in zip((chain, key), copies[name], strict=True):
+            shutil.copy2(source, copy)
+    return copies
 
 
 class Instance:
@@ -189,16 +238,20 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
-    def __init__(self, creds: Credentials) -> None:
+    def __init__(self, creds: Credentials, root: ServerRoot | None = None) -> None:
         self.creds = creds
-        self.dir = base_directory("postfix")
+        self.where = root or mail_server_root("postfix")
+        self.dir = self.where.directory("postfix")
         self.control_log = self.dir / "control.log"
         self.log_files = (self.control_log, self.dir / "maillog")
         self.ports = {}
         self._added_line: str | None = None
+        self.files = copy_credentials(creds, self.dir / "certs")
+        self.ca_file = self.dir / "certs" / "ca.pem"
+        shutil.copyfile(creds.ca_file, self.ca_file)
 
     def _listeners(self) -> Iterable[tuple[str, list[str]]]:
-        files = self.creds.files
+        files = self.files
 
         def chain(*names: str) -> str:
             return "$" + "_".join(names) + "_files"
@@ -238,19 +291,20 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 
     def _write_config(self) -> None:
         d = self.dir
-        files = self.creds.files
+        seen = self.where.inside  # the paths as Postfix sees them (in its chroot, if it runs in one)
+        files = {name: (seen(chain), seen(key)) for name, (chain, key) in self.files.items()}
         lines = [
             "compatibility_level = 3.6",
-            f"queue_directory = {d}/queue",
-            f"data_directory = {d}/data",
+            f"queue_directory = {seen(d)}/queue",
+            f"data_directory = {seen(d)}/data",
             "mail_owner = postfix",
             "setgid_group = postdrop",
             "inet_interfaces = 127.0.0.1",
             "inet_protocols = ipv4",
             f"myhostname = {NAME}",
             "mydestination =",
-            f"maillog_file = {d}/maillog",
-            f"maillog_file_prefixes = {d}",
+            f"maillog_file = {seen(d)}/maillog",
+            f"maillog_file_prefixes = {seen(d)}",
             "smtpd_tls_security_level = may",
             f"rsa_only = {RSA_ONLY}",
         ]
@@ -272,22 +326,36 @@ postlog   unix-dgram n  -       n       -       1       postlogd
         (d / "master.cf").write_text("\n".join(master) + "\n" + self.MASTER_SERVICES)
         (d / "queue").mkdir()
         (d / "data").mkdir()
-        shutil.chown(d / "data", "postfix")
+        _run(self.where.command(["chown", "postfix", self.where.inside(d / "data")]), self.control_log)
+
+    def postfix(self, *arguments: str) -> subprocess.CompletedProcess[str]:
+        """``postfix -c DIR ARGUMENTS`` where this Postfix lives, its output in the control log."""
+        return _run(self.where.command(["postfix", "-c", self.where.inside(self.dir), *arguments]), self.control_log)
+
+    def tool(self, *command: str) -> subprocess.CompletedProcess[str]:
+        """A Postfix tool (``posttls-finger``) with this instance's configuration, where Postfix lives."""
+        return subprocess.run(
+            self.where.command(["env", f"MAIL_CONFIG={self.where.inside(self.dir)}", *command]),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
 
     def _allow_private_instance(self, error: str) -> bool:
-        default = Path("/etc/postfix/main.cf")
+        default = self.where.root / "etc/postfix/main.cf"
         if "alternate_config_directories" not in error or not default.exists():
             return False
-        self._added_line = f"alternate_config_directories = {self.dir}  # check_tls_mail tests\n"
+        self._added_line = f"alternate_config_directories = {self.where.inside(self.dir)}  # check_tls_mail tests\n"
         with default.open("a") as handle:
             handle.write(self._added_line)
         return True
 
     def start(self) -> None:
         self._write_config()
-        result = _run(["postfix", "-c", str(self.dir), "start"], self.control_log)
+        result = self.postfix("start")
         if result.returncode != 0 and self._allow_private_instance(self.control_log.read_text()):
-            result = _run(["postfix", "-c", str(self.dir), "start"], self.control_log)
+            result = self.postfix("start")
         if result.returncode != 0:
             raise RuntimeError(f"postfix did not start\n{self.logs()}")
         for listener, port in self.ports.items():
@@ -295,9 +363,9 @@ postlog   unix-dgram n  -       n       -       1       postlogd
                 raise RuntimeError(f"postfix listener {listener} not up on {port}\n{self.logs()}")
 
     def stop(self) -> None:
-        _run(["postfix", "-c", str(self.dir), "stop"], self.control_log)
+        self.postfix("stop")
         if self._added_line:
-            default = Path("/etc/postfix/main.cf")
+            default = self.where.root / "etc/postfix/main.cf"
             default.write_text(default.read_text().replace(self._added_line, ""))
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -315,8 +383,8 @@ class RenewablePostfix(PostfixInstance):
 
     LISTENER = "renewal-smtp"
 
-    def __init__(self, creds: Credentials) -> None:
-        super().__init__(creds)
+    def __init__(self, creds: Credentials, root: ServerRoot | None = None) -> None:
+        super().__init__(creds, root)
         self.chain_file = self.dir / "renewal.chain.pem"
         self.key_file = self.dir / "renewal.key.pem"
 
@@ -325,7 +393,7 @@ class RenewablePostfix(PostfixInstance):
         chain, key = self.creds.files["ecdsa"]
         self.replace_certificate(Path(chain).read_bytes(), Path(key).read_bytes())
         with (self.dir / "main.cf").open("a") as main:
-            main.write(f"renewal_files = {self.key_file}, {self.chain_file}\n")
+            main.write(f"renewal_files = {self.where.inside(self.key_file)}, {self.where.inside(self.chain_file)}\n")
         port = free_port()
         self.ports[self.LISTENER] = port
         with (self.dir / "master.cf").open("a") as master:
@@ -346,15 +414,16 @@ class RenewablePostfix(PostfixInstance):
 
     def reload(self) -> None:
         """``postfix -c DIR reload``: smtpd processes exit after their session; new ones read the files."""
-        result = _run(["postfix", "-c", str(self.dir), "reload"], self.control_log)
+        result = self.postfix("reload")
         if result.returncode != 0:
             raise RuntimeError(f"postfix reload failed\n{self.logs()}")
 
 
 @functools.cache
 def dovecot_version() -> tuple[int, int]:
-    """The installed Dovecot's major and minor version, e.g. (2, 3) on Debian 12 and (2, 4) on Debian 13."""
-    output = subprocess.run(["dovecot", "--version"], capture_output=True, text=True, timeout=30, check=True).stdout
+    """The tests' Dovecot's major and minor version, e.g. (2, 3) on Debian 12 and (2, 4) on Debian 13."""
+    command = mail_server_root("dovecot").command(["dovecot", "--version"])
+    output = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True).stdout
     major, minor = output.split()[0].split(".")[:2]
     return int(major), int(minor)
 
@@ -365,20 +434,22 @@ class DovecotInstance(Instance):
     name = "dovecot"
     SERVICES = ("imap", "imaps", "pop3", "pop3s", "sieve")
 
-    def __init__(self, creds: Credentials, scenario: str) -> None:
+    def __init__(self, creds: Credentials, scenario: str, root: ServerRoot | None = None) -> None:
         self.creds = creds
         self.scenario = scenario
-        self.dir = base_directory(f"dovecot-{scenario}")
+        self.where = root or mail_server_root("dovecot")
+        self.dir = self.where.directory(f"dovecot-{scenario}")
         self.control_log = self.dir / "control.log"
         self.log_files = (self.control_log, self.dir / "dovecot.log")
+        self.files = copy_credentials(creds, self.dir / "certs")
         plain_only = scenario == "notls"
         self.ports = {s: free_port() for s in self.SERVICES if not (plain_only and s.endswith("s"))}
 
     def _tls_settings(self) -> list[str]:
-        files = self.creds.files
+        seen = self.where.inside
 
         def cert(name: str, alt: str = "") -> list[str]:
-            chain, key = files[name]
+            chain, key = (seen(path) for path in self.files[name])
             if dovecot_version() >= (2, 4):  # Debian 13
                 return [f"ssl_server{alt}_cert_file = {chain}", f"ssl_server{alt}_key_file = {key}"]
             return [f"ssl{alt}_cert = <{chain}", f"ssl{alt}_key = <{key}"]
@@ -420,7 +491,7 @@ class DovecotInstance(Instance):
         ]
 
     def _write_config(self) -> Path:
-        d = self.dir
+        d = self.where.inside(self.dir)  # as Dovecot sees it
         p = self.ports
 
         def tls_listener(name: str) -> str:
@@ -449,14 +520,17 @@ class DovecotInstance(Instance):
             )
             + "\n"
         )
-        path = d / "dovecot.conf"
+        path = self.dir / "dovecot.conf"
         path.write_text(config)
         return path
 
+    def dovecot(self, *arguments: str) -> subprocess.CompletedProcess[str]:
+        """``dovecot -c CONFIG ARGUMENTS`` where this Dovecot lives, its output in the control log."""
+        return _run(self.where.command(["dovecot", "-c", self.where.inside(self.config), *arguments]), self.control_log)
+
     def start(self) -> None:
-        config = self._write_config()
-        self.config = config
-        result = _run(["dovecot", "-c", str(config)], self.control_log)
+        self.config = self._write_config()
+        result = self.dovecot()
         if result.returncode != 0:
             raise RuntimeError(f"dovecot did not start\n{self.logs()}")
         for service, port in self.ports.items():
@@ -464,7 +538,7 @@ class DovecotInstance(Instance):
                 raise RuntimeError(f"dovecot {service} not up on {port}\n{self.logs()}")
 
     def stop(self) -> None:
-        result = _run(["dovecot", "-c", str(self.config), "stop"], self.control_log)
+        result = self.dovecot("stop")
         if result.returncode != 0:
             pid_file = self.dir / "run" / "master.pid"
             if pid_file.exists():
@@ -592,6 +666,29 @@ class Chroot:
         if not fake.exists() or fake.read_text() != self.FAKE_START_STOP_DAEMON:
             fake.write_text(self.FAKE_START_STOP_DAEMON)
         fake.chmod(0o755)
+
+    def restore_service_control(self) -> None:
+        """Undo ``disable_service_control``: services start and stop as on a Debian of its own."""
+        (self.root / "usr/sbin/policy-rc.d").unlink(missing_ok=True)
+        path = self.start_stop_daemon
+        if self._output(["dpkg-divert", "--truename", path]).strip() == path + ".REAL":
+            (self.root / path.lstrip("/")).unlink()
+            self._log(["chroot", str(self.root), "dpkg-divert", "--local", "--rename", "--remove", path])
+
+    def index_environment(self) -> list[str]:
+        """Variables with which pip in the chroot reaches the package index as this host does.
+
+        This host's proxy settings, and what it trusts (an intercepting proxy's CA too:
+        the host's CA bundle copied into the chroot).
+        """
+        proxies = ("http_proxy", "https_proxy", "no_proxy", "all_proxy")
+        environment = [f"{k}={v}" for k, v in os.environ.items() if k.lower() in proxies]
+        bundle = Path(ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt")
+        if bundle.exists():
+            inside = self.root / "etc/check_tls_mail-host-ca.crt"
+            shutil.copyfile(bundle, inside)
+            environment.append(f"PIP_CERT={self.inside(inside)}")
+        return environment
 
     def install(self, *packages: str) -> None:
         """``apt-get install`` in the chroot with service control disabled, isolated from host processes."""
@@ -733,6 +830,67 @@ class SuiteChroot(Chroot):
     def after_install(self) -> None:
         self._log(["chroot", str(self.root), "useradd", "--system", "--user-group", "--no-create-home", "nagios"])
         (self.root / "etc/hosts").write_text("127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n")
+
+
+#: The Debian packages of the tests' and the demo's Postfix and Dovecot, by server.
+MAIL_SERVER_PACKAGES = {
+    "postfix": ("postfix",),
+    "dovecot": ("dovecot-imapd", "dovecot-pop3d", "dovecot-managesieved"),
+}
+
+
+def host_release() -> str:
+    """The host's Debian release by its code name (``bookworm``, ``trixie``)."""
+    fields = dict(line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines() if "=" in line)
+    return fields.get("VERSION_CODENAME", "bookworm").strip('"') or "bookworm"
+
+
+def installed(package: str) -> bool:
+    """Is the Debian package installed on the host?"""
+    status = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True, timeout=30, check=False
+    )
+    return status.stdout.endswith("install ok installed")
+
+
+class MailServersChroot(Chroot):
+    """Postfix and Dovecot in a chroot of the host's own Debian release, for a host that cannot have them.
+
+    Debian's ``postfix`` conflicts with every other MTA (``mail-transport-agent``:
+    exim4, sendmail, OpenSMTPD) and ``dovecot-imapd`` with every other IMAP server
+    (``imap-server``: courier-imap). On such a host ``.ci/setup`` installs neither
+    (apt would remove the host's own mail server), and the tests and the demo run
+    them from here. Daemons in it share the host's network and listen on loopback.
+    """
+
+    SUITE = host_release()
+    NAME = f"{SUITE}-postfix-dovecot"
+    PACKAGES = tuple(package for packages in MAIL_SERVER_PACKAGES.values() for package in packages)
+    PRESEED = ("postfix postfix/main_mailer_type select No configuration",)
+
+    def command(self, argv: list[str]) -> list[str]:
+        return ["chroot", str(self.root), "/usr/bin/env", "-i", *self.ENV, *argv]
+
+    def directory(self, prefix: str) -> Path:
+        return base_directory(prefix, self.root)
+
+    def after_install(self) -> None:
+        (self.root / "etc/hosts").write_text(f"127.0.0.1 {NAME} localhost\n::1 localhost ip6-localhost\n")
+
+
+def on_host(server: str) -> bool:
+    """Has the host the packages of the tests' ``postfix`` or ``dovecot``?"""
+    return all(installed(package) for package in MAIL_SERVER_PACKAGES[server])
+
+
+@functools.cache
+def mail_server_root(server: str) -> ServerRoot:
+    """Where the tests' ``postfix`` or ``dovecot`` runs: the host if it has the packages, else their chroot."""
+    if on_host(server):
+        return HOST
+    chroot = MailServersChroot()
+    chroot.ensure()
+    return chroot
 
 
 class ChrootDaemon(Instance):

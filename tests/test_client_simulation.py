@@ -9,7 +9,6 @@ Postfix's own ``posttls-finger`` for what an MTA without SNI gets.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from collections.abc import Iterator
@@ -321,15 +320,11 @@ def test_3des_only_server_lets_in_exactly_the_clients_that_offer_3des_and_says_w
 # --- SNI: the right certificate only under SNI -----------------------------------------------------------------
 
 
-def posttls_finger(postfix: PostfixInstance, creds: Credentials, *extra: str) -> str:
+def posttls_finger(postfix: PostfixInstance, *extra: str) -> str:
     """Postfix's own SMTP client TLS, at the secure level with the test root (it reads the instance's main.cf)."""
-    require("posttls-finger")
     port = postfix.ports["sni-smtp"]
-    result = subprocess.run(
-        ["posttls-finger", "-c", "-l", "secure", "-F", creds.ca_file, *extra, f"[127.0.0.1]:{port}", NAME],
-        capture_output=True, text=True, timeout=30, check=False,
-        env={**os.environ, "MAIL_CONFIG": str(postfix.dir)},
-    )  # fmt: skip
+    ca_file = postfix.where.inside(postfix.ca_file)
+    result = postfix.tool("posttls-finger", "-c", "-l", "secure", "-F", ca_file, *extra, f"[127.0.0.1]:{port}", NAME)
     return result.stdout + result.stderr
 
 
@@ -356,11 +351,11 @@ def test_an_mta_without_sni_gets_the_default_certificate_and_is_told_so_as_postt
     assert "client Postfix MTA (TLS 1.0-1.3, no SNI): accepted, " in result.stdout
     assert "  gets the certificate without SNI\n" in result.stdout
     assert f"certificate (without SNI): {OTHER_NAME}, ECDSA P-256, " in result.stdout
-    finger = posttls_finger(postfix, creds)
+    finger = posttls_finger(postfix)
     assert "server certificate verification failed" in finger and "hostname mismatch" in finger, finger
     assert f"subject_CN={OTHER_NAME}," in finger, finger
     # With SNI (as -s sends it) Postfix serves the right certificate, and so the check's own default probe saw.
-    with_sni = posttls_finger(postfix, creds, "-s", NAME)
+    with_sni = posttls_finger(postfix, "-s", NAME)
     assert f"subject_CN={NAME}," in with_sni and "Verified TLS connection established" in with_sni, with_sni
 
 
