@@ -1,5 +1,5 @@
 """``python -m check_tls_mail``: the same entry point as the console script."""
 
-from .entry import run
+from .cli.entry import run
 
 run()

@@ -326,13 +326,19 @@ def in_turn(protocol: str, arguments: list[str], versions: Sequence[Version], ru
 #: Run by each version's own Python: the probes of one check in-process, with and without the client profiles.
 PROBE_COST = """
 import json, resource, socket, statistics, sys, time
-from check_tls_mail.dialects import PROTOCOLS
-from check_tls_mail.probe import run
 try:
-    from check_tls_mail.probeplan import ProbePlan
-except ImportError:  # before the split of probe.py
-    from check_tls_mail.probe import ProbePlan
-from check_tls_mail.profiles import catalogue
+    from check_tls_mail.net.dialects import PROTOCOLS
+    from check_tls_mail.probe.run import run
+    from check_tls_mail.probe.plan import ProbePlan
+    from check_tls_mail.clients.profiles import catalogue
+except ImportError:  # before the package had folders
+    from check_tls_mail.dialects import PROTOCOLS
+    from check_tls_mail.probe import run
+    try:
+        from check_tls_mail.probeplan import ProbePlan
+    except ImportError:  # before the split of probe.py
+        from check_tls_mail.probe import ProbePlan
+    from check_tls_mail.profiles import catalogue
 port, protocol, runs = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 profiles = catalogue().default_for(protocol)
 def cpu():

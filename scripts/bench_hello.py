@@ -1,4 +1,4 @@
-"""Micro-benchmark: one hello probe (check_tls_mail.helloexchange) against one full handshake (Python ssl).
+"""Micro-benchmark: one hello probe (check_tls_mail.tls.hello.exchange) against one full handshake (Python ssl).
 
 Both run in this process against the same loopback ``openssl s_server`` (RSA and
 ECDSA certificates, TLS 1.0-1.3), one connection per probe, for a few profiles.
@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT))
 from pki import Pki  # noqa: E402
 from tlsservers import OpenSslServer  # noqa: E402
 
-from check_tls_mail.profiles import ClientProfile, catalogue  # noqa: E402
-from check_tls_mail.wire import Deadline  # noqa: E402
+from check_tls_mail.clients.profiles import ClientProfile, catalogue  # noqa: E402
+from check_tls_mail.net.transport import Deadline  # noqa: E402
 
 NAME = "mail.example.test"
 
@@ -47,8 +47,8 @@ def server_cpu(pid: int) -> float:
 
 
 def hello_probe(port: int, profile: ClientProfile) -> Callable[[], str]:
-    from check_tls_mail.helloanswer import ServerHelloAnswer
-    from check_tls_mail.helloexchange import exchange_hello
+    from check_tls_mail.tls.hello.answer import ServerHelloAnswer
+    from check_tls_mail.tls.hello.exchange import exchange_hello
 
     spec = profile.hello(NAME)
 

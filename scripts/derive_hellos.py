@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from check_tls_mail.codepoints import ExtensionType
-from check_tls_mail.tls_registry import EXTENSIONS, GROUPS, SIGNATURE_ALGORITHMS
+from check_tls_mail.tls.codepoints import ExtensionType
+from check_tls_mail.tls.registry import EXTENSIONS, GROUPS, SIGNATURE_ALGORITHMS
 
 MODELLED = {int(e) for e in ExtensionType}
 

@@ -12,7 +12,7 @@ from conftest import NAME, Certs, _record, args_for, check, serving
 from fakeserver import MailServer, TlsConfig
 from pki import Pki
 
-from check_tls_mail.cli import main
+from check_tls_mail.cli.main import main
 
 
 @contextmanager

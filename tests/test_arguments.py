@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from localdns import Responder
 from pki import Pki
 
-from check_tls_mail import cli
-from check_tls_mail.arguments import parser
+from check_tls_mail.cli import main as cli
+from check_tls_mail.cli.arguments import parser
+from check_tls_mail.cli.options import MIN_TIMEOUT, options_from
 from check_tls_mail.errors import UsageError
-from check_tls_mail.options import MIN_TIMEOUT, options_from
-from check_tls_mail.output import LINE_LIMIT
+from check_tls_mail.plugin.output import LINE_LIMIT
 
 
 def closed_port() -> int:

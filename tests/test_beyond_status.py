@@ -17,12 +17,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pki import Issued
 from test_status_line import DAY, ECDSA_OK, NAME, NOW, PERF_60, RSA_OK, World, at, dual, plan, served
 
-from check_tls_mail.certificate import CertificateFacts
-from check_tls_mail.check import build
-from check_tls_mail.httpfetch import FetchFailure
-from check_tls_mail.mtasts import MtaStsReport
-from check_tls_mail.mtastspolicy import Mode, Policy, PolicyFetched, PolicyUnreachable
-from check_tls_mail.mtastsrecords import (
+from check_tls_mail.checks.mtasts.judge import MtaStsReport
+from check_tls_mail.checks.mtasts.policy import Mode, Policy, PolicyFetched, PolicyUnreachable
+from check_tls_mail.checks.mtasts.records import (
     LookupNotFinished,
     RecordAbsent,
     RecordDefect,
@@ -31,11 +28,8 @@ from check_tls_mail.mtastsrecords import (
     StsRecord,
     TlsRptRecord,
 )
-from check_tls_mail.output import render
-from check_tls_mail.probeplan import ProbePlan
-from check_tls_mail.probereport import AddressReport, HostReport, TlsaState, TlsaStatus
-from check_tls_mail.renewal import ExpectedCertificate
-from check_tls_mail.revocationstatus import (
+from check_tls_mail.checks.renewal.judge import ExpectedCertificate
+from check_tls_mail.checks.revocation.status import (
     CertificateRevocation,
     Good,
     NotCheckable,
@@ -44,8 +38,14 @@ from check_tls_mail.revocationstatus import (
     Unavailability,
     Unavailable,
 )
-from check_tls_mail.revocationstatus import Unknown as OcspUnknown
-from check_tls_mail.thresholds import ExpiryThreshold
+from check_tls_mail.checks.revocation.status import Unknown as OcspUnknown
+from check_tls_mail.net.http import FetchFailure
+from check_tls_mail.plugin.check import build
+from check_tls_mail.plugin.output import render
+from check_tls_mail.plugin.thresholds import ExpiryThreshold
+from check_tls_mail.probe.plan import ProbePlan
+from check_tls_mail.probe.report import AddressReport, HostReport, TlsaState, TlsaStatus
+from check_tls_mail.x509.chain import CertificateFacts
 
 FILE = "/etc/letsencrypt/live/mail/fullchain.pem"
 HANDSHAKE = "handshake_time=0.01s;;;0"

@@ -74,4 +74,4 @@ def test_console_script_entry_point_matches_module() -> None:
 
     cfg = configparser.ConfigParser()
     cfg.read(Path(__file__).parent.parent / "setup.cfg")
-    assert "check_tls_mail = check_tls_mail.entry:run" in cfg["options.entry_points"]["console_scripts"]
+    assert "check_tls_mail = check_tls_mail.cli.entry:run" in cfg["options.entry_points"]["console_scripts"]

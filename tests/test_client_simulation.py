@@ -22,9 +22,9 @@ from lines import assert_line, utcnow
 from realservers import NAME, OTHER_NAME, Credentials, DovecotInstance, Instance, PostfixInstance, dovecot_version
 from tlsservers import GnutlsServer, OpenSslServer
 
-from check_tls_mail.codepoints import FALLBACK_SCSV, GREASE, RENEGOTIATION_SCSV
-from check_tls_mail.profiles import catalogue
-from check_tls_mail.tls_registry import SIGNATURE_ALGORITHMS, name_of
+from check_tls_mail.clients.profiles import catalogue
+from check_tls_mail.tls.codepoints import FALLBACK_SCSV, GREASE, RENEGOTIATION_SCSV
+from check_tls_mail.tls.registry import SIGNATURE_ALGORITHMS, name_of
 
 TIMES = "handshake_time=Ts;;;0 probes_time=Ts;;;0"
 GROUPS_ADVICE = "(Postfix tls_eecdh_auto_curves, Dovecot ssl_curve_list, OpenSSL Groups)"

@@ -208,7 +208,7 @@ def test_list_clients_shows_every_profile_with_source() -> None:
 
 def test_default_sets_follow_the_protocol() -> None:
     sys.path.insert(0, ".")
-    from check_tls_mail.profiles import catalogue
+    from check_tls_mail.clients.profiles import catalogue
 
     cat = catalogue()
     assert [p.name for p in cat.default_for("smtp")] == ["postfix", "openssl-mta-tls12", "exim-gnutls"]

@@ -17,11 +17,11 @@ from cryptography import x509
 from fakeserver import Behaviour, Limited, Lines, MailServer, TlsConfig, reset
 from pki import Pki
 
-from check_tls_mail import probe
-from check_tls_mail.dialects import PROTOCOLS
-from check_tls_mail.handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected, Target
-from check_tls_mail.probeplan import DEFAULT_PROBE, ProbeKey, Purpose
-from check_tls_mail.wire import Address, Deadline
+from check_tls_mail.net.dialects import PROTOCOLS
+from check_tls_mail.net.transport import Address, Deadline
+from check_tls_mail.probe import run as probe
+from check_tls_mail.probe.handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected, Target
+from check_tls_mail.probe.plan import DEFAULT_PROBE, ProbeKey, Purpose
 
 TOO_MANY = "421 4.7.0 too many connections from your address"
 

@@ -1,4 +1,4 @@
-"""Certificate constraints per client (check_tls_mail/constraints.py).
+"""Certificate constraints per client (check_tls_mail/clients/constraints.py).
 
 Oracles: Apple's published rules (support.apple.com/103769) as the cases are
 worded there, and the real verifiers for the MTA profiles: ``openssl verify
@@ -19,10 +19,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from check_tls_mail.codepoints import TLS12, TLS13
-from check_tls_mail.constraints import KeyType, Verification, hello_curves, hello_key_types
-from check_tls_mail.profiles import catalogue
-from check_tls_mail.violations import (
+from check_tls_mail.clients.constraints import KeyType, Verification, hello_curves, hello_key_types
+from check_tls_mail.clients.profiles import catalogue
+from check_tls_mail.judgement.violations import (
     CurveNotAccepted,
     Ed25519NotAccepted,
     KeyTypeNotAccepted,
@@ -34,6 +33,7 @@ from check_tls_mail.violations import (
     ViolationKind,
     judge,
 )
+from check_tls_mail.tls.codepoints import TLS12, TLS13
 
 NAME = "mail.example.test"
 NOW = datetime.datetime.now(datetime.UTC)
@@ -365,7 +365,7 @@ FIELDS = [
 
 @pytest.mark.parametrize("profile", list(PROFILES.values()), ids=lambda p: p.name)
 def test_every_fact_has_its_own_source(profile: object) -> None:
-    from check_tls_mail.profiles import ClientProfile, _lookup
+    from check_tls_mail.clients.profiles import ClientProfile, _lookup
 
     assert isinstance(profile, ClientProfile)
     assert profile.hello_template is not None and profile.certificate is not None

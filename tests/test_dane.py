@@ -236,11 +236,11 @@ def test_a_tlsa_lookup_still_running_at_the_deadline_is_not_finished(monkeypatch
     """In process: the lookup outlives the probe budget; the report says so instead of 'not looked up'."""
     import threading
 
-    from check_tls_mail import resolver
-    from check_tls_mail.dialects import PROTOCOLS
-    from check_tls_mail.probe import run
-    from check_tls_mail.probeplan import ProbePlan
-    from check_tls_mail.probereport import TlsaStatus
+    from check_tls_mail.net import resolver
+    from check_tls_mail.net.dialects import PROTOCOLS
+    from check_tls_mail.probe.plan import ProbePlan
+    from check_tls_mail.probe.report import TlsaStatus
+    from check_tls_mail.probe.run import run
 
     release = threading.Event()
     monkeypatch.setattr(resolver, "lookup_tlsa", lambda name, server, deadline: release.wait(5))

@@ -57,7 +57,7 @@ def test_protocol_follows_from_a_well_known_port() -> None:
     import sys
 
     sys.path.insert(0, ".")
-    from check_tls_mail.options import parse
+    from check_tls_mail.cli.options import parse
 
     assert parse(["-H", "mx.example.org", "-p", "993"]).plan.dialect.name == "imaps"
     assert parse(["-H", "mx.example.org", "-p", "4190"]).plan.dialect.name == "sieve"

@@ -259,7 +259,7 @@ def test_hostile_names_cannot_forge_the_status_line(pki: Pki) -> None:
 
 def test_no_threads_or_descriptors_left_behind_in_process() -> None:
     """Run the CLI in-process against a silent server; the probes' sockets and threads end."""
-    from check_tls_mail.cli import main
+    from check_tls_mail.cli.main import main
 
     def fds() -> int:
         return len(os.listdir("/proc/self/fd"))
@@ -291,7 +291,9 @@ def test_no_threads_or_descriptors_left_behind_in_process() -> None:
 
 
 def test_global_timeout_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
-    from check_tls_mail import cli, options, probe
+    from check_tls_mail.cli import main as cli
+    from check_tls_mail.cli import options
+    from check_tls_mail.probe import run as probe
 
     monkeypatch.setattr(probe, "run", lambda plan: time.sleep(5))
     monkeypatch.setattr(options, "probe_budget", lambda timeout: timeout)

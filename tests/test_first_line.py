@@ -24,13 +24,15 @@ from pki import DAY, NOW, Pki
 from test_status_line import NOW as STATUS_NOW
 from test_status_line import REFUSED, World, at, plan, served
 
-from check_tls_mail.check import build
-from check_tls_mail.output import LINE_LIMIT, SUMMARY_LIMIT, SUMMARY_TARGET, PerfItem, render
-from check_tls_mail.perfdata import ranked
-from check_tls_mail.probereport import HostReport, TlsaState, TlsaStatus
-from check_tls_mail.thresholds import ExpiryThreshold
+from check_tls_mail.plugin.check import build
+from check_tls_mail.plugin.output import LINE_LIMIT, SUMMARY_LIMIT, SUMMARY_TARGET, PerfItem, render
+from check_tls_mail.plugin.perfdata import ranked
+from check_tls_mail.plugin.thresholds import ExpiryThreshold
+from check_tls_mail.probe.report import HostReport, TlsaState, TlsaStatus
 
-PROFILES = [p["name"] for p in json.loads((ROOT / "check_tls_mail" / "profiles.json").read_text())["profiles"]]
+PROFILES = [
+    p["name"] for p in json.loads((ROOT / "check_tls_mail" / "clients" / "profiles.json").read_text())["profiles"]
+]
 #: 'label'=value[UOM];[warn];[crit];[min];[max], as the plugin API defines it.
 PERF_ITEM = re.compile(r"^('[^'=]+'|[^' =]+)=-?[\d.]+(s|%|B|c)?(;[^; ]*){0,4}$")
 

@@ -29,9 +29,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tlsservers import GnutlsServer, OpenSslServer, traced_client_hello
 
-from check_tls_mail.codepoints import TLS12, TLS13, AlertDescription
-from check_tls_mail.flightreader import FlightReader
-from check_tls_mail.helloanswer import (
+from check_tls_mail.clients.profiles import ClientProfile, catalogue
+from check_tls_mail.net.transport import Deadline
+from check_tls_mail.tls.codepoints import TLS12, TLS13, AlertDescription
+from check_tls_mail.tls.hello.answer import (
     AlertAnswer,
     ConnectionEnded,
     Ending,
@@ -43,11 +44,10 @@ from check_tls_mail.helloanswer import (
     ServerAnswer,
     ServerHelloAnswer,
 )
-from check_tls_mail.helloencoder import encode_client_hello
-from check_tls_mail.helloexchange import exchange_hello
-from check_tls_mail.hellospec import HelloSpec, KeyShare, shared_groups
-from check_tls_mail.profiles import ClientProfile, catalogue
-from check_tls_mail.wire import Deadline
+from check_tls_mail.tls.hello.encoder import encode_client_hello
+from check_tls_mail.tls.hello.exchange import exchange_hello
+from check_tls_mail.tls.hello.flight import FlightReader
+from check_tls_mail.tls.hello.spec import HelloSpec, KeyShare, shared_groups
 
 HERE = Path(__file__).resolve().parent
 NAME = "mail.example.test"
@@ -717,7 +717,7 @@ def test_server_choices_the_client_did_not_offer_are_problems() -> None:
 
 
 def test_retry_for_a_group_already_shared_or_not_offered_is_a_failure() -> None:
-    from check_tls_mail.codepoints import HRR_RANDOM
+    from check_tls_mail.tls.codepoints import HRR_RANDOM
 
     def retry(group: int) -> Callable[[socket.socket], None]:
         def handler(conn: socket.socket) -> None:

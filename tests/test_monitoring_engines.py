@@ -22,7 +22,7 @@ from conftest import ROOT, Run, check, require
 from engines import Icinga2Instance, InstalledPlugin, NrpeInstance
 from realservers import NAME, Credentials, DovecotInstance, PostfixInstance, base_directory
 
-from check_tls_mail.arguments import parser
+from check_tls_mail.cli.arguments import parser
 
 #: Where scripts/install links the plugin by default: Debian's plugin directory.
 DEFAULT_PLUGIN_DIR = "/usr/lib/nagios/plugins"

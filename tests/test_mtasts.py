@@ -17,8 +17,7 @@ from lines import assert_line, utcnow, validity
 from mtasts_servers import MtaStsWorld
 from pki import Issued, Pki
 
-from check_tls_mail.httpfetch import CertificateProblem, FetchFailure
-from check_tls_mail.mtasts import (
+from check_tls_mail.checks.mtasts.judge import (
     HostCertificateUnverified,
     HostListed,
     MaxAgeShort,
@@ -27,7 +26,7 @@ from check_tls_mail.mtasts import (
     assess,
     severity,
 )
-from check_tls_mail.mtastspolicy import (
+from check_tls_mail.checks.mtasts.policy import (
     Mode,
     Policy,
     PolicyBadContentType,
@@ -44,7 +43,7 @@ from check_tls_mail.mtastspolicy import (
     match_mx,
     parse_policy,
 )
-from check_tls_mail.mtastsrecords import (
+from check_tls_mail.checks.mtasts.records import (
     LookupFailed,
     LookupFailure,
     LookupNotFinished,
@@ -59,10 +58,11 @@ from check_tls_mail.mtastsrecords import (
     parse_sts_record,
     parse_tlsrpt_record,
 )
-from check_tls_mail.mtastswords import describe
-from check_tls_mail.output import SUMMARY_TARGET
+from check_tls_mail.checks.mtasts.words import describe
+from check_tls_mail.net.http import CertificateProblem, FetchFailure
+from check_tls_mail.net.transport import Deadline
+from check_tls_mail.plugin.output import SUMMARY_TARGET
 from check_tls_mail.severity import Severity
-from check_tls_mail.wire import Deadline
 
 mtasts_world = mtasts_servers.mtasts_world  # the fixture, shared with the CLI tests
 
@@ -809,10 +809,10 @@ def test_cli_mta_sts_domain_must_be_a_domain_name() -> None:
 
 def test_an_mta_sts_lookup_still_running_at_the_deadline_is_not_finished(monkeypatch: pytest.MonkeyPatch) -> None:
     """In process: both lookups outlive the probe budget; the report says so, the fetch is not tried."""
-    from check_tls_mail import mtastsrecords as module
-    from check_tls_mail.dialects import PROTOCOLS
-    from check_tls_mail.probe import run
-    from check_tls_mail.probeplan import ProbePlan
+    from check_tls_mail.checks.mtasts import records as module
+    from check_tls_mail.net.dialects import PROTOCOLS
+    from check_tls_mail.probe.plan import ProbePlan
+    from check_tls_mail.probe.run import run
 
     release = threading.Event()
     monkeypatch.setattr(module, "lookup_record", lambda *args: release.wait(5))

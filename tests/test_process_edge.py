@@ -232,7 +232,7 @@ def test_sigint_while_the_server_stalls_is_one_unknown_line(stalling_server: Mai
 #: lazy imports beside the probe threads: a KeyboardInterrupt raised there is swallowed ("Exception ignored").
 IN_A_FINALIZER = """
 import os, signal, sys, time, weakref
-from check_tls_mail import entry
+from check_tls_mail.cli import entry
 if sys.argv[1] == "entry":
     signal.signal(signal.SIGINT, entry._interrupted)  # what entry.run installs
 class Thing: pass
@@ -249,8 +249,8 @@ sys.stdout.write("ran on\\n")
 @pytest.mark.parametrize("handler", ["entry", "python"])
 def test_sigint_in_a_finalizer_still_ends_the_check(handler: str) -> None:
     """The console entry's handler ends the process itself; Python's KeyboardInterrupt would be lost there."""
-    from check_tls_mail.entry import INTERRUPTED
-    from check_tls_mail.output import unknown
+    from check_tls_mail.cli.entry import INTERRUPTED
+    from check_tls_mail.plugin.output import unknown
 
     run = subprocess.run(
         ["env", "--default-signal=INT", sys.executable, "-c", IN_A_FINALIZER, handler],  # as from a terminal

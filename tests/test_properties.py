@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from check_tls_mail.dialects import PROTOCOLS
 from check_tls_mail.errors import ServiceError, StartTlsError, UsageError
-from check_tls_mail.output import OUTPUT_LIMIT, render
+from check_tls_mail.net.dialects import PROTOCOLS
+from check_tls_mail.net.transport import Address, Connection, Deadline
+from check_tls_mail.plugin.output import OUTPUT_LIMIT, render
+from check_tls_mail.plugin.thresholds import ExpiryThreshold
 from check_tls_mail.sanitize import clean, from_wire
-from check_tls_mail.thresholds import ExpiryThreshold
-from check_tls_mail.wire import Address, Connection, Deadline
 
 STARTTLS_DIALECTS = [name for name, d in PROTOCOLS.items() if d.starttls]
 
@@ -176,8 +176,8 @@ def test_tlsa_matching_covers_every_usage_selector_and_matching_type(
 
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-    from check_tls_mail.dane import matches
-    from check_tls_mail.resolver import TlsaRecord
+    from check_tls_mail.checks.dane.match import matches
+    from check_tls_mail.net.resolver import TlsaRecord
 
     leaf = pki.leaf()  # type: ignore[attr-defined]
     chain = [leaf.cert.public_bytes(Encoding.DER), pki.intermediate.cert.public_bytes(Encoding.DER)]  # type: ignore[attr-defined]
@@ -205,21 +205,21 @@ def test_tlsa_matching_covers_every_usage_selector_and_matching_type(
     ],
 )
 def test_dns_server_syntax(text: str, expected: tuple[str, int]) -> None:
-    from check_tls_mail.resolver import parse_server
+    from check_tls_mail.net.resolver import parse_server
 
     assert parse_server(text) == expected
 
 
 @pytest.mark.parametrize("bad", ["ns.example.org", "127.0.0.1:dns", "[::1]x", "127.0.0.1:0", "[::1]:70000"])
 def test_dns_server_syntax_errors(bad: str) -> None:
-    from check_tls_mail.resolver import parse_server
+    from check_tls_mail.net.resolver import parse_server
 
     with pytest.raises(UsageError):
         parse_server(bad)
 
 
 def test_a_failing_probe_job_is_raised_in_the_caller_not_printed(capfd: pytest.CaptureFixture[str]) -> None:
-    from check_tls_mail.workers import run_concurrently
+    from check_tls_mail.probe.workers import run_concurrently
 
     def broken() -> int:
         raise ValueError("bug in a probe")
@@ -233,8 +233,8 @@ def test_a_failing_probe_job_is_raised_in_the_caller_not_printed(capfd: pytest.C
 @pytest.mark.parametrize(("length", "oversized"), [("\xb2", False), ("12abc", False), ("-1", False), ("9" * 40, True)])
 def test_a_hostile_content_length_never_raises_out_of_a_fetch(length: str, oversized: bool) -> None:
     """A Content-Length that is no plain number (a Unicode digit, garbage, negative, huge) is a typed answer."""
-    from check_tls_mail.httpfetch import FetchFailure, HttpFailed, HttpResponse, request
-    from check_tls_mail.wire import Deadline
+    from check_tls_mail.net.http import FetchFailure, HttpFailed, HttpResponse, request
+    from check_tls_mail.net.transport import Deadline
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

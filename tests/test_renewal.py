@@ -22,9 +22,7 @@ from lines import assert_line, day, utcnow, validity
 from pki import Pki
 from realservers import Credentials, RenewablePostfix
 
-from check_tls_mail.certificate import CertificateFacts
-from check_tls_mail.errors import UsageError
-from check_tls_mail.renewal import (
+from check_tls_mail.checks.renewal.judge import (
     CertFileProblem,
     Different,
     ExpectCertError,
@@ -42,7 +40,9 @@ from check_tls_mail.renewal import (
     required_names,
     severity,
 )
+from check_tls_mail.errors import UsageError
 from check_tls_mail.severity import Severity
+from check_tls_mail.x509.chain import CertificateFacts
 
 
 def facts(issued: object) -> CertificateFacts:

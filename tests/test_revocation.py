@@ -17,9 +17,9 @@ from lines import assert_line, utcnow, validity
 from pki import DAY, NOW, Issued
 from revocation_servers import REVOKED_AT, RevocationWorld, der
 
-from check_tls_mail.crl import MAX_CRL_BYTES
-from check_tls_mail.revocation import check, check_path
-from check_tls_mail.revocationstatus import (
+from check_tls_mail.checks.revocation.check import check, check_path
+from check_tls_mail.checks.revocation.crl import MAX_CRL_BYTES
+from check_tls_mail.checks.revocation.status import (
     CertificateRevocation,
     Good,
     NotCheckable,
@@ -30,9 +30,9 @@ from check_tls_mail.revocationstatus import (
     Unknown,
     severity,
 )
-from check_tls_mail.revocationwords import describe
+from check_tls_mail.checks.revocation.words import describe
+from check_tls_mail.net.transport import Deadline
 from check_tls_mail.severity import Severity
-from check_tls_mail.wire import Deadline
 
 revocation_world = revocation_servers.revocation_world  # the fixture, shared with the CLI tests
 
@@ -507,10 +507,10 @@ def test_a_check_still_running_at_the_deadline_is_not_finished(
     import socket
     import threading
 
-    from check_tls_mail import revocation
-    from check_tls_mail.dialects import PROTOCOLS
-    from check_tls_mail.probe import run
-    from check_tls_mail.probeplan import ProbePlan
+    from check_tls_mail.checks.revocation import check as revocation
+    from check_tls_mail.net.dialects import PROTOCOLS
+    from check_tls_mail.probe.plan import ProbePlan
+    from check_tls_mail.probe.run import run
 
     release = threading.Event()
     monkeypatch.setattr(revocation, "check", lambda *args, **kwargs: release.wait(5))

@@ -19,20 +19,20 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pki import Issued, issue, new_key
 
-from check_tls_mail.alerts import Alert
-from check_tls_mail.certificate import TrustAnchors
-from check_tls_mail.chainpath import Anchors
-from check_tls_mail.check import build
-from check_tls_mail.dialects import PROTOCOLS
+from check_tls_mail.clients.profiles import catalogue
 from check_tls_mail.errors import ResolveError
-from check_tls_mail.handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected, Target
-from check_tls_mail.output import render
-from check_tls_mail.probeplan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
-from check_tls_mail.probereport import AddressReport, HostReport, TlsaState, TlsaStatus
-from check_tls_mail.profiles import catalogue
-from check_tls_mail.resolver import TlsaAnswer, TlsaRecord
-from check_tls_mail.thresholds import ExpiryThreshold
-from check_tls_mail.wire import Address
+from check_tls_mail.net.dialects import PROTOCOLS
+from check_tls_mail.net.resolver import TlsaAnswer, TlsaRecord
+from check_tls_mail.net.transport import Address
+from check_tls_mail.plugin.check import build
+from check_tls_mail.plugin.output import render
+from check_tls_mail.plugin.thresholds import ExpiryThreshold
+from check_tls_mail.probe.handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected, Target
+from check_tls_mail.probe.plan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
+from check_tls_mail.probe.report import AddressReport, HostReport, TlsaState, TlsaStatus
+from check_tls_mail.tls.alerts import Alert
+from check_tls_mail.x509.chain import TrustAnchors
+from check_tls_mail.x509.path import Anchors
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -374,9 +374,9 @@ def test_contexts_judge_a_finding_alone_without_the_resource(world: World) -> No
     from nagiosplugin import Metric
     from nagiosplugin.state import Critical, Warn
 
-    from check_tls_mail.assessment import assess
-    from check_tls_mail.contexts import ChainContext, ExpiryContext
-    from check_tls_mail.findings import ChainJudged, Expiry, label
+    from check_tls_mail.judgement.assessment import assess
+    from check_tls_mail.plugin.contexts import ChainContext, ExpiryContext
+    from check_tls_mail.plugin.findings import ChainJudged, Expiry, label
 
     probes = plan()
     report = dual(world, world.leaf("RSA", names=("other.example",), days_left=15))
@@ -405,8 +405,8 @@ def test_min_tls_is_not_unknown_for_an_old_version_this_host_cannot_offer() -> N
     from nagiosplugin import Metric
     from nagiosplugin.state import Critical, Ok, Unknown
 
-    from check_tls_mail.contexts import VersionPolicyContext
-    from check_tls_mail.findings import Versions
+    from check_tls_mail.plugin.contexts import VersionPolicyContext
+    from check_tls_mail.plugin.findings import Versions
 
     local = Rejected(HandshakeCause.LOCAL_LIMIT, None, 0.0)
     refused = Rejected(HandshakeCause.ALERT, Alert.protocol_version, 0.01)

@@ -16,11 +16,16 @@ from cryptography import x509
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from check_tls_mail import certfields, certnames, certparse, chainpath, trust, trustwords
-from check_tls_mail.certfields import Malformation as M
-from check_tls_mail.certproblems import CaDefect, ConstraintDefect, PurposeDefect, Role
-from check_tls_mail.certproblems import CertificateProblem as P
-from check_tls_mail.certproblems import ProblemKind as K
+from check_tls_mail.x509 import fields as certfields
+from check_tls_mail.x509 import names as certnames
+from check_tls_mail.x509 import parse as certparse
+from check_tls_mail.x509 import path as chainpath
+from check_tls_mail.x509 import verify as trust
+from check_tls_mail.x509 import words as trustwords
+from check_tls_mail.x509.fields import Malformation as M
+from check_tls_mail.x509.problems import CaDefect, ConstraintDefect, PurposeDefect, Role
+from check_tls_mail.x509.problems import CertificateProblem as P
+from check_tls_mail.x509.problems import ProblemKind as K
 
 WHEN = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
 LEAF, MID, ROOT = Role.CERTIFICATE, Role.INTERMEDIATE, Role.ROOT

@@ -20,8 +20,11 @@ import pytest
 from conftest import Run, require
 from conftest import check as cli
 
-from check_tls_mail import certparse, chainpath, trust, trustwords
-from check_tls_mail.certproblems import ProblemKind as K
+from check_tls_mail.x509 import parse as certparse
+from check_tls_mail.x509 import path as chainpath
+from check_tls_mail.x509 import verify as trust
+from check_tls_mail.x509 import words as trustwords
+from check_tls_mail.x509.problems import ProblemKind as K
 
 CORPUS = {variant.name: variant for variant in chains.corpus()}
 

@@ -1,0 +1,56 @@
+"""DANE (RFC 6698, RFC 7672): do the TLSA records match the chain the server presented?
+
+Facts only: which records are usable for SMTP (usages 2 and 3) and which of
+them match the chain; the DANE context judges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+from ...x509.parse import parse
+
+if TYPE_CHECKING:  # resolver.py imports dnspython, which only DANE and --dns-server need
+    from ...net.resolver import TlsaAnswer, TlsaRecord
+
+
+class DaneReport(NamedTuple):
+    answer: TlsaAnswer
+    usable: tuple[TlsaRecord, ...]  # DANE-TA and DANE-EE: what an SMTP client uses
+    matching: tuple[TlsaRecord, ...]  # usable records that match the presented chain
+
+
+def _selected(der: bytes, selector: int) -> bytes:
+    """The certificate (0) or its SubjectPublicKeyInfo (1) as DER; empty for a certificate that cannot be read."""
+    if selector == 0:
+        return der
+    return parse(der).spki_der
+
+
+def _digest(data: bytes, mtype: int) -> bytes | None:
+    if mtype == 0:
+        return data
+    if mtype == 1:
+        return hashlib.sha256(data).digest()
+    if mtype == 2:
+        return hashlib.sha512(data).digest()
+    return None
+
+
+def matches(record: TlsaRecord, chain: Sequence[bytes]) -> bool:
+    """DANE-EE matches the leaf; DANE-TA any other certificate the server sent."""
+    if record.selector not in (0, 1):
+        return False
+    candidates = chain[:1] if record.usage == 3 else chain[1:] if record.usage == 2 else []
+    for der in candidates:
+        selected = _selected(der, record.selector)
+        if selected and _digest(selected, record.mtype) == record.data:  # an unreadable certificate matches nothing
+            return True
+    return False
+
+
+def judge(answer: TlsaAnswer, chain: Sequence[bytes]) -> DaneReport:
+    usable = tuple(r for r in answer.records if r.usage in (2, 3))
+    return DaneReport(answer, usable, tuple(r for r in usable if matches(r, chain)))

@@ -1,0 +1,232 @@
+"""After a renewal (--expect-cert, --require-name): is the served certificate the one on disk, with every name?
+
+Facts and judgement over certificates already read (certificate.CertificateFacts);
+the only I/O is reading the --expect-cert files, bounded, at option time.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, NamedTuple
+
+from ...errors import CertificateError, UsageError
+from ...sanitize import clean
+from ...severity import Severity
+
+if TYPE_CHECKING:
+    from ...x509.chain import CertificateFacts
+
+#: A certificate chain file is a few KiB; refuse to read more than this.
+MAX_CERT_FILE_BYTES = 1024 * 1024
+
+
+class CertFileProblem(enum.Enum):
+    MISSING = "no such file"
+    UNREADABLE = "cannot be read"
+    TOO_LARGE = "is larger than 1 MiB, not a certificate file"
+    NO_CERTIFICATE = "holds no PEM certificate"
+    INVALID = "holds a certificate that cannot be parsed"
+
+
+class ExpectCertError(UsageError):
+    """An --expect-cert file the check cannot use: a usage error (UNKNOWN)."""
+
+    def __init__(self, path: str, problem: CertFileProblem, detail: str = "") -> None:
+        self.path = path
+        self.problem = problem
+        self.detail = detail
+        more = f" ({detail})" if detail else ""
+        super().__init__(f"--expect-cert {clean(path, 200)}: {problem.value}{more}")
+
+
+class ExpectedCertificate(NamedTuple):
+    path: str
+    facts: CertificateFacts  # the first certificate of the file
+
+
+def load_expected(path: str) -> ExpectedCertificate:
+    """The first certificate of a PEM file (a chain file, or key and chain in one), or DER."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from ...x509.chain import CertificateFacts
+
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CERT_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ExpectCertError(path, CertFileProblem.MISSING) from None
+    except OSError as exc:
+        raise ExpectCertError(path, CertFileProblem.UNREADABLE, clean(exc.strerror or str(exc))) from None
+    if len(data) > MAX_CERT_FILE_BYTES:
+        raise ExpectCertError(path, CertFileProblem.TOO_LARGE)
+    if not data.strip() or (b"-----BEGIN" in data and b"-----BEGIN CERTIFICATE-----" not in data):
+        raise ExpectCertError(path, CertFileProblem.NO_CERTIFICATE)
+    try:
+        if b"-----BEGIN" in data:
+            cert = x509.load_pem_x509_certificates(data)[0]
+        else:
+            cert = x509.load_der_x509_certificate(data)
+        facts = CertificateFacts.read(cert.public_bytes(Encoding.DER))
+    except (ValueError, CertificateError) as exc:
+        raise ExpectCertError(path, CertFileProblem.INVALID, clean(str(exc), 80)) from None
+    return ExpectedCertificate(path, facts)
+
+
+def load_all(paths: Sequence[str]) -> tuple[ExpectedCertificate, ...]:
+    """Every --expect-cert file; the first unusable one raises ExpectCertError."""
+    return tuple(load_expected(path) for path in paths)
+
+
+# --- is the served certificate the one on disk? -------------------------------------------------
+
+
+class Same(NamedTuple):
+    path: str
+
+
+class FileNewer(NamedTuple):
+    """The file holds a newer certificate: renewed on disk, not reloaded."""
+
+    served_until: datetime
+    file_until: datetime
+    path: str
+
+
+class ServedNewer(NamedTuple):
+    """The server serves a newer certificate than the file: a stale copy, or the wrong file."""
+
+    served_until: datetime
+    file_until: datetime
+    path: str
+
+
+class Different(NamedTuple):
+    """Another certificate with the same validity: neither is newer (a re-issue with another key?)."""
+
+    served_until: datetime
+    file_until: datetime
+    path: str
+
+
+Deployment = Same | FileNewer | ServedNewer | Different
+
+
+def _counterpart(served: CertificateFacts, expected: Sequence[ExpectedCertificate]) -> ExpectedCertificate:
+    """The file the served certificate should be: same key type, then a shared name, then the newest."""
+    same_type = [e for e in expected if e.facts.key_type == served.key_type] or list(expected)
+    names = {n.lower() for n in served.dns_names + served.ip_addresses}
+    sharing = [e for e in same_type if names & {n.lower() for n in e.facts.dns_names + e.facts.ip_addresses}]
+    return max(sharing or same_type, key=lambda e: (e.facts.not_after, e.facts.not_before))
+
+
+def compare(served: CertificateFacts, expected: Sequence[ExpectedCertificate]) -> Deployment:
+    """Served leaf against the --expect-cert files: equal to one of them, or which is newer."""
+    if not expected:
+        raise ValueError("compare() needs at least one expected certificate")
+    for candidate in expected:
+        if candidate.facts.fingerprint == served.fingerprint:
+            return Same(candidate.path)
+    other = _counterpart(served, expected)
+    served_key = (served.not_after, served.not_before)
+    file_key = (other.facts.not_after, other.facts.not_before)
+    if file_key > served_key:
+        return FileNewer(served.not_after, other.facts.not_after, other.path)
+    if served_key > file_key:
+        return ServedNewer(served.not_after, other.facts.not_after, other.path)
+    return Different(served.not_after, other.facts.not_after, other.path)
+
+
+# --- has the certificate kept every required name? ----------------------------------------------
+
+
+class NamesCovered(NamedTuple):
+    names: tuple[str, ...]
+
+
+class NamesMissing(NamedTuple):
+    served_for: str  # the certificate's names, cleaned and bounded (CertificateFacts.names)
+    missing: tuple[str, ...]  # cleaned
+
+
+NameCoverage = NamesCovered | NamesMissing
+
+
+def check_required_name(text: str) -> str:
+    """Validate one --require-name value (a DNS name, *.domain, or an IP address); UsageError if not."""
+    import ipaddress
+    import re
+
+    try:
+        ipaddress.ip_address(text)
+        return text
+    except ValueError:
+        pass
+    name = text.removeprefix("*.")
+    try:
+        ascii_name = name.encode("idna").decode("ascii") if not name.isascii() else name
+    except UnicodeError:
+        ascii_name = ""
+    label = r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
+    if len(ascii_name) > 253 or not re.fullmatch(rf"{label}(\.{label})*\.?", ascii_name):
+        raise UsageError(f"--require-name {clean(text)}: not a host name or IP address")
+    return text
+
+
+def required_names(served: CertificateFacts, names: Sequence[str]) -> NameCoverage:
+    """RFC 6125 matching, the same as for the checked name (certificate.matches_name)."""
+    from ...x509.chain import matches_name
+
+    missing = tuple(clean(n) for n in names if not matches_name(served, n))
+    return NamesMissing(served.names, missing) if missing else NamesCovered(tuple(clean(n) for n in names))
+
+
+# --- judgement and words ---------------------------------------------------------------------------
+
+
+def severity(finding: Deployment | NameCoverage) -> Severity:
+    """A mismatch with the file is a WARNING (the expiry check makes it CRITICAL when due); a lost name CRITICAL."""
+    match finding:
+        case Same() | NamesCovered():
+            return Severity.OK
+        case FileNewer() | ServedNewer() | Different():
+            return Severity.WARNING
+        case NamesMissing():
+            return Severity.CRITICAL
+    raise AssertionError(finding)  # pragma: no cover
+
+
+def _day(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d")
+
+
+def describe(finding: Deployment | NameCoverage, certificate: str = "the certificate") -> str:
+    """The operator's words; ``certificate`` names which one ("the RSA certificate")."""
+    match finding:
+        case Same(path=path):
+            return f"{certificate} served is the one in {clean(path, 200)}"
+        case FileNewer(served_until=served, file_until=on_disk, path=path):
+            return (
+                f"the server still serves {certificate} valid until {_day(served)}; {clean(path, 200)} "
+                f"holds the renewed one (until {_day(on_disk)}): reload the service"
+            )
+        case ServedNewer(served_until=served, file_until=on_disk, path=path):
+            return (
+                f"the server serves {certificate} valid until {_day(served)}, newer than the one in "
+                f"{clean(path, 200)} (until {_day(on_disk)}): is that the file the service uses?"
+            )
+        case Different(served_until=served, path=path):
+            return (
+                f"the server serves {certificate} valid until {_day(served)}, not the one in {clean(path, 200)} "
+                "(another certificate with the same dates: another key?)"
+            )
+        case NamesCovered(names=names):
+            return f"{certificate} covers every required name ({', '.join(names)})"
+        case NamesMissing(served_for=served_for, missing=missing):
+            return (
+                f"{certificate} (for {served_for}) does not cover {', '.join(missing)}: "
+                "clients that use those names fail"
+            )
+    raise AssertionError(finding)  # pragma: no cover

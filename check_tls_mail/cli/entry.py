@@ -1,0 +1,38 @@
+"""The console entry point: SIGINT from the first import on is the same one UNKNOWN line.
+
+Python turns SIGINT into a KeyboardInterrupt raised wherever the main thread
+is. While it imports beside the probe threads, that can be inside a finalizer
+(importlib's module-lock callback), which swallows the exception with a
+traceback on stderr, and the check ran on to its timeout. So the process
+entry installs a handler that ends the process itself, before anything else
+is imported; ``cli.run`` sets SIGINT to ignored once the state is decided.
+In-process callers of ``cli.main`` (the tests) keep the KeyboardInterrupt.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from types import FrameType
+from typing import NoReturn
+
+#: The words of the UNKNOWN line SIGINT gives, here and in cli.main.
+INTERRUPTED = "interrupted (SIGINT): the check did not complete"
+_LINE = f"TLS_MAIL UNKNOWN - {INTERRUPTED}\n".encode()
+
+
+def _interrupted(signum: int, frame: FrameType | None) -> None:
+    """Nothing has been written yet (the output is written whole at the end): write the line, exit UNKNOWN."""
+    try:  # noqa: SIM105 (contextlib is an import this module avoids: it runs before any)
+        os.write(1, _LINE)
+    except OSError:  # stdout closed or gone: the exit code still says it
+        pass
+    os._exit(3)
+
+
+def run() -> NoReturn:
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where the caller ignores SIGINT
+        signal.signal(signal.SIGINT, _interrupted)
+    from .main import run as checked
+
+    checked()

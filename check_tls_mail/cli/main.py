@@ -1,0 +1,121 @@
+"""The process edge: the run from argv to exit code, the global timeout, SIGINT, and the output written.
+
+Exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad arguments, internal
+errors, the global timeout, SIGINT). --help, --version and --list-clients exit
+0. Whatever happens to stdout (closed, full, a closed pipe), the exit code is
+the state's and no traceback is printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import signal
+import sys
+import warnings
+from types import FrameType
+from typing import NoReturn
+
+from ..errors import UsageError
+from ..plugin.output import emit, quiet_failure, render, unknown
+from .arguments import parser
+from .options import Options, options_from
+
+
+class GlobalTimeout(BaseException):
+    """The whole check ran out of time (BaseException: nothing may swallow it)."""
+
+
+def _alarm(signum: int, frame: FrameType | None) -> None:
+    raise GlobalTimeout
+
+
+def check(options: Options) -> tuple[int, str]:
+    """Run the check; (exit code, output text)."""
+    from ..probe.run import start
+
+    running = start(options.plan)
+    # Importing cryptography and nagiosplugin takes longer than a loopback
+    # handshake: do it while the probes are on the network.
+    from ..plugin.check import build
+    from ..plugin.perfdata import ranked
+    from ..x509.chain import load_store
+
+    anchors = load_store(options.ca_file) if options.verify_chain else None
+    # MTA-STS senders verify the chain whatever --no-verify-chain says.
+    policy_anchors = load_store(options.ca_file) if options.plan.mta_sts and anchors is None else None
+    nagios_check = build(
+        collect=running.wait, anchors=anchors, policy_anchors=policy_anchors, **options.judgement._asdict()
+    )
+    nagios_check()
+    return nagios_check.exitcode, render(
+        nagios_check.exitcode, nagios_check.summary_str, ranked(nagios_check), nagios_check.verbose_str or []
+    )
+
+
+def main(argv: list[str] | None = None) -> tuple[int, str]:
+    """(exit code, output); never raises, not even on SIGINT."""
+    warnings.simplefilter("ignore")  # TLS 1.0 deprecation and the like go nowhere near stdout
+    argv = sys.argv[1:] if argv is None else argv
+    timeout = 10.0
+    printed = io.StringIO()  # --help and --version: argparse prints, the caller writes
+    try:
+        with contextlib.redirect_stdout(printed):
+            args = parser().parse_args(argv)
+        if args.list_clients:
+            from ..clients.profiles import describe_all
+
+            return 0, describe_all() + "\n"
+        options = options_from(args)
+        timeout = options.timeout
+        signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            return check(options)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except UsageError as exc:
+        return 3, unknown(f"usage: {exc}")
+    except GlobalTimeout:
+        return 3, unknown(f"timeout: check did not complete within {timeout:g} s")
+    except KeyboardInterrupt:  # in-process callers; the console entry (entry.py) exits in its handler
+        from .entry import INTERRUPTED
+
+        return 3, unknown(INTERRUPTED)
+    except SystemExit as exc:  # argparse's --help and --version
+        return (exc.code if isinstance(exc.code, int) else 0), printed.getvalue()
+    except Exception as exc:
+        return 3, unknown(f"internal error: {exc.__class__.__name__}: {exc}")
+
+
+def _reserve_standard_descriptors() -> None:
+    """Open /dev/null on stdin, stdout or stderr where the caller closed them.
+
+    Otherwise the first socket a probe opens could get descriptor 1, and the
+    output would go to the mail server.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
+def run() -> NoReturn:
+    """The run behind the console entry (entry.py): print, exit with the state without waiting for probe threads.
+
+    A stdout that cannot take the output (closed pipe, full disk) does not
+    change the exit code; a full disk or a bad descriptor is said in one line
+    on stderr, a reader that went away is not.
+    """
+    _reserve_standard_descriptors()
+    code, text = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the state is decided: a late ^C must not cut the output
+    error = emit(text)
+    if error is not None and not quiet_failure(error):
+        emit(f"check_tls_mail: cannot write the output: {error.strerror or error}\n", 2)
+    os._exit(code)

@@ -1,0 +1,246 @@
+"""The parsed command line into one frozen ``Options``: a ``ProbePlan``, a ``Judgement``, the run's settings.
+
+Options layer: every check of the options together (ranges, names, addresses, combinations) is a UsageError;
+the profiles, the resolver and the renewal files are imported only when their option is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import socket
+from typing import TYPE_CHECKING, NamedTuple
+
+from ..errors import UsageError
+from ..net.dialects import BY_PORT, PROTOCOLS, Dialect
+from ..plugin.thresholds import ExpiryThreshold, check_order
+from .arguments import parser
+
+if TYPE_CHECKING:
+    from ..checks.renewal.judge import ExpectedCertificate
+    from ..clients.profiles import ClientProfile
+    from ..probe.plan import ProbePlan
+
+
+#: Shortest -t: it leaves the probes 0.4 s after the margin for judging and output (see probe_budget).
+MIN_TIMEOUT = 0.5
+
+
+class Judgement(NamedTuple):
+    """How the findings are judged and worded: the keyword arguments of ``check.build``."""
+
+    name_to_check: str
+    warning: ExpiryThreshold
+    critical: ExpiryThreshold
+    min_tls: str | None
+    require_tls: tuple[str, ...]
+    dane_required: bool  # --dane: a missing or failed TLSA lookup is CRITICAL
+    verbosity: int
+    expected_certificates: tuple[ExpectedCertificate, ...] = ()  # --expect-cert, read while parsing
+    required_names: tuple[str, ...] = ()  # --require-name
+
+
+class Options(NamedTuple):
+    """The parsed command line: what to probe, how to judge it, and the run's own settings."""
+
+    plan: ProbePlan  # carries the client profile objects
+    judgement: Judgement
+    ca_file: str | None
+    verify_chain: bool
+    timeout: float
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _host_name(name: str, option: str) -> None:
+    """Refuse what cannot be a DNS name: an empty label (".a", "a..b"), a label over 63 or a name over 253 bytes.
+
+    ASCII labels hold letters, digits, "-" and "_"; other labels must have an
+    IDNA form (Python's socket and ssl modules encode them so).
+    """
+    bare = name[:-1] if name.endswith(".") else name
+    total = 0
+    for label in bare.split("."):
+        if not label:
+            raise UsageError(f"{option} {name}: not a host name (empty label: a dot at the start or two in a row)")
+        if label.isascii():
+            if not all(c.isalnum() or c in "-_" for c in label):
+                port = " (give the port with -p)" if ":" in name else ""
+                raise UsageError(f"{option} {name}: not a host name or address{port}")
+            encoded = label
+        else:
+            try:
+                encoded = label.encode("idna").decode("ascii")
+            except UnicodeError:
+                raise UsageError(f"{option} {name}: not a valid internationalised host name") from None
+        if len(encoded) > 63:
+            raise UsageError(f"{option} {name}: a label of a host name has at most 63 characters")
+        total += len(encoded) + 1
+    if total - 1 > 253:
+        raise UsageError(f"{option}: a host name has at most 253 characters")
+
+
+def _protocol(args: argparse.Namespace) -> tuple[Dialect, int]:
+    if args.protocol:
+        dialect = PROTOCOLS[args.protocol]
+        return dialect, args.port if args.port is not None else dialect.default_port
+    if args.port is not None:
+        if args.port not in BY_PORT:
+            raise UsageError(f"port {args.port} is not a well-known mail port: give -P PROTOCOL")
+        return PROTOCOLS[BY_PORT[args.port]], args.port
+    raise UsageError("give -P PROTOCOL or a well-known -p PORT")
+
+
+def _clients(requested: list[str], dialect: Dialect) -> tuple[ClientProfile, ...]:
+    from ..clients.profiles import catalogue
+
+    cat = catalogue()
+    if not requested:
+        return cat.default_for(dialect.name)
+    if "none" in requested:
+        if len(requested) > 1:
+            raise UsageError("--client none cannot be combined with other profiles")
+        return ()
+    unknown_names = [name for name in requested if name not in cat.profiles]
+    if unknown_names:
+        raise UsageError(f"unknown client profile {', '.join(unknown_names)}; known: {', '.join(cat.profiles)}")
+    return tuple(cat.profiles[name] for name in dict.fromkeys(requested))
+
+
+def _ciphers(requested: list[str]) -> tuple[str, ...]:
+    from ..clients.profiles import local_ciphers
+
+    for name in requested:
+        if name.startswith("TLS_"):
+            raise UsageError(f"--cipher {name}: TLS 1.3 suites cannot be probed one by one from Python")
+        if local_ciphers(name) != [name]:
+            raise UsageError(
+                f"--cipher {name}: the local OpenSSL cannot offer this cipher on its own over TLS 1.2 "
+                "(unknown name or not built in): a limit of this host, not of the server"
+            )
+    return tuple(dict.fromkeys(requested))
+
+
+def parse(argv: list[str]) -> Options:
+    return options_from(parser().parse_args(argv))
+
+
+def options_from(args: argparse.Namespace) -> Options:
+    if not args.hostname:
+        raise UsageError("-H HOST is required")
+    if not 0 < args.timeout <= 3600:
+        raise UsageError(f"-t {args.timeout:g}: give a timeout between 0 and 3600 seconds")
+    if args.timeout < MIN_TIMEOUT:
+        raise UsageError(
+            f"-t {args.timeout:g}: too short to probe anything (the probes get -t less a margin for judging "
+            f"and output): give at least {MIN_TIMEOUT:g} seconds"
+        )
+    if args.port is not None and not 0 < args.port < 65536:
+        raise UsageError(f"-p {args.port}: not a TCP port")
+    if not 1 <= args.max_parallel <= 64:
+        raise UsageError("--max-parallel must be between 1 and 64")
+    dialect, port = _protocol(args)
+    warning = ExpiryThreshold.parse(args.warning, "-w")
+    critical = ExpiryThreshold.parse(args.critical, "-c")
+    check_order(warning, critical)
+    if args.ca_file and not os.access(args.ca_file, os.R_OK):
+        raise UsageError(f"cannot read --ca-file {args.ca_file}")
+    host = args.hostname.strip().strip("[]")
+    if not host or any(c.isspace() or not c.isprintable() for c in host):
+        raise UsageError("-H: not a host name or address")
+    if not _is_ip(host):
+        _host_name(host, "-H")
+    if args.address is not None and not _is_ip(args.address):
+        raise UsageError(f"--address {args.address}: not an IP address")
+    servername = args.servername or (None if _is_ip(host) else host)
+    if servername is not None and _is_ip(servername):
+        raise UsageError("--servername must be a DNS name (SNI cannot carry an address)")
+    if args.servername:
+        if any(c.isspace() or not c.isprintable() for c in args.servername):
+            raise UsageError("--servername: not a host name")
+        _host_name(args.servername, "--servername")
+    tlsa_host = None
+    if args.dane:
+        if servername is None:
+            raise UsageError("--dane needs a host name: give -H NAME or --servername NAME")
+        tlsa_host = servername
+    elif not args.no_dane and dialect.name == "smtp" and not _is_ip(host):
+        tlsa_host = host
+    dns_server = None
+    if args.dns_server:
+        from ..net.resolver import parse_server
+
+        dns_server = parse_server(args.dns_server)
+    family = socket.AF_INET if args.ipv4 else socket.AF_INET6 if args.ipv6 else socket.AF_UNSPEC
+    verbosity = min(args.verbose, 3)
+    require_tls = tuple(dict.fromkeys(args.require_tls))
+    from ..probe.plan import ProbePlan
+
+    plan = ProbePlan(
+        host=host,
+        port=port,
+        dialect=dialect,
+        family=family,
+        servername=servername,
+        clients=_clients(args.client, dialect),
+        ciphers=_ciphers(args.cipher),
+        parallel=args.max_parallel,
+        seconds=probe_budget(args.timeout),
+        address=args.address,
+        versions=bool(args.min_tls or require_tls or verbosity),
+        dns_server=dns_server,
+        tlsa_host=tlsa_host,
+    )
+    judgement = Judgement(
+        name_to_check=servername or host,
+        warning=warning,
+        critical=critical,
+        min_tls=args.min_tls,
+        require_tls=require_tls,
+        dane_required=bool(args.dane),
+        verbosity=verbosity,
+    )
+    plan, judgement = _with_beyond(args, plan, judgement)
+    return Options(plan, judgement, args.ca_file, not args.no_verify_chain, args.timeout)
+
+
+def _with_beyond(args: argparse.Namespace, plan: ProbePlan, judgement: Judgement) -> tuple[ProbePlan, Judgement]:
+    """--expect-cert, --require-name, --mta-sts and --revocation: network work into the plan, the rest judgement."""
+    expected: tuple[ExpectedCertificate, ...] = ()
+    if args.expect_cert:
+        from ..checks.renewal.judge import load_all
+
+        expected = load_all(args.expect_cert)  # an unusable file is an ExpectCertError, a UsageError
+    names: tuple[str, ...] = ()
+    if args.require_name:
+        from ..checks.renewal.judge import check_required_name
+
+        names = tuple(dict.fromkeys(check_required_name(name) for name in args.require_name))
+    domain = None
+    if args.mta_sts is not None:
+        from ..checks.mtasts.policy import host_name
+        from ..sanitize import clean
+
+        if plan.dialect.name != "smtp":
+            raise UsageError("--mta-sts is for -P smtp: the policy is about the MX senders deliver to")
+        if plan.servername is None:
+            raise UsageError("--mta-sts needs the MX's host name: give -H NAME or --servername NAME")
+        domain = host_name(args.mta_sts)
+        if domain is None or "." not in domain:
+            raise UsageError(f"--mta-sts {clean(args.mta_sts)}: not a domain name")
+    if not (expected or names or domain or args.revocation):
+        return plan, judgement
+    plan = plan._replace(ca_file=args.ca_file, mta_sts=domain, revocation=args.revocation)
+    return plan, judgement._replace(expected_certificates=expected, required_names=names)
+
+
+def probe_budget(timeout: float) -> float:
+    """Time the probes get: the global timeout less a margin for judging and output."""
+    return timeout - min(1.0, max(0.1, timeout * 0.1))

@@ -1,0 +1,166 @@
+"""What certificates one client accepts: a profile's ``CertificateConstraints``, and what its hello allows.
+
+Assessment layer, facts only: the key types, curves, key sizes, signatures and lifetimes a client's verifier
+takes, read from profiles.json; the key types and curves a client's hello lets a server use.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+from ..tls.codepoints import TLS13, ExtensionType
+from ..tls.hello.spec import HelloSpec
+from ..tls.registry import CIPHER_SUITES
+
+
+class KeyType(enum.Enum):
+    RSA = "RSA"
+    ECDSA = "ECDSA"
+    ED25519 = "Ed25519"
+    ED448 = "Ed448"
+    DSA = "DSA"
+
+
+class Verification(enum.Enum):
+    """Whether the client checks the certificate on every connection or only when configured to."""
+
+    ALWAYS = "always"
+    #: Opportunistic MTAs: only under DANE, MTA-STS or a verify/secure policy.
+    WHEN_CONFIGURED = "when-configured"
+
+
+class EkuRule(enum.Enum):
+    #: An extendedKeyUsage with id-kp-serverAuth must be there (Apple).
+    REQUIRED = "required"
+    #: RFC 5280: an extendedKeyUsage, when there, must allow serverAuth.
+    IF_PRESENT = "if-present"
+
+
+#: Certificate curve names (cryptography's) as operators write them.
+CURVES = {
+    "secp256r1": "P-256",
+    "secp384r1": "P-384",
+    "secp521r1": "P-521",
+    "secp224r1": "P-224",
+    "secp256k1": "secp256k1",
+    "brainpoolP256r1": "brainpoolP256r1",
+    "brainpoolP384r1": "brainpoolP384r1",
+    "brainpoolP512r1": "brainpoolP512r1",
+}
+#: TLS groups that name an ECDSA certificate curve in TLS <= 1.2 (RFC 8422 section 5.1.1).
+_GROUP_CURVES = {
+    0x0015: "P-224",
+    0x0016: "secp256k1",
+    0x0017: "P-256",
+    0x0018: "P-384",
+    0x0019: "P-521",
+    0x001A: "brainpoolP256r1",
+    0x001B: "brainpoolP384r1",
+    0x001C: "brainpoolP512r1",
+}
+#: TLS 1.3 signature schemes that bind an ECDSA curve (RFC 8446 section 4.2.3).
+_SCHEME_CURVES = {
+    0x0403: "P-256",
+    0x0503: "P-384",
+    0x0603: "P-521",
+    0x081A: "brainpoolP256r1",
+    0x081B: "brainpoolP384r1",
+    0x081C: "brainpoolP512r1",
+}
+
+
+def _scheme_key_type(scheme: int) -> KeyType | None:
+    """The server key a signature scheme signs with."""
+    if scheme in (0x0807,):
+        return KeyType.ED25519
+    if scheme in (0x0808,):
+        return KeyType.ED448
+    if 0x0804 <= scheme <= 0x0806 or 0x0809 <= scheme <= 0x080B or scheme & 0xFF == 0x01:
+        return KeyType.RSA
+    if scheme & 0xFF == 0x03 or 0x081A <= scheme <= 0x081C:
+        return KeyType.ECDSA
+    if scheme & 0xFF == 0x02:
+        return KeyType.DSA
+    return None
+
+
+def scheme_key_types(schemes: Iterable[int]) -> frozenset[KeyType]:
+    """The server key types the signature schemes sign with (RSA from PKCS#1 and PSS alike)."""
+    return frozenset(k for k in map(_scheme_key_type, schemes) if k is not None)
+
+
+_SUITE_AUTH = {"RSA": KeyType.RSA, "ECDSA": KeyType.ECDSA, "DSA": KeyType.DSA}
+
+
+def hello_key_types(spec: HelloSpec, version: int) -> frozenset[KeyType]:
+    """Server key types the client's hello lets a server authenticate with at ``version``.
+
+    TLS 1.3: the signature schemes (RSA needs an rsa_pss_rsae scheme). TLS <= 1.2:
+    the suites' authentication, narrowed by signature_algorithms when sent; an
+    Ed25519/Ed448 key rides on ECDHE_ECDSA suites (RFC 8422 section 5.1.3).
+    """
+    schemes = set(spec.signature_algorithms)
+    if version >= TLS13:
+        types = set()
+        for scheme in schemes:
+            key = _scheme_key_type(scheme)
+            if key is KeyType.RSA and not (0x0804 <= scheme <= 0x0806 or 0x0809 <= scheme <= 0x080B):
+                continue  # PKCS#1 v1.5 signs certificates only, not the handshake
+            if key is not None and key is not KeyType.DSA:
+                types.add(key)
+        return frozenset(types)
+    by_suites = {
+        _SUITE_AUTH[CIPHER_SUITES[s].auth]
+        for s in spec.cipher_suites
+        if s in CIPHER_SUITES and CIPHER_SUITES[s].auth in _SUITE_AUTH
+    }
+    if KeyType.ECDSA in by_suites:
+        by_suites |= {KeyType.ED25519, KeyType.ED448}
+    if not schemes:
+        return frozenset(by_suites - {KeyType.ED25519, KeyType.ED448})
+    by_schemes = {k for k in (_scheme_key_type(s) for s in schemes) if k is not None}
+    return frozenset(by_suites & by_schemes)
+
+
+def hello_curves(spec: HelloSpec, version: int) -> frozenset[str] | None:
+    """ECDSA certificate curves the hello allows at ``version``; None: the hello does not restrict them."""
+    if version >= TLS13:
+        return frozenset(_SCHEME_CURVES[s] for s in spec.signature_algorithms if s in _SCHEME_CURVES)
+    if ExtensionType.SUPPORTED_GROUPS not in spec.extensions:
+        return None
+    return frozenset(_GROUP_CURVES[g] for g in spec.supported_groups if g in _GROUP_CURVES)
+
+
+class CertificateConstraints(NamedTuple):
+    """The certificate rules one client's verifier enforces (None: not known, not judged)."""
+
+    verifies: Verification
+    key_types: frozenset[KeyType]
+    #: None: any curve the client's library knows.
+    ecdsa_curves: frozenset[str] | None
+    min_rsa_bits: int | None
+    requires_sha2: bool | None
+    server_auth_eku: EkuRule
+    max_validity_days: int | None
+    #: EKU-required and the validity maximum apply to certificates issued from this day on.
+    lifetime_rules_since: datetime.date | None
+    requires_san: bool
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CertificateConstraints:
+        curves = data.get("ecdsa_curves")
+        since = data.get("lifetime_rules_since")
+        return cls(
+            verifies=Verification(data["verifies"]),
+            key_types=frozenset(KeyType(k) for k in data["key_types"]),
+            ecdsa_curves=None if curves is None else frozenset(curves),
+            min_rsa_bits=data.get("min_rsa_bits"),
+            requires_sha2=data.get("requires_sha2"),
+            server_auth_eku=EkuRule(data["server_auth_eku"]),
+            max_validity_days=data.get("max_validity_days"),
+            lifetime_rules_since=None if since is None else datetime.date.fromisoformat(since),
+            requires_san=bool(data.get("requires_san", False)),
+        )

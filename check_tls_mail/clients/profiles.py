@@ -1,0 +1,263 @@
+"""Client profiles: the package data file profiles.json as typed objects."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import ssl
+from collections.abc import Mapping
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ..probe.handshake import VERSIONS, ClientOffer
+
+if TYPE_CHECKING:  # imported when first used: a check that runs no hello probe does not pay for them
+    from ..tls.hello.spec import HelloSpec
+    from .constraints import CertificateConstraints
+
+PROFILES_FILE = os.path.join(os.path.dirname(__file__), "profiles.json")
+
+
+class ClientProfile(NamedTuple):
+    name: str
+    title: str
+    description: str
+    min_version: str
+    max_version: str
+    ciphers: str
+    source: str
+    #: The "hello" and "certificate" objects of profiles.json, parsed when first used.
+    facts: Facts | None = None
+    #: Field path ("hello.supported_groups") -> where the fact comes from; a key covers the fields below it.
+    sources: tuple[tuple[str, str], ...] = ()
+    #: Field path -> why the fact is inferred rather than read off a capture or a document.
+    inferred: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def hello_template(self) -> HelloSpec | None:
+        """The client's ClientHello without a server name (see ``hello``); None: no hello facts."""
+        return self.facts.hello(self.min_version) if self.facts else None
+
+    @property
+    def sends_sni(self) -> bool:
+        """Whether the client sends SNI (mail user agents do; most MTAs do not on port 25)."""
+        return bool(self.facts.data.get("hello", {}).get("sni", True)) if self.facts else True
+
+    @property
+    def certificate(self) -> CertificateConstraints | None:
+        """The certificate rules the client's verifier enforces; None: not known."""
+        return self.facts.certificate() if self.facts else None
+
+    def hello(self, servername: str | None) -> HelloSpec:
+        """This client's ClientHello for a server: SNI only when the client sends it and the name is a DNS name."""
+        if self.hello_template is None:
+            raise ValueError(f"profile {self.name} has no hello facts")
+        sni = servername if self.sends_sni and servername and not _is_ip(servername) else None
+        return self.hello_template._replace(server_name=sni)
+
+    def inferred_why(self, field: str) -> str | None:
+        """Why a fact is inferred (None: read off a capture or a document)."""
+        return _lookup(self.inferred, field)
+
+    @property
+    def offer(self) -> ClientOffer:
+        return ClientOffer(self.min_version, self.max_version, self.ciphers)
+
+    @property
+    def tls12_only(self) -> bool:
+        """True when TLS 1.3 cannot rescue this client: its TLS <= 1.2 offer decides."""
+        return self.max_version != "1.3"
+
+
+class Facts:
+    """A profile's "hello" and "certificate" JSON objects, turned into typed values once, when first asked."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+        self._hello: HelloSpec | None = None
+        self._certificate: CertificateConstraints | None = None
+
+    def hello(self, min_version: str) -> HelloSpec | None:
+        if self._hello is None and "hello" in self.data:
+            self._hello = hello_from_json(self.data["hello"], min_version)
+        return self._hello
+
+    def certificate(self) -> CertificateConstraints | None:
+        if self._certificate is None and "certificate" in self.data:
+            from .constraints import CertificateConstraints
+
+            self._certificate = CertificateConstraints.from_json(self.data["certificate"])
+        return self._certificate
+
+
+class Catalogue(NamedTuple):
+    revision: str
+    profiles: dict[str, ClientProfile]
+    defaults: dict[str, tuple[str, ...]]
+
+    def default_for(self, protocol: str) -> tuple[ClientProfile, ...]:
+        """The default set: MTAs for port-25 relay, plain TLS baselines, else mail user agents."""
+        role = {"smtp": "mta", "tls": "tls"}.get(protocol, "mua")
+        return tuple(self.profiles[name] for name in self.defaults[role])
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _lookup(table: tuple[tuple[str, str], ...], field: str) -> str | None:
+    best: tuple[int, str] | None = None
+    for key, text in table:
+        if (field == key or field.startswith(key + ".")) and (best is None or len(key) > best[0]):
+            best = (len(key), text)
+    return best[1] if best else None
+
+
+def _code(text: str) -> int:
+    return int(text, 16)
+
+
+def hello_from_json(data: Mapping[str, Any], min_version: str) -> HelloSpec:
+    """The HelloSpec (without a server name) of a profile's "hello" object."""
+    from ..tls.hello.spec import HelloSpec
+    from ..tls.registry import EXTENSION_CODES, GROUP_CODES, SIGNATURE_ALGORITHM_CODES, code_of
+
+    versions = data.get("supported_versions")
+    raw = data.get("raw_extensions", {})
+    spec = HelloSpec(
+        cipher_suites=tuple(_code(c) for c in data["cipher_suites"]),
+        extensions=tuple(code_of(e, EXTENSION_CODES) for e in data["extensions"]),
+        legacy_version=_code(data["legacy_version"]),
+        record_version=_code(data["record_version"]),
+        supported_versions=None if versions is None else tuple(_code(v) for v in versions),
+        min_version=int(VERSIONS[min_version]),
+        compression_methods=tuple(data.get("compression_methods", (0,))),
+        session_id_length=data.get("session_id_length", 32),
+        supported_groups=tuple(code_of(g, GROUP_CODES) for g in data.get("supported_groups", ())),
+        key_share_groups=tuple(code_of(g, GROUP_CODES) for g in data.get("key_share_groups", ())),
+        ec_point_formats=tuple(data.get("ec_point_formats", (0,))),
+        signature_algorithms=tuple(code_of(a, SIGNATURE_ALGORITHM_CODES) for a in data.get("signature_algorithms", ())),
+        signature_algorithms_cert=tuple(
+            code_of(a, SIGNATURE_ALGORITHM_CODES) for a in data.get("signature_algorithms_cert", ())
+        ),
+        alpn=None if data.get("alpn") is None else tuple(data["alpn"]),
+        psk_key_exchange_modes=tuple(data.get("psk_key_exchange_modes", (1,))),
+        record_size_limit=data.get("record_size_limit", 0x4001),
+        compress_certificate=tuple(data.get("compress_certificate", ())),
+        delegated_credential=tuple(code_of(a, SIGNATURE_ALGORITHM_CODES) for a in data.get("delegated_credential", ())),
+        heartbeat_mode=data.get("heartbeat_mode", 1),
+        raw_extensions=tuple((_code(t), bytes.fromhex(b)) for t, b in raw.items()),
+    )
+    return spec
+
+
+def profile_from_json(data: Mapping[str, Any]) -> ClientProfile:
+    fields = {k: v for k, v in data.items() if k not in ("hello", "certificate", "sources", "inferred")}
+    facts = {k: data[k] for k in ("hello", "certificate") if k in data}
+    return ClientProfile(
+        **fields,
+        facts=Facts(facts) if facts else None,
+        sources=tuple(data.get("sources", {}).items()),
+        inferred=tuple(data.get("inferred", {}).items()),
+    )
+
+
+@cache
+def catalogue() -> Catalogue:
+    with open(PROFILES_FILE, encoding="utf-8") as handle:
+        data = json.load(handle)
+    profiles = {p["name"]: profile_from_json(p) for p in data["profiles"]}
+    for profile in profiles.values():
+        if profile.min_version not in VERSIONS or profile.max_version not in VERSIONS:
+            raise ValueError(f"profile {profile.name}: bad TLS version range")
+    defaults = {role: tuple(names) for role, names in data["defaults"].items()}
+    return Catalogue(data["revision"], profiles, defaults)
+
+
+def local_ciphers(cipher_string: str) -> list[str]:
+    """The TLS <= 1.2 suites the local OpenSSL really offers for a cipher string."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    try:
+        ctx.set_ciphers(f"{cipher_string}:@SECLEVEL=0")
+    except ssl.SSLError:
+        return []
+    return [c["name"] for c in ctx.get_ciphers() if c["protocol"] != "TLSv1.3"]
+
+
+def missing_locally(profile: ClientProfile) -> list[str]:
+    """Names in the profile's explicit list that the local OpenSSL cannot offer."""
+    if any(op in profile.ciphers for op in ("!", "@", "+", "-")) or ":" not in profile.ciphers:
+        return []  # a cipher expression, not a list of names
+    available = set(local_ciphers(profile.ciphers))
+    return [name for name in profile.ciphers.split(":") if name not in available]
+
+
+def describe_all() -> str:
+    """The text of --list-clients."""
+    cat = catalogue()
+    lines = [
+        f"Client profiles (revision {cat.revision}); defaults: "
+        + "; ".join(f"{role}: {', '.join(names)}" for role, names in cat.defaults.items())
+    ]
+    for p in cat.profiles.values():
+        lines.append("")
+        lines.append(f"{p.name}: {p.title}, TLS {p.min_version}-{p.max_version}")
+        lines.append(f"  {p.description}")
+        lines.append(f"  source: {p.source}")
+        lines.append(f"  TLS <= 1.2 ciphers: {p.ciphers}")
+        missing = missing_locally(p)
+        if missing:
+            lines.append(f"  not offered by the local OpenSSL: {', '.join(missing)}")
+        lines.extend(f"  {line}" for line in describe_hello(p))
+        if p.certificate is not None:
+            lines.append(f"  certificate: {describe_constraints(p.certificate)}")
+        lines.extend(f"  source of {field}: {text}" for field, text in p.sources)
+        lines.extend(f"  inferred: {field}: {why}" for field, why in p.inferred)
+    return "\n".join(lines)
+
+
+def describe_hello(profile: ClientProfile) -> list[str]:
+    """The hello facts of a profile, one line each (for --list-clients)."""
+    from ..tls.codepoints import GREASE
+    from ..tls.registry import EXTENSIONS, SIGNATURE_ALGORITHMS, group_name, name_of, suite_name
+
+    h = profile.hello_template
+    if h is None:
+        return []
+    tls13 = [suite_name(c) for c in h.cipher_suites if 0x1301 <= c <= 0x13FF]
+    real = [g for g in h.supported_groups if g not in GREASE]
+    shares = [group_name(g) for g in h.key_share_groups if g not in GREASE]
+    return [
+        f"TLS 1.3 suites: {', '.join(tls13) or 'none'}",
+        f"groups: {', '.join(group_name(g) for g in real) or 'none'}"
+        + (f"; key shares: {', '.join(shares)}" if shares else ""),
+        "signature algorithms: "
+        + ", ".join(name_of(a, SIGNATURE_ALGORITHMS) for a in h.signature_algorithms if a not in GREASE),
+        f"SNI: {'sent' if profile.sends_sni else 'not sent'}; ALPN: {', '.join(h.alpn) if h.alpn else 'none'}",
+        "extensions in order: " + ", ".join("GREASE" if e in GREASE else name_of(e, EXTENSIONS) for e in h.extensions),
+    ]
+
+
+def describe_constraints(c: CertificateConstraints) -> str:
+    parts = ["keys " + "/".join(sorted(k.value for k in c.key_types))]
+    if c.min_rsa_bits is not None:
+        parts.append(f"RSA >= {c.min_rsa_bits} bits")
+    if c.ecdsa_curves is not None:
+        parts.append("ECDSA on " + "/".join(sorted(c.ecdsa_curves)))
+    if c.requires_sha2:
+        parts.append("SHA-2 signatures")
+    if c.server_auth_eku.value == "required":
+        parts.append("serverAuth EKU required")
+    if c.max_validity_days is not None:
+        parts.append(f"validity <= {c.max_validity_days} days")
+    if c.lifetime_rules_since is not None:
+        parts[-1] += f" (issued from {c.lifetime_rules_since.isoformat()})"
+    if c.requires_san:
+        parts.append("DNS name in subjectAltName")
+    parts.append("verified " + ("always" if c.verifies.value == "always" else "only when configured (DANE, MTA-STS)"))
+    return ", ".join(parts)

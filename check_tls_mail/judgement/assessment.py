@@ -1,0 +1,372 @@
+"""Assessment: probe reports in, judged facts per address out. Pure: no I/O, no nagiosplugin.
+
+Between probing and presentation: chains are judged, the certificates an
+address serves are deduplicated (the default one, then any other the key-type
+probes found), TLSA records are matched against each, and every failed client
+or cipher gets its diagnosis. The resource, the summary and the long output
+all read an ``Assessment``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, NamedTuple
+
+from cryptography.exceptions import UnsupportedAlgorithm
+
+from ..checks.dane.match import DaneReport, judge
+from ..clients.profiles import ClientProfile
+from ..errors import ServiceError
+from ..probe.handshake import Accepted, HandshakeOutcome, cipher_offer
+from ..probe.plan import ProbePlan, Purpose
+from ..probe.report import AddressReport, HostReport, TlsaState
+from ..x509.chain import ChainReport, TrustAnchors, judge_chain
+from .diagnosis import Diagnosis, Why, diagnose
+
+if TYPE_CHECKING:
+    from ..checks.mtasts.judge import HostCertificateUnverified, MtaStsFinding, MtaStsReport
+    from ..checks.mtasts.policy import Policy
+    from ..checks.renewal.judge import Deployment, ExpectedCertificate, NameCoverage
+    from ..checks.revocation.status import CertificateRevocation
+    from ..probe.axes import AxisResult
+    from .violations import Violation
+
+
+class Served(NamedTuple):
+    """One distinct certificate an address serves, judged."""
+
+    label: str  # "" for the default one, else its key type in lower case ("rsa"), "ecdsa2" for a third
+    key_type: str
+    chain: ChainReport
+    sent: tuple[bytes, ...]  # the chain as the server sent it (DER), for DANE
+    dane: DaneReport | None  # the TLSA answer matched against ``sent``, when there is an answer
+    deployment: Deployment | None = None  # --expect-cert: the served leaf against the files on disk
+    coverage: NameCoverage | None = None  # --require-name: the names the leaf must cover
+    revocation: tuple[CertificateRevocation, ...] | None = None  # --revocation: each certificate of the path
+    policy_chain: ChainReport | None = None  # --mta-sts: the chain judged with trust anchors for the MX name
+    policy_problem: HostCertificateUnverified | None = None  # --mta-sts: the policy applies, the chain fails
+    without_sni: bool = False  # what a client that sends no SNI gets (most MTAs), unlike the default one
+
+    @property
+    def named(self) -> str | None:
+        """How words name it when it is not the default: "RSA certificate", "certificate without SNI"; else None."""
+        if not self.label:
+            return None
+        return "certificate without SNI" if self.without_sni else f"{self.key_type} certificate"
+
+
+class ClientResult(NamedTuple):
+    profile: ClientProfile
+    outcome: HandshakeOutcome
+    diagnosis: Diagnosis | None  # None when the client connects and takes the certificate it gets
+    given: Served | None = None  # the certificate the client gets (its hello answer, or by SNI and key type)
+    axes: tuple[AxisResult, ...] = ()  # what widening each axis of its refused hello showed
+    #: The client refuses its certificate only for what that certificate's own judgement already says
+    #: (RSA under 2048 bits, SHA-1, no subjectAltName): it fails, and the chain's words say why, once.
+    repeats_chain: bool = False
+
+    @property
+    def connects(self) -> bool:
+        """The client completes its handshake and takes the certificate it gets (counted in clients_ok)."""
+        return self.diagnosis is None
+
+
+class CipherResult(NamedTuple):
+    cipher: str
+    outcome: HandshakeOutcome
+    diagnosis: Diagnosis | None
+
+
+class AddressAssessment(NamedTuple):
+    """One address of the service and what was judged there."""
+
+    report: AddressReport
+    shown_as: str  # "" when the name has one address, else the IP: labels and words name it
+    served: tuple[Served, ...]  # empty when the default probe failed or a certificate is unreadable
+    unreadable: ServiceError | None  # a served certificate that cannot be read at all
+    clients: tuple[ClientResult, ...]
+    ciphers: tuple[CipherResult, ...]
+    versions: Mapping[str, HandshakeOutcome]
+    #: The handshake the certificates come from: the default probe's, or when the local OpenSSL cannot make
+    #: an offer the server takes (a 3DES-only server), a client hello answer that carried them; None: none did.
+    reference: Accepted | None = None
+
+    @property
+    def fingerprints(self) -> tuple[str, ...]:
+        return tuple(s.chain.leaf.fingerprint for s in self.served)
+
+
+class MtaStsAssessment(NamedTuple):
+    """--mta-sts: the domain's records and policy judged for the MX name (each certificate's verdict is on Served)."""
+
+    report: MtaStsReport
+    mx: str  # the name matched against the policy's mx patterns
+    policy: Policy | None  # the policy senders apply, when one was fetched
+    findings: tuple[MtaStsFinding, ...]  # record, policy, mx, mode, max_age, TLS-RPT; most severe first
+
+
+class Expectations(NamedTuple):
+    """The judgement settings of the optional checks: what the served certificates are held against."""
+
+    expected: tuple[ExpectedCertificate, ...] = ()  # --expect-cert: the first certificate of each file
+    required_names: tuple[str, ...] = ()  # --require-name
+    policy_anchors: TrustAnchors | None = None  # --mta-sts: the policy verifies whatever --no-verify-chain says
+
+
+NOTHING_EXPECTED = Expectations()
+
+
+class Assessment(NamedTuple):
+    host: HostReport
+    now: datetime
+    addresses: tuple[AddressAssessment, ...]
+    mta_sts: MtaStsAssessment | None = None
+
+    @property
+    def plan(self) -> ProbePlan:
+        return self.host.plan
+
+    @property
+    def tlsa(self) -> TlsaState:
+        return self.host.tlsa
+
+
+def _served(
+    report: AddressReport, primary: Accepted, name: str, anchors: TrustAnchors | None, now: datetime, tlsa: TlsaState
+) -> tuple[Served, ...]:
+    """The default certificate, plus any other one the key-type probes found (raises CertificateError)."""
+
+    def judged(label: str, outcome: Accepted, chain: ChainReport) -> Served:
+        dane = judge(tlsa.answer, outcome.chain) if tlsa.answer is not None else None
+        return Served(label, chain.leaf.key_type, chain, outcome.chain, dane)
+
+    first = judge_chain(primary.chain, name, anchors, now, primary.chain_sent)
+    served = [judged("", primary, first)]
+    for outcome in report.of(Purpose.KEY_TYPE).values():
+        if not isinstance(outcome, Accepted) or not outcome.chain:
+            continue
+        chain = judge_chain(outcome.chain, name, anchors, now, outcome.chain_sent)
+        if chain.leaf.fingerprint in {s.chain.leaf.fingerprint for s in served}:
+            continue
+        label = chain.leaf.key_type.lower()
+        if any(s.label == label for s in served):
+            label = f"{label}{len(served)}"
+        served.append(judged(label, outcome, chain))
+    bare = report.of(Purpose.NO_SNI).get("")
+    if isinstance(bare, Accepted) and bare.chain:
+        chain = judge_chain(bare.chain, name, anchors, now, bare.chain_sent)
+        if chain.leaf.fingerprint not in {s.chain.leaf.fingerprint for s in served}:
+            served.append(judged("nosni", bare, chain)._replace(without_sni=True))
+    return tuple(served)
+
+
+def _key_name(served: Served) -> str:
+    """The key type as constraints.KeyType names it: "RSA", "ECDSA", "Ed25519" (certificate.py says "EdDSA")."""
+    return served.chain.leaf.key if served.key_type == "EdDSA" else served.key_type
+
+
+def _given(profile: ClientProfile, outcome: Accepted, served: tuple[Served, ...], judged: Judged) -> Served | None:
+    """The certificate a client gets: the one its hello answer carried (TLS <= 1.2), else by SNI and key.
+
+    A TLS <= 1.2 answer's chain that no other probe saw is judged here; a TLS 1.3 client whose
+    signature algorithms fit none of the served certificates gets no claim (None).
+    """
+    if outcome.chain:
+        known = next((s for s in served if s.sent[:1] == outcome.chain[:1]), None)
+        if known is not None:
+            return known
+        try:
+            chain = judged(outcome.chain, outcome.chain_sent)
+        except ServiceError:  # unreadable: the chain's own probes say so where they see it
+            return None
+        return Served("client", chain.leaf.key_type, chain, outcome.chain, None)
+    if not served:
+        return None
+    if not profile.sends_sni:
+        return next((s for s in served if s.without_sni), served[0])
+    from ..clients.constraints import hello_key_types
+
+    template = profile.hello_template
+    usable = {k.value for k in hello_key_types(template, 0x0304)} if template is not None else set()
+    return next((s for s in served if not s.without_sni and _key_name(s) in usable), None)
+
+
+#: The wire code of the TLS version an Accepted outcome names.
+_WIRE_VERSIONS = {"TLSv1": 0x0301, "TLSv1.1": 0x0302, "TLSv1.2": 0x0303, "TLSv1.3": 0x0304}
+
+
+def _violations(
+    profile: ClientProfile, outcome: Accepted, given: Served | None, verified: bool
+) -> tuple[Violation, ...]:
+    """The client's certificate rules that the certificate it gets breaks, as far as this client checks.
+
+    A malformed certificate is not judged again here: its chain already says
+    what is wrong with it (and cryptography cannot read it whole).
+    """
+    rules = profile.certificate
+    if rules is None or given is None or any(f.parsed.defects for f in given.chain.path):
+        return ()
+    from ..clients.constraints import Verification
+    from .violations import judge
+
+    if rules.verifies is Verification.WHEN_CONFIGURED and not verified:
+        return ()
+    version = _WIRE_VERSIONS.get(outcome.version, 0x0304)
+    try:
+        return judge([f.cert for f in given.chain.path], rules, profile.hello_template, version)
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # what cryptography cannot read is the chain's to say
+        return ()
+
+
+#: Judges a chain a client's hello answer carried: (DER chain, length as sent) -> its ChainReport.
+Judged = Callable[[tuple[bytes, ...], int], ChainReport]
+
+
+def _client(
+    report: AddressReport,
+    profile: ClientProfile,
+    outcome: HandshakeOutcome,
+    served: tuple[Served, ...],
+    verified: bool,
+    judged: Judged,
+) -> ClientResult:
+    """One client: whether it connects, why not, and whether it takes the certificate it gets."""
+    key_type = _key_name(served[0]) if served else None
+    if not isinstance(outcome, Accepted):
+        axes = report.axes.get(profile.name, ())
+        why = diagnose(profile.offer, outcome, report, key_type, axes, profile.title)
+        return ClientResult(profile, outcome, why, axes=axes)
+    given = _given(profile, outcome, served, judged)
+    violations = _violations(profile, outcome, given, verified)
+    if violations:
+        refusal = Diagnosis(Why.CERTIFICATE, outcome, profile.offer, violations=violations, client=profile.title)
+        assert given is not None
+        return ClientResult(profile, outcome, refusal, given, repeats_chain=_repeats(violations, given, served))
+    return ClientResult(profile, outcome, None, given)
+
+
+def _repeats(violations: tuple[Violation, ...], given: Served, served: tuple[Served, ...]) -> bool:
+    """Whether each violation is one the chain judgement of that served certificate already words."""
+    from ..x509.problems import ProblemKind
+    from .violations import ViolationKind
+
+    if not any(s is given for s in served):  # a chain only this client got: no chain judgement speaks of it
+        return False
+    echoes = {
+        ViolationKind.RSA_TOO_SMALL: ProblemKind.RSA_TOO_SMALL,
+        ViolationKind.SHA1_SIGNATURE: ProblemKind.WEAK_SIGNATURE,
+        ViolationKind.NO_SUBJECT_ALT_NAME: ProblemKind.NO_SAN,
+    }
+    said = {p.kind for p in given.chain.problems}
+    return all(echoes.get(v.kind) in said for v in violations)
+
+
+def _address(
+    host: HostReport,
+    report: AddressReport,
+    shown_as: str,
+    name: str,
+    anchors: TrustAnchors | None,
+    now: datetime,
+    expectations: Expectations,
+    policy: Policy | None,
+) -> AddressAssessment:
+    served: tuple[Served, ...] = ()
+    unreadable = None
+    reference = report.reference
+    if reference is not None:
+        try:
+            served = _served(report, reference, name, anchors, now, host.tlsa)
+        except ServiceError as exc:  # a certificate that cannot be read at all
+            unreadable = exc
+    served = tuple(_beyond(s, host, name, anchors, now, expectations, policy) for s in served)
+    key_type = served[0].key_type if served else None
+    profiles = {p.name: p for p in host.plan.clients}
+
+    def judged(chain: tuple[bytes, ...], sent: int) -> ChainReport:
+        return judge_chain(chain, name, anchors, now, sent)
+
+    clients = tuple(
+        _client(report, profiles[subject], outcome, served, anchors is not None, judged)
+        for subject, outcome in report.of(Purpose.CLIENT).items()
+    )
+    ciphers = tuple(
+        CipherResult(
+            cipher,
+            outcome,
+            None if isinstance(outcome, Accepted) else diagnose(cipher_offer(cipher), outcome, report, key_type),
+        )
+        for cipher, outcome in report.of(Purpose.CIPHER).items()
+    )
+    versions = report.of(Purpose.VERSION)
+    return AddressAssessment(report, shown_as, served, unreadable, clients, ciphers, versions, reference)
+
+
+def assess(
+    host: HostReport,
+    anchors: TrustAnchors | None,
+    name: str,
+    now: datetime,
+    expectations: Expectations = NOTHING_EXPECTED,
+) -> Assessment:
+    """Judge what the probes found, for the name the certificate must match, at the time ``now``."""
+    several = len(host.addresses) > 1
+    mta_sts = _mta_sts(host.mta_sts, name) if host.mta_sts is not None else None
+    policy = mta_sts.policy if mta_sts is not None else None
+    addresses = tuple(
+        _address(host, report, report.target.address.ip if several else "", name, anchors, now, expectations, policy)
+        for report in host.addresses
+    )
+    return Assessment(host, now, addresses, mta_sts)
+
+
+# --- the optional checks: --expect-cert, --require-name, --revocation, --mta-sts ---------------------------
+
+
+def verifies(chain: ChainReport, now: datetime) -> bool:
+    """Trusted, for the name, and every certificate of the path valid now: what an MTA-STS sender requires."""
+    return chain.trusted is True and not chain.problems and all(f.days_left(now) > 0 for f in chain.path)
+
+
+def _mta_sts(report: MtaStsReport, mx: str) -> MtaStsAssessment:
+    from ..checks.mtasts.judge import assess as assess_policy
+    from ..checks.mtasts.judge import policy_of
+
+    # The certificate is judged per served chain (Served.policy_problem), so not here: None.
+    findings = assess_policy(report.domain, report.record, report.fetch, mx, None, report.tlsrpt)
+    return MtaStsAssessment(report, mx, policy_of(report.fetch), findings)
+
+
+def _beyond(
+    served: Served,
+    host: HostReport,
+    name: str,
+    anchors: TrustAnchors | None,
+    now: datetime,
+    expectations: Expectations,
+    policy: Policy | None,
+) -> Served:
+    """One served certificate with the verdicts of the optional checks that were asked for."""
+    if expectations.expected:
+        from ..checks.renewal.judge import compare
+
+        served = served._replace(deployment=compare(served.chain.leaf, expectations.expected))
+    if expectations.required_names:
+        from ..checks.renewal.judge import required_names
+
+        served = served._replace(coverage=required_names(served.chain.leaf, expectations.required_names))
+    if host.plan.revocation:
+        served = served._replace(revocation=host.revocation.get(tuple(served.sent)))
+    policy_anchors = anchors if anchors is not None else expectations.policy_anchors
+    if policy is not None and policy_anchors is not None:
+        from ..checks.mtasts.judge import HostCertificateUnverified
+        from ..checks.mtasts.policy import Mode
+
+        chain = served.chain if anchors is not None else judge_chain(served.sent, name, policy_anchors, now)
+        served = served._replace(policy_chain=chain)
+        if policy.mode is not Mode.NONE and not verifies(chain, now):
+            assert host.mta_sts is not None
+            problem = HostCertificateUnverified(name, host.mta_sts.domain, policy.mode)
+            served = served._replace(policy_problem=problem)
+    return served

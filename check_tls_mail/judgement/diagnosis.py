@@ -1,0 +1,157 @@
+"""Why a client cannot connect, as a typed diagnosis; wording.py puts it in an operator's words.
+
+Works from facts the probes measured: the leaf's key type, which key types the
+server completes TLS 1.2 handshakes for (the ECDSA-only and RSA-only probes),
+which TLS alerts it sent, and what the failing client offered.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, NamedTuple
+
+from ..probe.axes import Axis, AxisResult
+from ..probe.handshake import Accepted, ClientOffer, Failed, HandshakeOutcome, Rejected
+from ..probe.plan import Purpose
+from ..probe.report import AddressReport
+from ..tls.alerts import Alert
+
+if TYPE_CHECKING:
+    from .violations import Violation
+
+_AUTH = {"auth-rsa": "RSA", "auth-ecdsa": "ECDSA"}
+
+
+class Why(enum.Enum):
+    """The reason an offer failed against this server."""
+
+    FAILED_BEFORE_HANDSHAKE = "the probe failed before the handshake"
+    CONNECTION_LOST = "the connection broke during the handshake (reset, or closed without an alert)"
+    CLIENT_CERTIFICATE = "the server requires a client certificate"
+    AFTER_SERVER_HELLO = "the server agreed on a version and a suite, then failed the handshake"
+    OTHER_REFUSAL = "the server refused the offer with an alert that is not about suites or versions"
+    GROUPS = "the server takes none of the client's groups (key exchange)"
+    TLS13_SUITES = "the server takes none of the client's TLS 1.3 suites"
+    SIGNATURE_ALGORITHMS = "the server's certificate needs a signature algorithm the client does not offer"
+    CERTIFICATE = "the client connects, then refuses the certificate the server gives it"
+    REQUIRES_TLS13 = "the server requires TLS 1.3 and the offer stops at TLS 1.2"
+    NO_COMMON_VERSION = "the server accepts none of the offered versions"
+    SERVER_TOO_OLD = "the server's newest version is older than the offer's oldest"
+    NO_SUITE_FOR_KEY_TYPE = "the server accepts no TLS 1.2 suite for its own certificate's key type"
+    #: Other clients connect over TLS <= 1.2 with suites the local OpenSSL cannot offer (3DES): the server has
+    #: TLS 1.2 suites, just none that this client offers.
+    SUITES_OF_OTHERS = "the server takes TLS 1.2 suites from other clients, none of which this client offers"
+    KEY_TYPE_MISMATCH = "the server's certificates and the offer's suites are for different key types"
+    NO_COMMON_SUITE = "the server accepts none of the offered TLS 1.2 suites"
+
+
+class Diagnosis(NamedTuple):
+    why: Why
+    outcome: HandshakeOutcome
+    offer: ClientOffer
+    server_version: str | None = None  # what the widest offer negotiated ("1.3")
+    key_type: str | None = None  # the certificate's key type (NO_SUITE_FOR_KEY_TYPE)
+    served: tuple[str, ...] = ()  # key types the server completes TLS 1.2 for (KEY_TYPE_MISMATCH)
+    offered: tuple[str, ...] = ()  # key types the offer has suites for (KEY_TYPE_MISMATCH)
+    axis: AxisResult | None = None  # GROUPS, TLS13_SUITES, SIGNATURE_ALGORITHMS: what widening it showed
+    violations: tuple[Violation, ...] = ()  # CERTIFICATE: the client's rules the certificate breaks
+    client: str = ""  # the client's name, for words that name it twice
+    #: NO_SUITE_FOR_KEY_TYPE: the server closed without an alert, so a TLS 1.2 switched off looks the same.
+    silent: bool = False
+    suites: tuple[str, ...] = ()  # SUITES_OF_OTHERS: the TLS <= 1.2 suites the clients that connect were given
+
+
+def offered_key_types(offer: ClientOffer) -> set[str]:
+    """Certificate key types the offer has TLS <= 1.2 suites for."""
+    ctx = offer.context()
+    return {_AUTH[c["auth"]] for c in ctx.get_ciphers() if c["protocol"] != "TLSv1.3" and c.get("auth") in _AUTH}
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """(1, 2) from "1.2", for comparing TLS versions."""
+    return tuple(int(part) for part in version.split("."))
+
+
+def server_refuses_tls12(report: AddressReport) -> bool:
+    """Every TLS 1.2 probe was refused with a protocol_version alert."""
+    outcomes = list(report.of(Purpose.KEY_TYPE).values())
+    return bool(outcomes) and all(isinstance(o, Rejected) and o.alert is Alert.protocol_version for o in outcomes)
+
+
+def tls12_suites_of_clients(report: AddressReport) -> tuple[str, ...]:
+    """The suites the server chose for the client hellos it accepted over TLS <= 1.2, each once."""
+    return tuple(
+        dict.fromkeys(
+            outcome.cipher
+            for outcome in report.of(Purpose.CLIENT).values()
+            if isinstance(outcome, Accepted) and outcome.version in ("TLSv1", "TLSv1.1", "TLSv1.2")
+        )
+    )
+
+
+def accepted_key_types(report: AddressReport) -> set[str]:
+    """Key types for which the server completed a TLS 1.2 handshake."""
+    return {kt for kt, outcome in report.of(Purpose.KEY_TYPE).items() if isinstance(outcome, Accepted)}
+
+
+_AXIS_WHY = {
+    Axis.GROUPS: Why.GROUPS,
+    Axis.TLS13_SUITES: Why.TLS13_SUITES,
+    Axis.SIGNATURE_ALGORITHMS: Why.SIGNATURE_ALGORITHMS,
+}
+
+
+def diagnose(
+    offer: ClientOffer,
+    outcome: Rejected | Failed,
+    report: AddressReport,
+    leaf_key_type: str | None,
+    axes: tuple[AxisResult, ...] = (),
+    client: str = "",
+) -> Diagnosis:
+    """Why ``offer`` failed against this server; ``axes``: what widening each axis of the client's hello showed."""
+    if isinstance(outcome, Failed):
+        return Diagnosis(Why.FAILED_BEFORE_HANDSHAKE, outcome, offer)
+    if outcome.dropped:
+        return Diagnosis(Why.CONNECTION_LOST, outcome, offer)
+    if outcome.wants_client_certificate:
+        return Diagnosis(Why.CLIENT_CERTIFICATE, outcome, offer)
+    if outcome.server_hello:
+        return Diagnosis(Why.AFTER_SERVER_HELLO, outcome, offer)
+    primary = report.primary
+    best = primary.version_number if isinstance(primary, Accepted) and primary.version.startswith("TLSv") else None
+    if version_key(offer.max_version) < (1, 3) and (
+        outcome.alert is Alert.protocol_version or server_refuses_tls12(report)
+    ):
+        why = Why.REQUIRES_TLS13 if best == "1.3" else Why.NO_COMMON_VERSION
+        return Diagnosis(why, outcome, offer, best)
+    if best and version_key(best) < version_key(offer.min_version):
+        return Diagnosis(Why.SERVER_TOO_OLD, outcome, offer, best)
+    if not outcome.refused_offer:
+        return Diagnosis(Why.OTHER_REFUSAL, outcome, offer, best)
+    # From here on the server refused this very offer: its suites can be blamed.
+    widened = next((result for result in axes if result.accepted), None)
+    axis = (
+        Diagnosis(_AXIS_WHY[widened.axis], outcome, offer, best, key_type=leaf_key_type, axis=widened, client=client)
+        if widened is not None
+        else None
+    )
+    if best == "1.3" and version_key(offer.max_version) >= (1, 3):
+        # The server picks TLS 1.3 for a client that offers it: no TLS 1.2 suite or key type is why.
+        return axis or Diagnosis(Why.OTHER_REFUSAL, outcome, offer, best)
+    served = accepted_key_types(report)
+    own = report.of(Purpose.KEY_TYPE).get(leaf_key_type or "")
+    if not served and isinstance(own, Rejected) and own.refused_suites and not server_refuses_tls12(report):
+        others = tls12_suites_of_clients(report)
+        if others:
+            return Diagnosis(Why.SUITES_OF_OTHERS, outcome, offer, best, key_type=leaf_key_type, suites=others)
+        silent = own.closed_in_answer and best == "1.3"
+        return Diagnosis(Why.NO_SUITE_FOR_KEY_TYPE, outcome, offer, best, key_type=leaf_key_type, silent=silent)
+    if axis is not None:
+        return axis
+    wanted = offered_key_types(offer)
+    if served and not served & wanted:
+        return Diagnosis(
+            Why.KEY_TYPE_MISMATCH, outcome, offer, best, served=tuple(sorted(served)), offered=tuple(sorted(wanted))
+        )
+    return Diagnosis(Why.NO_COMMON_SUITE, outcome, offer, best)

@@ -1,0 +1,239 @@
+"""The long output (-v, -vv, -vvv): what was checked at each address, read from the assessment."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..judgement.assessment import AddressAssessment, Assessment, ClientResult, Served
+from ..probe.axes import Axis
+from ..probe.handshake import Accepted, HandshakeOutcome, Rejected
+from ..probe.plan import Purpose
+from ..probe.report import TlsaStatus, dropped
+from . import wording
+
+if TYPE_CHECKING:
+    from ..tls.hello.spec import HelloSpec
+
+
+def _outcome(outcome: HandshakeOutcome) -> str:
+    if isinstance(outcome, Accepted):
+        group = f", group {outcome.group}" if outcome.group else ""
+        return f"accepted, {outcome.version} {outcome.cipher}{group} ({outcome.seconds:.3f} s)"
+    verb = "rejected" if isinstance(outcome, Rejected) else "failed"
+    return f"{verb}: {wording.outcome(outcome)} ({outcome.seconds:.3f} s)"
+
+
+def _transcript(title: str, outcome: HandshakeOutcome) -> list[str]:
+    if not outcome.transcript:
+        return []
+    return [f"{title} dialogue:"] + [f"  {who}: {text}" for who, text in outcome.transcript]
+
+
+def long_output(assessment: Assessment, verbosity: int) -> list[str]:
+    """What was checked, for -v (1), the dialogue too (2), every probe's dialogue (3)."""
+    if verbosity < 1:
+        return []
+    plan = assessment.plan
+    host = assessment.host
+    lines = []
+    if host.addresses_found > len(host.addresses):
+        lines.append(f"{plan.host} has {host.addresses_found} addresses; the first {len(host.addresses)} were probed")
+    for address in assessment.addresses:
+        lines += _address_lines(assessment, address, verbosity)
+    lines += _mta_sts_lines(assessment)
+    if plan.clients or plan.ciphers:
+        probes = sum(len(report.outcomes) for report in host.addresses)
+        lines.append(f"{probes} probes, at most {plan.parallel} at once, took {host.seconds:.3f} s")
+    return lines
+
+
+def _address_lines(assessment: Assessment, address: AddressAssessment, verbosity: int) -> list[str]:
+    report = address.report
+    plan = assessment.plan
+    lines = [
+        f"service: {plan.host}:{plan.port} ({report.target.address.ip}) {plan.dialect.name}, "
+        f"{plan.dialect.description}; SNI {plan.servername or 'none'}"
+    ]
+    lines.append(f"default client (TLS 1.0-1.3, all suites): {_outcome(report.primary)}")
+    lines += [f"  note: {remark}" for remark in report.primary.remarks]
+    if report.dropped:
+        again = sum(dropped(report.outcomes[key]) for key in report.dropped)
+        causes = sorted({wording.outcome(outcome) for outcome in report.dropped.values()})
+        lines.append(
+            f"{len(report.dropped)} of {len(report.outcomes)} concurrent connections were dropped "
+            f"({'; '.join(causes)}) and tried again one at a time: {len(report.dropped) - again} answered, "
+            f"{again} dropped again"
+        )
+    if report.control is not None:
+        closes = sum(isinstance(o, Rejected) and o.closed_in_answer for o in report.outcomes.values())
+        verdict = (
+            f"so the server closes the connection in answer to {closes} of those offers"
+            if closes
+            else "so the closes are connection problems"
+        )
+        lines.append(
+            f"the widest offer, tried once more after closes that came again: {_outcome(report.control)}; {verdict}"
+        )
+    if verbosity >= 3 and report.primary.transcript:
+        lines += _transcript("default client (and every probe whose dialogue is not shown)", report.primary)
+    elif verbosity >= 2:
+        lines += _transcript("default client", report.primary)
+    for served in address.served:
+        lines += _certificate_lines(assessment, served, verbosity)
+    probes: list[tuple[str, HandshakeOutcome]] = [
+        (f"{key_type} suites over TLS 1.2", outcome) for key_type, outcome in report.of(Purpose.KEY_TYPE).items()
+    ]
+    probes += [(f"TLS {version} only", outcome) for version, outcome in address.versions.items()]
+    ciphers = [(f"cipher {c.cipher} (TLS 1.2)", c.outcome) for c in address.ciphers]
+    for title, outcome in probes:
+        lines += _probe_lines(title, outcome, verbosity, report.primary)
+    for client in address.clients:
+        lines += _client_lines(assessment, client, verbosity, report.primary)
+    for title, outcome in ciphers:
+        lines += _probe_lines(title, outcome, verbosity, report.primary)
+    return lines
+
+
+def _probe_lines(title: str, outcome: HandshakeOutcome, verbosity: int, default: HandshakeOutcome) -> list[str]:
+    return [f"{title}: {_outcome(outcome)}"] + (_own_transcript(title, outcome, default) if verbosity >= 3 else [])
+
+
+def _own_transcript(title: str, outcome: HandshakeOutcome, default: HandshakeOutcome) -> list[str]:
+    """-vvv: a probe's dialogue, unless it is the default client's again (shown once, with the default client)."""
+    return [] if outcome.transcript == default.transcript else _transcript(title, outcome)
+
+
+def _client_lines(assessment: Assessment, client: ClientResult, verbosity: int, default: HandshakeOutcome) -> list[str]:
+    """A client's probe: its result, the certificate it gets, why it fails; with -vvv its hello and the answer."""
+    profile = client.profile
+    sni = "" if profile.sends_sni else ", no SNI"
+    title = f"client {profile.title} (TLS {profile.min_version}-{profile.max_version}{sni})"
+    lines = [f"{title}: {_outcome(client.outcome)}"]
+    if client.given is not None and client.given.label:
+        lines.append(f"  gets the {wording.certificate(client.given.named)}")
+    for result in client.axes:
+        verdict = "accepted" if result.accepted else "refused as well"
+        takes = _axis_values(result.axis, result.server_accepts)
+        lines.append(f"  the same hello with wider {result.axis.value}: {verdict}{takes}")
+    if client.diagnosis is not None and isinstance(client.outcome, Accepted):
+        lines.append(f"  refuses the certificate: {wording.diagnosis(client.diagnosis)}")
+    if verbosity >= 3:
+        template = profile.hello_template
+        if template is not None:
+            lines.append(f"  hello offered: {hello_summary(profile.hello(assessment.plan.servername))}")
+        lines += _own_transcript(title, client.outcome, default)
+    return lines
+
+
+def _axis_values(axis: Axis, codes: tuple[int, ...]) -> str:
+    """'; the server takes X25519' from the scan of one axis, or ''."""
+    if not codes:
+        return ""
+    from ..tls.registry import group_name, suite_name
+
+    name = group_name if axis is Axis.GROUPS else suite_name
+    return f"; the server takes {wording.join([name(code) for code in codes])}"
+
+
+def _which(served: Served) -> str:
+    """'', ' (RSA)', ' (without SNI)': which certificate a line is about."""
+    if not served.label:
+        return ""
+    return " (without SNI)" if served.without_sni else f" ({served.key_type})"
+
+
+def hello_summary(spec: HelloSpec) -> str:
+    """A ClientHello in one line: versions, suites, groups, signature algorithms, SNI, ALPN."""
+    from ..tls.codepoints import FALLBACK_SCSV, GREASE, RENEGOTIATION_SCSV
+    from ..tls.registry import SIGNATURE_ALGORITHMS, group_name, name_of, suite_name
+
+    skipped = GREASE | {FALLBACK_SCSV, RENEGOTIATION_SCSV}
+    versions = ", ".join(f"1.{(v & 0xFF) - 1}" if v > 0x0300 else "SSL 3.0" for v in sorted(spec.offered_versions()))
+    suites = [suite_name(s, openssl=True) for s in spec.cipher_suites if s not in skipped]
+    groups = [group_name(g) for g in spec.supported_groups if g not in skipped]
+    schemes = [name_of(s, SIGNATURE_ALGORITHMS) for s in spec.signature_algorithms if s not in skipped]
+    alpn = f"; ALPN {', '.join(spec.alpn)}" if spec.alpn else ""
+    return (
+        f"TLS {versions}; {len(suites)} suites ({', '.join(suites[:3])}...); "
+        f"groups {wording.limited(groups, 6) if groups else 'none'}; "
+        f"{len(schemes)} signature algorithms; SNI {spec.server_name or 'none'}{alpn}"
+    )
+
+
+def _certificate_lines(assessment: Assessment, served: Served, verbosity: int) -> list[str]:
+    now = assessment.now
+    chain = served.chain
+    leaf = chain.leaf
+    trust = {True: "trusted", False: "NOT trusted", None: "trust not checked"}[chain.trusted]
+    lines = [
+        f"certificate{_which(served)}: {leaf.subject}, {leaf.key}, "
+        f"{leaf.not_before:%Y-%m-%d} to {wording.when(leaf.not_after)} "
+        f"({wording.days(leaf.days_left(now))} left of {leaf.lifetime_days:.0f} days); "
+        f"names: {leaf.names}; {trust}; server sent {chain.sent} certificate(s)"
+    ]
+    for position, facts in enumerate(chain.path[1:], 1):
+        lines.append(
+            f"  chain {position}: {facts.subject}, {facts.key}, until "
+            f"{wording.when(facts.not_after)} ({wording.days(facts.days_left(now))} left), issuer {facts.issuer}"
+        )
+    return lines + _dane_lines(assessment, served) + _beyond_lines(served)
+
+
+def _dane_lines(assessment: Assessment, served: Served) -> list[str]:
+    tlsa = assessment.tlsa
+    if tlsa.status is TlsaStatus.NOT_ASKED:
+        return []
+    if tlsa.status is TlsaStatus.FAILED:
+        return [f"  DANE: {tlsa.error}"]
+    report = served.dane
+    if report is None:
+        return [f"  DANE: the TLSA lookup of {tlsa.name} did not finish in time"]
+    answer = report.answer
+    if not answer.records:
+        return [f"  DANE: no TLSA records at {answer.name} ({answer.server})"]
+    validated = "DNSSEC-validated" if answer.validated else "NOT validated"
+    lines = [f"  DANE: {len(answer.records)} TLSA record(s) at {answer.name}, {validated} by {answer.server}"]
+    for record in answer.records:
+        state = (
+            "matches the served chain"
+            if record in report.matching
+            else "not served now (a rollover record for the next key?)"
+            if record in report.usable
+            else "not used by SMTP (usage 0/1)"
+        )
+        lines.append(f"    TLSA {record}: {state}")
+    return lines
+
+
+def _beyond_lines(served: Served) -> list[str]:
+    """--expect-cert, --require-name, --revocation and the chain as MTA-STS verifies it, for one certificate."""
+    lines = []
+    the = f"the {wording.certificate(served.named)}"
+    if served.deployment is not None or served.coverage is not None:
+        from ..checks.renewal.judge import describe
+
+        if served.deployment is not None:
+            lines.append(f"  --expect-cert: {describe(served.deployment, the)}")
+        if served.coverage is not None:
+            lines.append(f"  --require-name: {describe(served.coverage, the)}")
+    if served.revocation is not None:
+        from ..checks.revocation.words import describe as revocation
+
+        for checked in served.revocation:
+            which = the if checked.position == 0 else f"intermediate {checked.subject}"
+            lines.append(f"  revocation: {revocation(checked.status, which)}")
+    if served.policy_chain is not None:
+        verified = "does not verify" if served.policy_problem is not None else "verifies"
+        lines.append(f"  MTA-STS: the chain {verified} with the trust anchors, as senders verify it")
+    return lines
+
+
+def _mta_sts_lines(assessment: Assessment) -> list[str]:
+    """--mta-sts: the records, the policy and the MX name's match, TLS-RPT included."""
+    mta_sts = assessment.mta_sts
+    if mta_sts is None:
+        return []
+    from ..checks.mtasts.words import describe
+
+    lines = [f"MTA-STS of {mta_sts.report.domain} for {mta_sts.mx}:"]
+    return lines + [f"  {describe(finding)}" for finding in mta_sts.findings]

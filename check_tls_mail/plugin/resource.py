@@ -1,0 +1,130 @@
+"""The nagiosplugin Resource: collect the probe reports, assess them, and yield one metric per finding.
+
+It measures and hands over typed findings; it judges nothing (the contexts
+do). A name with several addresses is probed at each; every finding names
+its address, and ``findings.label`` puts it into the metric name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from datetime import datetime
+
+import nagiosplugin
+from nagiosplugin import Metric
+
+from ..judgement.assessment import NOTHING_EXPECTED, AddressAssessment, Assessment, Expectations, Served, assess
+from ..probe.handshake import Accepted
+from ..probe.report import HostReport, TlsaStatus
+from ..x509.chain import TrustAnchors, utcnow
+from .findings import (
+    AcceptedCount,
+    ChainJudged,
+    CipherTried,
+    ClientTried,
+    DaneJudged,
+    Deployed,
+    Elapsed,
+    Expiry,
+    Finding,
+    MtaStsJudged,
+    RequiredNames,
+    RevocationChecked,
+    ServiceDown,
+    Versions,
+    label,
+)
+
+
+def metric(finding: Finding, context: str) -> Metric:
+    """A metric named by ``label`` whose value is the finding itself."""
+    return Metric(label(finding), finding, context=context)
+
+
+class MailTlsService(nagiosplugin.Resource):
+    """Probes the service at every address; yields the findings of the assessment."""
+
+    def __init__(
+        self,
+        collect: Callable[[], HostReport],
+        anchors: TrustAnchors | None,
+        name: str,
+        clock: Callable[[], datetime] = utcnow,
+        expectations: Expectations = NOTHING_EXPECTED,
+    ) -> None:
+        self.collect = collect
+        self.anchors = anchors
+        self.name_to_check = name
+        self.clock = clock
+        self.expectations = expectations
+        self.assessment: Assessment | None = None
+
+    @property
+    def name(self) -> str:  # type: ignore[override]  # a property at run time, an attribute in the stubs
+        return "TLS_MAIL"
+
+    def probe(self) -> Generator[Metric, None, None]:
+        host = self.collect()
+        self.assessment = assessment = assess(host, self.anchors, self.name_to_check, self.clock(), self.expectations)
+        if host.error is not None:
+            yield metric(ServiceDown(None, host.error), "service")
+            return
+        for address in assessment.addresses:
+            yield from self._address(assessment, address)
+        yield from self._mta_sts(assessment)
+        if host.plan.clients or host.plan.ciphers:
+            yield metric(Elapsed(None, round(host.seconds, 4)), "time")
+
+    def _address(self, assessment: Assessment, address: AddressAssessment) -> Generator[Metric, None, None]:
+        primary = address.report.primary
+        if address.reference is None:
+            yield metric(ServiceDown(address, primary), "service")
+            return
+        if isinstance(primary, Accepted):  # else the clients' own hellos got through where OpenSSL's offer cannot
+            yield metric(Elapsed(address, round(primary.seconds, 4)), "time")
+        if address.unreadable is not None:
+            yield metric(ServiceDown(address, address.unreadable), "service")
+            return
+        now = assessment.now
+        for served in address.served:
+            leaf = served.chain.leaf
+            lifetime = round(leaf.lifetime_days, 2)
+            yield metric(ChainJudged(address, served), "chain")
+            yield metric(Expiry(address, served, leaf, False, leaf.days_left(now), lifetime), "expiry")
+            earliest = served.chain.earliest
+            if earliest.not_after < leaf.not_after:
+                yield metric(Expiry(address, served, earliest, True, earliest.days_left(now), lifetime), "expiry")
+            if assessment.tlsa.status is not TlsaStatus.NOT_ASKED:
+                yield metric(DaneJudged(address, served, assessment.tlsa), "dane")
+            yield from self._beyond(address, served)
+        for client in address.clients:
+            yield metric(ClientTried(address, client), "client")
+        if address.clients:
+            accepted = sum(c.connects for c in address.clients)
+            yield metric(AcceptedCount(address, False, accepted, len(address.clients)), "all_accepted")
+        for cipher in address.ciphers:
+            yield metric(CipherTried(address, cipher), "cipher")
+        if address.ciphers:
+            accepted = sum(isinstance(c.outcome, Accepted) for c in address.ciphers)
+            yield metric(AcceptedCount(address, True, accepted, len(address.ciphers)), "all_accepted")
+        if address.versions:
+            yield metric(Versions(address, address.versions), "versions")
+
+    @staticmethod
+    def _beyond(address: AddressAssessment, served: Served) -> Generator[Metric, None, None]:
+        """The optional checks of one served certificate: --expect-cert, --require-name, --revocation, --mta-sts."""
+        if served.deployment is not None:
+            yield metric(Deployed(address, served, served.deployment), "renewal")
+        if served.coverage is not None:
+            yield metric(RequiredNames(address, served, served.coverage), "renewal")
+        for checked in served.revocation or ():
+            yield metric(RevocationChecked(address, served, checked), "revocation")
+        if served.policy_problem is not None:
+            yield metric(MtaStsJudged(address, served, served.policy_problem), "mta_sts")
+
+    @staticmethod
+    def _mta_sts(assessment: Assessment) -> Generator[Metric, None, None]:
+        """--mta-sts: the domain's records and policy, judged for the MX name."""
+        if assessment.mta_sts is not None:
+            for finding in assessment.mta_sts.findings:
+                yield metric(MtaStsJudged(None, None, finding), "mta_sts")

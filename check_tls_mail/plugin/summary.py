@@ -1,0 +1,268 @@
+"""The nagiosplugin Summary: words the first line from the assessment and the contexts' results.
+
+OK: what was checked (service, version, certificates, DANE, clients). Not OK:
+every problem, worst first; clients and ciphers failing for the same reason
+are grouped, and so are addresses with the same problem; with several
+addresses the good ones are listed as OK. Wording longer than
+``output.SUMMARY_TARGET`` bytes is made compact (counts for address lists,
+the last problems as "and N more below") and given whole in the long output.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import nagiosplugin
+from nagiosplugin import Results
+from nagiosplugin.state import Ok
+
+from ..judgement.assessment import AddressAssessment, Assessment
+from ..probe.handshake import Accepted
+from ..probe.report import TlsaStatus
+from . import wording
+from .findings import ChainJudged, CipherTried, ClientTried, Expiry
+from .longoutput import long_output
+from .output import SUMMARY_TARGET, size
+from .resource import MailTlsService
+from .thresholds import ExpiryThreshold, fmt_days
+
+
+class _Group(NamedTuple):
+    """Clients or ciphers at one address that fail for the same reason."""
+
+    address: str  # shown_as
+    ciphers: bool
+    over: str
+    why: str
+
+
+class _Entry(NamedTuple):
+    """Words said of one or more addresses ("" for the service as a whole, or its only address)."""
+
+    addresses: tuple[str, ...]
+    words: str
+
+    def said(self, total: int, compact: bool) -> str:
+        """'127.0.0.2: words', '127.0.0.1 and 127.0.0.2: words', 'all 8 addresses: words'; compact: '3 of 8 ...'."""
+        named = [a for a in self.addresses if a]
+        if not named:
+            return self.words
+        if len(named) > 2 and len(named) == total:
+            return f"all {total} addresses: {self.words}"
+        if compact and len(named) > 2:
+            return f"{len(named)} of {total} addresses: {self.words}"
+        return f"{wording.join(named)}: {self.words}"
+
+
+def _merged(items: list[tuple[str, str]]) -> list[_Entry]:
+    """(address, words) pairs into entries, one per distinct wording, in order of first appearance."""
+    merged: dict[str, list[str]] = {}
+    for address, words in items:
+        merged.setdefault(words, []).append(address)
+    return [_Entry(tuple(addresses), words) for words, addresses in merged.items()]
+
+
+def certificates(assessment: Assessment, address: AddressAssessment, warning: ExpiryThreshold | None) -> str:
+    """'ECDSA P-256 certificate valid 60.0 days (until ..., warning at 18 days)' for each served certificate."""
+    parts = []
+    for served in address.served:
+        leaf = served.chain.leaf
+        warn = ""
+        if warning is not None and warning.unit == "percent":
+            warn = f", warning at {fmt_days(warning.days(leaf.lifetime_days))} days"
+        until = wording.when(leaf.not_after)
+        bare = " without SNI" if served.without_sni else ""
+        parts.append(
+            f"{leaf.key} certificate{bare} valid {wording.days(leaf.days_left(assessment.now))} (until {until}{warn})"
+        )
+    return " and ".join(parts)
+
+
+class TlsMailSummary(nagiosplugin.Summary):
+    """Words the first line: what was checked, and every problem, worst first."""
+
+    def __init__(self, resource: MailTlsService, warning: ExpiryThreshold | None = None, verbosity: int = 0) -> None:
+        self.resource = resource
+        self.warning = warning
+        self.verbosity = verbosity
+
+    @property
+    def assessment(self) -> Assessment:
+        assert self.resource.assessment is not None
+        return self.resource.assessment
+
+    def _where(self) -> str:
+        plan = self.assessment.plan
+        return f"{plan.host}:{plan.port} {plan.dialect.name}"
+
+    def _certificates(self, address: AddressAssessment) -> str:
+        return certificates(self.assessment, address, self.warning)
+
+    def ok(self, results: Results) -> str:
+        return self._ok()[0]
+
+    def problem(self, results: Results) -> str:
+        return self._problem(results)[0]
+
+    def verbose(self, results: Results) -> list[str]:
+        """The whole wording where the first line had to be compact, then what -v asks for."""
+        whole = self._ok()[1] if results.most_significant_state == Ok else self._problem(results)[1]
+        return whole + long_output(self.assessment, self.verbosity)
+
+    def _ok(self) -> tuple[str, list[str]]:
+        """The first line's words, and the whole wording for the long output when they had to be compact."""
+        assessment = self.assessment
+        plan = assessment.plan
+        addresses = assessment.addresses
+        first = addresses[0]
+        primary = first.reference
+        assert primary is not None
+        where = f"{self._where()} {plan.dialect.upgrade_word}"
+        listed = ", ".join(a.shown_as for a in addresses)
+        several = f" at {len(addresses)} addresses" if len(addresses) > 1 else ""
+        same = len({address.fingerprints for address in addresses}) == 1
+        each = _merged([(a.shown_as, self._certificates(a)) for a in addresses])
+        tail = []
+        accepted = [v for v, o in first.versions.items() if isinstance(o, Accepted)]
+        if accepted:
+            tail.append(f"accepts TLS {', '.join(accepted)}")
+        tlsa = assessment.tlsa
+        if tlsa.status is TlsaStatus.ANSWERED and tlsa.answer is not None and tlsa.answer.records:
+            tail.append(f"DANE: TLSA at {tlsa.answer.name} matches")
+        tail += self._beyond_ok()
+        clients, ciphers = len(plan.clients), len(plan.ciphers)
+        if clients:
+            tail.append(f"{clients}/{clients} clients connect")
+        if ciphers:
+            tail.append(f"{ciphers}/{ciphers} ciphers accepted")
+
+        def sentence(lead: str, certificates: list[str]) -> str:
+            return ", ".join([lead, primary.version, *certificates, *tail])
+
+        certificates = [self._certificates(first)] if same else [e.said(len(addresses), False) for e in each]
+        text = sentence(where + several + (f" ({listed})" if several else ""), certificates)
+        if size(text) <= SUMMARY_TARGET:
+            return text, []
+        whole = [f"addresses: {listed}"] if several else []
+        whole += [] if same else [e.said(len(addresses), False) for e in each]
+        text = sentence(where + several, certificates)
+        if size(text) <= SUMMARY_TARGET or same:
+            return text, whole
+        soonest = min(addresses, key=lambda a: min(s.chain.leaf.not_after for s in a.served))
+        first_to_expire = f"certificates differ by address, the first to expire: {soonest.shown_as}: "
+        return sentence(where + several, [first_to_expire + self._certificates(soonest)]), whole
+
+    def _problem(self, results: Results) -> tuple[str, list[str]]:
+        """The first line's words, and the whole wording for the long output when they had to be compact."""
+        items: list[tuple[str, str | _Group]] = []
+        groups: dict[_Group, list[str]] = {}
+        troubled: set[str] = set()
+        judged: set[str] = set()
+        for result in sorted(results, key=lambda r: -int(r.state)):
+            if result.state == Ok or result.metric is None:
+                continue
+            finding = result.metric.value
+            address = finding.address
+            where = address.shown_as if address is not None else ""
+            if isinstance(finding, Expiry | ChainJudged):
+                judged.add(where)
+            if not result.hint:
+                continue
+            troubled.add(where)
+            if isinstance(finding, ClientTried | CipherTried):
+                group = self._group_of(finding, result.hint)
+                if group not in groups:
+                    groups[group] = []
+                    items.append((where, group))
+                groups[group].append(
+                    finding.result.cipher if isinstance(finding, CipherTried) else finding.result.profile.title
+                )
+            else:
+                items.append((where, result.hint))
+        said = [(where, item if isinstance(item, str) else self._grouped(item, groups[item])) for where, item in items]
+        addresses = self.assessment.addresses
+        for address in addresses:
+            if (
+                address.served
+                and address.shown_as not in judged
+                and (len(addresses) == 1 or address.shown_as in troubled)
+            ):
+                said.append((address.shown_as, self._certificates(address)))
+        said += [(a.shown_as, "OK") for a in addresses if a.shown_as and a.shown_as not in troubled]
+        return _fitted(f"{self._where()}: ", _merged(said), len(addresses))
+
+    @staticmethod
+    def _group_of(finding: ClientTried | CipherTried, why: str) -> _Group:
+        where = finding.address.shown_as
+        if isinstance(finding, CipherTried):
+            return _Group(where, True, " over TLS 1.2", why)
+        profile = finding.result.profile
+        return _Group(where, False, f" over TLS {profile.max_version}" if profile.tls12_only else "", why)
+
+    @staticmethod
+    def _grouped(group: _Group, names: list[str]) -> str:
+        if group.ciphers:
+            plural = "s" if len(names) > 1 else ""
+            return f"cipher{plural} {wording.join(names)} rejected{group.over}: {group.why}"
+        return f"{wording.join(names)} cannot connect{group.over}: {group.why}"
+
+    def _beyond_ok(self) -> list[str]:
+        """What the optional checks found when all is well, in a few words (-v has the detail)."""
+        assessment = self.assessment
+        served = [s for address in assessment.addresses for s in address.served]
+        words = []
+        deployed = {s.chain.leaf.fingerprint for s in served if s.deployment is not None}
+        if deployed:
+            words.append(f"serves the certificate{'s' if len(deployed) > 1 else ''} of --expect-cert")
+        coverage = [s.coverage for s in served if s.coverage is not None]
+        names: tuple[str, ...] = ()
+        if coverage:
+            from ..checks.renewal.judge import NamesCovered
+
+            names = next((c.names for c in coverage if isinstance(c, NamesCovered)), ())
+        if names:
+            shown = wording.join(list(names))
+            words.append(f"covers {shown}" if len(shown) <= 60 else f"covers the {len(names)} required names")
+        words += self._mta_sts_ok()
+        checked = [c.status for s in served for c in s.revocation or ()]
+        if checked:
+            from ..checks.revocation.status import Good
+
+            sources = list(dict.fromkeys(status.source.value for status in checked if isinstance(status, Good)))
+            unchecked = len(checked) - sum(isinstance(status, Good) for status in checked)
+            if sources:
+                words.append(f"not revoked ({', '.join(sources)})")
+            if unchecked:
+                words.append(f"{unchecked} certificate{'s' if unchecked > 1 else ''} without OCSP or CRL")
+        return words
+
+    def _mta_sts_ok(self) -> list[str]:
+        mta_sts = self.assessment.mta_sts
+        if mta_sts is None:
+            return []
+        from ..checks.mtasts.judge import HostListed
+
+        listed = next((f for f in mta_sts.findings if isinstance(f, HostListed)), None)
+        return [f"MTA-STS {listed.mode.value}: matches mx {listed.pattern}"] if listed is not None else []
+
+
+def _fitted(head: str, entries: list[_Entry], total: int) -> tuple[str, list[str]]:
+    """``head`` and the entries, joined by "; ", within SUMMARY_TARGET bytes: the whole, or compact.
+
+    Compact: address lists of more than two become counts, then the last
+    entries become "and N more below". The whole wording goes to the long output.
+    """
+    whole = [entry.said(total, False) for entry in entries]
+    text = head + "; ".join(whole)
+    if size(text) <= SUMMARY_TARGET:
+        return text, []
+    compact = [entry.said(total, True) for entry in entries]
+    kept: list[str] = []
+    for part in compact:
+        more = len(compact) - len(kept) - 1
+        tail = f"; and {more} more below" if more else ""
+        if kept and size(head + "; ".join([*kept, part]) + tail) > SUMMARY_TARGET:
+            break
+        kept.append(part)
+    more = len(compact) - len(kept)
+    return head + "; ".join(kept) + (f"; and {more} more below" if more else ""), whole

@@ -1,0 +1,75 @@
+"""Expiry thresholds: "21" (days), "36h" (hours), "20%" (of the certificate's lifetime).
+
+A percentage only becomes a number of days against one certificate's total
+lifetime, so thresholds are resolved per certificate at judgement time.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from ..errors import UsageError
+
+_SYNTAX = re.compile(r"^(\d+(?:\.\d+)?)\s*(d|h|%)?$", re.IGNORECASE)
+#: Longest threshold: 100 years. Anything longer is a typo, and would make perfdata too long to print.
+MAX_DAYS = 36500
+
+
+def _shown(text: str) -> str:
+    """The argument as a usage error quotes it: a long one cut, so that the reason stays on the line."""
+    return repr(text if len(text) <= 24 else text[:20] + "...")
+
+
+def fmt_days(days: float) -> str:
+    """Compact C-locale number of days: 18, 1.2, 0.35."""
+    return f"{days:.2f}".rstrip("0").rstrip(".") or "0"
+
+
+class ExpiryThreshold(NamedTuple):
+    amount: float
+    unit: str  # "days", "hours" or "percent"
+
+    @classmethod
+    def parse(cls, text: str, option: str) -> ExpiryThreshold:
+        match = _SYNTAX.match(text.strip())
+        if not match:
+            raise UsageError(
+                f"{option} {_shown(text)}: expected days (21, 0.5), hours (36h) or percent of lifetime (20%)"
+            )
+        unit = {"h": "hours", "%": "percent"}.get((match.group(2) or "d").lower(), "days")
+        amount = float(match.group(1))
+        if unit == "percent" and amount > 100:
+            raise UsageError(f"{option} {_shown(text)}: a percentage of the lifetime is at most 100%")
+        threshold = cls(amount, unit)
+        if threshold.days(0) > MAX_DAYS:
+            raise UsageError(f"{option} {_shown(text)}: at most {MAX_DAYS} days (100 years)")
+        return threshold
+
+    def days(self, lifetime_days: float) -> float:
+        """This threshold in days for a certificate of the given total lifetime."""
+        if self.unit == "hours":
+            return self.amount / 24
+        if self.unit == "percent":
+            return lifetime_days * self.amount / 100
+        return self.amount
+
+    def describe(self, lifetime_days: float) -> str:
+        """Words for the output: '18 days (20% of 90)' where a percent was given."""
+        days = fmt_days(self.days(lifetime_days))
+        if self.unit == "percent":
+            return f"{days} days ({fmt_days(self.amount)}% of its {fmt_days(lifetime_days)}-day lifetime)"
+        if self.unit == "hours":
+            return f"{fmt_days(self.amount)} hours"
+        return f"{days} days"
+
+
+def check_order(warning: ExpiryThreshold, critical: ExpiryThreshold) -> None:
+    """A warning threshold below the critical one would never fire: refuse it."""
+    if warning.unit == critical.unit and warning.amount < critical.amount:
+        raise UsageError(
+            f"-w {fmt_days(warning.amount)} is below -c {fmt_days(critical.amount)}: "
+            "the warning must come before the critical threshold (more time left)"
+        )
+    if {warning.unit, critical.unit} == {"days", "hours"} and warning.days(0) < critical.days(0):
+        raise UsageError("the warning threshold must leave more time than the critical one")

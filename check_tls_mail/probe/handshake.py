@@ -1,0 +1,348 @@
+"""One probe: connect, speak the dialect, do one TLS handshake for one client offer.
+
+The result is a typed ``HandshakeOutcome``: ``Accepted`` (with what was
+negotiated and the chain as the server sent it), ``Rejected`` (the TLS
+handshake failed, with its ``HandshakeCause`` and the server's alert: a
+result, not an exception) or ``Failed`` (we never got to the handshake).
+Certificates are not verified here; certificate.py judges them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import ssl
+import time
+from typing import TYPE_CHECKING, NamedTuple
+
+from ..tls.alerts import Alert
+
+if TYPE_CHECKING:
+    from ..tls.hello.answer import ServerAnswer
+from ..errors import ServerTimeout, ServiceError
+from ..net.dialects import Dialect
+from ..net.transport import Address, Connection, Deadline, connection_error
+
+VERSIONS: dict[str, ssl.TLSVersion] = {
+    "1.0": ssl.TLSVersion.TLSv1,
+    "1.1": ssl.TLSVersion.TLSv1_1,
+    "1.2": ssl.TLSVersion.TLSv1_2,
+    "1.3": ssl.TLSVersion.TLSv1_3,
+}
+
+#: Certificates kept from what a server sends; a longer chain is cut.
+MAX_CHAIN = 10
+
+
+class ClientOffer(NamedTuple):
+    """What one simulated client offers: a version range and a TLS <= 1.2 cipher string."""
+
+    min_version: str = "1.0"
+    max_version: str = "1.3"
+    ciphers: str = "ALL"
+
+    def context(self) -> ssl.SSLContext:
+        """An SSLContext offering exactly this (warnings about old versions are silenced by the CLI)."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        # Every option the outcome depends on is set here, whatever the
+        # interpreter's build defaults (Debian's python3 sets
+        # OP_IGNORE_UNEXPECTED_EOF, which reports a TCP close as a clean TLS close).
+        ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+        ctx._msg_callback = _watch  # type: ignore[attr-defined]  # which handshake messages the server sent
+        # Security level 0: offer what the real client offers, even where the
+        # local OpenSSL policy would refuse it (TLS 1.0, SHA-1, small keys).
+        ctx.set_ciphers(f"{self.ciphers}:@SECLEVEL=0")
+        ctx.minimum_version = VERSIONS[self.min_version]
+        ctx.maximum_version = VERSIONS[self.max_version]
+        return ctx
+
+
+class Target(NamedTuple):
+    """The one service being checked, at one address."""
+
+    host: str
+    port: int
+    dialect: Dialect
+    address: Address
+    servername: str | None  # SNI; None when the host is an IP address
+
+
+def version_number(protocol: str) -> str:
+    """ "1.0" from OpenSSL's "TLSv1", "1.3" from "TLSv1.3"."""
+    number = protocol.removeprefix("TLSv")
+    return "1.0" if number == "1" else number
+
+
+#: TLS handshake message types (RFC 8446 section 4) that change what a failure means.
+SERVER_HELLO = 2
+CERTIFICATE_REQUEST = 13
+_HANDSHAKE = 22  # the TLS record content type of handshake messages
+
+
+def _watch(conn: object, direction: str, version: object, content_type: int, msg_type: int, data: bytes) -> None:
+    """OpenSSL's message callback: note the handshake messages the server sent on this connection."""
+    seen = getattr(conn, "_server_messages", None)
+    if seen is not None and direction == "read" and content_type == _HANDSHAKE:
+        seen.add(int(msg_type))
+
+
+class Accepted(NamedTuple):
+    version: str  # as OpenSSL names it: "TLSv1.3"
+    cipher: str
+    chain: tuple[bytes, ...]
+    chain_sent: int
+    seconds: float
+    transcript: tuple[tuple[str, str], ...] = ()
+    certificate_request: bool = False  # the server asked for a client certificate (and did not insist)
+    remarks: tuple[str, ...] = ()  # what the dialogue noticed, for -v
+    group: str = ""  # a hello probe's key exchange group, when the answer names it ("X25519")
+    answer: ServerAnswer | None = None  # a hello probe's server answer, whole
+
+    @property
+    def version_number(self) -> str:
+        return version_number(self.version)
+
+
+class HandshakeCause(enum.Enum):
+    """Why a TLS handshake that started did not complete."""
+
+    ALERT = "the server sent a fatal TLS alert"
+    CLOSE_NOTIFY = "the server closed the TLS connection (close_notify) during the handshake"
+    CLOSED = "the server closed the connection during the handshake, without an alert"
+    RESET = "the server reset the connection during the handshake"
+    CONNECTION_FAILED = "the connection failed during the handshake"
+    NOT_TLS = "the server did not answer with TLS"
+    OVERSIZED_RECORD = "the server sent an oversized TLS record"
+    VERSION_OUT_OF_RANGE = "the server chose a TLS version outside the offered range"
+    OVERSIZED_MESSAGE = "the server sent an oversized handshake message"
+    LOCAL_LIMIT = "the local TLS library cannot make this offer"
+    CHOICE_REFUSED = "the server chose what the client did not offer (the client would abort)"
+    MALFORMED = "the server's TLS records break the protocol"
+    RECORD_LAYER = "TLS record layer failure"
+    OTHER = "another TLS failure"
+
+
+class Rejected(NamedTuple):
+    """The TLS handshake failed: its cause, the alert when one was seen, OpenSSL's reason code otherwise.
+
+    ``server_hello`` says the server had agreed on a version and a suite before
+    the failure, so the failure is not about suites; ``certificate_request``
+    that it had asked for a client certificate.
+    """
+
+    cause: HandshakeCause
+    alert: Alert | None
+    seconds: float
+    transcript: tuple[tuple[str, str], ...] = ()
+    reason: str = ""  # OpenSSL's reason code (HTTP_REQUEST, ...) or the system error, for words
+    server_hello: bool = False
+    certificate_request: bool = False
+    remarks: tuple[str, ...] = ()
+    #: The close (CLOSED) came again when tried alone, while the server served the widest offer on the
+    #: next connection: it is the server's answer to this offer (Dovecot closes on an offer it cannot serve).
+    closed_in_answer: bool = False
+    answer: ServerAnswer | None = None  # a hello probe's server answer, whole
+
+    @property
+    def refused_offer(self) -> bool:
+        """The server answered the ClientHello itself with a refusal: no common suite, group or version.
+
+        A fatal handshake_failure, insufficient_security or protocol_version
+        alert before any ServerHello; from GnuTLS servers a close_notify there;
+        from Dovecot a close shown to be its answer (``closed_in_answer``).
+        Anything else (a reset, a close, an alert after the ServerHello) says
+        nothing about the offer.
+        """
+        if self.server_hello:
+            return False
+        if self.cause is HandshakeCause.CLOSE_NOTIFY or self.closed_in_answer:
+            return True
+        return self.alert is not None and (self.alert.means_no_common_suite or self.alert is Alert.protocol_version)
+
+    @property
+    def refused_suites(self) -> bool:
+        """A refusal of the offer that is not about the TLS version: no common suite, group or key."""
+        return self.refused_offer and self.alert is not Alert.protocol_version
+
+    @property
+    def dropped(self) -> bool:
+        """The connection broke (reset, closed without an alert): a connection problem, not an answer."""
+        if self.closed_in_answer:
+            return False
+        return self.cause in (HandshakeCause.RESET, HandshakeCause.CLOSED, HandshakeCause.CONNECTION_FAILED)
+
+    @property
+    def closed_after_hello(self) -> bool:
+        """Closed without an alert or a ServerHello: either a dropped connection or a silent refusal."""
+        return self.cause is HandshakeCause.CLOSED and not self.server_hello
+
+    @property
+    def wants_client_certificate(self) -> bool:
+        """The server asked for a client certificate and ended the handshake when none came."""
+        return self.certificate_request and self.alert is not None
+
+
+class Failed(NamedTuple):
+    """The probe never reached the handshake's end for a reason other than TLS."""
+
+    error: ServiceError
+    seconds: float
+    transcript: tuple[tuple[str, str], ...] = ()
+    remarks: tuple[str, ...] = ()
+
+    @property
+    def dropped(self) -> bool:
+        """Refused, reset, closed, timed out or turned away (421, BYE, -ERR): a connection problem."""
+        return self.error.kind.connection_problem
+
+
+HandshakeOutcome = Accepted | Rejected | Failed
+
+#: OpenSSL reason codes that are not alerts, and what they mean.
+_CAUSES = {
+    "WRONG_VERSION_NUMBER": HandshakeCause.NOT_TLS,
+    "HTTP_REQUEST": HandshakeCause.NOT_TLS,
+    "PACKET_LENGTH_TOO_LONG": HandshakeCause.OVERSIZED_RECORD,
+    "UNSUPPORTED_PROTOCOL": HandshakeCause.VERSION_OUT_OF_RANGE,
+    "NO_PROTOCOLS_AVAILABLE": HandshakeCause.LOCAL_LIMIT,
+    "NO_CIPHERS_AVAILABLE": HandshakeCause.LOCAL_LIMIT,
+    "UNEXPECTED_EOF_WHILE_READING": HandshakeCause.CLOSED,
+    "EXCESSIVE_MESSAGE_SIZE": HandshakeCause.OVERSIZED_MESSAGE,
+    "RECORD_LAYER_FAILURE": HandshakeCause.RECORD_LAYER,
+}
+
+
+def _ssl_error(exc: ssl.SSLError) -> tuple[HandshakeCause, Alert | None, str]:
+    """(cause, alert, OpenSSL reason) for an OpenSSL error."""
+    reason = getattr(exc, "reason", None) or ""
+    if isinstance(exc, ssl.SSLZeroReturnError):  # GnuTLS servers end a failed handshake this way
+        return HandshakeCause.CLOSE_NOTIFY, None, reason
+    if isinstance(exc, ssl.SSLEOFError) or "EOF" in reason:
+        return HandshakeCause.CLOSED, None, reason
+    alert = Alert.from_openssl_reason(reason)
+    if alert is not None:
+        return HandshakeCause.ALERT, alert, reason
+    if reason == "UNSUPPORTED_PROTOCOL":
+        return HandshakeCause.VERSION_OUT_OF_RANGE, Alert.protocol_version, reason
+    return _CAUSES.get(reason, HandshakeCause.OTHER), None, reason or exc.__class__.__name__
+
+
+def _peer_chain(tls: ssl.SSLSocket) -> tuple[tuple[bytes, ...], int]:
+    """The chain as the server sent it (leaf first), cut at MAX_CHAIN, and its length."""
+    getter = getattr(tls, "get_unverified_chain", None)  # public from Python 3.13
+    if getter is None:  # Python 3.10-3.12: on the private SSLObject
+        getter = getattr(getattr(tls, "_sslobj", None), "get_unverified_chain", None)
+    items = list(getter() or []) if getter is not None else []
+    if not items:
+        leaf = tls.getpeercert(binary_form=True)
+        return ((leaf,) if leaf else ()), (1 if leaf else 0)
+    der = [c if isinstance(c, bytes) else c.public_bytes(ssl._ssl.ENCODING_DER) for c in items[:MAX_CHAIN]]  # type: ignore[attr-defined]
+    return tuple(der), len(items)
+
+
+#: How long to wait for a TLS 1.3 server that asked for a client certificate to say whether it insists.
+CERTIFICATE_VERDICT_SECONDS = 0.3
+
+
+def _insists_on_certificate(tls: ssl.SSLSocket, deadline: Deadline) -> ssl.SSLError | None:
+    """TLS 1.3 servers refuse a missing client certificate after the handshake: read briefly for that alert."""
+    tls.settimeout(max(min(CERTIFICATE_VERDICT_SECONDS, deadline.remaining()), 0.001))
+    try:
+        tls.recv(1)
+    except ssl.SSLError as exc:
+        return exc
+    except OSError:  # silence (STARTTLS protocols wait for the client) or a close: not a refusal
+        pass
+    return None
+
+
+def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Deadline) -> HandshakeOutcome:
+    """Run one full probe. Never raises for anything the server does."""
+    started = time.monotonic()
+    conn: Connection | None = None
+    tls: ssl.SSLSocket | None = None
+    seen: set[int] = set()
+
+    def elapsed() -> float:
+        return time.monotonic() - started
+
+    def said() -> tuple[tuple[str, str], ...]:
+        return tuple(conn.transcript) if conn else ()
+
+    def remarks() -> tuple[str, ...]:
+        return tuple(conn.remarks) if conn else ()
+
+    def rejected(cause: HandshakeCause, alert: Alert | None, reason: str = "") -> Rejected:
+        return Rejected(
+            cause, alert, elapsed(), said(), reason, SERVER_HELLO in seen, CERTIFICATE_REQUEST in seen, remarks()
+        )
+
+    try:
+        conn = Connection.open(target.address, deadline)
+        target.dialect.negotiate(conn)
+        try:  # wrap_socket reads a byte when the connection looks gone, and may find a reset
+            tls = ctx.wrap_socket(conn.sock, server_hostname=target.servername, do_handshake_on_connect=False)
+        except OSError as exc:
+            raise connection_error(exc, target.address) from None
+        tls._server_messages = seen  # type: ignore[attr-defined]  # filled by _watch
+        tls.settimeout(max(deadline.remaining(), 0.001))
+        try:
+            tls.do_handshake()
+            if CERTIFICATE_REQUEST in seen and tls.version() == "TLSv1.3":
+                refusal = _insists_on_certificate(tls, deadline)
+                if refusal is not None:
+                    return rejected(*_ssl_error(refusal))
+        except ssl.SSLError as exc:
+            return rejected(*_ssl_error(exc))
+        except TimeoutError:
+            raise ServerTimeout(f"TLS handshake not completed within {elapsed():.1f} s") from None
+        except ConnectionResetError:
+            return rejected(HandshakeCause.RESET, None)
+        except OSError as exc:
+            return rejected(HandshakeCause.CONNECTION_FAILED, None, str(exc.strerror or exc))
+        chain, sent = _peer_chain(tls)
+        cipher = tls.cipher()
+        outcome = Accepted(
+            version=tls.version() or "?",
+            cipher=cipher[0] if cipher else "?",
+            chain=chain,
+            chain_sent=sent,
+            seconds=elapsed(),
+            transcript=said(),
+            certificate_request=CERTIFICATE_REQUEST in seen,
+            remarks=remarks(),
+        )
+        if target.dialect.goodbye:
+            try:  # polite goodbye, best effort and without waiting for an answer
+                tls.settimeout(0.05)
+                tls.sendall(target.dialect.goodbye.encode() + b"\r\n")
+            except OSError:
+                pass
+        return outcome
+    except ServiceError as exc:
+        return Failed(exc, elapsed(), said(), remarks())
+    finally:
+        for sock in (tls, conn.sock if conn else None):
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.close()
+
+
+def key_type_offer(key_type: str) -> ClientOffer:
+    """TLS 1.2 offer with every suite for one certificate key type (ECDSA or RSA)."""
+    return ClientOffer("1.2", "1.2", f"a{key_type}")
+
+
+def version_offer(version: str) -> ClientOffer:
+    """Exactly one TLS version, every suite (security level 0 lets TLS 1.0 and 1.1 be offered)."""
+    return ClientOffer(version, version, "ALL")
+
+
+def cipher_offer(name: str) -> ClientOffer:
+    return ClientOffer("1.2", "1.2", name)
+
+
+#: Widest offer, used to fetch the certificate and the server's preferred version.
+PRIMARY = ClientOffer("1.0", "1.3", "ALL")

@@ -1,0 +1,113 @@
+"""One client's probe at the ClientHello: connect, speak the dialect, send that client's own hello, read the answer.
+
+Handshake layer beside handshake.py: the outcome is the same typed
+``HandshakeOutcome`` (Accepted, Rejected, Failed), made from helloanswer.py's
+``ServerAnswer``, which it carries for the diagnosis and the long output.
+No full handshake: the server's answer to the hello decides.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+from ..errors import ServerTimeout, ServiceError
+from ..net.transport import Connection, Deadline, connection_error
+from ..tls.alerts import Alert
+from ..tls.hello.answer import (
+    AlertAnswer,
+    ConnectionEnded,
+    Ending,
+    HelloRetry,
+    Malformed,
+    NotTls,
+    ServerAnswer,
+    ServerHelloAnswer,
+)
+from ..tls.hello.exchange import exchange_hello
+from ..tls.hello.spec import HelloSpec
+from ..tls.registry import group_name, suite_name
+from .handshake import Accepted, Failed, HandshakeCause, HandshakeOutcome, Rejected, Target
+
+_VERSIONS = {0x0301: "TLSv1", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2", 0x0304: "TLSv1.3"}
+
+
+def probe_hello(target: Target, spec: HelloSpec, deadline: Deadline) -> HandshakeOutcome:
+    """Run one hello probe. Never raises for anything the server does."""
+    started = time.monotonic()
+    conn: Connection | None = None
+
+    def said() -> tuple[tuple[str, str], ...]:
+        return tuple(conn.transcript) if conn else ()
+
+    def remarks() -> tuple[str, ...]:
+        return tuple(conn.remarks) if conn else ()
+
+    try:
+        conn = Connection.open(target.address, deadline)
+        target.dialect.negotiate(conn)
+        try:
+            exchange = exchange_hello(conn.sock, spec, deadline)
+        except OSError as exc:  # the encoder and reader never raise for the server; a socket error here is one
+            raise connection_error(exc, target.address) from None
+    except ServiceError as exc:
+        return Failed(exc, time.monotonic() - started, said(), remarks())
+    finally:
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                conn.sock.close()
+    return outcome(exchange.answer, time.monotonic() - started, said(), remarks())
+
+
+def outcome(
+    answer: ServerAnswer, seconds: float, transcript: tuple[tuple[str, str], ...] = (), remarks: tuple[str, ...] = ()
+) -> HandshakeOutcome:
+    """The typed outcome of a hello probe from the server's answer."""
+
+    def rejected(cause: HandshakeCause, alert: Alert | None = None, reason: str = "", hello: bool = False) -> Rejected:
+        return Rejected(cause, alert, seconds, transcript, reason, hello, remarks=remarks, answer=answer)
+
+    if isinstance(answer, ServerHelloAnswer):
+        if not answer.accepted:
+            return rejected(HandshakeCause.CHOICE_REFUSED, hello=True)
+        return Accepted(
+            _VERSIONS.get(answer.version, f"0x{answer.version:04x}"),
+            suite_name(answer.cipher_suite, openssl=True),
+            answer.certificates or (),
+            answer.chain_length,
+            seconds,
+            transcript,
+            remarks=remarks,
+            group=group_name(answer.group) if answer.group is not None else "",
+            answer=answer,
+        )
+    if isinstance(answer, HelloRetry):
+        if not answer.accepted:
+            return rejected(HandshakeCause.CHOICE_REFUSED, hello=True)
+        group = group_name(answer.group) if answer.group is not None else ""
+        return Accepted(
+            "TLSv1.3",
+            suite_name(answer.cipher_suite, openssl=True),
+            (),
+            0,
+            seconds,
+            transcript,
+            remarks=remarks,
+            group=group,
+            answer=answer,
+        )
+    if isinstance(answer, AlertAnswer):
+        alert = Alert.of(answer.alert.code)
+        if alert is Alert.close_notify:
+            return rejected(HandshakeCause.CLOSE_NOTIFY)
+        return rejected(HandshakeCause.ALERT, alert, reason="" if alert else f"alert {answer.alert.code}")
+    if isinstance(answer, ConnectionEnded):
+        if answer.how is Ending.TIMEOUT:
+            return Failed(
+                ServerTimeout(f"no answer to the ClientHello within {seconds:.1f} s"), seconds, transcript, remarks
+            )
+        return rejected(HandshakeCause.RESET if answer.how is Ending.RESET else HandshakeCause.CLOSED)
+    if isinstance(answer, NotTls):
+        return rejected(HandshakeCause.NOT_TLS)
+    assert isinstance(answer, Malformed)
+    return rejected(HandshakeCause.MALFORMED, reason=answer.what.value)

@@ -1,0 +1,96 @@
+"""What the server did, probe by probe: ``AddressReport`` per address, the TLSA state, the ``HostReport``.
+
+Probe layer, data only: measured, not judged, and immutable once made.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, NamedTuple
+
+from ..errors import ServiceError
+from .axes import AxisResult
+from .handshake import Accepted, HandshakeOutcome, Rejected, Target
+from .plan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
+
+if TYPE_CHECKING:
+    from ..checks.mtasts.judge import MtaStsReport
+    from ..checks.revocation.status import CertificateRevocation
+    from ..net.resolver import TlsaAnswer
+
+
+class AddressReport(NamedTuple):
+    """What the server at one address did, probe by probe. Measured, not judged.
+
+    ``outcomes`` holds each probe's final outcome; ``dropped`` the first
+    outcome of the probes whose connection broke in the concurrent wave and
+    that were therefore tried again one at a time.
+    """
+
+    target: Target
+    outcomes: Mapping[ProbeKey, HandshakeOutcome]
+    dropped: Mapping[ProbeKey, HandshakeOutcome] = MappingProxyType({})
+    control: HandshakeOutcome | None = None  # the widest offer tried once more after closes that came again
+    #: Profiles whose hello the server refused -> what widening each axis of it showed.
+    axes: Mapping[str, tuple[AxisResult, ...]] = MappingProxyType({})
+
+    @property
+    def primary(self) -> HandshakeOutcome:
+        return self.outcomes[DEFAULT_PROBE]
+
+    def of(self, purpose: Purpose) -> dict[str, HandshakeOutcome]:
+        """The outcomes of one purpose by subject, in probe order."""
+        return {key.subject: outcome for key, outcome in self.outcomes.items() if key.purpose is purpose}
+
+    @property
+    def reference(self) -> Accepted | None:
+        """The default probe when it connected, else a client's hello answer with certificates (TLS <= 1.2).
+
+        Only when the server refused the default offer itself (the local OpenSSL
+        cannot offer what it takes, such as 3DES): any other failure (a client
+        certificate required, a dropped connection) is the service's for every client.
+        """
+        primary = self.primary
+        if isinstance(primary, Accepted):
+            return primary
+        if not (isinstance(primary, Rejected) and primary.refused_offer):
+            return None
+        answers = self.of(Purpose.CLIENT).values()
+        return next((o for o in answers if isinstance(o, Accepted) and o.chain), None)
+
+
+class TlsaStatus(enum.Enum):
+    NOT_ASKED = "not looked up"
+    ANSWERED = "answered"
+    FAILED = "the lookup failed"
+    NOT_FINISHED = "the lookup did not finish in time"
+
+
+class TlsaState(NamedTuple):
+    """The TLSA lookup (DANE): whether it was made and how it ended."""
+
+    status: TlsaStatus
+    name: str = ""  # _25._tcp.mx.example.org
+    answer: TlsaAnswer | None = None
+    error: ServiceError | None = None
+
+
+class HostReport(NamedTuple):
+    """Every address of the service, each with its AddressReport, and the TLSA lookup."""
+
+    plan: ProbePlan
+    error: ServiceError | None  # the name could not be resolved at all
+    addresses: tuple[AddressReport, ...]
+    tlsa: TlsaState
+    addresses_found: int  # before the cut at MAX_ADDRESSES
+    seconds: float
+    mta_sts: MtaStsReport | None = None  # --mta-sts
+    # --revocation: each distinct served chain (as sent) -> the status of each certificate of its path
+    revocation: Mapping[tuple[bytes, ...], tuple[CertificateRevocation, ...]] = MappingProxyType({})
+
+
+def dropped(outcome: HandshakeOutcome) -> bool:
+    """The connection broke (refused, reset, closed, timed out, turned away): worth a second try."""
+    return not isinstance(outcome, Accepted) and outcome.dropped

@@ -1,0 +1,211 @@
+"""Probing one service: every handshake it needs, concurrently, into an immutable HostReport.
+
+Each client profile, each required cipher and each key-type probe is its own
+connection with its own plaintext dialogue; nothing is reused between them,
+since a resumed session or a shared connection would change the result. A
+bounded number run at once (servers rate-limit), all under one deadline.
+Every probe has a ``ProbeKey`` (what it is for, and for whom); its outcome is
+found by that key, never by position. The lookups beside the handshakes are
+in lookups.py.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from functools import partial
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from ..errors import ServiceError
+from ..net.transport import Address, Deadline, resolve
+from .axes import Axis, AxisResult, offered, scans, widened
+from .handshake import Accepted, HandshakeOutcome, Rejected, Target, probe
+from .lookups import MtaStsLookup, TlsaLookup, after_handshakes
+from .plan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
+from .report import AddressReport, HostReport, TlsaState, TlsaStatus, dropped
+from .workers import run_concurrently
+
+if TYPE_CHECKING:
+    from ..tls.hello.spec import HelloSpec
+
+
+#: Most addresses of one name probed; more are reported but not probed.
+MAX_ADDRESSES = 8
+#: Pause before each retry of a dropped probe, so that the server has counted the last connection as closed.
+RETRY_PAUSE = 0.05
+
+
+class RunningProbes:
+    """Probes started in the background, so that start-up work overlaps the network."""
+
+    def __init__(self, plan: ProbePlan) -> None:
+        self.plan = plan
+        self._report: HostReport | None = None
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="probes", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._report = run(self.plan)
+        except BaseException as exc:  # handed to wait(), which raises it in the main thread
+            self._failure = exc
+
+    def wait(self) -> HostReport:
+        self._thread.join()
+        if self._failure is not None:
+            raise self._failure
+        assert self._report is not None
+        return self._report
+
+
+def start(plan: ProbePlan) -> RunningProbes:
+    """Start probing now; ``wait()`` for the report."""
+    return RunningProbes(plan)
+
+
+def _addresses(plan: ProbePlan, deadline: Deadline) -> list[Address]:
+    """The addresses to probe: --address, an address given as -H, or what the name resolves to.
+
+    An address is never sent to --dns-server as a name; getaddrinfo takes it as it is.
+    """
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(plan.host)
+        literal = True
+    except ValueError:
+        literal = False
+    if plan.dns_server and not plan.address and not literal:
+        from ..net.resolver import lookup_addresses
+
+        return lookup_addresses(plan.host, plan.port, plan.family, plan.dns_server, deadline)
+    return resolve(plan.address or plan.host, plan.port, plan.family, deadline)
+
+
+class _Prober:
+    """The offers of one run with their SSLContexts, made once in one thread, each serving every address."""
+
+    def __init__(self, plan: ProbePlan, deadline: Deadline) -> None:
+        self.offers = plan.offers()
+        self.hellos = plan.hellos()
+        self.contexts = {key: offer.context() for key, offer in self.offers.items() if key not in self.hellos}
+
+        self.parallel = plan.parallel
+        self.deadline = deadline
+
+    def __call__(self, target: Target, key: ProbeKey) -> HandshakeOutcome:
+        if key in self.hellos:
+            from .hello import probe_hello  # here: a check without client probes never loads the hello modules
+
+            return probe_hello(target, self.hellos[key], self.deadline)
+        if key.purpose is Purpose.NO_SNI:
+            target = target._replace(servername=None)
+        return probe(target, self.offers[key], self.contexts[key], self.deadline)
+
+    def hellos_answered(self, target: Target, specs: Sequence[HelloSpec]) -> list[bool]:
+        """Whether the server accepts each hello; what the wave drops is tried again alone."""
+        from .hello import probe_hello
+
+        outcomes = run_concurrently(
+            [partial(probe_hello, target, spec, self.deadline) for spec in specs], self.parallel
+        )
+        for index, outcome in enumerate(outcomes):
+            if dropped(outcome) and self.deadline.remaining() > 0:
+                time.sleep(max(min(RETRY_PAUSE, self.deadline.remaining()), 0))
+                outcomes[index] = probe_hello(target, specs[index], self.deadline)
+        return [isinstance(outcome, Accepted) for outcome in outcomes]
+
+    def axes(self, report: AddressReport) -> AddressReport:
+        """For each client whose hello the server refused: the axis that, widened, the server accepts."""
+        refused = {
+            key.subject: spec
+            for key, spec in self.hellos.items()
+            if isinstance(outcome := report.outcomes[key], Rejected) and outcome.refused_suites
+        }
+        if not refused or self.deadline.remaining() <= 0:
+            return report
+        variants = [
+            (name, axis, wide)
+            for name, spec in refused.items()
+            for axis in Axis
+            if (wide := widened(spec, axis)) is not None
+        ]
+        accepted = self.hellos_answered(report.target, [wide for _, _, wide in variants])
+        found: dict[str, list[AxisResult]] = {name: [] for name in refused}
+        for (name, axis, _), ok in zip(variants, accepted, strict=True):
+            server: tuple[int, ...] = ()
+            candidates = scans(refused[name], axis) if ok else {}
+            if candidates and self.deadline.remaining() > 0:
+                taken = self.hellos_answered(report.target, list(candidates.values()))
+                server = tuple(code for code, ok in zip(candidates, taken, strict=True) if ok)
+            found[name].append(AxisResult(axis, ok, offered(refused[name], axis), server))
+        return report._replace(axes=MappingProxyType({name: tuple(results) for name, results in found.items()}))
+
+    def alone(self, target: Target, key: ProbeKey) -> HandshakeOutcome:
+        """One more connection, after a pause in which the server notices the last one closed."""
+        time.sleep(max(min(RETRY_PAUSE, self.deadline.remaining()), 0))
+        return self(target, key)
+
+    def after_wave(self, target: Target, wave: dict[ProbeKey, HandshakeOutcome]) -> AddressReport:
+        """One address's report: its second chances, then the axes of its refused hellos."""
+        return self.axes(self.second_chances(target, wave))
+
+    def second_chances(self, target: Target, wave: dict[ProbeKey, HandshakeOutcome]) -> AddressReport:
+        """The report of one address after the concurrent wave: dropped probes tried again one at a time.
+
+        Servers and firewalls limit connections per client: what the wave lost
+        to that is tried again, where something at the address got through.
+        Closes that come again are then checked with the widest offer: when it
+        connects right after, the server closes in answer to those offers
+        (``closed_in_answer``); otherwise they stay connection problems.
+        """
+        outcomes = dict(wave)
+        first: dict[ProbeKey, HandshakeOutcome] = {}
+        if not all(dropped(outcome) for outcome in wave.values()):
+            for key, outcome in wave.items():
+                if dropped(outcome) and self.deadline.remaining() > 0:
+                    first[key] = outcome
+                    outcomes[key] = self.alone(target, key)
+        closed = [key for key in first if isinstance(o := outcomes[key], Rejected) and o.closed_after_hello]
+        control = None
+        if closed and self.deadline.remaining() > 0:
+            control = self.alone(target, DEFAULT_PROBE)
+            if isinstance(control, Accepted) and DEFAULT_PROBE in closed:
+                # The widest offer closed twice and then connected: the closes were the connection's, the
+                # others' as much as its own, so no close is taken for an answer.
+                outcomes[DEFAULT_PROBE] = control
+            elif isinstance(control, Accepted):
+                for key in closed:
+                    outcome = outcomes[key]
+                    assert isinstance(outcome, Rejected)
+                    outcomes[key] = outcome._replace(closed_in_answer=True)
+        return AddressReport(target, MappingProxyType(outcomes), MappingProxyType(first), control)
+
+
+def run(plan: ProbePlan) -> HostReport:
+    started = time.monotonic()
+    deadline = Deadline(plan.seconds)
+    lookup = TlsaLookup(plan, deadline)
+    policy = MtaStsLookup(plan, deadline)
+    try:
+        addresses = _addresses(plan, deadline)
+    except ServiceError as exc:
+        return HostReport(plan, exc, (), TlsaState(TlsaStatus.NOT_ASKED), 0, time.monotonic() - started)
+    # DNS rotates the order of records: sort, so that output and perfdata stay stable between runs.
+    addresses.sort(key=lambda a: (a.family != socket.AF_INET, socket.inet_pton(a.family, a.ip)))
+    targets = [Target(plan.host, plan.port, plan.dialect, address, plan.servername) for address in addresses]
+    targets = targets[:MAX_ADDRESSES]
+    prober = _Prober(plan, deadline)
+    # Offer by offer across the addresses, so that every address's default probe goes first.
+    order = [(key, target) for key in prober.offers for target in targets]
+    jobs = [(lambda key=key, target=target: prober(target, key)) for key, target in order]
+    wave = list(zip(order, run_concurrently(jobs, plan.parallel), strict=True))
+    # One address after the other: its addresses may be one server that limits connections per client, and
+    # "tried again alone" must be alone there (and --max-parallel bound the axes' hellos).
+    reports = tuple(prober.after_wave(target, {k: o for (k, at), o in wave if at is target}) for target in targets)
+    report = HostReport(plan, None, reports, lookup.result(), len(addresses), time.monotonic() - started)
+    return after_handshakes(report, policy, deadline)

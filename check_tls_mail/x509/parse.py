@@ -1,0 +1,263 @@
+"""Reading layer: a certificate's DER read into typed facts, never raising.
+
+A walk over the DER (with der.py and certextensions.py) reads what path
+building and the purpose checks need (names, extensions, key identifiers) the
+way OpenSSL does, and records what is malformed (two subjectAltName
+extensions, an x400Address, a BIT STRING common name, an IP address with a
+netmask) where cryptography would raise.
+"""
+
+from __future__ import annotations
+
+from ..sanitize import clean
+from .der import DerError, der_time, items, read_oid, string_value, tlv
+from .extensions import Extensions, read_extension
+from .fields import EXTENSION_NAMES, Defect, Malformation, ParsedCertificate, load
+
+_CN = "2.5.4.3"
+_SHORT_NAMES = {
+    _CN: "CN",
+    "2.5.4.6": "C",
+    "2.5.4.7": "L",
+    "2.5.4.8": "ST",
+    "2.5.4.10": "O",
+    "2.5.4.11": "OU",
+    "0.9.2342.19200300.100.1.25": "DC",
+    "1.2.840.113549.1.9.1": "emailAddress",
+}
+_ATTRIBUTE_NAMES = {_CN: "common name", "2.5.4.10": "organization", "2.5.4.11": "organizational unit"}
+_ASN1_TYPES = {
+    0x01: "BOOLEAN",
+    0x02: "INTEGER",
+    0x03: "BIT STRING",
+    0x04: "OCTET STRING",
+    0x05: "NULL",
+    0x30: "SEQUENCE",
+}
+#: X.500 attributes whose value is not text by definition (x500UniqueIdentifier).
+_BINARY_ATTRIBUTES = frozenset({"2.5.4.45"})
+
+
+def _name(
+    data: bytes, start: int, end: int, defects: list[Defect]
+) -> tuple[tuple[tuple[str, str], ...], list[str], list[str]]:
+    """(canonical attributes, CNs, attributes for display) of a Name; non-text attributes are defects."""
+    key: list[tuple[str, str]] = []
+    cns: list[str] = []
+    shown: list[str] = []
+    for _, rdn_start, rdn_end, _ in items(data, start, end):
+        for _, atv_start, atv_end, _ in items(data, rdn_start, rdn_end):
+            parts = items(data, atv_start, atv_end)
+            if len(parts) != 2 or parts[0][0] != 0x06:
+                raise DerError("bad attribute")
+            oid = read_oid(data[parts[0][1] : parts[0][2]])
+            tag, vstart, vend, _ = parts[1]
+            text = string_value(tag, data[vstart:vend])
+            if text is None:
+                if oid not in _BINARY_ATTRIBUTES:
+                    what = _ATTRIBUTE_NAMES.get(oid, "a name attribute")
+                    defects.append(Defect(Malformation.NON_TEXT_NAME, what, _ASN1_TYPES.get(tag, "binary value")))
+                key.append((oid, data[vstart:vend].hex()))
+                shown.append(f"{_SHORT_NAMES.get(oid, 'attribute')}=({_ASN1_TYPES.get(tag, 'binary value')})")
+                continue
+            key.append((oid, " ".join(text.split()).casefold()))
+            if oid == _CN:
+                cns.append(text)
+            shown.append(f"{_SHORT_NAMES.get(oid, 'attribute')}={text}")
+    return tuple(sorted(key)), cns, shown
+
+
+def _short(cns: list[str], shown: list[str]) -> str:
+    """The CN if there is one, else the whole name, cleaned for output."""
+    if cns:
+        return clean(cns[0] or "(empty name)", 64)
+    return clean(", ".join(shown) or "(empty name)", 64)
+
+
+_KEY_ALGORITHMS = {
+    "1.2.840.113549.1.1.1": "RSA",
+    "1.2.840.113549.1.1.10": "RSA",
+    "1.2.840.10045.2.1": "ECDSA",
+    "1.2.840.10040.4.1": "DSA",
+    "1.3.101.112": "Ed25519",
+    "1.3.101.113": "Ed448",
+}
+
+
+def _key_algorithm(der: bytes, spki: tuple[int, int, int, int]) -> str:
+    algorithm = items(der, spki[1], spki[2])[0]
+    oid = items(der, algorithm[1], algorithm[2])[0]
+    return _KEY_ALGORITHMS.get(read_oid(der[oid[1] : oid[2]]), "")
+
+
+def _subject_field(der: bytes) -> tuple[int, int, int, int]:
+    _, start, _, _ = tlv(der, 0)
+    _, tstart, tend, _ = tlv(der, start)
+    fields = items(der, tstart, tend)
+    if fields and fields[0][0] == 0xA0:
+        fields = fields[1:]
+    return fields[4]
+
+
+def subject_der(der: bytes) -> bytes:
+    """Only the subject Name's DER (cheap: for indexing a trust store), b"" when unreadable."""
+    try:
+        field = _subject_field(der)
+    except (DerError, IndexError):
+        return b""
+    return der[field[3] : field[2]]
+
+
+def subject_key(der: bytes) -> tuple[tuple[str, str], ...]:
+    """Only the subject Name as OpenSSL compares names (by value), () when unreadable."""
+    try:
+        field = _subject_field(der)
+        return _name(der, field[1], field[2], [])[0]
+    except (DerError, IndexError, ValueError, UnicodeDecodeError):
+        return ()
+
+
+def parse(der: bytes) -> ParsedCertificate:
+    """Read a certificate; whatever is malformed becomes a Defect, nothing raises."""
+    defects: list[Defect] = []
+    try:
+        return _parse(der, defects)
+    except (DerError, IndexError, ValueError, UnicodeDecodeError):
+        return _unreadable(der)
+
+
+def _unreadable(der: bytes) -> ParsedCertificate:
+    return ParsedCertificate(
+        der=der,
+        version=0,
+        subject_der=b"",
+        issuer_der=b"",
+        subject_key=(),
+        issuer_key=(),
+        subject="(unreadable certificate)",
+        issuer="(unreadable certificate)",
+        common_names=(),
+        serial=b"",
+        not_before=None,
+        not_after=None,
+        signature_oid="",
+        key_algorithm="",
+        spki_der=b"",
+        extensions=(),
+        basic_constraints=None,
+        key_usage=None,
+        extended_key_usage=None,
+        netscape_type=None,
+        san=None,
+        subject_key_id=None,
+        authority_key_id=None,
+        authority_issuer_serial=None,
+        name_constraints=None,
+        defects=(Defect(Malformation.UNREADABLE),),
+    )
+
+
+def _parse(der: bytes, defects: list[Defect]) -> ParsedCertificate:
+    tag, start, end, _ = tlv(der, 0)
+    if tag != 0x30 or end != len(der):
+        raise DerError("not a certificate")
+    tbs_tag, tstart, tend, _ = tlv(der, start)
+    if tbs_tag != 0x30:
+        raise DerError("no TBSCertificate")
+    fields = items(der, tstart, tend)
+    version = 1
+    if fields[0][0] == 0xA0:
+        inner = tlv(der, fields[0][1])
+        version = int.from_bytes(der[inner[1] : inner[2]], "big") + 1
+        fields = fields[1:]
+    serial_f, sig_f, issuer_f, validity_f, subject_f, spki_f = fields[:6]
+    sig_items = items(der, sig_f[1], sig_f[2])
+    signature_oid = read_oid(der[sig_items[0][1] : sig_items[0][2]])
+
+    issuer_key, issuer_cns, issuer_shown = _name(der, issuer_f[1], issuer_f[2], defects)
+    subject_key, subject_cns, subject_shown = _name(der, subject_f[1], subject_f[2], defects)
+
+    not_before = not_after = None
+    try:
+        (b_tag, b_start, b_end, _), (a_tag, a_start, a_end, _) = items(der, validity_f[1], validity_f[2])
+        not_before, not_after = der_time(der, b_tag, b_start, b_end), der_time(der, a_tag, a_start, a_end)
+    except (DerError, ValueError):
+        defects.append(Defect(Malformation.UNREADABLE_DATES))
+
+    extensions: list[tuple[str, bool, bytes]] = []
+    found = Extensions()
+    for field in fields[6:]:
+        if field[0] != 0xA3:
+            continue
+        seq = tlv(der, field[1])
+        seen: set[str] = set()
+        for _, estart, eend, _ in items(der, seq[1], seq[2]):
+            parts = items(der, estart, eend)
+            oid = read_oid(der[parts[0][1] : parts[0][2]])
+            critical = len(parts) == 3 and der[parts[1][1] : parts[1][2]] != b"\x00"
+            value_f = parts[-1]
+            name = EXTENSION_NAMES.get(oid, "")
+            if oid in seen:
+                defects.append(Defect(Malformation.DUPLICATE_EXTENSION, name))
+                continue
+            seen.add(oid)
+            extensions.append((oid, critical, der[value_f[1] : value_f[2]]))
+            try:
+                found = read_extension(oid, der, value_f[1], value_f[2], found, defects)
+            except (DerError, IndexError, ValueError):
+                defects.append(Defect(Malformation.UNREADABLE_EXTENSION, name))
+    if version < 3 and extensions:
+        version = 3  # OpenSSL reads extensions whatever the version says
+    parsed = ParsedCertificate(
+        der=der,
+        version=version,
+        subject_der=der[subject_f[3] : subject_f[2]],
+        issuer_der=der[issuer_f[3] : issuer_f[2]],
+        subject_key=subject_key,
+        issuer_key=issuer_key,
+        subject=_short(subject_cns, subject_shown),
+        issuer=_short(issuer_cns, issuer_shown),
+        common_names=tuple(subject_cns),
+        serial=der[serial_f[1] : serial_f[2]],
+        not_before=not_before,
+        not_after=not_after,
+        signature_oid=signature_oid,
+        key_algorithm=_key_algorithm(der, spki_f),
+        spki_der=der[spki_f[3] : spki_f[2]],
+        extensions=tuple(extensions),
+        basic_constraints=found.basic,
+        key_usage=found.usage,
+        extended_key_usage=found.eku,
+        netscape_type=found.netscape,
+        san=found.san,
+        subject_key_id=found.ski,
+        authority_key_id=found.aki,
+        authority_issuer_serial=found.aki_issuer,
+        name_constraints=found.constraints,
+        defects=tuple(dict.fromkeys(defects)),
+    )
+    if not parsed.defects:
+        parsed = parsed._replace(defects=_cryptography_refuses(der))
+    return parsed
+
+
+def _cryptography_refuses(der: bytes) -> tuple[Defect, ...]:
+    """What cryptography cannot read that the walk above did not name (so later reads never raise)."""
+    try:
+        cert = load(der)
+    except ValueError:
+        return (Defect(Malformation.UNREADABLE),)
+    for part in ("subject", "issuer"):
+        try:
+            getattr(cert, part)
+        except (ValueError, TypeError):
+            return (Defect(Malformation.UNREADABLE_NAME, part),)
+    try:
+        cert.extensions  # noqa: B018
+    except (ValueError, TypeError):
+        return (Defect(Malformation.UNREADABLE_EXTENSION),)
+    try:
+        cert.not_valid_after_utc  # noqa: B018
+    except ValueError:
+        return (Defect(Malformation.UNREADABLE_DATES),)
+    return ()
