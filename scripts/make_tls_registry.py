@@ -25,23 +25,24 @@ TLS13 = ":".join(TLS13_SUITES)
 
 
 def auth_of(iana: str, code: int) -> str:
-    """The certificate a suite needs: ECDSA, RSA, DSA, ANY (TLS 1.3), NONE (anonymous), PSK or SRP."""
+    """The key of the certificate a suite needs, as the table writes it: KeyType.ECDSA, .RSA, .DSA, or None
+    (TLS 1.3 suites take any key; anonymous, PSK and SRP suites need no certificate)."""
     if 0x1301 <= code <= 0x13FF:
-        return "ANY"
+        return "None"
     body = iana.split("_WITH_")[0]
     if "anon" in body:
-        return "NONE"
+        return "None"
     if body.endswith("ECDSA"):
-        return "ECDSA"
+        return "KeyType.ECDSA"
     if body.endswith("DSS") or body.endswith("DSA"):
-        return "DSA"
+        return "KeyType.DSA"
     if "SRP" in body:
-        return "SRP"
+        return "None"
     if body.endswith("RSA_PSK") or body.endswith("RSA"):
-        return "RSA"
+        return "KeyType.RSA"
     if "PSK" in body:
-        return "PSK"
-    return "RSA" if body in ("TLS_RSA", "SSL_RSA") else "?"
+        return "None"
+    return "KeyType.RSA" if body in ("TLS_RSA", "SSL_RSA") else "None"
 
 
 def main() -> None:
@@ -73,7 +74,7 @@ def main() -> None:
     print("CIPHER_SUITES: dict[int, Suite] = {")
     for code in sorted(table):
         iana, ossl = table[code]
-        print(f'    0x{code:04X}: Suite("{iana}", "{ossl}", "{auth_of(iana, code)}"),')
+        print(f'    0x{code:04X}: Suite("{iana}", "{ossl}", {auth_of(iana, code)}),')
     print("}")
 
 

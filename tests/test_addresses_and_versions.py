@@ -98,7 +98,7 @@ def test_address_option_probes_one_address_with_the_host_name(pki: Pki, certs: C
             "-v",
         )
     assert run.code == 0, run.stdout
-    assert run.summary.startswith(f"TLS_MAIL OK - {NAME}:{server.port} imaps implicit TLS, TLSv1.3")
+    assert run.summary.startswith(f"TLS_MAIL OK - {NAME}:{server.port} imaps implicit TLS, TLS 1.3")
     assert f"({'127.0.0.2'}) imaps" in run.stdout and f"SNI {NAME}" in run.stdout
     assert "days_remaining" in run.perfdata  # one address: plain labels
 
@@ -147,4 +147,4 @@ def test_version_policy_met_is_ok_and_reported(pki: Pki, certs: Certs) -> None:
         )
     assert run.code == 0, run.stdout
     assert "accepts TLS 1.2, 1.3" in run.summary
-    assert "TLS 1.0 only: rejected" in run.stdout and "TLS 1.3 only: accepted, TLSv1.3" in run.stdout
+    assert "TLS 1.0 only: rejected" in run.stdout and "TLS 1.3 only: accepted, TLS 1.3" in run.stdout

@@ -45,7 +45,9 @@ from check_tls_mail.plugin.output import render
 from check_tls_mail.plugin.thresholds import ExpiryThreshold
 from check_tls_mail.probe.plan import ProbePlan
 from check_tls_mail.probe.report import AddressReport, HostReport, TlsaState, TlsaStatus
-from check_tls_mail.x509.chain import CertificateFacts
+from check_tls_mail.tls.versions import TlsVersion
+from check_tls_mail.x509.certificate import Certificate
+from check_tls_mail.x509.parse import read
 
 FILE = "/etc/letsencrypt/live/mail/fullchain.pem"
 HANDSHAKE = "handshake_time=0.01s;;;0"
@@ -59,8 +61,8 @@ def world() -> World:
     return World("Beyond")
 
 
-def facts(issued: Issued) -> CertificateFacts:
-    return CertificateFacts.read(issued.cert.public_bytes(Encoding.DER))
+def facts(issued: Issued) -> Certificate:
+    return read(issued.cert.public_bytes(Encoding.DER))
 
 
 def status(
@@ -106,7 +108,7 @@ def status(
 
 def single(world: World, leaf: Issued, probes: ProbePlan | None = None, ip: str = "127.0.0.1") -> AddressReport:
     probes = probes or plan()
-    return at(probes, ip, served(leaf), ecdsa=served(leaf, "TLSv1.2"))
+    return at(probes, ip, served(leaf), ecdsa=served(leaf, TlsVersion.TLS1_2))
 
 
 # --- --expect-cert ---------------------------------------------------------------------------------
@@ -117,7 +119,7 @@ def test_served_certificate_equal_to_the_file_is_ok(world: World) -> None:
     code, line = status(world, plan(), single(world, leaf), expected=(ExpectedCertificate(FILE, facts(leaf)),))
     assert code == 0
     assert line == (
-        f"TLS_MAIL OK - {NAME}:993 imaps implicit TLS, TLSv1.3, {ECDSA_OK}, serves the certificate of --expect-cert | "
+        f"TLS_MAIL OK - {NAME}:993 imaps implicit TLS, TLS 1.3, {ECDSA_OK}, serves the certificate of --expect-cert | "
         f"days_remaining={PERF_60} {HANDSHAKE}"
     )
 
@@ -157,7 +159,13 @@ def test_dual_certificates_are_held_against_their_own_files(world: World) -> Non
         ExpectedCertificate("/etc/ssl/rsa.pem", facts(rsa_new)),
     )
     probes = plan()
-    address = at(probes, "127.0.0.1", served(ecdsa), ecdsa=served(ecdsa, "TLSv1.2"), rsa=served(rsa_old, "TLSv1.2"))
+    address = at(
+        probes,
+        "127.0.0.1",
+        served(ecdsa),
+        ecdsa=served(ecdsa, TlsVersion.TLS1_2),
+        rsa=served(rsa_old, TlsVersion.TLS1_2),
+    )
     code, line = status(world, probes, address, expected=expected)
     assert code == 1
     rsa_30 = "RSA 2048 certificate valid 30.0 days (until 2026-12-29 12:00 UTC, warning at 18 days)"
@@ -187,7 +195,7 @@ def test_every_required_name_covered_is_ok(world: World) -> None:
     code, line = status(world, plan(), single(world, leaf), names=("imap.example.test", "smtp.example.test"))
     assert code == 0
     assert line == (
-        f"TLS_MAIL OK - {NAME}:993 imaps implicit TLS, TLSv1.3, {ECDSA_OK}, covers imap.example.test and "
+        f"TLS_MAIL OK - {NAME}:993 imaps implicit TLS, TLS 1.3, {ECDSA_OK}, covers imap.example.test and "
         f"smtp.example.test | days_remaining={PERF_60} {HANDSHAKE}"
     )
 
@@ -228,7 +236,7 @@ def test_every_certificate_good_is_ok_with_the_sources(world: World) -> None:
     code, line = status(world, plan(), single(world, leaf), revocation={chain_of(served(leaf)): answers})
     assert code == 0
     assert line == (
-        f"TLS_MAIL OK - {NAME}:993 imaps implicit TLS, TLSv1.3, {ECDSA_OK}, not revoked (OCSP, CRL) | "
+        f"TLS_MAIL OK - {NAME}:993 imaps implicit TLS, TLS 1.3, {ECDSA_OK}, not revoked (OCSP, CRL) | "
         f"days_remaining={PERF_60} {HANDSHAKE}"
     )
 
@@ -291,7 +299,7 @@ def test_no_ocsp_or_crl_named_is_ok_and_said(world: World) -> None:
     code, line = status(world, plan(), single(world, leaf), revocation={chain_of(served(leaf)): checked})
     assert (code, line) == (
         0,
-        f"TLS_MAIL OK - {NAME}:993 imaps implicit TLS, TLSv1.3, {ECDSA_OK}, 1 certificate without OCSP or CRL | "
+        f"TLS_MAIL OK - {NAME}:993 imaps implicit TLS, TLS 1.3, {ECDSA_OK}, 1 certificate without OCSP or CRL | "
         f"days_remaining={PERF_60} {HANDSHAKE}",
     )
 
@@ -305,7 +313,7 @@ RPT = TlsRptRecord(
 )
 URL = f"https://mta-sts.{DOMAIN}/.well-known/mta-sts.txt"
 MAX_AGE = "mta_sts_max_age=604800s;86400:;;0;31557600"
-SMTP_OK = f"{NAME}:25 smtp STARTTLS, TLSv1.3, {ECDSA_OK}"
+SMTP_OK = f"{NAME}:25 smtp STARTTLS, TLS 1.3, {ECDSA_OK}"
 
 
 def policy(mode: Mode, *mx: str, max_age: int = 604800) -> MtaStsReport:
@@ -463,7 +471,7 @@ def test_words_of_every_check_with_v(world: World) -> None:
         "  --require-name: the certificate covers every required name (imap.example.test)",
         f"  revocation: the certificate is not revoked (OCSP responder {OCSP_URL}, as of 2026-11-28 12:00 UTC)",
         "  MTA-STS: the chain verifies with the trust anchors, as senders verify it",
-        "ECDSA suites over TLS 1.2: accepted, TLSv1.2 TLS_AES_256_GCM_SHA384 (0.010 s)",
+        "ECDSA suites over TLS 1.2: accepted, TLS 1.2 TLS_AES_256_GCM_SHA384 (0.010 s)",
         "RSA suites over TLS 1.2: rejected: server sent TLS alert handshake failure (0.010 s)",
         f"MTA-STS of {DOMAIN} for {NAME}:",
         f"  MTA-STS record at _mta-sts.{DOMAIN}: id 20261129",

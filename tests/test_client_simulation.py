@@ -103,7 +103,7 @@ def test_postfix_x25519_only_locks_out_apple_mail_named_with_the_groups(
 
     assert_line(result, line, before)
     for title in ("Thunderbird", "Outlook (Windows 11)", "Android"):
-        accepted = rf"^client {re.escape(title)} \(TLS 1.2-1.3\): accepted, TLSv1.3 \S+, group X25519 "
+        accepted = rf"^client {re.escape(title)} \(TLS 1.2-1.3\): accepted, TLS 1.3 \S+, group X25519 "
         assert re.search(accepted, result.stdout, re.M), explain(result, postfix)
     assert "  the same hello with wider supported groups: accepted; the server takes X25519\n" in result.stdout
     # The oracle: OpenSSL's own client with Apple Mail's groups over TLS 1.2 fails; with X25519 added it connects.
@@ -311,7 +311,7 @@ def test_3des_only_server_lets_in_exactly_the_clients_that_offer_3des_and_says_w
     assert_line(result, line, before)
     for name in OFFER_3DES:
         title = catalogue().profiles[name].title
-        assert re.search(rf"^client {re.escape(title)} \(.*\): accepted, TLSv1.2 DES-CBC3-SHA ", result.stdout, re.M)
+        assert re.search(rf"^client {re.escape(title)} \(.*\): accepted, TLS 1.2 DES-CBC3-SHA ", result.stdout, re.M)
     assert "default client (TLS 1.0-1.3, all suites): rejected: server sent TLS alert handshake failure" in (
         result.stdout
     )
@@ -386,7 +386,7 @@ def test_mail_user_agents_send_sni_and_get_the_right_certificate(postfix: Postfi
     def line(now: datetime) -> str:
         words, perf = valid(leaf(creds, "ecdsa"), now)
         return (
-            f"TLS_MAIL OK - 127.0.0.1:{port} submission STARTTLS, TLSv1.3, {words}, accepts TLS 1.0, 1.1, 1.2, 1.3, "
+            f"TLS_MAIL OK - 127.0.0.1:{port} submission STARTTLS, TLS 1.3, {words}, accepts TLS 1.0, 1.1, 1.2, 1.3, "
             f"4/4 clients connect | clients_ok=4;;4:;0;4 days_remaining={perf} {TIMES}"
         )
 
@@ -418,17 +418,17 @@ def test_a_private_cas_ten_year_certificate_locks_out_apple_mail_only(
     def mta_line(now: datetime) -> str:
         words, perf = valid(cert, now)
         return (
-            f"TLS_MAIL OK - 127.0.0.1:{postfix.ports['tenyear-smtp']} smtp STARTTLS, TLSv1.3, {words}, 3/3 clients "
+            f"TLS_MAIL OK - 127.0.0.1:{postfix.ports['tenyear-smtp']} smtp STARTTLS, TLS 1.3, {words}, 3/3 clients "
             f"connect | clients_ok=3;;3:;0;3 days_remaining={perf} {TIMES}"
         )
 
     assert_line(mua, mua_line, before)
     assert_line(mta, mta_line, before)
-    assert "client Apple Mail (TLS 1.0-1.2): accepted, TLSv1.2 ECDHE-ECDSA-AES256-GCM-SHA384 " in mua.stdout
+    assert "client Apple Mail (TLS 1.0-1.2): accepted, TLS 1.2 ECDHE-ECDSA-AES256-GCM-SHA384 " in mua.stdout
     assert "  refuses the certificate: the certificate is valid for 3650 days and Apple Mail accepts at most 825\n" in (
         mua.stdout
     )
-    assert re.search(r"^client Thunderbird \(TLS 1.2-1.3\): accepted, TLSv1.3 ", mua.stdout, re.M)
+    assert re.search(r"^client Thunderbird \(TLS 1.2-1.3\): accepted, TLS 1.3 ", mua.stdout, re.M)
     assert "refuses the certificate" not in mua.stdout.split("client Thunderbird", 1)[1]
 
 
@@ -535,20 +535,20 @@ def test_vvv_shows_each_clients_hello_and_the_servers_choice_within_the_long_out
         hello = profile.hello_template
         assert hello is not None
         found = re.search(
-            rf"^client {re.escape(profile.title)} \(TLS {profile.min_version}-{profile.max_version}, no SNI\): "
+            rf"^client {re.escape(profile.title)} \({profile.offer.versions}, no SNI\): "
             r"(.*)\n(?:  .*\n)*?  hello offered: (.*)$",
             out,
             re.M,
         )
         assert found, out
-        versions = "1.0, 1.1, 1.2, 1.3" if profile.max_version == "1.3" else "1.0, 1.1, 1.2"
+        versions = "1.0, 1.1, 1.2, 1.3" if profile.max_version.number == "1.3" else "1.0, 1.1, 1.2"
         suites = [code for code in hello.cipher_suites if code not in GREASE | {RENEGOTIATION_SCSV, FALLBACK_SCSV}]
         assert found.group(2).startswith(f"TLS {versions}; {len(suites)} suites ("), found.group(2)
         assert "; SNI none" in found.group(2)
         if name == "openssl-mta-tls12":
             assert found.group(1).startswith("rejected: server sent TLS alert handshake failure (")
         else:  # the server's choice: version, suite and group
-            assert re.match(r"accepted, TLSv1.3 TLS_\w+, group X25519 \(", found.group(1)), found.group(1)
+            assert re.match(r"accepted, TLS 1.3 TLS_\w+, group X25519 \(", found.group(1)), found.group(1)
 
 
 def test_list_clients_shows_hello_sni_certificate_rules_and_sources() -> None:

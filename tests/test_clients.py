@@ -146,7 +146,7 @@ def test_explicit_ciphers_accepted_and_rejected(pki: Pki, certs: Certs) -> None:
     assert "ECDHE-ECDSA-AES128-GCM-SHA256 rejected" not in run.summary
     assert run.perfdata["ciphers_ok"] == ["1", "", "3:", "0", "3"]
     assert (
-        "cipher ECDHE-ECDSA-AES128-GCM-SHA256 (TLS 1.2): accepted, TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256" in run.stdout
+        "cipher ECDHE-ECDSA-AES128-GCM-SHA256 (TLS 1.2): accepted, TLS 1.2 ECDHE-ECDSA-AES128-GCM-SHA256" in run.stdout
     )
 
 
@@ -182,7 +182,7 @@ def test_verbose_lists_every_profile_with_version_and_cipher(pki: Pki, certs: Ce
         line.startswith("client Apple Mail (TLS 1.0-1.2): rejected: server sent TLS alert handshake failure")
         for line in lines
     ), run.stdout
-    assert any(line.startswith("client Thunderbird (TLS 1.2-1.3): accepted, TLSv1.3") for line in lines)
+    assert any(line.startswith("client Thunderbird (TLS 1.2-1.3): accepted, TLS 1.3") for line in lines)
     assert " | " in lines[0]  # perfdata stays on the first line with -v
 
 

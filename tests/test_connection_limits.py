@@ -22,6 +22,7 @@ from check_tls_mail.net.transport import Address, Deadline
 from check_tls_mail.probe import run as probe
 from check_tls_mail.probe.handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected, Target
 from check_tls_mail.probe.plan import DEFAULT_PROBE, ProbeKey, Purpose
+from check_tls_mail.tls.versions import TlsVersion
 
 TOO_MANY = "421 4.7.0 too many connections from your address"
 
@@ -56,7 +57,7 @@ def test_resets_beyond_one_connection_at_a_time_are_retried_and_ok(pki: Pki, cer
         refused = server.handler.refused  # type: ignore[attr-defined]
     assert run.code == 0, run.stdout
     assert without_times(run) == (
-        f"TLS_MAIL OK - 127.0.0.1:{server.port} imaps implicit TLS, TLSv1.3, {ok_certificate(certs.ecdsa)}, "
+        f"TLS_MAIL OK - 127.0.0.1:{server.port} imaps implicit TLS, TLS 1.3, {ok_certificate(certs.ecdsa)}, "
         "accepts TLS 1.2, 1.3, 4/4 clients connect | clients_ok=4;;4:;0;4 days_remaining=60.00;18:;9:;;90 "
         "handshake_time=Ts;;;0 probes_time=Ts;;;0"
     )
@@ -78,7 +79,7 @@ def test_a_421_beyond_one_connection_at_a_time_is_retried_and_ok(pki: Pki, certs
         run = check(*args_for(server, "submission", pki, "-v"))
     assert run.code == 0, run.stdout
     assert without_times(run).startswith(
-        f"TLS_MAIL OK - 127.0.0.1:{server.port} submission STARTTLS, TLSv1.3, {ok_certificate(certs.ecdsa)}, "
+        f"TLS_MAIL OK - 127.0.0.1:{server.port} submission STARTTLS, TLS 1.3, {ok_certificate(certs.ecdsa)}, "
         "accepts TLS 1.2, 1.3, 4/4 clients connect | "
     )
     assert f"server refused the session: {TOO_MANY}" in run.stdout  # the -v line on the dropped connections
@@ -142,7 +143,7 @@ def test_pop3_without_capa_sends_stls_anyway(pki: Pki, certs: Certs) -> None:
         run = check(*args_for(server, "pop3", pki, "-v"))
     assert run.code == 0, run.stdout
     assert without_times(run).startswith(
-        f"TLS_MAIL OK - 127.0.0.1:{server.port} pop3 STLS, TLSv1.3, {ok_certificate(certs.ecdsa)}, "
+        f"TLS_MAIL OK - 127.0.0.1:{server.port} pop3 STLS, TLS 1.3, {ok_certificate(certs.ecdsa)}, "
     )
     assert "  note: the POP3 server has no CAPA (-ERR Unknown command.): STLS sent anyway" in run.stdout.splitlines()
 
@@ -161,7 +162,7 @@ def test_closes_are_no_answer_when_the_widest_offer_itself_closed_before_it_conn
     """The widest offer closed twice, then connected: the server was dropping connections, refusing no offer."""
     target = Target("mx.example", 25, PROTOCOLS["smtp"], Address(socket.AF_INET, ("127.0.0.1", 25)), "mx.example")
     closed = Rejected(HandshakeCause.CLOSED, None, 0.01)
-    accepted = Accepted("TLSv1.3", "TLS_AES_128_GCM_SHA256", (b"leaf",), 1, 0.01)
+    accepted = Accepted(TlsVersion.TLS1_3, "TLS_AES_128_GCM_SHA256", (b"leaf",), 1, 0.01)
     apple = ProbeKey(Purpose.CLIENT, "apple-mail")
     wave: dict[ProbeKey, HandshakeOutcome] = {DEFAULT_PROBE: closed, apple: closed, ProbeKey(Purpose.NO_SNI): accepted}
     # Alone, both close again; the control (the widest offer once more) then connects.
@@ -180,7 +181,7 @@ def test_closes_that_come_again_while_the_widest_offer_connects_are_answers() ->
     """Dovecot 2.3 closes on a hello it cannot serve: alone again it closes, and the widest offer connects."""
     target = Target("mx.example", 25, PROTOCOLS["smtp"], Address(socket.AF_INET, ("127.0.0.1", 25)), "mx.example")
     closed = Rejected(HandshakeCause.CLOSED, None, 0.01)
-    accepted = Accepted("TLSv1.3", "TLS_AES_128_GCM_SHA256", (b"leaf",), 1, 0.01)
+    accepted = Accepted(TlsVersion.TLS1_3, "TLS_AES_128_GCM_SHA256", (b"leaf",), 1, 0.01)
     apple = ProbeKey(Purpose.CLIENT, "apple-mail")
     wave: dict[ProbeKey, HandshakeOutcome] = {DEFAULT_PROBE: accepted, apple: closed}
     script = iter([closed, accepted])  # apple alone, then the control

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from check_tls_mail.clients.constraints import KeyType, Verification, hello_curves, hello_key_types
+from check_tls_mail.clients.constraints import Verification, hello_curves, hello_key_types
 from check_tls_mail.clients.profiles import catalogue
 from check_tls_mail.judgement.violations import (
     CurveNotAccepted,
@@ -31,9 +31,11 @@ from check_tls_mail.judgement.violations import (
     Sha1Signature,
     ValidityTooLong,
     ViolationKind,
-    judge,
 )
-from check_tls_mail.tls.codepoints import TLS12, TLS13
+from check_tls_mail.judgement.violations import judge as judge_chain
+from check_tls_mail.tls.versions import TlsVersion
+from check_tls_mail.x509.keys import Curve, Digest, KeyType
+from check_tls_mail.x509.parse import read
 
 NAME = "mail.example.test"
 NOW = datetime.datetime.now(datetime.UTC)
@@ -41,6 +43,11 @@ DAY = datetime.timedelta(days=1)
 PROFILES = catalogue().profiles
 
 _KEYS: dict[str, object] = {}
+
+
+def judge(chain: list[x509.Certificate], *rules: object) -> tuple[object, ...]:
+    """The violations of a chain of cryptography's certificates, read as the check reads them."""
+    return judge_chain([read(c.public_bytes(serialization.Encoding.DER)) for c in chain], *rules)  # type: ignore[arg-type]
 
 
 def key(kind: str) -> object:
@@ -210,17 +217,17 @@ def test_ed25519_is_not_accepted_by_apple_mail_but_by_postfix() -> None:
     assert judge([cert], APPLE) == (Ed25519NotAccepted(0),)
     assert judge([cert], PROFILES["postfix"].certificate) == ()  # type: ignore[arg-type]
     spec = PROFILES["postfix"].hello(None)
-    assert judge([cert], PROFILES["postfix"].certificate, spec, TLS13) == ()  # type: ignore[arg-type]
+    assert judge([cert], PROFILES["postfix"].certificate, spec, TlsVersion.TLS1_3) == ()  # type: ignore[arg-type]
 
 
 def test_curve_outside_the_clients_list() -> None:
     k256 = leaf("k256", eku=SERVER_AUTH)
     (violation,) = judge([k256], APPLE)
-    assert isinstance(violation, CurveNotAccepted) and violation.curve == "secp256k1"
+    assert isinstance(violation, CurveNotAccepted) and violation.curve is Curve.SECP256K1
     p521 = leaf("p521", eku=SERVER_AUTH)
     assert judge([p521], APPLE) == ()
     android = PROFILES["android"]
-    assert kinds(judge([p521], android.certificate, android.hello(NAME), TLS13)) == [  # type: ignore[arg-type]
+    assert kinds(judge([p521], android.certificate, android.hello(NAME), TlsVersion.TLS1_3)) == [  # type: ignore[arg-type]
         ViolationKind.CURVE_NOT_ACCEPTED
     ]
 
@@ -231,7 +238,7 @@ def test_apple_requires_a_dns_name_in_subject_alt_name() -> None:
 
 def test_sha1_signature_fails_apple_and_is_ignored_on_a_root_sent_along(tmp_path: Path) -> None:
     cert, _, ca_file = sha1_leaf(tmp_path)
-    assert judge([cert], APPLE) == (Sha1Signature("sha1", 0),)
+    assert judge([cert], APPLE) == (Sha1Signature(Digest.SHA1, 0),)
     assert judge([cert], PROFILES["openssl-mta-tls12"].certificate) == ()  # type: ignore[arg-type]
     root = x509.load_pem_x509_certificate(ca_file.read_bytes())
     assert judge([leaf(eku=SERVER_AUTH), root], APPLE) == ()  # the root's self-signature is not judged
@@ -262,21 +269,21 @@ def test_an_intermediate_with_a_small_rsa_key_is_named_by_position() -> None:
 
 def test_hello_derived_key_types_and_curves() -> None:
     apple = PROFILES["apple-mail"].hello(NAME)
-    assert hello_key_types(apple, TLS12) == {KeyType.RSA, KeyType.ECDSA}
-    assert hello_curves(apple, TLS12) == {"P-256", "P-384", "P-521"}
+    assert hello_key_types(apple, TlsVersion.TLS1_2) == {KeyType.RSA, KeyType.ECDSA}
+    assert hello_curves(apple, TlsVersion.TLS1_2) == {Curve.P256, Curve.P384, Curve.P521}
     m365 = PROFILES["microsoft-365"].hello(NAME)
-    assert hello_key_types(m365, TLS12) == {KeyType.RSA}
+    assert hello_key_types(m365, TlsVersion.TLS1_2) == {KeyType.RSA}
     outlook = PROFILES["outlook"].hello(NAME)
-    assert hello_curves(outlook, TLS12) == {"P-256", "P-384"}
-    assert hello_curves(outlook, TLS13) == {"P-256", "P-384", "P-521"}
-    assert KeyType.ED25519 in hello_key_types(PROFILES["postfix"].hello(None), TLS13)
-    assert KeyType.ED25519 not in hello_key_types(PROFILES["thunderbird"].hello(NAME), TLS13)
+    assert hello_curves(outlook, TlsVersion.TLS1_2) == {Curve.P256, Curve.P384}
+    assert hello_curves(outlook, TlsVersion.TLS1_3) == {Curve.P256, Curve.P384, Curve.P521}
+    assert KeyType.ED25519 in hello_key_types(PROFILES["postfix"].hello(None), TlsVersion.TLS1_3)
+    assert KeyType.ED25519 not in hello_key_types(PROFILES["thunderbird"].hello(NAME), TlsVersion.TLS1_3)
 
 
 def test_an_ecdsa_certificate_over_tls12_fails_the_rsa_only_microsoft_365_profile() -> None:
     m365 = PROFILES["microsoft-365"]
     cert = leaf(eku=SERVER_AUTH)
-    assert judge([cert], m365.certificate, m365.hello(NAME), TLS12) == (  # type: ignore[arg-type]
+    assert judge([cert], m365.certificate, m365.hello(NAME), TlsVersion.TLS1_2) == (  # type: ignore[arg-type]
         KeyTypeNotAccepted(KeyType.ECDSA, frozenset({KeyType.RSA}), 0),
     )
 
@@ -284,10 +291,10 @@ def test_an_ecdsa_certificate_over_tls12_fails_the_rsa_only_microsoft_365_profil
 def test_a_p521_certificate_fails_outlook_over_tls12_only() -> None:
     outlook = PROFILES["outlook"]
     cert = leaf("p521", eku=SERVER_AUTH)
-    assert kinds(judge([cert], outlook.certificate, outlook.hello(NAME), TLS12)) == [  # type: ignore[arg-type]
+    assert kinds(judge([cert], outlook.certificate, outlook.hello(NAME), TlsVersion.TLS1_2)) == [  # type: ignore[arg-type]
         ViolationKind.CURVE_NOT_ACCEPTED
     ]
-    assert judge([cert], outlook.certificate, outlook.hello(NAME), TLS13) == ()  # type: ignore[arg-type]
+    assert judge([cert], outlook.certificate, outlook.hello(NAME), TlsVersion.TLS1_3) == ()  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------
@@ -365,12 +372,12 @@ FIELDS = [
 
 @pytest.mark.parametrize("profile", list(PROFILES.values()), ids=lambda p: p.name)
 def test_every_fact_has_its_own_source(profile: object) -> None:
-    from check_tls_mail.clients.profiles import ClientProfile, _lookup
+    from check_tls_mail.clients.profiles import ClientProfile
 
     assert isinstance(profile, ClientProfile)
     assert profile.hello_template is not None and profile.certificate is not None
-    for field in FIELDS:
-        assert _lookup(profile.sources, field), (profile.name, field)
+    for field in FIELDS:  # a source for the field itself, or for a field above it ("hello" covers "hello.sni")
+        assert any(field == key or field.startswith(key + ".") for key, _ in profile.sources), (profile.name, field)
     known = {"hello", "certificate"} | set(FIELDS) | {f"hello.{f}" for f in ("key_share_groups",)}
     for key, why in profile.inferred:
         assert why and (key in known or key.split(".")[0] in ("hello", "certificate")), (profile.name, key)
@@ -390,8 +397,7 @@ def test_mail_user_agents_send_sni_and_the_port_25_mtas_do_not() -> None:
 
 
 def test_profile_versions_agree_with_their_hellos() -> None:
-    names = {"1.0": 0x0301, "1.1": 0x0302, "1.2": 0x0303, "1.3": 0x0304}
-    for profile in PROFILES.values():
+    for profile in PROFILES.values():  # the range written as "1.0"-"1.3" against the wire codes of the hello
         spec = profile.hello(NAME)
-        assert max(spec.offered_versions()) == names[profile.max_version], profile.name
-        assert min(spec.offered_versions()) == names[profile.min_version], profile.name
+        assert max(spec.offered_versions()) == profile.max_version, profile.name
+        assert min(spec.offered_versions()) == profile.min_version, profile.name

@@ -29,6 +29,7 @@ from check_tls_mail.plugin.output import LINE_LIMIT, SUMMARY_LIMIT, SUMMARY_TARG
 from check_tls_mail.plugin.perfdata import ranked
 from check_tls_mail.plugin.thresholds import ExpiryThreshold
 from check_tls_mail.probe.report import HostReport, TlsaState, TlsaStatus
+from check_tls_mail.tls.versions import TlsVersion
 
 PROFILES = [
     p["name"] for p in json.loads((ROOT / "check_tls_mail" / "clients" / "profiles.json").read_text())["profiles"]
@@ -191,10 +192,10 @@ def test_any_assessment_fits_the_first_line(cases: list[tuple[float, bool, bool,
     for n, (days, second, right, failing) in enumerate(cases, 1):
         names = (NAME,) if right else (f"other{n}.example",)
         leaf = world.leaf(names=names, days_left=days)
-        rsa = served(world.leaf("RSA", names=names, days_left=days + 1), "TLSv1.2") if second else REFUSED
+        rsa = served(world.leaf("RSA", names=names, days_left=days + 1), TlsVersion.TLS1_2) if second else REFUSED
         clients = {name: REFUSED if name in failing else served(leaf) for name in PROFILES}
         ip = _ipv6(n) if v6 else f"192.0.2.{n}"
-        reports.append(at(probes, ip, served(leaf), ecdsa=served(leaf, "TLSv1.2"), rsa=rsa, clients=clients))
+        reports.append(at(probes, ip, served(leaf), ecdsa=served(leaf, TlsVersion.TLS1_2), rsa=rsa, clients=clients))
     host = HostReport(probes, None, tuple(reports), TlsaState(TlsaStatus.NOT_ASKED), len(reports), 0.05)
     check_ = build(
         collect=lambda: host,

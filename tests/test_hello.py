@@ -31,7 +31,7 @@ from tlsservers import GnutlsServer, OpenSslServer, traced_client_hello
 
 from check_tls_mail.clients.profiles import ClientProfile, catalogue
 from check_tls_mail.net.transport import Deadline
-from check_tls_mail.tls.codepoints import TLS12, TLS13, AlertDescription
+from check_tls_mail.tls.codepoints import AlertDescription
 from check_tls_mail.tls.hello.answer import (
     AlertAnswer,
     ConnectionEnded,
@@ -48,6 +48,7 @@ from check_tls_mail.tls.hello.encoder import encode_client_hello
 from check_tls_mail.tls.hello.exchange import exchange_hello
 from check_tls_mail.tls.hello.flight import FlightReader
 from check_tls_mail.tls.hello.spec import HelloSpec, KeyShare, shared_groups
+from check_tls_mail.tls.versions import TlsVersion
 
 HERE = Path(__file__).resolve().parent
 NAME = "mail.example.test"
@@ -161,7 +162,7 @@ def test_client_hello_layout_follows_rfc8446_section_4_1_2() -> None:
 
 
 def test_empty_session_id_and_record_version_as_the_client_sends_them() -> None:
-    record = encode_client_hello(spec_with(0xFF01, session_id_length=0, record_version=TLS12))
+    record = encode_client_hello(spec_with(0xFF01, session_id_length=0, record_version=TlsVersion.TLS1_2))
     assert record[1:3] == b"\x03\x03"
     assert record[9 + 2 + 32] == 0  # session_id length byte
 
@@ -196,7 +197,10 @@ def test_empty_session_id_and_record_version_as_the_client_sends_them() -> None:
         # RFC 9345 section 4.1.1: SignatureSchemeList
         (spec_with(34, delegated_credential=(0x0403,)), b"\x00\x22\x00\x04\x00\x02\x04\x03"),
         # RFC 8446 section 4.2.1: ProtocolVersion versions<2..254>
-        (spec_with(43, supported_versions=(TLS13, TLS12)), b"\x00\x2b\x00\x05\x04\x03\x04\x03\x03"),
+        (
+            spec_with(43, supported_versions=(TlsVersion.TLS1_3, TlsVersion.TLS1_2)),
+            b"\x00\x2b\x00\x05\x04\x03\x04\x03\x03",
+        ),
         # RFC 8446 section 4.2.9: PskKeyExchangeMode ke_modes<1..255>, psk_dhe_ke(1)
         (spec_with(45, psk_key_exchange_modes=(1,)), b"\x00\x2d\x00\x02\x01\x01"),
         # RFC 8446 section 4.2.3: signature_algorithms_cert has the same layout
@@ -284,7 +288,7 @@ def test_extension_order_is_the_specs_order() -> None:
         supported_groups=(0x1D,),
         key_share_groups=(0x1D,),
         signature_algorithms=(0x0403,),
-        supported_versions=(TLS13,),
+        supported_versions=(TlsVersion.TLS1_3,),
     )
     assert [t for t, _ in parse_hello(encode_client_hello(spec)).extensions] == list(order)
 
@@ -329,10 +333,12 @@ def test_profile_hello_is_the_capture_less_the_documented_drops(name: str, dropp
     assert [(t, b) for t, b in ours.extensions] == [(t, b) for t, b in seen.extensions if t not in dropped]
     if name != "apple-ats":  # apple-ats carries ATS's suites instead of Safari's
         assert ours.suites == seen.suites
+
+    def inferred(field: str) -> bool:  # why the fact is inferred, said for the field or a field above it
+        return any(field == key or field.startswith(key + ".") for key, _ in profile.inferred)
+
     for ext_type in dropped:
-        assert profile.inferred_why(f"hello.{'alpn' if ext_type == 16 else 'extensions'}") or profile.inferred_why(
-            "hello.sni"
-        )
+        assert inferred(f"hello.{'alpn' if ext_type == 16 else 'extensions'}") or inferred("hello.sni")
 
 
 @contextmanager
@@ -431,7 +437,7 @@ def test_openssl_server_answers_every_profile_with_a_server_hello(
     assert answer.accepted, answer.problems
     assert answer.cipher_suite in spec.cipher_suites
     assert answer.version == max(spec.offered_versions())
-    if answer.version == TLS13:
+    if answer.version == TlsVersion.TLS1_3:
         assert answer.group in shared_groups(spec)
         assert answer.certificates is None  # encrypted in TLS 1.3
     else:
@@ -476,7 +482,7 @@ def test_tls13_chacha20_only_server_refuses_the_profiles_without_it(certs: Certs
         for profile in PROFILES:
             spec = profile.hello(NAME)
             answer = hello_to(server.port, spec)
-            if TLS13 not in spec.offered_versions():
+            if TlsVersion.TLS1_3 not in spec.offered_versions():
                 assert isinstance(answer, AlertAnswer), (profile.name, answer)
                 assert answer.alert.description is AlertDescription.PROTOCOL_VERSION
             elif 0x1303 in spec.cipher_suites:
@@ -504,7 +510,7 @@ def test_3des_only_tls12_server_answers_exactly_the_profiles_that_offer_3des(cer
             if 0x000A in spec.cipher_suites:
                 offering.add(profile.name)
                 assert isinstance(answer, ServerHelloAnswer) and answer.accepted, (profile.name, answer)
-                assert answer.cipher_suite == 0x000A and answer.version == TLS12
+                assert answer.cipher_suite == 0x000A and answer.version == TlsVersion.TLS1_2
             else:
                 assert isinstance(answer, AlertAnswer), (profile.name, answer)
                 assert answer.alert.description is AlertDescription.HANDSHAKE_FAILURE
@@ -557,7 +563,7 @@ def test_server_whose_only_group_the_client_lacks_sends_an_alert(certs: Certs) -
 SIMPLE = HelloSpec(
     cipher_suites=(0x1301, 0xC02B),
     extensions=(10, 13, 43, 51),
-    supported_versions=(TLS13, TLS12),
+    supported_versions=(TlsVersion.TLS1_3, TlsVersion.TLS1_2),
     supported_groups=(0x1D, 0x17),
     key_share_groups=(0x1D,),
     signature_algorithms=(0x0403,),
@@ -589,14 +595,19 @@ def read_hello(conn: socket.socket) -> bytes:
     return data
 
 
-def record(content_type: int, body: bytes, version: int = TLS12) -> bytes:
+def record(content_type: int, body: bytes, version: int = TlsVersion.TLS1_2) -> bytes:
     return struct.pack("!BHH", content_type, version, len(body)) + body
 
 
 def server_hello(
-    version: int = TLS12, suite: int = 0xC02B, session_id: bytes = b"", extensions: bytes = b"", random: bytes = b""
+    version: int = TlsVersion.TLS1_2,
+    suite: int = 0xC02B,
+    session_id: bytes = b"",
+    extensions: bytes = b"",
+    random: bytes = b"",
 ) -> bytes:
-    body = struct.pack("!H", min(version, TLS12)) + (random or os.urandom(32)) + bytes([len(session_id)]) + session_id
+    legacy = min(version, TlsVersion.TLS1_2)
+    body = struct.pack("!H", legacy) + (random or os.urandom(32)) + bytes([len(session_id)]) + session_id
     body += struct.pack("!HB", suite, 0) + struct.pack("!H", len(extensions)) + extensions
     return b"\x02" + len(body).to_bytes(3, "big") + body
 
@@ -663,7 +674,7 @@ def test_records_a_byte_at_a_time_and_a_message_across_records() -> None:
 
     answer = probe(trickle)
     assert isinstance(answer, ServerHelloAnswer), answer
-    assert answer.version == TLS12 and answer.cipher_suite == 0xC02B and answer.certificates == (der,)
+    assert answer.version == TlsVersion.TLS1_2 and answer.cipher_suite == 0xC02B and answer.certificates == (der,)
 
 
 def test_alert_warning_then_close_is_the_alert() -> None:
@@ -698,7 +709,7 @@ def test_server_choices_the_client_did_not_offer_are_problems() -> None:
     def answer_with(extensions: bytes, suite: int = 0x1301) -> Callable[[socket.socket], None]:
         def handler(conn: socket.socket) -> None:
             seen = parse_hello(read_hello(conn))
-            conn.sendall(record(22, server_hello(TLS12, suite, seen.session_id, extensions)))
+            conn.sendall(record(22, server_hello(TlsVersion.TLS1_2, suite, seen.session_id, extensions)))
 
         return handler
 
@@ -723,7 +734,7 @@ def test_retry_for_a_group_already_shared_or_not_offered_is_a_failure() -> None:
         def handler(conn: socket.socket) -> None:
             seen = parse_hello(read_hello(conn))
             ext = b"\x00\x2b\x00\x02\x03\x04" + b"\x00\x33\x00\x02" + struct.pack("!H", group)
-            conn.sendall(record(22, server_hello(TLS12, 0x1301, seen.session_id, ext, HRR_RANDOM)))
+            conn.sendall(record(22, server_hello(TlsVersion.TLS1_2, 0x1301, seen.session_id, ext, HRR_RANDOM)))
 
         return handler
 
@@ -795,7 +806,7 @@ records_strategy = st.lists(
 )
 hello_strategy = st.builds(
     lambda v, s, ext, sid: record(22, server_hello(v, s, sid, ext)),
-    st.sampled_from([0x0300, TLS12, TLS13, 0x7F1C]),
+    st.sampled_from([0x0300, TlsVersion.TLS1_2, TlsVersion.TLS1_3, 0x7F1C]),
     st.sampled_from([0x1301, 0xC02B, 0x000A, 0x0A0A]),
     st.binary(max_size=60),
     st.binary(max_size=32),

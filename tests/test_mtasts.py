@@ -669,7 +669,7 @@ def expect_sts(world: MtaStsWorld, mx: Mx, label: str, state: str, words: str, p
         served, days = validity(mx.leaf.cert, now)
         tail = f" | days_remaining={days} handshake_time=Ts;;;0" + (f" {perf}" if perf else "")
         if state == "OK":
-            return f"TLS_MAIL OK - {where} STARTTLS, TLSv1.3, {served}, {words}{tail}"
+            return f"TLS_MAIL OK - {where} STARTTLS, TLS 1.3, {served}, {words}{tail}"
         return f"TLS_MAIL {state} - {where}: {words}; {served}{tail}"
 
     assert run.code == ["OK", "WARNING", "CRITICAL"].index(state), run.stdout

@@ -42,11 +42,12 @@ from check_tls_mail.checks.renewal.judge import (
 )
 from check_tls_mail.errors import UsageError
 from check_tls_mail.severity import Severity
-from check_tls_mail.x509.chain import CertificateFacts
+from check_tls_mail.x509.certificate import Certificate
+from check_tls_mail.x509.parse import read
 
 
-def facts(issued: object) -> CertificateFacts:
-    return CertificateFacts.read(issued.cert.public_bytes(Encoding.DER))  # type: ignore[attr-defined]
+def facts(issued: object) -> Certificate:
+    return read(issued.cert.public_bytes(Encoding.DER))  # type: ignore[attr-defined]
 
 
 def written(pki: Pki, stem: str, **leaf: object) -> tuple[str, object]:
@@ -232,16 +233,14 @@ def test_postfix_serves_the_old_certificate_until_reloaded(renewable: RenewableP
     port = renewable.ports[RenewablePostfix.LISTENER]
     before = served_leaf(port)  # starts the one smtpd process, which loads the file now
     expected = [ExpectedCertificate(str(renewable.chain_file), load_expected(str(renewable.chain_file)).facts)]
-    assert compare(CertificateFacts.read(before.public_bytes(Encoding.DER)), expected) == Same(
-        str(renewable.chain_file)
-    )
+    assert compare(read(before.public_bytes(Encoding.DER)), expected) == Same(str(renewable.chain_file))
 
     renewed = creds.pki.leaf(key_type="ECDSA", days_left=150)
     renewable.replace_certificate(renewed.chain_pem(), renewed.key_pem)
     on_disk = load_expected(str(renewable.chain_file))
     still = served_leaf(port)
     assert still == before  # the file changed; the server did not
-    verdict = compare(CertificateFacts.read(still.public_bytes(Encoding.DER)), [on_disk])
+    verdict = compare(read(still.public_bytes(Encoding.DER)), [on_disk])
     assert verdict == FileNewer(before.not_valid_after_utc, renewed.cert.not_valid_after_utc, str(renewable.chain_file))
     assert describe(verdict).endswith("reload the service")
 
@@ -252,9 +251,7 @@ def test_postfix_serves_the_old_certificate_until_reloaded(renewable: RenewableP
         time.sleep(0.2)
         after = served_leaf(port)
     assert after == renewed.cert, renewable.logs()
-    assert compare(CertificateFacts.read(after.public_bytes(Encoding.DER)), [on_disk]) == Same(
-        str(renewable.chain_file)
-    )
+    assert compare(read(after.public_bytes(Encoding.DER)), [on_disk]) == Same(str(renewable.chain_file))
 
 
 def test_dates_in_words_are_days() -> None:
@@ -288,7 +285,7 @@ def test_cli_warns_until_postfix_is_reloaded_after_a_renewal(renewable: Renewabl
         def line(now: datetime) -> str:
             words, perf = validity(leaf, now)
             return (
-                f"TLS_MAIL OK - 127.0.0.1:{port} smtp STARTTLS, TLSv1.3, {words}, serves the certificate of "
+                f"TLS_MAIL OK - 127.0.0.1:{port} smtp STARTTLS, TLS 1.3, {words}, serves the certificate of "
                 f"--expect-cert | days_remaining={perf} handshake_time=Ts;;;0"
             )
 
@@ -352,7 +349,7 @@ def test_cli_certificate_with_every_required_name_is_ok(pki: Pki) -> None:
     def line(now: datetime) -> str:
         words, perf = validity(leaf.cert, now)
         return (
-            f"TLS_MAIL OK - 127.0.0.1:{port} imaps implicit TLS, TLSv1.3, {words}, covers imap.example.test and "
+            f"TLS_MAIL OK - 127.0.0.1:{port} imaps implicit TLS, TLS 1.3, {words}, covers imap.example.test and "
             f"a.pop.example.test | days_remaining={perf} handshake_time=Ts;;;0"
         )
 

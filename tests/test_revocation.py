@@ -17,7 +17,7 @@ from lines import assert_line, utcnow, validity
 from pki import DAY, NOW, Issued
 from revocation_servers import REVOKED_AT, RevocationWorld, der
 
-from check_tls_mail.checks.revocation.check import check, check_path
+from check_tls_mail.checks.revocation.check import check, steps
 from check_tls_mail.checks.revocation.crl import MAX_CRL_BYTES
 from check_tls_mail.checks.revocation.status import (
     CertificateRevocation,
@@ -226,6 +226,14 @@ def test_certificate_without_ocsp_or_crl_is_not_checkable(revocation_world: Revo
 # --- a whole path -------------------------------------------------------------------------------------
 
 
+def check_path(path: list[bytes], anchor: bytes | None, deadline: Deadline) -> tuple[CertificateRevocation, ...]:
+    """Each certificate of a path against its issuer, as the lookups after the handshakes ask them."""
+    return tuple(
+        CertificateRevocation(step.position, step.subject, check(step.certificate, step.issuer, deadline))
+        for step in steps(path, anchor)
+    )
+
+
 def test_path_checks_the_intermediate_on_the_roots_crl(revocation_world: RevocationWorld) -> None:
     world = revocation_world
     results = check_path([world.leaf("ocsp-good"), world.issuer], der(world.root), Deadline(10))
@@ -405,7 +413,7 @@ def expect(world: RevocationWorld, name: str, state: str, words: str | None) -> 
         served, perf = validity(issued.cert, now)
         tail = f"| days_remaining={perf} handshake_time=Ts;;;0"
         if words is None or state == "OK":
-            return f"TLS_MAIL OK - 127.0.0.1:{port} imaps implicit TLS, TLSv1.3, {served}, {words} {tail}"
+            return f"TLS_MAIL OK - 127.0.0.1:{port} imaps implicit TLS, TLS 1.3, {served}, {words} {tail}"
         return f"TLS_MAIL {state} - 127.0.0.1:{port} imaps: {words}; {served} {tail}"
 
     assert run.code == ["OK", "WARNING", "CRITICAL"].index(state), run.stdout

@@ -31,8 +31,9 @@ from check_tls_mail.probe.handshake import Accepted, HandshakeCause, HandshakeOu
 from check_tls_mail.probe.plan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
 from check_tls_mail.probe.report import AddressReport, HostReport, TlsaState, TlsaStatus
 from check_tls_mail.tls.alerts import Alert
-from check_tls_mail.x509.chain import TrustAnchors
-from check_tls_mail.x509.path import Anchors
+from check_tls_mail.tls.versions import TlsVersion
+from check_tls_mail.x509.keys import KeyType
+from check_tls_mail.x509.store import TrustAnchors
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -51,7 +52,7 @@ class World:
         self.root = issue(f"{name} Root CA", new_key("ECDSA"), None, NOW - 400 * DAY, NOW + 3650 * DAY, ca=True)
         self.intermediate = self.sub_ca(f"{name} Intermediate CA", 1000)
         origin = "--ca-file root.pem"
-        self.anchors = TrustAnchors(Anchors([self.root.cert.public_bytes(Encoding.DER)], origin), origin)
+        self.anchors = TrustAnchors([self.root.cert.public_bytes(Encoding.DER)], origin)
 
     def sub_ca(self, name: str, days_left: float, issuer: Issued | None = None) -> Issued:
         return issue(name, new_key("ECDSA"), issuer or self.root, NOW - 300 * DAY, NOW + days_left * DAY, ca=True)
@@ -81,7 +82,7 @@ def world() -> World:
     return World()
 
 
-def served(leaf: Issued, version: str = "TLSv1.3", cipher: str = "TLS_AES_256_GCM_SHA384") -> Accepted:
+def served(leaf: Issued, version: TlsVersion = TlsVersion.TLS1_3, cipher: str = "TLS_AES_256_GCM_SHA384") -> Accepted:
     """The server completed a handshake and sent ``leaf`` with its intermediates."""
     chain = [leaf.cert]
     node = leaf.issuer
@@ -120,8 +121,8 @@ def at(
     target = Target(probes.host, probes.port, probes.dialect, Address(socket.AF_INET, (ip, probes.port)), NAME)
     outcomes: dict[ProbeKey, HandshakeOutcome] = {
         DEFAULT_PROBE: default,
-        ProbeKey(Purpose.KEY_TYPE, "ECDSA"): ecdsa,
-        ProbeKey(Purpose.KEY_TYPE, "RSA"): rsa,
+        ProbeKey(Purpose.KEY_TYPE, KeyType.ECDSA): ecdsa,
+        ProbeKey(Purpose.KEY_TYPE, KeyType.RSA): rsa,
     }
     outcomes.update({ProbeKey(Purpose.CLIENT, name): outcome for name, outcome in (clients or {}).items()})
     return AddressReport(target, MappingProxyType(outcomes))
@@ -156,7 +157,7 @@ def dual(world: World, rsa: Issued, ip: str = "127.0.0.1", probes: ProbePlan | N
     """A dual-certificate server: ECDSA by default, ``rsa`` to RSA-only TLS 1.2 offers."""
     ecdsa = world.leaf()
     probes = probes or plan()
-    return at(probes, ip, served(ecdsa), ecdsa=served(ecdsa, "TLSv1.2"), rsa=served(rsa, "TLSv1.2"))
+    return at(probes, ip, served(ecdsa), ecdsa=served(ecdsa, TlsVersion.TLS1_2), rsa=served(rsa, TlsVersion.TLS1_2))
 
 
 # --- the second certificate ------------------------------------------------------------------
@@ -166,7 +167,7 @@ def test_both_certificates_fine(world: World) -> None:
     code, line = status(world, plan(), dual(world, world.leaf("RSA")))
     assert code == 0
     assert line == (
-        f"TLS_MAIL OK - {NAME}:993 imaps implicit TLS, TLSv1.3, {ECDSA_OK} and {RSA_OK} | "
+        f"TLS_MAIL OK - {NAME}:993 imaps implicit TLS, TLS 1.3, {ECDSA_OK} and {RSA_OK} | "
         f"days_remaining={PERF_60} days_remaining_rsa={PERF_60} handshake_time=0.01s;;;0"
     )
 
@@ -245,7 +246,7 @@ def test_dane_mismatch_on_the_second_certificate_names_it(world: World) -> None:
 def two(world: World, second: AddressReport, probes: ProbePlan | None = None) -> tuple[AddressReport, AddressReport]:
     probes = probes or plan()
     good = world.leaf()
-    return at(probes, "127.0.0.1", served(good), ecdsa=served(good, "TLSv1.2")), second
+    return at(probes, "127.0.0.1", served(good), ecdsa=served(good, TlsVersion.TLS1_2)), second
 
 
 def perf2(second: str = PERF_60) -> str:
@@ -313,7 +314,7 @@ def test_dane_mismatch_on_the_second_address_names_it(world: World) -> None:
     probes = plan("smtp", tlsa=True)
     good = world.leaf()
     stale_key = world.leaf("RSA")  # another key: the TLSA record pins the ECDSA one
-    first = at(probes, "127.0.0.1", served(good), ecdsa=served(good, "TLSv1.2"))
+    first = at(probes, "127.0.0.1", served(good), ecdsa=served(good, TlsVersion.TLS1_2))
     second = at(probes, "127.0.0.2", served(stale_key))
     code, line = status(world, probes, first, second, tlsa=_tlsa_for(good))
     assert code == 2
@@ -340,7 +341,7 @@ def test_dane_mismatch_on_the_second_address_names_it(world: World) -> None:
 def test_dane_without_an_answer_is_critical_only_when_required(world: World, state: TlsaState, words: str) -> None:
     probes = plan("smtp", tlsa=True)
     leaf = world.leaf()
-    address = at(probes, "127.0.0.1", served(leaf), ecdsa=served(leaf, "TLSv1.2"))
+    address = at(probes, "127.0.0.1", served(leaf), ecdsa=served(leaf, TlsVersion.TLS1_2))
     required, required_line = status(world, probes, address, tlsa=state, dane=True)
     optional, _ = status(world, probes, address, tlsa=state)
     assert required == 2 and optional == 0
@@ -362,7 +363,7 @@ def test_incident_clients_are_grouped_with_the_diagnosis(world: World) -> None:
 
 
 def test_unreadable_certificate_on_the_second_address_is_named(world: World) -> None:
-    broken = Accepted("TLSv1.3", "TLS_AES_256_GCM_SHA384", (b"\x30\x03\x02\x01\x00",), 1, 0.01)
+    broken = Accepted(TlsVersion.TLS1_3, "TLS_AES_256_GCM_SHA384", (b"\x30\x03\x02\x01\x00",), 1, 0.01)
     code, line = status(world, plan(), *two(world, at(plan(), "127.0.0.2", broken)))
     assert code == 2
     assert line.startswith(f"TLS_MAIL CRITICAL - {NAME}:993 imaps: 127.0.0.2: server sent a certificate that cannot")
@@ -410,13 +411,17 @@ def test_min_tls_is_not_unknown_for_an_old_version_this_host_cannot_offer() -> N
 
     local = Rejected(HandshakeCause.LOCAL_LIMIT, None, 0.0)
     refused = Rejected(HandshakeCause.ALERT, Alert.protocol_version, 0.01)
-    taken = Accepted("TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256", (), 0, 0.01)
+    taken = Accepted(TlsVersion.TLS1_2, "ECDHE-ECDSA-AES128-GCM-SHA256", (), 0, 0.01)
 
-    def judged(outcomes: dict[str, HandshakeOutcome], min_tls: str | None, *required: str) -> object:
+    def judged(outcomes: dict[TlsVersion, HandshakeOutcome], min_tls: str | None, *required: str) -> object:
         finding = Versions(None, MappingProxyType(outcomes))  # type: ignore[arg-type]
-        return VersionPolicyContext(min_tls, required).evaluate(Metric("versions", finding), None).state  # type: ignore[arg-type]
+        context = VersionPolicyContext(
+            TlsVersion.parse(min_tls) if min_tls else None, tuple(TlsVersion.parse(v) for v in required)
+        )
+        return context.evaluate(Metric("versions", finding), None).state  # type: ignore[arg-type]
 
-    versions: dict[str, HandshakeOutcome] = {"1.0": local, "1.1": refused, "1.2": taken, "1.3": taken}
+    v10, v11, v12, v13 = TlsVersion.TLS1_0, TlsVersion.TLS1_1, TlsVersion.TLS1_2, TlsVersion.TLS1_3
+    versions: dict[TlsVersion, HandshakeOutcome] = {v10: local, v11: refused, v12: taken, v13: taken}
     assert judged(versions, "1.2") == Ok
-    assert judged({**versions, "1.1": taken}, "1.2") == Critical  # what was tested still counts
+    assert judged({**versions, v11: taken}, "1.2") == Critical  # what was tested still counts
     assert judged(versions, None, "1.0") == Unknown  # asked for outright: this host cannot say

@@ -16,16 +16,16 @@ from cryptography import x509
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from check_tls_mail.x509 import fields as certfields
 from check_tls_mail.x509 import names as certnames
 from check_tls_mail.x509 import parse as certparse
-from check_tls_mail.x509 import path as chainpath
 from check_tls_mail.x509 import verify as trust
 from check_tls_mail.x509 import words as trustwords
 from check_tls_mail.x509.fields import Malformation as M
+from check_tls_mail.x509.keys import Curve, Digest, Key, KeyType
 from check_tls_mail.x509.problems import CaDefect, ConstraintDefect, PurposeDefect, Role
 from check_tls_mail.x509.problems import CertificateProblem as P
 from check_tls_mail.x509.problems import ProblemKind as K
+from check_tls_mail.x509.store import TrustAnchors
 
 WHEN = datetime(2026, 3, 12, 9, 30, tzinfo=UTC)
 LEAF, MID, ROOT = Role.CERTIFICATE, Role.INTERMEDIATE, Role.ROOT
@@ -67,11 +67,11 @@ WORDS: list[tuple[P, str]] = [
     (P(K.NAME_CONSTRAINTS, 0, LEAF, "x", ConstraintDefect.EXCLUDED, names=("mail.example.org",), text="Corp CA"), "name constraints of Corp CA exclude mail.example.org (certificate)"),
     (P(K.NAME_CONSTRAINTS, 0, LEAF, "x", ConstraintDefect.NOT_PERMITTED, names=("mail.example.org",), text="Corp CA"), "name constraints of Corp CA do not permit mail.example.org (certificate)"),
     (P(K.NAME_CONSTRAINTS, 0, LEAF, "x", ConstraintDefect.UNSUPPORTED, text="Corp CA"), "Corp CA has name constraints of a kind clients cannot check"),
-    (P(K.WEAK_SIGNATURE, 1, MID, "X", algorithm="SHA-1"), "intermediate X is signed with SHA-1: clients refuse SHA-1 signatures"),
-    (P(K.RSA_TOO_SMALL, 0, LEAF, "x", number=1024, algorithm="RSA 1024"), "RSA 1024-bit key: clients require 2048 bits or more"),
-    (P(K.RSA_TOO_SMALL, 1, MID, "X", number=1024, algorithm="RSA 1024"), "RSA 1024-bit key (intermediate X): clients require 2048 bits or more"),
-    (P(K.KEY_TOO_SMALL, 0, LEAF, "x", number=1024, algorithm="DSA 1024"), "DSA 1024 key is too weak: clients require 2048 bits or more"),
-    (P(K.KEY_TOO_SMALL, 0, LEAF, "x", number=192, algorithm="ECDSA P-192"), "ECDSA P-192 key is too weak: clients require P-256 or another curve of 224 bits or more"),
+    (P(K.WEAK_SIGNATURE, 1, MID, "X", digest=Digest.SHA1), "intermediate X is signed with SHA-1: clients refuse SHA-1 signatures"),
+    (P(K.RSA_TOO_SMALL, 0, LEAF, "x", number=1024, key=Key(KeyType.RSA, 1024)), "RSA 1024-bit key: clients require 2048 bits or more"),
+    (P(K.RSA_TOO_SMALL, 1, MID, "X", number=1024, key=Key(KeyType.RSA, 1024)), "RSA 1024-bit key (intermediate X): clients require 2048 bits or more"),
+    (P(K.KEY_TOO_SMALL, 0, LEAF, "x", number=1024, key=Key(KeyType.DSA, 1024)), "DSA 1024 key is too weak: clients require 2048 bits or more"),
+    (P(K.KEY_TOO_SMALL, 0, LEAF, "x", number=192, key=Key(KeyType.ECDSA, 192, Curve.P192)), "ECDSA P-192 key is too weak: clients require P-256 or another curve of 224 bits or more"),
     (P(K.NAME_MISMATCH, 0, LEAF, "x", names=("www.example.test", "example.test"), wanted="mail.example.test"), "name mismatch: certificate is for www.example.test, example.test, not mail.example.test"),
     (P(K.NAME_MISMATCH, 0, LEAF, "x", names=("a", "b", "c", "d", "e", "f"), wanted="g|x"), "name mismatch: certificate is for a, b, c, d and 2 more, not g\\x7cx"),
     (P(K.NO_SAN, 0, LEAF, "mail.example.test", wanted="mail.example.test"), "certificate has no subjectAltName (CN mail.example.test); clients cannot match mail.example.test"),
@@ -115,40 +115,34 @@ def test_reading_and_verifying_never_raise(der: bytes, flips: list[tuple[int, in
     mutated = bytes(data[: max(cut, 1)] if cut < len(data) else data)
     parsed = certparse.parse(mutated)
     assert isinstance(parsed.defects, tuple)
-    verdict = trust.verify(
-        [mutated, *DERS[1:3]], "mail.example.test", chainpath.Anchors(DERS[-1:], "x"), datetime.now(UTC)
-    )
+    verdict = trust.verify([mutated, *DERS[1:3]], "mail.example.test", TrustAnchors(DERS[-1:], "x"), datetime.now(UTC))
     for problem in verdict.problems:
         assert trustwords.describe(problem)
 
 
 def test_garbage_is_malformed_in_words() -> None:
-    verdict = trust.verify(
-        [b"\x30\x03\x02\x01\x01"], "mail.example.test", chainpath.Anchors([], "x"), datetime.now(UTC)
-    )
+    verdict = trust.verify([b"\x30\x03\x02\x01\x01"], "mail.example.test", TrustAnchors([], "x"), datetime.now(UTC))
     words = [trustwords.describe(p) for p in verdict.problems]
     assert words[0] == "certificate is malformed: it cannot be read as a certificate"
 
 
 def test_a_cryptography_object_is_available_for_well_formed_certificates() -> None:
     good = SAMPLES["good"].served[0]
-    assert isinstance(certparse.parse(good).x509(), x509.Certificate)
-    assert certparse.parse(good).key() == certfields.Key("ECDSA", 256, "P-256")
+    assert isinstance(certparse.parse(good).crypto, x509.Certificate)
+    assert certparse.parse(good).key == Key(KeyType.ECDSA, 256, Curve.P256)
 
 
 def test_expired_leaf_is_expired_and_not_untrusted() -> None:
     root = chains.make("Old Style Root", ca=True, days=(-400, 3650))
     leaf = chains.make(chains.NAME, root, days=(-90, -3))
-    verdict = trust.verify([leaf.der], chains.NAME, chainpath.Anchors([root.der], "x"), chains.NOW)
+    verdict = trust.verify([leaf.der], chains.NAME, TrustAnchors([root.der], "x"), chains.NOW)
     assert [p.kind for p in verdict.problems] == [K.EXPIRED]
     assert verdict.trusted and verdict.path == (verdict.chain[0],) and verdict.anchor is not None
 
 
 def test_pinned_self_signed_leaf_is_its_own_anchor() -> None:
     me = chains.make(chains.NAME, None, slot="pin")
-    verdict = trust.verify(
-        [me.der], chains.NAME + ".", chainpath.Anchors([me.der], "x"), chains.NOW + timedelta(days=1)
-    )
+    verdict = trust.verify([me.der], chains.NAME + ".", TrustAnchors([me.der], "x"), chains.NOW + timedelta(days=1))
     assert verdict.problems == () and verdict.trusted_depth == 0 and len(verdict.path) == 1
 
 

@@ -21,10 +21,10 @@ from conftest import Run, require
 from conftest import check as cli
 
 from check_tls_mail.x509 import parse as certparse
-from check_tls_mail.x509 import path as chainpath
 from check_tls_mail.x509 import verify as trust
 from check_tls_mail.x509 import words as trustwords
 from check_tls_mail.x509.problems import ProblemKind as K
+from check_tls_mail.x509.store import TrustAnchors
 
 CORPUS = {variant.name: variant for variant in chains.corpus()}
 
@@ -131,7 +131,7 @@ def check(variant: chains.Variant, port: int, directory: Path) -> CheckVerdict:
     ca_file.write_bytes(b"".join(chains.pem(der) for der in variant.anchors))
     where = ["-H", variant.host] if _is_ip(variant.host) else ["-H", "127.0.0.1", "--servername", variant.host]
     run = cli(*where, "-p", str(port), "--ca-file", str(ca_file), *CLI)
-    anchors = chainpath.Anchors(variant.anchors, f"--ca-file {ca_file}")
+    anchors = TrustAnchors(variant.anchors, f"--ca-file {ca_file}")
     verdict = trust.verify(served, variant.host, anchors, datetime.now(UTC))
     return CheckVerdict(
         run.code == 0, run.first_line, tuple((p.kind, trustwords.describe(p)) for p in verdict.problems)

@@ -11,10 +11,7 @@ from typing import NoReturn
 from .. import __version__
 from ..errors import UsageError
 from ..net.dialects import PROTOCOLS
-
-#: The keys of handshake.VERSIONS, here so that parsing the command line imports no ssl.
-VERSION_NAMES = ("1.0", "1.1", "1.2", "1.3")
-
+from ..tls.versions import NUMBERS
 
 DESCRIPTION = """\
 Probe one mail service the way real clients do: STARTTLS (or implicit TLS),
@@ -109,7 +106,7 @@ def parser() -> UsageParser:
     )
     p.add_argument(
         "--min-tls",
-        choices=VERSION_NAMES,
+        choices=NUMBERS,
         metavar="VERSION",
         help="CRITICAL when the server accepts an older TLS version (1.0, 1.1, 1.2, 1.3)",
     )
@@ -117,7 +114,7 @@ def parser() -> UsageParser:
         "--require-tls",
         action="append",
         default=[],
-        choices=VERSION_NAMES,
+        choices=NUMBERS,
         metavar="VERSION",
         help="CRITICAL when the server does not accept this TLS version (repeatable)",
     )

@@ -40,7 +40,7 @@ def check(options: Options) -> tuple[int, str]:
     # handshake: do it while the probes are on the network.
     from ..plugin.check import build
     from ..plugin.perfdata import ranked
-    from ..x509.chain import load_store
+    from ..x509.store import load_store
 
     anchors = load_store(options.ca_file) if options.verify_chain else None
     # MTA-STS senders verify the chain whatever --no-verify-chain says.

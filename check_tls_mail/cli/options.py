@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..errors import UsageError
 from ..net.dialects import BY_PORT, PROTOCOLS, Dialect
 from ..plugin.thresholds import ExpiryThreshold, check_order
+from ..tls.versions import TlsVersion
 from .arguments import parser
 
 if TYPE_CHECKING:
@@ -33,8 +34,8 @@ class Judgement(NamedTuple):
     name_to_check: str
     warning: ExpiryThreshold
     critical: ExpiryThreshold
-    min_tls: str | None
-    require_tls: tuple[str, ...]
+    min_tls: TlsVersion | None
+    require_tls: tuple[TlsVersion, ...]
     dane_required: bool  # --dane: a missing or failed TLSA lookup is CRITICAL
     verbosity: int
     expected_certificates: tuple[ExpectedCertificate, ...] = ()  # --expect-cert, read while parsing
@@ -180,7 +181,8 @@ def options_from(args: argparse.Namespace) -> Options:
         dns_server = parse_server(args.dns_server)
     family = socket.AF_INET if args.ipv4 else socket.AF_INET6 if args.ipv6 else socket.AF_UNSPEC
     verbosity = min(args.verbose, 3)
-    require_tls = tuple(dict.fromkeys(args.require_tls))
+    require_tls = tuple(dict.fromkeys(TlsVersion.parse(number) for number in args.require_tls))
+    min_tls = TlsVersion.parse(args.min_tls) if args.min_tls else None
     from ..probe.plan import ProbePlan
 
     plan = ProbePlan(
@@ -194,7 +196,7 @@ def options_from(args: argparse.Namespace) -> Options:
         parallel=args.max_parallel,
         seconds=probe_budget(args.timeout),
         address=args.address,
-        versions=bool(args.min_tls or require_tls or verbosity),
+        versions=bool(min_tls or require_tls or verbosity),
         dns_server=dns_server,
         tlsa_host=tlsa_host,
     )
@@ -202,7 +204,7 @@ def options_from(args: argparse.Namespace) -> Options:
         name_to_check=servername or host,
         warning=warning,
         critical=critical,
-        min_tls=args.min_tls,
+        min_tls=min_tls,
         require_tls=require_tls,
         dane_required=bool(args.dane),
         verbosity=verbosity,

@@ -11,17 +11,11 @@ import enum
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
-from ..tls.codepoints import TLS13, ExtensionType
+from ..tls.codepoints import ExtensionType
 from ..tls.hello.spec import HelloSpec
 from ..tls.registry import CIPHER_SUITES
-
-
-class KeyType(enum.Enum):
-    RSA = "RSA"
-    ECDSA = "ECDSA"
-    ED25519 = "Ed25519"
-    ED448 = "Ed448"
-    DSA = "DSA"
+from ..tls.versions import TlsVersion
+from ..x509.keys import Curve, KeyType
 
 
 class Verification(enum.Enum):
@@ -39,36 +33,25 @@ class EkuRule(enum.Enum):
     IF_PRESENT = "if-present"
 
 
-#: Certificate curve names (cryptography's) as operators write them.
-CURVES = {
-    "secp256r1": "P-256",
-    "secp384r1": "P-384",
-    "secp521r1": "P-521",
-    "secp224r1": "P-224",
-    "secp256k1": "secp256k1",
-    "brainpoolP256r1": "brainpoolP256r1",
-    "brainpoolP384r1": "brainpoolP384r1",
-    "brainpoolP512r1": "brainpoolP512r1",
-}
 #: TLS groups that name an ECDSA certificate curve in TLS <= 1.2 (RFC 8422 section 5.1.1).
 _GROUP_CURVES = {
-    0x0015: "P-224",
-    0x0016: "secp256k1",
-    0x0017: "P-256",
-    0x0018: "P-384",
-    0x0019: "P-521",
-    0x001A: "brainpoolP256r1",
-    0x001B: "brainpoolP384r1",
-    0x001C: "brainpoolP512r1",
+    0x0015: Curve.P224,
+    0x0016: Curve.SECP256K1,
+    0x0017: Curve.P256,
+    0x0018: Curve.P384,
+    0x0019: Curve.P521,
+    0x001A: Curve.BRAINPOOL_P256,
+    0x001B: Curve.BRAINPOOL_P384,
+    0x001C: Curve.BRAINPOOL_P512,
 }
 #: TLS 1.3 signature schemes that bind an ECDSA curve (RFC 8446 section 4.2.3).
 _SCHEME_CURVES = {
-    0x0403: "P-256",
-    0x0503: "P-384",
-    0x0603: "P-521",
-    0x081A: "brainpoolP256r1",
-    0x081B: "brainpoolP384r1",
-    0x081C: "brainpoolP512r1",
+    0x0403: Curve.P256,
+    0x0503: Curve.P384,
+    0x0603: Curve.P521,
+    0x081A: Curve.BRAINPOOL_P256,
+    0x081B: Curve.BRAINPOOL_P384,
+    0x081C: Curve.BRAINPOOL_P512,
 }
 
 
@@ -92,9 +75,6 @@ def scheme_key_types(schemes: Iterable[int]) -> frozenset[KeyType]:
     return frozenset(k for k in map(_scheme_key_type, schemes) if k is not None)
 
 
-_SUITE_AUTH = {"RSA": KeyType.RSA, "ECDSA": KeyType.ECDSA, "DSA": KeyType.DSA}
-
-
 def hello_key_types(spec: HelloSpec, version: int) -> frozenset[KeyType]:
     """Server key types the client's hello lets a server authenticate with at ``version``.
 
@@ -103,7 +83,7 @@ def hello_key_types(spec: HelloSpec, version: int) -> frozenset[KeyType]:
     Ed25519/Ed448 key rides on ECDHE_ECDSA suites (RFC 8422 section 5.1.3).
     """
     schemes = set(spec.signature_algorithms)
-    if version >= TLS13:
+    if version >= TlsVersion.TLS1_3:
         types = set()
         for scheme in schemes:
             key = _scheme_key_type(scheme)
@@ -112,11 +92,7 @@ def hello_key_types(spec: HelloSpec, version: int) -> frozenset[KeyType]:
             if key is not None and key is not KeyType.DSA:
                 types.add(key)
         return frozenset(types)
-    by_suites = {
-        _SUITE_AUTH[CIPHER_SUITES[s].auth]
-        for s in spec.cipher_suites
-        if s in CIPHER_SUITES and CIPHER_SUITES[s].auth in _SUITE_AUTH
-    }
+    by_suites = {auth for s in spec.cipher_suites if s in CIPHER_SUITES and (auth := CIPHER_SUITES[s].auth) is not None}
     if KeyType.ECDSA in by_suites:
         by_suites |= {KeyType.ED25519, KeyType.ED448}
     if not schemes:
@@ -125,9 +101,9 @@ def hello_key_types(spec: HelloSpec, version: int) -> frozenset[KeyType]:
     return frozenset(by_suites & by_schemes)
 
 
-def hello_curves(spec: HelloSpec, version: int) -> frozenset[str] | None:
+def hello_curves(spec: HelloSpec, version: int) -> frozenset[Curve] | None:
     """ECDSA certificate curves the hello allows at ``version``; None: the hello does not restrict them."""
-    if version >= TLS13:
+    if version >= TlsVersion.TLS1_3:
         return frozenset(_SCHEME_CURVES[s] for s in spec.signature_algorithms if s in _SCHEME_CURVES)
     if ExtensionType.SUPPORTED_GROUPS not in spec.extensions:
         return None
@@ -140,7 +116,7 @@ class CertificateConstraints(NamedTuple):
     verifies: Verification
     key_types: frozenset[KeyType]
     #: None: any curve the client's library knows.
-    ecdsa_curves: frozenset[str] | None
+    ecdsa_curves: frozenset[Curve] | None
     min_rsa_bits: int | None
     requires_sha2: bool | None
     server_auth_eku: EkuRule
@@ -156,7 +132,7 @@ class CertificateConstraints(NamedTuple):
         return cls(
             verifies=Verification(data["verifies"]),
             key_types=frozenset(KeyType(k) for k in data["key_types"]),
-            ecdsa_curves=None if curves is None else frozenset(curves),
+            ecdsa_curves=None if curves is None else frozenset(Curve(c) for c in curves),
             min_rsa_bits=data.get("min_rsa_bits"),
             requires_sha2=data.get("requires_sha2"),
             server_auth_eku=EkuRule(data["server_auth_eku"]),

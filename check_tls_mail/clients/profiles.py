@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..probe.handshake import VERSIONS, ClientOffer
+from ..tls.versions import TlsVersion
+from .offer import ClientOffer
 
 if TYPE_CHECKING:  # imported when first used: a check that runs no hello probe does not pay for them
     from ..tls.hello.spec import HelloSpec
@@ -23,8 +24,8 @@ class ClientProfile(NamedTuple):
     name: str
     title: str
     description: str
-    min_version: str
-    max_version: str
+    min_version: TlsVersion
+    max_version: TlsVersion
     ciphers: str
     source: str
     #: The "hello" and "certificate" objects of profiles.json, parsed when first used.
@@ -56,10 +57,6 @@ class ClientProfile(NamedTuple):
         sni = servername if self.sends_sni and servername and not _is_ip(servername) else None
         return self.hello_template._replace(server_name=sni)
 
-    def inferred_why(self, field: str) -> str | None:
-        """Why a fact is inferred (None: read off a capture or a document)."""
-        return _lookup(self.inferred, field)
-
     @property
     def offer(self) -> ClientOffer:
         return ClientOffer(self.min_version, self.max_version, self.ciphers)
@@ -67,7 +64,7 @@ class ClientProfile(NamedTuple):
     @property
     def tls12_only(self) -> bool:
         """True when TLS 1.3 cannot rescue this client: its TLS <= 1.2 offer decides."""
-        return self.max_version != "1.3"
+        return self.max_version < TlsVersion.TLS1_3
 
 
 class Facts:
@@ -78,7 +75,7 @@ class Facts:
         self._hello: HelloSpec | None = None
         self._certificate: CertificateConstraints | None = None
 
-    def hello(self, min_version: str) -> HelloSpec | None:
+    def hello(self, min_version: TlsVersion) -> HelloSpec | None:
         if self._hello is None and "hello" in self.data:
             self._hello = hello_from_json(self.data["hello"], min_version)
         return self._hello
@@ -110,19 +107,11 @@ def _is_ip(name: str) -> bool:
     return True
 
 
-def _lookup(table: tuple[tuple[str, str], ...], field: str) -> str | None:
-    best: tuple[int, str] | None = None
-    for key, text in table:
-        if (field == key or field.startswith(key + ".")) and (best is None or len(key) > best[0]):
-            best = (len(key), text)
-    return best[1] if best else None
-
-
 def _code(text: str) -> int:
     return int(text, 16)
 
 
-def hello_from_json(data: Mapping[str, Any], min_version: str) -> HelloSpec:
+def hello_from_json(data: Mapping[str, Any], min_version: TlsVersion) -> HelloSpec:
     """The HelloSpec (without a server name) of a profile's "hello" object."""
     from ..tls.hello.spec import HelloSpec
     from ..tls.registry import EXTENSION_CODES, GROUP_CODES, SIGNATURE_ALGORITHM_CODES, code_of
@@ -135,7 +124,7 @@ def hello_from_json(data: Mapping[str, Any], min_version: str) -> HelloSpec:
         legacy_version=_code(data["legacy_version"]),
         record_version=_code(data["record_version"]),
         supported_versions=None if versions is None else tuple(_code(v) for v in versions),
-        min_version=int(VERSIONS[min_version]),
+        min_version=min_version,
         compression_methods=tuple(data.get("compression_methods", (0,))),
         session_id_length=data.get("session_id_length", 32),
         supported_groups=tuple(code_of(g, GROUP_CODES) for g in data.get("supported_groups", ())),
@@ -159,6 +148,11 @@ def hello_from_json(data: Mapping[str, Any], min_version: str) -> HelloSpec:
 def profile_from_json(data: Mapping[str, Any]) -> ClientProfile:
     fields = {k: v for k, v in data.items() if k not in ("hello", "certificate", "sources", "inferred")}
     facts = {k: data[k] for k in ("hello", "certificate") if k in data}
+    try:
+        fields["min_version"] = TlsVersion.parse(data["min_version"])
+        fields["max_version"] = TlsVersion.parse(data["max_version"])
+    except ValueError:
+        raise ValueError(f"profile {data.get('name')}: bad TLS version range") from None
     return ClientProfile(
         **fields,
         facts=Facts(facts) if facts else None,
@@ -172,9 +166,6 @@ def catalogue() -> Catalogue:
     with open(PROFILES_FILE, encoding="utf-8") as handle:
         data = json.load(handle)
     profiles = {p["name"]: profile_from_json(p) for p in data["profiles"]}
-    for profile in profiles.values():
-        if profile.min_version not in VERSIONS or profile.max_version not in VERSIONS:
-            raise ValueError(f"profile {profile.name}: bad TLS version range")
     defaults = {role: tuple(names) for role, names in data["defaults"].items()}
     return Catalogue(data["revision"], profiles, defaults)
 
@@ -206,7 +197,7 @@ def describe_all() -> str:
     ]
     for p in cat.profiles.values():
         lines.append("")
-        lines.append(f"{p.name}: {p.title}, TLS {p.min_version}-{p.max_version}")
+        lines.append(f"{p.name}: {p.title}, {p.offer.versions}")
         lines.append(f"  {p.description}")
         lines.append(f"  source: {p.source}")
         lines.append(f"  TLS <= 1.2 ciphers: {p.ciphers}")
@@ -248,7 +239,7 @@ def describe_constraints(c: CertificateConstraints) -> str:
     if c.min_rsa_bits is not None:
         parts.append(f"RSA >= {c.min_rsa_bits} bits")
     if c.ecdsa_curves is not None:
-        parts.append("ECDSA on " + "/".join(sorted(c.ecdsa_curves)))
+        parts.append("ECDSA on " + "/".join(sorted(curve.value for curve in c.ecdsa_curves)))
     if c.requires_sha2:
         parts.append("SHA-2 signatures")
     if c.server_auth_eku.value == "required":

@@ -9,19 +9,22 @@ all read an ``Assessment``.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
-from cryptography.exceptions import UnsupportedAlgorithm
-
 from ..checks.dane.match import DaneReport, judge
+from ..clients.offer import cipher_offer
 from ..clients.profiles import ClientProfile
 from ..errors import ServiceError
-from ..probe.handshake import Accepted, HandshakeOutcome, cipher_offer
-from ..probe.plan import ProbePlan, Purpose
+from ..probe.handshake import Accepted, HandshakeOutcome
+from ..probe.plan import ProbePlan
 from ..probe.report import AddressReport, HostReport, TlsaState
-from ..x509.chain import ChainReport, TrustAnchors, judge_chain
+from ..tls.versions import TlsVersion
+from ..x509.chain import ChainReport, judge_chain
+from ..x509.keys import KeyType
+from ..x509.store import TrustAnchors
 from .diagnosis import Diagnosis, Why, diagnose
 
 if TYPE_CHECKING:
@@ -33,11 +36,20 @@ if TYPE_CHECKING:
     from .violations import Violation
 
 
+class Origin(enum.Enum):
+    """Which probe found a served certificate."""
+
+    DEFAULT = "the widest offer (the certificate most clients get)"
+    KEY_TYPE = "a TLS 1.2 probe with the suites of another key type (dual certificates)"
+    WITHOUT_SNI = "the widest offer without SNI (what most MTAs get)"
+    CLIENT = "one client's own hello, and no other probe"
+
+
 class Served(NamedTuple):
     """One distinct certificate an address serves, judged."""
 
-    label: str  # "" for the default one, else its key type in lower case ("rsa"), "ecdsa2" for a third
-    key_type: str
+    origin: Origin
+    key_type: KeyType | None
     chain: ChainReport
     sent: tuple[bytes, ...]  # the chain as the server sent it (DER), for DANE
     dane: DaneReport | None  # the TLSA answer matched against ``sent``, when there is an answer
@@ -46,14 +58,26 @@ class Served(NamedTuple):
     revocation: tuple[CertificateRevocation, ...] | None = None  # --revocation: each certificate of the path
     policy_chain: ChainReport | None = None  # --mta-sts: the chain judged with trust anchors for the MX name
     policy_problem: HostCertificateUnverified | None = None  # --mta-sts: the policy applies, the chain fails
-    without_sni: bool = False  # what a client that sends no SNI gets (most MTAs), unlike the default one
+    #: A KEY_TYPE certificate of a key type another served certificate has too: 2 for the second, and so on.
+    ordinal: int = 0
+
+    @property
+    def default(self) -> bool:
+        return self.origin is Origin.DEFAULT
+
+    @property
+    def without_sni(self) -> bool:
+        """What a client that sends no SNI gets (most MTAs), unlike the default one."""
+        return self.origin is Origin.WITHOUT_SNI
 
     @property
     def named(self) -> str | None:
         """How words name it when it is not the default: "RSA certificate", "certificate without SNI"; else None."""
-        if not self.label:
+        if self.default:
             return None
-        return "certificate without SNI" if self.without_sni else f"{self.key_type} certificate"
+        if self.without_sni:
+            return "certificate without SNI"
+        return f"{self.key_type.value if self.key_type else 'unsupported'} certificate"
 
 
 class ClientResult(NamedTuple):
@@ -87,7 +111,7 @@ class AddressAssessment(NamedTuple):
     unreadable: ServiceError | None  # a served certificate that cannot be read at all
     clients: tuple[ClientResult, ...]
     ciphers: tuple[CipherResult, ...]
-    versions: Mapping[str, HandshakeOutcome]
+    versions: Mapping[TlsVersion, HandshakeOutcome]
     #: The handshake the certificates come from: the default probe's, or when the local OpenSSL cannot make
     #: an offer the server takes (a 3DES-only server), a client hello answer that carried them; None: none did.
     reference: Accepted | None = None
@@ -137,33 +161,26 @@ def _served(
 ) -> tuple[Served, ...]:
     """The default certificate, plus any other one the key-type probes found (raises CertificateError)."""
 
-    def judged(label: str, outcome: Accepted, chain: ChainReport) -> Served:
+    def judged(origin: Origin, outcome: Accepted, chain: ChainReport, ordinal: int = 0) -> Served:
         dane = judge(tlsa.answer, outcome.chain) if tlsa.answer is not None else None
-        return Served(label, chain.leaf.key_type, chain, outcome.chain, dane)
+        return Served(origin, chain.leaf.key_type, chain, outcome.chain, dane, ordinal=ordinal)
 
     first = judge_chain(primary.chain, name, anchors, now, primary.chain_sent)
-    served = [judged("", primary, first)]
-    for outcome in report.of(Purpose.KEY_TYPE).values():
+    served = [judged(Origin.DEFAULT, primary, first)]
+    for outcome in report.key_types().values():
         if not isinstance(outcome, Accepted) or not outcome.chain:
             continue
         chain = judge_chain(outcome.chain, name, anchors, now, outcome.chain_sent)
         if chain.leaf.fingerprint in {s.chain.leaf.fingerprint for s in served}:
             continue
-        label = chain.leaf.key_type.lower()
-        if any(s.label == label for s in served):
-            label = f"{label}{len(served)}"
-        served.append(judged(label, outcome, chain))
-    bare = report.of(Purpose.NO_SNI).get("")
+        same = any(s.origin is Origin.KEY_TYPE and s.key_type is chain.leaf.key_type for s in served)
+        served.append(judged(Origin.KEY_TYPE, outcome, chain, len(served) if same else 0))
+    bare = report.without_sni
     if isinstance(bare, Accepted) and bare.chain:
         chain = judge_chain(bare.chain, name, anchors, now, bare.chain_sent)
         if chain.leaf.fingerprint not in {s.chain.leaf.fingerprint for s in served}:
-            served.append(judged("nosni", bare, chain)._replace(without_sni=True))
+            served.append(judged(Origin.WITHOUT_SNI, bare, chain))
     return tuple(served)
-
-
-def _key_name(served: Served) -> str:
-    """The key type as constraints.KeyType names it: "RSA", "ECDSA", "Ed25519" (certificate.py says "EdDSA")."""
-    return served.chain.leaf.key if served.key_type == "EdDSA" else served.key_type
 
 
 def _given(profile: ClientProfile, outcome: Accepted, served: tuple[Served, ...], judged: Judged) -> Served | None:
@@ -180,7 +197,7 @@ def _given(profile: ClientProfile, outcome: Accepted, served: tuple[Served, ...]
             chain = judged(outcome.chain, outcome.chain_sent)
         except ServiceError:  # unreadable: the chain's own probes say so where they see it
             return None
-        return Served("client", chain.leaf.key_type, chain, outcome.chain, None)
+        return Served(Origin.CLIENT, chain.leaf.key_type, chain, outcome.chain, None)
     if not served:
         return None
     if not profile.sends_sni:
@@ -188,12 +205,8 @@ def _given(profile: ClientProfile, outcome: Accepted, served: tuple[Served, ...]
     from ..clients.constraints import hello_key_types
 
     template = profile.hello_template
-    usable = {k.value for k in hello_key_types(template, 0x0304)} if template is not None else set()
-    return next((s for s in served if not s.without_sni and _key_name(s) in usable), None)
-
-
-#: The wire code of the TLS version an Accepted outcome names.
-_WIRE_VERSIONS = {"TLSv1": 0x0301, "TLSv1.1": 0x0302, "TLSv1.2": 0x0303, "TLSv1.3": 0x0304}
+    usable = hello_key_types(template, TlsVersion.TLS1_3) if template is not None else frozenset()
+    return next((s for s in served if not s.without_sni and s.key_type in usable), None)
 
 
 def _violations(
@@ -205,18 +218,14 @@ def _violations(
     what is wrong with it (and cryptography cannot read it whole).
     """
     rules = profile.certificate
-    if rules is None or given is None or any(f.parsed.defects for f in given.chain.path):
+    if rules is None or given is None or any(cert.defects for cert in given.chain.path):
         return ()
     from ..clients.constraints import Verification
     from .violations import judge
 
     if rules.verifies is Verification.WHEN_CONFIGURED and not verified:
         return ()
-    version = _WIRE_VERSIONS.get(outcome.version, 0x0304)
-    try:
-        return judge([f.cert for f in given.chain.path], rules, profile.hello_template, version)
-    except (ValueError, TypeError, UnsupportedAlgorithm):  # what cryptography cannot read is the chain's to say
-        return ()
+    return judge(given.chain.path, rules, profile.hello_template, outcome.version)
 
 
 #: Judges a chain a client's hello answer carried: (DER chain, length as sent) -> its ChainReport.
@@ -232,7 +241,7 @@ def _client(
     judged: Judged,
 ) -> ClientResult:
     """One client: whether it connects, why not, and whether it takes the certificate it gets."""
-    key_type = _key_name(served[0]) if served else None
+    key_type = served[0].key_type if served else None
     if not isinstance(outcome, Accepted):
         axes = report.axes.get(profile.name, ())
         why = diagnose(profile.offer, outcome, report, key_type, axes, profile.title)
@@ -289,7 +298,7 @@ def _address(
 
     clients = tuple(
         _client(report, profiles[subject], outcome, served, anchors is not None, judged)
-        for subject, outcome in report.of(Purpose.CLIENT).items()
+        for subject, outcome in report.clients().items()
     )
     ciphers = tuple(
         CipherResult(
@@ -297,9 +306,9 @@ def _address(
             outcome,
             None if isinstance(outcome, Accepted) else diagnose(cipher_offer(cipher), outcome, report, key_type),
         )
-        for cipher, outcome in report.of(Purpose.CIPHER).items()
+        for cipher, outcome in report.ciphers().items()
     )
-    versions = report.of(Purpose.VERSION)
+    versions = report.versions()
     return AddressAssessment(report, shown_as, served, unreadable, clients, ciphers, versions, reference)
 
 

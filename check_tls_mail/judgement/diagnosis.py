@@ -10,16 +10,19 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..clients.offer import ClientOffer
 from ..probe.axes import Axis, AxisResult
-from ..probe.handshake import Accepted, ClientOffer, Failed, HandshakeOutcome, Rejected
-from ..probe.plan import Purpose
+from ..probe.handshake import Accepted, Failed, HandshakeOutcome, Rejected, context_for
 from ..probe.report import AddressReport
 from ..tls.alerts import Alert
+from ..tls.versions import TlsVersion
+from ..x509.keys import KeyType
 
 if TYPE_CHECKING:
     from .violations import Violation
 
-_AUTH = {"auth-rsa": "RSA", "auth-ecdsa": "ECDSA"}
+#: OpenSSL's names (SSLContext.get_ciphers()) of the certificate key types a suite authenticates with.
+_AUTH = {"auth-rsa": KeyType.RSA, "auth-ecdsa": KeyType.ECDSA}
 
 
 class Why(enum.Enum):
@@ -49,10 +52,10 @@ class Diagnosis(NamedTuple):
     why: Why
     outcome: HandshakeOutcome
     offer: ClientOffer
-    server_version: str | None = None  # what the widest offer negotiated ("1.3")
-    key_type: str | None = None  # the certificate's key type (NO_SUITE_FOR_KEY_TYPE)
-    served: tuple[str, ...] = ()  # key types the server completes TLS 1.2 for (KEY_TYPE_MISMATCH)
-    offered: tuple[str, ...] = ()  # key types the offer has suites for (KEY_TYPE_MISMATCH)
+    server_version: TlsVersion | None = None  # what the widest offer negotiated
+    key_type: KeyType | None = None  # the certificate's key type (NO_SUITE_FOR_KEY_TYPE)
+    served: tuple[KeyType, ...] = ()  # key types the server completes TLS 1.2 for (KEY_TYPE_MISMATCH)
+    offered: tuple[KeyType, ...] = ()  # key types the offer has suites for (KEY_TYPE_MISMATCH)
     axis: AxisResult | None = None  # GROUPS, TLS13_SUITES, SIGNATURE_ALGORITHMS: what widening it showed
     violations: tuple[Violation, ...] = ()  # CERTIFICATE: the client's rules the certificate breaks
     client: str = ""  # the client's name, for words that name it twice
@@ -61,20 +64,15 @@ class Diagnosis(NamedTuple):
     suites: tuple[str, ...] = ()  # SUITES_OF_OTHERS: the TLS <= 1.2 suites the clients that connect were given
 
 
-def offered_key_types(offer: ClientOffer) -> set[str]:
+def offered_key_types(offer: ClientOffer) -> set[KeyType]:
     """Certificate key types the offer has TLS <= 1.2 suites for."""
-    ctx = offer.context()
+    ctx = context_for(offer)
     return {_AUTH[c["auth"]] for c in ctx.get_ciphers() if c["protocol"] != "TLSv1.3" and c.get("auth") in _AUTH}
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    """(1, 2) from "1.2", for comparing TLS versions."""
-    return tuple(int(part) for part in version.split("."))
 
 
 def server_refuses_tls12(report: AddressReport) -> bool:
     """Every TLS 1.2 probe was refused with a protocol_version alert."""
-    outcomes = list(report.of(Purpose.KEY_TYPE).values())
+    outcomes = list(report.key_types().values())
     return bool(outcomes) and all(isinstance(o, Rejected) and o.alert is Alert.protocol_version for o in outcomes)
 
 
@@ -83,15 +81,15 @@ def tls12_suites_of_clients(report: AddressReport) -> tuple[str, ...]:
     return tuple(
         dict.fromkeys(
             outcome.cipher
-            for outcome in report.of(Purpose.CLIENT).values()
-            if isinstance(outcome, Accepted) and outcome.version in ("TLSv1", "TLSv1.1", "TLSv1.2")
+            for outcome in report.clients().values()
+            if isinstance(outcome, Accepted) and outcome.version <= TlsVersion.TLS1_2
         )
     )
 
 
-def accepted_key_types(report: AddressReport) -> set[str]:
+def accepted_key_types(report: AddressReport) -> set[KeyType]:
     """Key types for which the server completed a TLS 1.2 handshake."""
-    return {kt for kt, outcome in report.of(Purpose.KEY_TYPE).items() if isinstance(outcome, Accepted)}
+    return {kt for kt, outcome in report.key_types().items() if isinstance(outcome, Accepted)}
 
 
 _AXIS_WHY = {
@@ -105,7 +103,7 @@ def diagnose(
     offer: ClientOffer,
     outcome: Rejected | Failed,
     report: AddressReport,
-    leaf_key_type: str | None,
+    leaf_key_type: KeyType | None,
     axes: tuple[AxisResult, ...] = (),
     client: str = "",
 ) -> Diagnosis:
@@ -119,13 +117,13 @@ def diagnose(
     if outcome.server_hello:
         return Diagnosis(Why.AFTER_SERVER_HELLO, outcome, offer)
     primary = report.primary
-    best = primary.version_number if isinstance(primary, Accepted) and primary.version.startswith("TLSv") else None
-    if version_key(offer.max_version) < (1, 3) and (
+    best = primary.version if isinstance(primary, Accepted) else None
+    if offer.max_version < TlsVersion.TLS1_3 and (
         outcome.alert is Alert.protocol_version or server_refuses_tls12(report)
     ):
-        why = Why.REQUIRES_TLS13 if best == "1.3" else Why.NO_COMMON_VERSION
+        why = Why.REQUIRES_TLS13 if best is TlsVersion.TLS1_3 else Why.NO_COMMON_VERSION
         return Diagnosis(why, outcome, offer, best)
-    if best and version_key(best) < version_key(offer.min_version):
+    if best is not None and best < offer.min_version:
         return Diagnosis(Why.SERVER_TOO_OLD, outcome, offer, best)
     if not outcome.refused_offer:
         return Diagnosis(Why.OTHER_REFUSAL, outcome, offer, best)
@@ -136,22 +134,25 @@ def diagnose(
         if widened is not None
         else None
     )
-    if best == "1.3" and version_key(offer.max_version) >= (1, 3):
+    if best is TlsVersion.TLS1_3 and offer.max_version >= TlsVersion.TLS1_3:
         # The server picks TLS 1.3 for a client that offers it: no TLS 1.2 suite or key type is why.
         return axis or Diagnosis(Why.OTHER_REFUSAL, outcome, offer, best)
     served = accepted_key_types(report)
-    own = report.of(Purpose.KEY_TYPE).get(leaf_key_type or "")
+    own = report.key_types().get(leaf_key_type) if leaf_key_type is not None else None
     if not served and isinstance(own, Rejected) and own.refused_suites and not server_refuses_tls12(report):
         others = tls12_suites_of_clients(report)
         if others:
             return Diagnosis(Why.SUITES_OF_OTHERS, outcome, offer, best, key_type=leaf_key_type, suites=others)
-        silent = own.closed_in_answer and best == "1.3"
+        silent = own.closed_in_answer and best is TlsVersion.TLS1_3
         return Diagnosis(Why.NO_SUITE_FOR_KEY_TYPE, outcome, offer, best, key_type=leaf_key_type, silent=silent)
     if axis is not None:
         return axis
     wanted = offered_key_types(offer)
     if served and not served & wanted:
-        return Diagnosis(
-            Why.KEY_TYPE_MISMATCH, outcome, offer, best, served=tuple(sorted(served)), offered=tuple(sorted(wanted))
-        )
+        return Diagnosis(Why.KEY_TYPE_MISMATCH, outcome, offer, best, served=_sorted(served), offered=_sorted(wanted))
     return Diagnosis(Why.NO_COMMON_SUITE, outcome, offer, best)
+
+
+def _sorted(key_types: set[KeyType]) -> tuple[KeyType, ...]:
+    """In the order the words name them (alphabetical, as they always were)."""
+    return tuple(sorted(key_types, key=lambda k: k.value))

@@ -1,7 +1,6 @@
 """One server chain judged against one client's constraints: ``judge`` into typed violations, no words.
 
-Assessment layer beside certificate.py (which judges dates, names and trust); cryptography is imported only
-when judging.
+Judgement layer beside x509/chain.py (which judges dates, names and trust), on certificates already read.
 """
 
 from __future__ import annotations
@@ -12,11 +11,14 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..clients.constraints import CURVES, CertificateConstraints, EkuRule, KeyType, hello_curves, hello_key_types
+from ..clients.constraints import CertificateConstraints, EkuRule, hello_curves, hello_key_types
+from ..tls.versions import TlsVersion
+from ..x509.certificate import Certificate
+from ..x509.keys import Curve, Digest, KeyType
+from ..x509.purpose import SERVER_AUTH
+from ..x509.signatures import scheme
 
 if TYPE_CHECKING:
-    from cryptography import x509
-
     from ..tls.hello.spec import HelloSpec
 
 
@@ -61,8 +63,8 @@ class RsaTooSmall(NamedTuple):
 
 
 class CurveNotAccepted(NamedTuple):
-    curve: str
-    accepted: frozenset[str]
+    curve: Curve | None  # None: a curve this vocabulary lacks
+    accepted: frozenset[Curve]
     position: int = 0
 
     @property
@@ -71,9 +73,9 @@ class CurveNotAccepted(NamedTuple):
 
 
 class Sha1Signature(NamedTuple):
-    """The certificate at ``position`` is signed with ``digest`` ("sha1" or "md5")."""
+    """The certificate at ``position`` is signed with a weak ``digest`` (SHA-1, MD5)."""
 
-    digest: str
+    digest: Digest
     position: int = 0
 
     @property
@@ -117,63 +119,30 @@ Violation = (
 )
 
 
-def key_of(cert: x509.Certificate) -> tuple[KeyType | None, int | None, str | None]:
-    """(key type, RSA bits, ECDSA curve as P-256...) of a certificate's public key."""
-    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-
-    key = cert.public_key()
-    if isinstance(key, rsa.RSAPublicKey):
-        return KeyType.RSA, key.key_size, None
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return KeyType.ECDSA, None, CURVES.get(key.curve.name, key.curve.name)
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return KeyType.ED25519, None, None
-    if isinstance(key, ed448.Ed448PublicKey):
-        return KeyType.ED448, None, None
-    if isinstance(key, dsa.DSAPublicKey):
-        return KeyType.DSA, None, None
-    return None, None, None
-
-
-def _weak_digest(cert: x509.Certificate) -> str | None:
-    from cryptography import exceptions
-    from cryptography.hazmat.primitives import hashes
-
-    try:
-        algorithm = cert.signature_hash_algorithm
-    except exceptions.UnsupportedAlgorithm:
-        return None
-    if isinstance(algorithm, hashes.SHA1):
-        return "sha1"
-    if isinstance(algorithm, hashes.MD5):
-        return "md5"
-    return None
-
-
 def _key_violations(
-    cert: x509.Certificate,
+    cert: Certificate,
     position: int,
     accepted: frozenset[KeyType],
-    curves: frozenset[str] | None,
+    curves: frozenset[Curve] | None,
     min_rsa_bits: int | None,
 ) -> list[Violation]:
-    key_type, bits, curve = key_of(cert)
-    if key_type not in accepted:
-        if key_type is KeyType.ED25519:
+    key = cert.key
+    if key.type not in accepted:
+        if key.type is KeyType.ED25519:
             return [Ed25519NotAccepted(position)]
-        return [KeyTypeNotAccepted(key_type, accepted, position)]
-    if key_type is KeyType.RSA and min_rsa_bits is not None and bits is not None and bits < min_rsa_bits:
-        return [RsaTooSmall(bits, min_rsa_bits, position)]
-    if key_type is KeyType.ECDSA and curves is not None and curve not in curves:
-        return [CurveNotAccepted(curve or "?", curves, position)]
+        return [KeyTypeNotAccepted(key.type, accepted, position)]
+    if key.type is KeyType.RSA and min_rsa_bits is not None and key.bits < min_rsa_bits:
+        return [RsaTooSmall(key.bits, min_rsa_bits, position)]
+    if key.type is KeyType.ECDSA and curves is not None and key.curve not in curves:
+        return [CurveNotAccepted(key.curve, curves, position)]
     return []
 
 
 def judge(
-    chain: Sequence[x509.Certificate],
+    chain: Sequence[Certificate],
     constraints: CertificateConstraints,
     hello: HelloSpec | None = None,
-    version: int | None = None,
+    version: TlsVersion | None = None,
 ) -> tuple[Violation, ...]:
     """The violations of ``chain`` (leaf first, as sent) against one client's constraints.
 
@@ -181,9 +150,6 @@ def judge(
     must also be ones that client's hello lets a server use. Self-issued
     certificates (trust anchors sent along) are not judged by their signature.
     """
-    from cryptography import x509 as x509_module
-    from cryptography.x509.oid import ExtendedKeyUsageOID
-
     if not chain:
         return ()
     violations: list[Violation] = []
@@ -197,39 +163,26 @@ def judge(
             curves = offered if curves is None else curves & offered
     violations += _key_violations(leaf, 0, accepted, curves, constraints.min_rsa_bits)
     for position, cert in enumerate(chain[1:], start=1):
-        if cert.subject == cert.issuer:
+        if cert.self_issued:
             continue  # a root sent along: a trust anchor, not judged by the verifier
         violations += _key_violations(
             cert, position, constraints.key_types, constraints.ecdsa_curves, constraints.min_rsa_bits
         )
     if constraints.requires_sha2:
         for position, cert in enumerate(chain):
-            digest = _weak_digest(cert)
-            if digest is not None and cert.subject != cert.issuer:
+            digest = scheme(cert.signature_oid, cert.signature_parameters).digest
+            if digest is not None and digest.weak and not cert.self_issued:
                 violations.append(Sha1Signature(digest, position))
-    strict = constraints.lifetime_rules_since is None or (
-        leaf.not_valid_before_utc.date() >= constraints.lifetime_rules_since
-    )
-    try:
-        usages = leaf.extensions.get_extension_for_class(x509_module.ExtendedKeyUsage).value
-    except x509_module.ExtensionNotFound:
+    strict = constraints.lifetime_rules_since is None or (leaf.valid_from.date() >= constraints.lifetime_rules_since)
+    if leaf.extended_key_usage is None:
         if constraints.server_auth_eku is EkuRule.REQUIRED and strict:
             violations.append(NoServerAuthEku(False))
-    else:
-        if ExtendedKeyUsageOID.SERVER_AUTH not in usages:
-            violations.append(NoServerAuthEku(True))
+    elif SERVER_AUTH not in leaf.extended_key_usage:
+        violations.append(NoServerAuthEku(True))
     if constraints.max_validity_days is not None and strict:
-        period = leaf.not_valid_after_utc - leaf.not_valid_before_utc
+        period = leaf.valid_until - leaf.valid_from
         if period > datetime.timedelta(days=constraints.max_validity_days):
             violations.append(ValidityTooLong(math.ceil(period.total_seconds() / 86400), constraints.max_validity_days))
-    if constraints.requires_san:
-        try:
-            names = leaf.extensions.get_extension_for_class(x509_module.SubjectAlternativeName).value
-        except x509_module.ExtensionNotFound:
-            violations.append(NoSubjectAltName())
-        else:
-            if not names.get_values_for_type(x509_module.DNSName) and not names.get_values_for_type(
-                x509_module.IPAddress
-            ):
-                violations.append(NoSubjectAltName())
+    if constraints.requires_san and not (leaf.dns_names or leaf.ip_addresses):
+        violations.append(NoSubjectAltName())
     return tuple(violations)

@@ -10,7 +10,9 @@ import nagiosplugin
 
 from ..judgement.assessment import Expectations
 from ..probe.report import HostReport
-from ..x509.chain import TrustAnchors, utcnow
+from ..tls.versions import TlsVersion
+from ..x509.chain import utcnow
+from ..x509.store import TrustAnchors
 from .contexts import (
     AllAcceptedContext,
     ChainContext,
@@ -40,8 +42,8 @@ def build(
     name_to_check: str,
     warning: ExpiryThreshold,
     critical: ExpiryThreshold,
-    min_tls: str | None,
-    require_tls: tuple[str, ...],
+    min_tls: TlsVersion | None,
+    require_tls: tuple[TlsVersion, ...],
     dane_required: bool,
     verbosity: int,
     clock: Callable[[], datetime] = utcnow,

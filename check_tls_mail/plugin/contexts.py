@@ -13,9 +13,10 @@ import nagiosplugin
 from nagiosplugin import Context, Metric, Performance, Range, Result
 from nagiosplugin.state import Critical, Ok, Unknown, Warn
 
-from ..judgement.diagnosis import version_key
 from ..probe.handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected
 from ..probe.report import TlsaStatus
+from ..tls.versions import TlsVersion
+from ..words import days, when
 from . import wording
 from .findings import (
     AcceptedCount,
@@ -95,13 +96,13 @@ class ExpiryContext(Context):
         finding: Expiry = metric.value
         kind = wording.certificate(finding.served.named)
         what = f"intermediate {finding.certificate.subject} (before the {kind})" if finding.intermediate else kind
-        days = finding.days
-        until = wording.when(finding.certificate.not_after)
-        if days <= 0:
-            return Result(Critical, f"{what} expired {-days:.1f} days ago ({until})", metric)
+        left = finding.days
+        until = when(finding.certificate.valid_until)
+        if left <= 0:
+            return Result(Critical, f"{what} expired {-left:.1f} days ago ({until})", metric)
         for state, threshold in ((Critical, self.critical), (Warn, self.warning)):
-            if days < threshold.days(finding.lifetime):
-                hint = f"{what} expires in {wording.days(days)} ({until}), below {threshold.describe(finding.lifetime)}"
+            if left < threshold.days(finding.lifetime):
+                hint = f"{what} expires in {days(left)} ({until}), below {threshold.describe(finding.lifetime)}"
                 return Result(state, hint, metric)
         return Result(Ok, None, metric)
 
@@ -184,7 +185,7 @@ def _local_limit(outcome: HandshakeOutcome) -> bool:
 class VersionPolicyContext(QuietContext):
     """--min-tls: nothing older accepted; --require-tls: each of these accepted."""
 
-    def __init__(self, min_tls: str | None, required: tuple[str, ...]) -> None:
+    def __init__(self, min_tls: TlsVersion | None, required: tuple[TlsVersion, ...]) -> None:
         super().__init__("versions")
         self.min_tls = min_tls
         self.required = required
@@ -194,22 +195,27 @@ class VersionPolicyContext(QuietContext):
         versions = finding.outcomes
         accepted = [v for v, o in versions.items() if isinstance(o, Accepted)]
         problems = []
-        if self.min_tls:
-            old = [v for v in accepted if version_key(v) < version_key(self.min_tls)]
+        if self.min_tls is not None:
+            old = [v for v in accepted if v < self.min_tls]
             if old:
-                problems.append(f"accepts TLS {', '.join(old)}, older than --min-tls {self.min_tls}")
+                problems.append(f"accepts TLS {_numbers(old)}, older than --min-tls {self.min_tls.number}")
         # A required version this host's OpenSSL cannot offer was not tested. An old one it cannot offer
         # under --min-tls is not made UNKNOWN, which would outrank every other verdict on such a host for
         # good: -v shows it as not offered locally.
         untested = [v for v in self.required if _local_limit(versions[v])]
         missing = [v for v in self.required if v not in accepted and v not in untested]
         if missing:
-            problems.append(f"does not accept TLS {', '.join(missing)} (--require-tls)")
+            problems.append(f"does not accept TLS {_numbers(missing)} (--require-tls)")
         if problems:
             return Result(Critical, "server " + "; ".join(problems), metric)
         if untested:
-            return Result(Unknown, f"this host's OpenSSL cannot offer TLS {', '.join(untested)}", metric)
+            return Result(Unknown, f"this host's OpenSSL cannot offer TLS {_numbers(untested)}", metric)
         return Result(Ok, None, metric)
+
+
+def _numbers(versions: list[TlsVersion]) -> str:
+    """'1.0, 1.1' (after the words 'TLS')."""
+    return ", ".join(v.number for v in versions)
 
 
 class DaneContext(QuietContext):

@@ -12,10 +12,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import ServiceError
-from ..judgement.assessment import AddressAssessment, CipherResult, ClientResult, Served
+from ..judgement.assessment import AddressAssessment, CipherResult, ClientResult, Origin, Served
 from ..probe.handshake import HandshakeOutcome
 from ..probe.report import TlsaState
-from ..x509.chain import CertificateFacts
+from ..tls.versions import TlsVersion
+from ..x509.certificate import Certificate
 
 if TYPE_CHECKING:
     from ..checks.mtasts.judge import MtaStsFinding
@@ -49,7 +50,7 @@ class Expiry(NamedTuple):
 
     address: AddressAssessment
     served: Served
-    certificate: CertificateFacts
+    certificate: Certificate
     intermediate: bool
     days: float
     lifetime: float  # of the leaf, in days: percentage thresholds are resolved against it
@@ -78,7 +79,7 @@ class Versions(NamedTuple):
     """Each TLS version probed alone."""
 
     address: AddressAssessment
-    outcomes: Mapping[str, HandshakeOutcome]
+    outcomes: Mapping[TlsVersion, HandshakeOutcome]
 
 
 class DaneJudged(NamedTuple):
@@ -143,7 +144,15 @@ def _tag(address: AddressAssessment | None) -> str:
 
 
 def _which(served: Served) -> str:
-    return f"_{served.label}" if served.label else ""
+    """Which certificate of an address: '' (the default), '_rsa', '_ecdsa2', '_nosni', '_client'."""
+    if served.default:
+        return ""
+    if served.origin is Origin.WITHOUT_SNI:
+        return "_nosni"
+    if served.origin is Origin.CLIENT:
+        return "_client"
+    key = served.key_type.value.lower() if served.key_type is not None else "unsupported"
+    return f"_{key}{served.ordinal or ''}"
 
 
 def label(finding: Finding) -> str:

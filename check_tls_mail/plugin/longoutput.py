@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from ..judgement.assessment import AddressAssessment, Assessment, ClientResult, Served
 from ..probe.axes import Axis
 from ..probe.handshake import Accepted, HandshakeOutcome, Rejected
-from ..probe.plan import Purpose
 from ..probe.report import TlsaStatus, dropped
+from ..words import day, days, join, limited, when
 from . import wording
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def _outcome(outcome: HandshakeOutcome) -> str:
     if isinstance(outcome, Accepted):
         group = f", group {outcome.group}" if outcome.group else ""
-        return f"accepted, {outcome.version} {outcome.cipher}{group} ({outcome.seconds:.3f} s)"
+        return f"accepted, {outcome.version.label} {outcome.cipher}{group} ({outcome.seconds:.3f} s)"
     verb = "rejected" if isinstance(outcome, Rejected) else "failed"
     return f"{verb}: {wording.outcome(outcome)} ({outcome.seconds:.3f} s)"
 
@@ -81,9 +81,9 @@ def _address_lines(assessment: Assessment, address: AddressAssessment, verbosity
     for served in address.served:
         lines += _certificate_lines(assessment, served, verbosity)
     probes: list[tuple[str, HandshakeOutcome]] = [
-        (f"{key_type} suites over TLS 1.2", outcome) for key_type, outcome in report.of(Purpose.KEY_TYPE).items()
+        (f"{key_type.value} suites over TLS 1.2", outcome) for key_type, outcome in report.key_types().items()
     ]
-    probes += [(f"TLS {version} only", outcome) for version, outcome in address.versions.items()]
+    probes += [(f"{version.label} only", outcome) for version, outcome in address.versions.items()]
     ciphers = [(f"cipher {c.cipher} (TLS 1.2)", c.outcome) for c in address.ciphers]
     for title, outcome in probes:
         lines += _probe_lines(title, outcome, verbosity, report.primary)
@@ -107,9 +107,9 @@ def _client_lines(assessment: Assessment, client: ClientResult, verbosity: int, 
     """A client's probe: its result, the certificate it gets, why it fails; with -vvv its hello and the answer."""
     profile = client.profile
     sni = "" if profile.sends_sni else ", no SNI"
-    title = f"client {profile.title} (TLS {profile.min_version}-{profile.max_version}{sni})"
+    title = f"client {profile.title} ({profile.offer.versions}{sni})"
     lines = [f"{title}: {_outcome(client.outcome)}"]
-    if client.given is not None and client.given.label:
+    if client.given is not None and not client.given.default:
         lines.append(f"  gets the {wording.certificate(client.given.named)}")
     for result in client.axes:
         verdict = "accepted" if result.accepted else "refused as well"
@@ -132,14 +132,16 @@ def _axis_values(axis: Axis, codes: tuple[int, ...]) -> str:
     from ..tls.registry import group_name, suite_name
 
     name = group_name if axis is Axis.GROUPS else suite_name
-    return f"; the server takes {wording.join([name(code) for code in codes])}"
+    return f"; the server takes {join([name(code) for code in codes])}"
 
 
 def _which(served: Served) -> str:
     """'', ' (RSA)', ' (without SNI)': which certificate a line is about."""
-    if not served.label:
+    if served.default:
         return ""
-    return " (without SNI)" if served.without_sni else f" ({served.key_type})"
+    if served.without_sni:
+        return " (without SNI)"
+    return f" ({served.key_type.value if served.key_type else 'unsupported'})"
 
 
 def hello_summary(spec: HelloSpec) -> str:
@@ -155,7 +157,7 @@ def hello_summary(spec: HelloSpec) -> str:
     alpn = f"; ALPN {', '.join(spec.alpn)}" if spec.alpn else ""
     return (
         f"TLS {versions}; {len(suites)} suites ({', '.join(suites[:3])}...); "
-        f"groups {wording.limited(groups, 6) if groups else 'none'}; "
+        f"groups {limited(groups, 6) if groups else 'none'}; "
         f"{len(schemes)} signature algorithms; SNI {spec.server_name or 'none'}{alpn}"
     )
 
@@ -167,14 +169,14 @@ def _certificate_lines(assessment: Assessment, served: Served, verbosity: int) -
     trust = {True: "trusted", False: "NOT trusted", None: "trust not checked"}[chain.trusted]
     lines = [
         f"certificate{_which(served)}: {leaf.subject}, {leaf.key}, "
-        f"{leaf.not_before:%Y-%m-%d} to {wording.when(leaf.not_after)} "
-        f"({wording.days(leaf.days_left(now))} left of {leaf.lifetime_days:.0f} days); "
+        f"{day(leaf.valid_from)} to {when(leaf.valid_until)} "
+        f"({days(leaf.days_left(now))} left of {leaf.lifetime_days:.0f} days); "
         f"names: {leaf.names}; {trust}; server sent {chain.sent} certificate(s)"
     ]
-    for position, facts in enumerate(chain.path[1:], 1):
+    for position, cert in enumerate(chain.path[1:], 1):
         lines.append(
-            f"  chain {position}: {facts.subject}, {facts.key}, until "
-            f"{wording.when(facts.not_after)} ({wording.days(facts.days_left(now))} left), issuer {facts.issuer}"
+            f"  chain {position}: {cert.subject}, {cert.key}, until "
+            f"{when(cert.valid_until)} ({days(cert.days_left(now))} left), issuer {cert.issuer}"
         )
     return lines + _dane_lines(assessment, served) + _beyond_lines(served)
 

@@ -30,7 +30,7 @@ def rank(finding: Finding) -> Rank:
     if isinstance(finding, Expiry):
         if finding.intermediate:
             return Rank.CHAIN
-        return Rank.SECOND_CERTIFICATE if finding.served.label else Rank.DAYS_REMAINING
+        return Rank.DAYS_REMAINING if finding.served.default else Rank.SECOND_CERTIFICATE
     if isinstance(finding, AcceptedCount):
         return Rank.ACCEPTED
     if isinstance(finding, Elapsed):

@@ -16,7 +16,8 @@ from nagiosplugin import Metric
 from ..judgement.assessment import NOTHING_EXPECTED, AddressAssessment, Assessment, Expectations, Served, assess
 from ..probe.handshake import Accepted
 from ..probe.report import HostReport, TlsaStatus
-from ..x509.chain import TrustAnchors, utcnow
+from ..x509.chain import utcnow
+from ..x509.store import TrustAnchors
 from .findings import (
     AcceptedCount,
     ChainJudged,
@@ -92,7 +93,7 @@ class MailTlsService(nagiosplugin.Resource):
             yield metric(ChainJudged(address, served), "chain")
             yield metric(Expiry(address, served, leaf, False, leaf.days_left(now), lifetime), "expiry")
             earliest = served.chain.earliest
-            if earliest.not_after < leaf.not_after:
+            if earliest.valid_until < leaf.valid_until:
                 yield metric(Expiry(address, served, earliest, True, earliest.days_left(now), lifetime), "expiry")
             if assessment.tlsa.status is not TlsaStatus.NOT_ASKED:
                 yield metric(DaneJudged(address, served, assessment.tlsa), "dane")

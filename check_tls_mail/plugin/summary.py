@@ -19,7 +19,7 @@ from nagiosplugin.state import Ok
 from ..judgement.assessment import AddressAssessment, Assessment
 from ..probe.handshake import Accepted
 from ..probe.report import TlsaStatus
-from . import wording
+from ..words import days, join, when
 from .findings import ChainJudged, CipherTried, ClientTried, Expiry
 from .longoutput import long_output
 from .output import SUMMARY_TARGET, size
@@ -51,7 +51,7 @@ class _Entry(NamedTuple):
             return f"all {total} addresses: {self.words}"
         if compact and len(named) > 2:
             return f"{len(named)} of {total} addresses: {self.words}"
-        return f"{wording.join(named)}: {self.words}"
+        return f"{join(named)}: {self.words}"
 
 
 def _merged(items: list[tuple[str, str]]) -> list[_Entry]:
@@ -70,11 +70,9 @@ def certificates(assessment: Assessment, address: AddressAssessment, warning: Ex
         warn = ""
         if warning is not None and warning.unit == "percent":
             warn = f", warning at {fmt_days(warning.days(leaf.lifetime_days))} days"
-        until = wording.when(leaf.not_after)
+        until = when(leaf.valid_until)
         bare = " without SNI" if served.without_sni else ""
-        parts.append(
-            f"{leaf.key} certificate{bare} valid {wording.days(leaf.days_left(assessment.now))} (until {until}{warn})"
-        )
+        parts.append(f"{leaf.key} certificate{bare} valid {days(leaf.days_left(assessment.now))} (until {until}{warn})")
     return " and ".join(parts)
 
 
@@ -125,7 +123,7 @@ class TlsMailSummary(nagiosplugin.Summary):
         tail = []
         accepted = [v for v, o in first.versions.items() if isinstance(o, Accepted)]
         if accepted:
-            tail.append(f"accepts TLS {', '.join(accepted)}")
+            tail.append(f"accepts TLS {', '.join(v.number for v in accepted)}")
         tlsa = assessment.tlsa
         if tlsa.status is TlsaStatus.ANSWERED and tlsa.answer is not None and tlsa.answer.records:
             tail.append(f"DANE: TLSA at {tlsa.answer.name} matches")
@@ -137,7 +135,7 @@ class TlsMailSummary(nagiosplugin.Summary):
             tail.append(f"{ciphers}/{ciphers} ciphers accepted")
 
         def sentence(lead: str, certificates: list[str]) -> str:
-            return ", ".join([lead, primary.version, *certificates, *tail])
+            return ", ".join([lead, primary.version.label, *certificates, *tail])
 
         certificates = [self._certificates(first)] if same else [e.said(len(addresses), False) for e in each]
         text = sentence(where + several + (f" ({listed})" if several else ""), certificates)
@@ -148,7 +146,7 @@ class TlsMailSummary(nagiosplugin.Summary):
         text = sentence(where + several, certificates)
         if size(text) <= SUMMARY_TARGET or same:
             return text, whole
-        soonest = min(addresses, key=lambda a: min(s.chain.leaf.not_after for s in a.served))
+        soonest = min(addresses, key=lambda a: min(s.chain.leaf.valid_until for s in a.served))
         first_to_expire = f"certificates differ by address, the first to expire: {soonest.shown_as}: "
         return sentence(where + several, [first_to_expire + self._certificates(soonest)]), whole
 
@@ -197,14 +195,14 @@ class TlsMailSummary(nagiosplugin.Summary):
         if isinstance(finding, CipherTried):
             return _Group(where, True, " over TLS 1.2", why)
         profile = finding.result.profile
-        return _Group(where, False, f" over TLS {profile.max_version}" if profile.tls12_only else "", why)
+        return _Group(where, False, f" over {profile.max_version.label}" if profile.tls12_only else "", why)
 
     @staticmethod
     def _grouped(group: _Group, names: list[str]) -> str:
         if group.ciphers:
             plural = "s" if len(names) > 1 else ""
-            return f"cipher{plural} {wording.join(names)} rejected{group.over}: {group.why}"
-        return f"{wording.join(names)} cannot connect{group.over}: {group.why}"
+            return f"cipher{plural} {join(names)} rejected{group.over}: {group.why}"
+        return f"{join(names)} cannot connect{group.over}: {group.why}"
 
     def _beyond_ok(self) -> list[str]:
         """What the optional checks found when all is well, in a few words (-v has the detail)."""
@@ -221,7 +219,7 @@ class TlsMailSummary(nagiosplugin.Summary):
 
             names = next((c.names for c in coverage if isinstance(c, NamesCovered)), ())
         if names:
-            shown = wording.join(list(names))
+            shown = join(list(names))
             words.append(f"covers {shown}" if len(shown) <= 60 else f"covers the {len(names)} required names")
         words += self._mta_sts_ok()
         checked = [c.status for s in served for c in s.revocation or ()]

@@ -7,11 +7,12 @@ they decided. Anything a server supplied is cleaned where it was read.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..judgement.diagnosis import Diagnosis, Why
 from ..probe.handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected
+from ..words import join, limited
+from ..x509.keys import KeyType
 from ..x509.problems import CertificateProblem
 from ..x509.words import describe
 
@@ -27,28 +28,6 @@ _FIXED = {
     HandshakeCause.OVERSIZED_MESSAGE: "server sent an oversized handshake message (certificate chain too long?)",
     HandshakeCause.RECORD_LAYER: "TLS record layer failure",
 }
-
-
-def when(moment: datetime) -> str:
-    """'2027-01-26 23:37 UTC'."""
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def days(amount: float) -> str:
-    """'5.0 days', or '12.0 hours' under two days."""
-    return f"{amount * 24:.1f} hours" if amount < 2 else f"{amount:.1f} days"
-
-
-def join(names: Sequence[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def limited(names: Sequence[str], most: int = 4) -> str:
-    """Like ``join``, but past ``most`` names the first few and how many more: 'a, b, c and 10 more'."""
-    if len(names) <= most:
-        return join(names)
-    return join([*names[: most - 1], f"{len(names) - most + 1} more"])
 
 
 def certificate(named: str | None) -> str:
@@ -144,17 +123,16 @@ def diagnosis(found: Diagnosis, cipher: bool = False) -> str:
         return "; ".join(violation(v, found.client or "this client") for v in found.violations)
     if why is Why.REQUIRES_TLS13:
         return (
-            f"the server requires TLS 1.3 and {who} supports at most TLS {offer.max_version}: "
+            f"the server requires TLS 1.3 and {who} supports at most {offer.max_version.label}: "
             "enable TLS 1.2 on the server"
         )
     if why is Why.NO_COMMON_VERSION:
-        return f"the server accepts none of TLS {offer.min_version}-{offer.max_version}"
+        return f"the server accepts none of {offer.versions}"
     if why is Why.SERVER_TOO_OLD:
-        return (
-            f"the server supports at most TLS {found.server_version}, {who} requires TLS {offer.min_version} or newer"
-        )
+        newest = found.server_version.label if found.server_version is not None else "an unknown version"
+        return f"the server supports at most {newest}, {who} requires {offer.min_version.label} or newer"
     if why is Why.NO_SUITE_FOR_KEY_TYPE:
-        key_type = found.key_type
+        key_type = found.key_type.value if found.key_type is not None else "of an unsupported type"
         words = (
             f"the certificate is {key_type} and the server accepts no {key_type} suite "
             f"over TLS 1.2: add ECDHE-{key_type} suites to the server's TLS 1.2 cipher list"
@@ -163,14 +141,15 @@ def diagnosis(found: Diagnosis, cipher: bool = False) -> str:
             words += " (or enable TLS 1.2 if it is off: the server closes without an alert, so the two look the same)"
         return words
     if why is Why.SUITES_OF_OTHERS:
-        add = f"ECDHE-{found.key_type} suites" if found.key_type in ("RSA", "ECDSA") else f"suites {who} offers"
+        kind = found.key_type
+        add = f"ECDHE-{kind.value} suites" if kind in (KeyType.RSA, KeyType.ECDSA) else f"suites {who} offers"
         return (
             f"the server takes none of the offered TLS 1.2 suites (it gives other clients "
             f"{limited(list(found.suites))}): add {add} to the server's TLS 1.2 cipher list"
         )
     if why is Why.KEY_TYPE_MISMATCH:
-        have = " and ".join(found.served)
-        need = " or ".join(found.offered) or "no usable"
+        have = " and ".join(k.value for k in found.served)
+        need = " or ".join(k.value for k in found.offered) or "no usable"
         return (
             f"the server has only an {have} certificate for TLS 1.2 and {who} offers only "
             f"{need} suites: add an {need} certificate (dual certificates) or serve TLS 1.3"
@@ -199,11 +178,12 @@ def _axis(found: Diagnosis) -> str:
     if found.why is Why.SIGNATURE_ALGORITHMS:
         from ..clients.constraints import scheme_key_types
 
-        signs = sorted(k.value for k in scheme_key_types(offered) if k.value != "DSA")
-        if found.key_type and signs and found.key_type not in signs:
+        signs = sorted(k.value for k in scheme_key_types(offered) if k is not KeyType.DSA)
+        key = found.key_type
+        if key is not None and signs and key.value not in signs:
             return (
-                f"the certificate's key is {found.key_type} and {who} offers no signature algorithm for "
-                f"{found.key_type} keys: add an {' or '.join(signs)} certificate beside it (dual certificates)"
+                f"the certificate's key is {key.value} and {who} offers no signature algorithm for "
+                f"{key.value} keys: add an {' or '.join(signs)} certificate beside it (dual certificates)"
             )
         return (
             f"the server's certificate needs a signature algorithm {who} does not offer "
@@ -244,12 +224,12 @@ def violation(item: Violation, who: str) -> str:
         whose = "the certificate's" if item.position == 0 else "a chain certificate's"
         return f"{whose} RSA key has {item.bits} bits and {who} requires {item.minimum} or more"
     if isinstance(item, CurveNotAccepted):
-        accepted = join(sorted(item.accepted)) or "none"
-        return f"the certificate's ECDSA key is on {item.curve} and {who} accepts only {accepted}"
+        accepted = join(sorted(curve.value for curve in item.accepted)) or "none"
+        curve = item.curve.value if item.curve is not None else "a curve it does not know"
+        return f"the certificate's ECDSA key is on {curve} and {who} accepts only {accepted}"
     if isinstance(item, Sha1Signature):
         what = "the certificate" if item.position == 0 else "a certificate of its chain"
-        digest = {"sha1": "SHA-1", "md5": "MD5"}.get(item.digest, item.digest.upper())
-        return f"{what} is signed with {digest} and {who} requires SHA-2"
+        return f"{what} is signed with {item.digest.value} and {who} requires SHA-2"
     if isinstance(item, NoServerAuthEku):
         has = "an extendedKeyUsage without serverAuth" if item.eku_present else "no extendedKeyUsage"
         return f"the certificate has {has} and {who} requires serverAuth"

@@ -12,10 +12,11 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..tls.versions import TlsVersion
+
 if TYPE_CHECKING:  # the hello modules are imported by the probes that use them, not by every reader of these results
     from ..tls.hello.spec import HelloSpec
 
-TLS13 = 0x0304
 #: Extension types (RFC 8446 section 4.2) the axes depend on.
 SUPPORTED_GROUPS, SIGNATURE_ALGORITHMS, KEY_SHARE = 10, 13, 51
 
@@ -48,7 +49,7 @@ class AxisResult(NamedTuple):
 
 
 def _offers_tls13(spec: HelloSpec) -> bool:
-    return TLS13 in spec.offered_versions()
+    return TlsVersion.TLS1_3 in spec.offered_versions()
 
 
 def offered(spec: HelloSpec, axis: Axis) -> tuple[int, ...]:
@@ -104,5 +105,6 @@ def scans(spec: HelloSpec, axis: Axis) -> dict[int, HelloSpec]:
             if group not in spec.supported_groups
         }
     if axis is Axis.TLS13_SUITES:
-        return {suite: spec._replace(cipher_suites=(suite,), supported_versions=(TLS13,)) for suite in TLS13_SUITES}
+        only = (TlsVersion.TLS1_3,)
+        return {suite: spec._replace(cipher_suites=(suite,), supported_versions=only) for suite in TLS13_SUITES}
     return {}

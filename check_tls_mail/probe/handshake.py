@@ -15,48 +15,34 @@ import ssl
 import time
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..tls.alerts import Alert
-
-if TYPE_CHECKING:
-    from ..tls.hello.answer import ServerAnswer
+from ..clients.offer import ClientOffer
 from ..errors import ServerTimeout, ServiceError
 from ..net.dialects import Dialect
 from ..net.transport import Address, Connection, Deadline, connection_error
+from ..tls.alerts import Alert
+from ..tls.versions import TlsVersion
+from ..x509.certificate import MAX_CHAIN
 
-VERSIONS: dict[str, ssl.TLSVersion] = {
-    "1.0": ssl.TLSVersion.TLSv1,
-    "1.1": ssl.TLSVersion.TLSv1_1,
-    "1.2": ssl.TLSVersion.TLSv1_2,
-    "1.3": ssl.TLSVersion.TLSv1_3,
-}
-
-#: Certificates kept from what a server sends; a longer chain is cut.
-MAX_CHAIN = 10
+if TYPE_CHECKING:
+    from ..tls.hello.answer import ServerAnswer
 
 
-class ClientOffer(NamedTuple):
-    """What one simulated client offers: a version range and a TLS <= 1.2 cipher string."""
-
-    min_version: str = "1.0"
-    max_version: str = "1.3"
-    ciphers: str = "ALL"
-
-    def context(self) -> ssl.SSLContext:
-        """An SSLContext offering exactly this (warnings about old versions are silenced by the CLI)."""
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        # Every option the outcome depends on is set here, whatever the
-        # interpreter's build defaults (Debian's python3 sets
-        # OP_IGNORE_UNEXPECTED_EOF, which reports a TCP close as a clean TLS close).
-        ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
-        ctx._msg_callback = _watch  # type: ignore[attr-defined]  # which handshake messages the server sent
-        # Security level 0: offer what the real client offers, even where the
-        # local OpenSSL policy would refuse it (TLS 1.0, SHA-1, small keys).
-        ctx.set_ciphers(f"{self.ciphers}:@SECLEVEL=0")
-        ctx.minimum_version = VERSIONS[self.min_version]
-        ctx.maximum_version = VERSIONS[self.max_version]
-        return ctx
+def context_for(offer: ClientOffer) -> ssl.SSLContext:
+    """An SSLContext offering exactly ``offer`` (warnings about old versions are silenced by the CLI)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    # Every option the outcome depends on is set here, whatever the
+    # interpreter's build defaults (Debian's python3 sets
+    # OP_IGNORE_UNEXPECTED_EOF, which reports a TCP close as a clean TLS close).
+    ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+    ctx._msg_callback = _watch  # type: ignore[attr-defined]  # which handshake messages the server sent
+    # Security level 0: offer what the real client offers, even where the
+    # local OpenSSL policy would refuse it (TLS 1.0, SHA-1, small keys).
+    ctx.set_ciphers(f"{offer.ciphers}:@SECLEVEL=0")
+    ctx.minimum_version = offer.min_version.openssl
+    ctx.maximum_version = offer.max_version.openssl
+    return ctx
 
 
 class Target(NamedTuple):
@@ -67,12 +53,6 @@ class Target(NamedTuple):
     dialect: Dialect
     address: Address
     servername: str | None  # SNI; None when the host is an IP address
-
-
-def version_number(protocol: str) -> str:
-    """ "1.0" from OpenSSL's "TLSv1", "1.3" from "TLSv1.3"."""
-    number = protocol.removeprefix("TLSv")
-    return "1.0" if number == "1" else number
 
 
 #: TLS handshake message types (RFC 8446 section 4) that change what a failure means.
@@ -89,7 +69,7 @@ def _watch(conn: object, direction: str, version: object, content_type: int, msg
 
 
 class Accepted(NamedTuple):
-    version: str  # as OpenSSL names it: "TLSv1.3"
+    version: TlsVersion
     cipher: str
     chain: tuple[bytes, ...]
     chain_sent: int
@@ -99,10 +79,6 @@ class Accepted(NamedTuple):
     remarks: tuple[str, ...] = ()  # what the dialogue noticed, for -v
     group: str = ""  # a hello probe's key exchange group, when the answer names it ("X25519")
     answer: ServerAnswer | None = None  # a hello probe's server answer, whole
-
-    @property
-    def version_number(self) -> str:
-        return version_number(self.version)
 
 
 class HandshakeCause(enum.Enum):
@@ -290,7 +266,8 @@ def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Dea
         tls.settimeout(max(deadline.remaining(), 0.001))
         try:
             tls.do_handshake()
-            if CERTIFICATE_REQUEST in seen and tls.version() == "TLSv1.3":
+            version = TlsVersion.from_openssl(tls.version())
+            if CERTIFICATE_REQUEST in seen and version is TlsVersion.TLS1_3:
                 refusal = _insists_on_certificate(tls, deadline)
                 if refusal is not None:
                     return rejected(*_ssl_error(refusal))
@@ -304,8 +281,10 @@ def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Dea
             return rejected(HandshakeCause.CONNECTION_FAILED, None, str(exc.strerror or exc))
         chain, sent = _peer_chain(tls)
         cipher = tls.cipher()
+        if version is None:  # OpenSSL completed a handshake of a version it does not name: not one we offer
+            return rejected(HandshakeCause.VERSION_OUT_OF_RANGE, None, str(tls.version()))
         outcome = Accepted(
-            version=tls.version() or "?",
+            version=version,
             cipher=cipher[0] if cipher else "?",
             chain=chain,
             chain_sent=sent,
@@ -328,21 +307,3 @@ def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Dea
             if sock is not None:
                 with contextlib.suppress(OSError):
                     sock.close()
-
-
-def key_type_offer(key_type: str) -> ClientOffer:
-    """TLS 1.2 offer with every suite for one certificate key type (ECDSA or RSA)."""
-    return ClientOffer("1.2", "1.2", f"a{key_type}")
-
-
-def version_offer(version: str) -> ClientOffer:
-    """Exactly one TLS version, every suite (security level 0 lets TLS 1.0 and 1.1 be offered)."""
-    return ClientOffer(version, version, "ALL")
-
-
-def cipher_offer(name: str) -> ClientOffer:
-    return ClientOffer("1.2", "1.2", name)
-
-
-#: Widest offer, used to fetch the certificate and the server's preferred version.
-PRIMARY = ClientOffer("1.0", "1.3", "ALL")

@@ -27,9 +27,8 @@ from ..tls.hello.answer import (
 from ..tls.hello.exchange import exchange_hello
 from ..tls.hello.spec import HelloSpec
 from ..tls.registry import group_name, suite_name
+from ..tls.versions import TlsVersion
 from .handshake import Accepted, Failed, HandshakeCause, HandshakeOutcome, Rejected, Target
-
-_VERSIONS = {0x0301: "TLSv1", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2", 0x0304: "TLSv1.3"}
 
 
 def probe_hello(target: Target, spec: HelloSpec, deadline: Deadline) -> HandshakeOutcome:
@@ -68,10 +67,11 @@ def outcome(
         return Rejected(cause, alert, seconds, transcript, reason, hello, remarks=remarks, answer=answer)
 
     if isinstance(answer, ServerHelloAnswer):
-        if not answer.accepted:
+        version = TlsVersion.of(answer.version)
+        if not answer.accepted or version is None:  # a version no client offers is a problem of the answer
             return rejected(HandshakeCause.CHOICE_REFUSED, hello=True)
         return Accepted(
-            _VERSIONS.get(answer.version, f"0x{answer.version:04x}"),
+            version,
             suite_name(answer.cipher_suite, openssl=True),
             answer.certificates or (),
             answer.chain_length,
@@ -86,7 +86,7 @@ def outcome(
             return rejected(HandshakeCause.CHOICE_REFUSED, hello=True)
         group = group_name(answer.group) if answer.group is not None else ""
         return Accepted(
-            "TLSv1.3",
+            TlsVersion.TLS1_3,
             suite_name(answer.cipher_suite, openssl=True),
             (),
             0,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ServiceError
 from ..net.transport import Deadline
-from .plan import ProbePlan, Purpose
+from .plan import ProbePlan
 from .report import AddressReport, HostReport, TlsaState, TlsaStatus
 from .workers import GRACE_SECONDS, run_until
 
@@ -126,7 +126,7 @@ def served_chains(reports: Sequence[AddressReport]) -> list[tuple[bytes, ...]]:
 
     chains: dict[tuple[bytes, ...], None] = {}
     for report in reports:
-        outcomes = [report.reference, *report.of(Purpose.KEY_TYPE).values(), *report.of(Purpose.NO_SNI).values()]
+        outcomes = [report.reference, *report.key_types().values(), report.without_sni]
         for outcome in outcomes:
             if isinstance(outcome, Accepted) and outcome.chain:
                 chains[tuple(outcome.chain)] = None
@@ -140,7 +140,7 @@ def _revocation(
     from ..checks.revocation.check import check, not_finished, served_path, steps
     from ..checks.revocation.status import CertificateRevocation
     from ..errors import UsageError
-    from ..x509.chain import TrustAnchors, load_store
+    from ..x509.store import TrustAnchors, load_store
 
     anchors: TrustAnchors | None
     try:

@@ -9,16 +9,18 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..clients.offer import PRIMARY, ClientOffer, cipher_offer, key_type_offer, version_offer
 from ..clients.profiles import ClientProfile
 from ..net.dialects import Dialect
-from .handshake import PRIMARY, VERSIONS, ClientOffer, cipher_offer, key_type_offer, version_offer
+from ..tls.versions import PROBED, TlsVersion
+from ..x509.keys import KeyType
 
 if TYPE_CHECKING:
     from ..tls.hello.spec import HelloSpec
 
 
 #: The certificate key types probed separately over TLS 1.2 (dual certificates, diagnosis).
-KEY_TYPES = ("ECDSA", "RSA")
+KEY_TYPES = (KeyType.ECDSA, KeyType.RSA)
 
 
 class Purpose(enum.Enum):
@@ -36,7 +38,7 @@ class ProbeKey(NamedTuple):
     """One probe of one address: its purpose and for whom (key type, profile name, cipher, version)."""
 
     purpose: Purpose
-    subject: str = ""
+    subject: KeyType | TlsVersion | str = ""
 
 
 DEFAULT_PROBE = ProbeKey(Purpose.DEFAULT)
@@ -67,7 +69,7 @@ class ProbePlan(NamedTuple):
         offers.update({ProbeKey(Purpose.CLIENT, p.name): p.offer for p in self.clients})
         offers.update({ProbeKey(Purpose.CIPHER, name): cipher_offer(name) for name in self.ciphers})
         if self.versions:
-            offers.update({ProbeKey(Purpose.VERSION, v): version_offer(v) for v in VERSIONS})
+            offers.update({ProbeKey(Purpose.VERSION, v): version_offer(v) for v in PROBED})
         if self.servername and any(not p.sends_sni for p in self.clients):
             offers[ProbeKey(Purpose.NO_SNI)] = PRIMARY
         return offers

@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import ServiceError
 from .axes import AxisResult
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from ..checks.mtasts.judge import MtaStsReport
     from ..checks.revocation.status import CertificateRevocation
     from ..net.resolver import TlsaAnswer
+    from ..tls.versions import TlsVersion
+    from ..x509.keys import KeyType
 
 
 class AddressReport(NamedTuple):
@@ -40,9 +42,29 @@ class AddressReport(NamedTuple):
     def primary(self) -> HandshakeOutcome:
         return self.outcomes[DEFAULT_PROBE]
 
-    def of(self, purpose: Purpose) -> dict[str, HandshakeOutcome]:
-        """The outcomes of one purpose by subject, in probe order."""
+    def _of(self, purpose: Purpose) -> dict[Any, HandshakeOutcome]:
         return {key.subject: outcome for key, outcome in self.outcomes.items() if key.purpose is purpose}
+
+    def key_types(self) -> dict[KeyType, HandshakeOutcome]:
+        """The TLS 1.2 probes with the suites of one certificate key type, in probe order."""
+        return self._of(Purpose.KEY_TYPE)
+
+    def clients(self) -> dict[str, HandshakeOutcome]:
+        """The client profiles' probes by profile name, in probe order."""
+        return self._of(Purpose.CLIENT)
+
+    def ciphers(self) -> dict[str, HandshakeOutcome]:
+        """The --cipher probes by cipher, in probe order."""
+        return self._of(Purpose.CIPHER)
+
+    def versions(self) -> dict[TlsVersion, HandshakeOutcome]:
+        """The probes of one TLS version each, oldest first."""
+        return self._of(Purpose.VERSION)
+
+    @property
+    def without_sni(self) -> HandshakeOutcome | None:
+        """The widest offer without SNI (probed when a client sends none)."""
+        return self.outcomes.get(ProbeKey(Purpose.NO_SNI))
 
     @property
     def reference(self) -> Accepted | None:
@@ -57,7 +79,7 @@ class AddressReport(NamedTuple):
             return primary
         if not (isinstance(primary, Rejected) and primary.refused_offer):
             return None
-        answers = self.of(Purpose.CLIENT).values()
+        answers = self.clients().values()
         return next((o for o in answers if isinstance(o, Accepted) and o.chain), None)
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from ..errors import ServiceError
 from ..net.transport import Address, Deadline, resolve
 from .axes import Axis, AxisResult, offered, scans, widened
-from .handshake import Accepted, HandshakeOutcome, Rejected, Target, probe
+from .handshake import Accepted, HandshakeOutcome, Rejected, Target, context_for, probe
 from .lookups import MtaStsLookup, TlsaLookup, after_handshakes
 from .plan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
 from .report import AddressReport, HostReport, TlsaState, TlsaStatus, dropped
@@ -92,7 +92,7 @@ class _Prober:
     def __init__(self, plan: ProbePlan, deadline: Deadline) -> None:
         self.offers = plan.offers()
         self.hellos = plan.hellos()
-        self.contexts = {key: offer.context() for key, offer in self.offers.items() if key not in self.hellos}
+        self.contexts = {key: context_for(offer) for key, offer in self.offers.items() if key not in self.hellos}
 
         self.parallel = plan.parallel
         self.deadline = deadline
@@ -122,7 +122,7 @@ class _Prober:
     def axes(self, report: AddressReport) -> AddressReport:
         """For each client whose hello the server refused: the axis that, widened, the server accepts."""
         refused = {
-            key.subject: spec
+            str(key.subject): spec
             for key, spec in self.hellos.items()
             if isinstance(outcome := report.outcomes[key], Rejected) and outcome.refused_suites
         }

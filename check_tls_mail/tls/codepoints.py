@@ -1,14 +1,11 @@
 """TLS code points and record limits the hello encoder and the flight reader share (RFC 8446, RFC 5246, IANA).
 
-Wire layer, data only: versions, GREASE, SCSVs, record and handshake types, extension types, alerts.
+Wire layer, data only: GREASE, SCSVs, record and handshake types, extension types, alerts (versions: versions.py).
 """
 
 from __future__ import annotations
 
 import enum
-
-TLS10, TLS11, TLS12, TLS13 = 0x0301, 0x0302, 0x0303, 0x0304
-VERSION_NAMES = {0x0300: "SSL 3.0", TLS10: "TLS 1.0", TLS11: "TLS 1.1", TLS12: "TLS 1.2", TLS13: "TLS 1.3"}
 
 #: RFC 8701 GREASE values (cipher suites, extensions, groups, versions, signature algorithms).
 GREASE = frozenset(0x0A0A + 0x1010 * i for i in range(16))

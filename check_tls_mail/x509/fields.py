@@ -1,19 +1,15 @@
-"""A certificate's fields as verification reads them: ``ParsedCertificate``, its ``Key``, ``Malformation``.
+"""A certificate's fields as the DER walk reads them (``CertificateFields``), and what can be malformed in them.
 
-Reading layer, data and look-ups: the OIDs operators meet, the signature algorithms, what OpenSSL handles;
-cryptography is imported only to read a key or verify a signature.
+X.509 layer, data and look-ups: the extension OIDs operators meet, what OpenSSL handles, the malformations.
 """
 
 from __future__ import annotations
 
 import enum
-import ipaddress
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
-if TYPE_CHECKING:
-    from cryptography import x509
-
+from .keys import KeyType
 
 #: Extension OIDs and the names an operator may meet in `openssl x509 -text`.
 EXTENSION_NAMES = {
@@ -83,58 +79,6 @@ class Defect(NamedTuple):
     detail: str = ""  # a second datum: the ASN.1 type a name attribute has instead of text
 
 
-class Key(NamedTuple):
-    """The public key: "RSA" 2048, "ECDSA" P-256 (bits 256), "Ed25519", "DSA" 1024."""
-
-    algorithm: str  # "RSA", "ECDSA", "Ed25519", "Ed448", "DSA", "unknown"
-    bits: int
-    curve: str = ""  # "P-256"
-
-    @property
-    def security_bits(self) -> int:
-        """Strength as OpenSSL's security levels count it."""
-        if self.algorithm in ("RSA", "DSA"):
-            for size, strength in ((15360, 256), (7680, 192), (3072, 128), (2048, 112), (1024, 80)):
-                if self.bits >= size:
-                    return strength
-            return 0
-        if self.algorithm == "ECDSA":
-            return self.bits // 2
-        return {"Ed25519": 128, "Ed448": 224}.get(self.algorithm, 0)
-
-    def __str__(self) -> str:
-        if self.algorithm == "ECDSA":
-            return f"ECDSA {self.curve}"
-        if self.algorithm in ("RSA", "DSA"):
-            return f"{self.algorithm} {self.bits}"
-        return self.algorithm
-
-
-#: Signature algorithm OIDs: (key algorithm the issuer must have, digest).
-SIGNATURES = {
-    "1.2.840.113549.1.1.2": ("RSA", "MD2"),
-    "1.2.840.113549.1.1.4": ("RSA", "MD5"),
-    "1.2.840.113549.1.1.5": ("RSA", "SHA-1"),
-    "1.2.840.113549.1.1.14": ("RSA", "SHA-224"),
-    "1.2.840.113549.1.1.11": ("RSA", "SHA-256"),
-    "1.2.840.113549.1.1.12": ("RSA", "SHA-384"),
-    "1.2.840.113549.1.1.13": ("RSA", "SHA-512"),
-    "1.2.840.113549.1.1.10": ("RSA", "PSS"),
-    "1.2.840.10045.4.1": ("ECDSA", "SHA-1"),
-    "1.2.840.10045.4.3.1": ("ECDSA", "SHA-224"),
-    "1.2.840.10045.4.3.2": ("ECDSA", "SHA-256"),
-    "1.2.840.10045.4.3.3": ("ECDSA", "SHA-384"),
-    "1.2.840.10045.4.3.4": ("ECDSA", "SHA-512"),
-    "1.2.840.10040.4.3": ("DSA", "SHA-1"),
-    "2.16.840.1.101.3.4.3.1": ("DSA", "SHA-224"),
-    "2.16.840.1.101.3.4.3.2": ("DSA", "SHA-256"),
-    "1.3.101.112": ("Ed25519", ""),
-    "1.3.101.113": ("Ed448", ""),
-}
-#: Digests below OpenSSL's security level 1 (MD5 39 bits, SHA-1 63 bits in OpenSSL 3).
-WEAK_DIGESTS = frozenset({"MD2", "MD4", "MD5", "SHA-1"})
-
-
 class GeneralName(NamedTuple):
     """One GeneralName: kind is the context tag (1 email, 2 DNS, 4 directory, 6 URI, 7 IP...)."""
 
@@ -148,8 +92,8 @@ class NameConstraints(NamedTuple):
     has_minmax: bool  # minimum/maximum given: OpenSSL refuses those
 
 
-class ParsedCertificate(NamedTuple):
-    """What verification needs from one certificate, read without raising."""
+class CertificateFields(NamedTuple):
+    """What the DER walk reads of one certificate, without raising (see certificate.Certificate)."""
 
     der: bytes
     version: int  # 1 or 3 (2 for v2)
@@ -164,7 +108,8 @@ class ParsedCertificate(NamedTuple):
     not_before: datetime | None
     not_after: datetime | None
     signature_oid: str
-    key_algorithm: str  # from the SPKI: "RSA", "ECDSA", "DSA", "Ed25519", "Ed448", "" (unknown)
+    signature_parameters: bytes  # the DER of the signature AlgorithmIdentifier's parameters (RSASSA-PSS)
+    key_algorithm: KeyType | None  # from the SPKI's algorithm; None when unknown
     spki_der: bytes
     extensions: tuple[tuple[str, bool, bytes], ...]  # (oid, critical, value) in order
     basic_constraints: tuple[bool, int | None] | None  # (CA, pathLen), None when absent
@@ -177,76 +122,3 @@ class ParsedCertificate(NamedTuple):
     authority_issuer_serial: tuple[bytes, bytes] | None  # (issuer Name DER, serial) from the AKI
     name_constraints: NameConstraints | None
     defects: tuple[Defect, ...]
-
-    @property
-    def malformed(self) -> bool:
-        return bool(self.defects)
-
-    @property
-    def dns_names(self) -> tuple[str, ...]:
-        return tuple(n.value.decode("latin-1") for n in self.san or () if n.kind == 2)
-
-    @property
-    def ip_addresses(self) -> tuple[str, ...]:
-        return tuple(
-            str(ipaddress.ip_address(n.value)) for n in self.san or () if n.kind == 7 and len(n.value) in (4, 16)
-        )
-
-    @property
-    def self_issued(self) -> bool:
-        return self.subject_der == self.issuer_der or (bool(self.subject_key) and self.subject_key == self.issuer_key)
-
-    @property
-    def critical_unknown(self) -> tuple[str, ...]:
-        """Critical extensions OpenSSL does not process (OIDs: never shown; see EXTENSION_NAMES)."""
-        return tuple(oid for oid, critical, _ in self.extensions if critical and oid not in OPENSSL_HANDLED)
-
-    def key(self) -> Key:
-        return read_key(self.der)
-
-    def x509(self) -> x509.Certificate | None:
-        """cryptography's object (to verify signatures with), or None when it refuses the DER."""
-        try:
-            return load(self.der)
-        except ValueError:
-            return None
-
-
-def load(der: bytes) -> x509.Certificate:
-    """cryptography's certificate object, without the deprecation warnings it prints (negative serials...).
-
-    Raises ValueError for whatever cryptography cannot read (it raises InvalidVersion for a bad version).
-    """
-    import warnings
-
-    from cryptography import x509
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return x509.load_der_x509_certificate(der)
-        except x509.InvalidVersion as exc:
-            raise ValueError(f"the certificate's version is invalid: {exc}") from None
-
-
-def read_key(der: bytes) -> Key:
-    """The certificate's public key, by cryptography; Key("unknown", 0) when it cannot say."""
-    from cryptography.exceptions import UnsupportedAlgorithm
-    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
-
-    try:
-        key = load(der).public_key()
-    except (ValueError, UnsupportedAlgorithm, TypeError):
-        return Key("unknown", 0)
-    if isinstance(key, rsa.RSAPublicKey):
-        return Key("RSA", key.key_size)
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        curve = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}.get(key.curve.name, key.curve.name)
-        return Key("ECDSA", key.curve.key_size, curve)
-    if isinstance(key, ed25519.Ed25519PublicKey):
-        return Key("Ed25519", 256)
-    if isinstance(key, ed448.Ed448PublicKey):
-        return Key("Ed448", 456)
-    if isinstance(key, dsa.DSAPublicKey):
-        return Key("DSA", key.key_size)
-    return Key("unknown", 0)

@@ -9,7 +9,8 @@ import ipaddress
 from collections.abc import Iterator
 
 from ..sanitize import clean
-from .fields import GeneralName, ParsedCertificate
+from .certificate import Certificate
+from .fields import GeneralName
 from .problems import ConstraintDefect, ProblemKind
 
 # host names, as OpenSSL's X509_check_host
@@ -75,7 +76,7 @@ def host_matches(pattern: str, host: str) -> bool:
     return all(c.isascii() and (c.isalnum() or c == "-") for c in middle)
 
 
-def name_matches(leaf: ParsedCertificate, wanted: str) -> bool:
+def name_matches(leaf: Certificate, wanted: str) -> bool:
     """Whether ``wanted`` (DNS name with or without its trailing dot, or IP address) is in the subjectAltName."""
     try:
         address = ipaddress.ip_address(wanted)
@@ -88,7 +89,7 @@ def name_matches(leaf: ParsedCertificate, wanted: str) -> bool:
     return any(host_matches(pattern, host) for pattern in leaf.dns_names)
 
 
-def name_problem(leaf: ParsedCertificate, wanted: str) -> ProblemKind | None:
+def name_problem(leaf: Certificate, wanted: str) -> ProblemKind | None:
     """NO_SAN or NAME_MISMATCH for ``wanted``."""
     if not leaf.dns_names and not leaf.ip_addresses:
         return ProblemKind.NO_SAN
@@ -186,7 +187,7 @@ def _looks_like_host(cn: str) -> bool:
     )
 
 
-def subject_names(cert: ParsedCertificate, leaf: bool) -> Iterator[GeneralName]:
+def subject_names(cert: Certificate, leaf: bool) -> Iterator[GeneralName]:
     """The names constraints apply to: the subject DN, the subjectAltName, and (leaf without DNS SAN) host-like CNs."""
     if cert.subject_key:
         yield GeneralName(4, cert.subject_der)

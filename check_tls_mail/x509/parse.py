@@ -1,7 +1,7 @@
-"""Reading layer: a certificate's DER read into typed facts, never raising.
+"""Reading a certificate: ``read`` (each DER once per run) and the DER walk behind it, never raising.
 
-A walk over the DER (with der.py and certextensions.py) reads what path
-building and the purpose checks need (names, extensions, key identifiers) the
+A walk over the DER (with der.py and extensions.py) reads what path building
+and the purpose checks need (names as encoded, extensions, key identifiers) the
 way OpenSSL does, and records what is malformed (two subjectAltName
 extensions, an x400Address, a BIT STRING common name, an IP address with a
 netmask) where cryptography would raise.
@@ -10,9 +10,11 @@ netmask) where cryptography would raise.
 from __future__ import annotations
 
 from ..sanitize import clean
+from .certificate import Certificate
 from .der import DerError, der_time, items, read_oid, string_value, tlv
 from .extensions import Extensions, read_extension
-from .fields import EXTENSION_NAMES, Defect, Malformation, ParsedCertificate, load
+from .fields import EXTENSION_NAMES, Defect, Malformation
+from .keys import KeyType
 
 _CN = "2.5.4.3"
 _SHORT_NAMES = {
@@ -75,19 +77,19 @@ def _short(cns: list[str], shown: list[str]) -> str:
 
 
 _KEY_ALGORITHMS = {
-    "1.2.840.113549.1.1.1": "RSA",
-    "1.2.840.113549.1.1.10": "RSA",
-    "1.2.840.10045.2.1": "ECDSA",
-    "1.2.840.10040.4.1": "DSA",
-    "1.3.101.112": "Ed25519",
-    "1.3.101.113": "Ed448",
+    "1.2.840.113549.1.1.1": KeyType.RSA,
+    "1.2.840.113549.1.1.10": KeyType.RSA,
+    "1.2.840.10045.2.1": KeyType.ECDSA,
+    "1.2.840.10040.4.1": KeyType.DSA,
+    "1.3.101.112": KeyType.ED25519,
+    "1.3.101.113": KeyType.ED448,
 }
 
 
-def _key_algorithm(der: bytes, spki: tuple[int, int, int, int]) -> str:
+def _key_algorithm(der: bytes, spki: tuple[int, int, int, int]) -> KeyType | None:
     algorithm = items(der, spki[1], spki[2])[0]
     oid = items(der, algorithm[1], algorithm[2])[0]
-    return _KEY_ALGORITHMS.get(read_oid(der[oid[1] : oid[2]]), "")
+    return _KEY_ALGORITHMS.get(read_oid(der[oid[1] : oid[2]]))
 
 
 def _subject_field(der: bytes) -> tuple[int, int, int, int]:
@@ -117,7 +119,23 @@ def subject_key(der: bytes) -> tuple[tuple[str, str], ...]:
         return ()
 
 
-def parse(der: bytes) -> ParsedCertificate:
+#: What this run has read, by DER: every part of the check gets the same object for the same certificate.
+_READ: dict[bytes, Certificate] = {}
+#: A run reads a few dozen; a process that runs many checks (the tests) starts afresh past this.
+_READ_LIMIT = 4096
+
+
+def read(der: bytes) -> Certificate:
+    """The certificate with this DER, read once (never raises: what is malformed is in its ``defects``)."""
+    known = _READ.get(der)
+    if known is None:
+        if len(_READ) >= _READ_LIMIT:
+            _READ.clear()
+        known = _READ[der] = parse(der)
+    return known
+
+
+def parse(der: bytes) -> Certificate:
     """Read a certificate; whatever is malformed becomes a Defect, nothing raises."""
     defects: list[Defect] = []
     try:
@@ -126,8 +144,8 @@ def parse(der: bytes) -> ParsedCertificate:
         return _unreadable(der)
 
 
-def _unreadable(der: bytes) -> ParsedCertificate:
-    return ParsedCertificate(
+def _unreadable(der: bytes) -> Certificate:
+    return Certificate(
         der=der,
         version=0,
         subject_der=b"",
@@ -141,7 +159,8 @@ def _unreadable(der: bytes) -> ParsedCertificate:
         not_before=None,
         not_after=None,
         signature_oid="",
-        key_algorithm="",
+        signature_parameters=b"",
+        key_algorithm=None,
         spki_der=b"",
         extensions=(),
         basic_constraints=None,
@@ -157,7 +176,7 @@ def _unreadable(der: bytes) -> ParsedCertificate:
     )
 
 
-def _parse(der: bytes, defects: list[Defect]) -> ParsedCertificate:
+def _parse(der: bytes, defects: list[Defect]) -> Certificate:
     tag, start, end, _ = tlv(der, 0)
     if tag != 0x30 or end != len(der):
         raise DerError("not a certificate")
@@ -173,6 +192,7 @@ def _parse(der: bytes, defects: list[Defect]) -> ParsedCertificate:
     serial_f, sig_f, issuer_f, validity_f, subject_f, spki_f = fields[:6]
     sig_items = items(der, sig_f[1], sig_f[2])
     signature_oid = read_oid(der[sig_items[0][1] : sig_items[0][2]])
+    signature_parameters = der[sig_items[1][3] : sig_items[1][2]] if len(sig_items) > 1 else b""
 
     issuer_key, issuer_cns, issuer_shown = _name(der, issuer_f[1], issuer_f[2], defects)
     subject_key, subject_cns, subject_shown = _name(der, subject_f[1], subject_f[2], defects)
@@ -208,7 +228,7 @@ def _parse(der: bytes, defects: list[Defect]) -> ParsedCertificate:
                 defects.append(Defect(Malformation.UNREADABLE_EXTENSION, name))
     if version < 3 and extensions:
         version = 3  # OpenSSL reads extensions whatever the version says
-    parsed = ParsedCertificate(
+    parsed = Certificate(
         der=der,
         version=version,
         subject_der=der[subject_f[3] : subject_f[2]],
@@ -222,6 +242,7 @@ def _parse(der: bytes, defects: list[Defect]) -> ParsedCertificate:
         not_before=not_before,
         not_after=not_after,
         signature_oid=signature_oid,
+        signature_parameters=signature_parameters,
         key_algorithm=_key_algorithm(der, spki_f),
         spki_der=der[spki_f[3] : spki_f[2]],
         extensions=tuple(extensions),
@@ -237,15 +258,18 @@ def _parse(der: bytes, defects: list[Defect]) -> ParsedCertificate:
         defects=tuple(dict.fromkeys(defects)),
     )
     if not parsed.defects:
-        parsed = parsed._replace(defects=_cryptography_refuses(der))
+        refused = _cryptography_refuses(parsed)
+        if refused:
+            marked = parsed._replace(defects=refused)
+            marked.__dict__.update(parsed.__dict__)  # what cryptography read is not read again
+            return marked
     return parsed
 
 
-def _cryptography_refuses(der: bytes) -> tuple[Defect, ...]:
+def _cryptography_refuses(parsed: Certificate) -> tuple[Defect, ...]:
     """What cryptography cannot read that the walk above did not name (so later reads never raise)."""
-    try:
-        cert = load(der)
-    except ValueError:
+    cert = parsed.crypto
+    if cert is None:
         return (Defect(Malformation.UNREADABLE),)
     for part in ("subject", "issuer"):
         try:

@@ -1,6 +1,7 @@
-"""Trust anchors and path building as OpenSSL does it: anchors first, then what the server sent, in any order.
+"""Paths through certificates: built as OpenSSL builds them (anchors first, then what was sent, in any order),
+and followed by issuer name through what a server sent.
 
-Trust layer (pure): which certificate issued which, by names, key identifiers and key type; no signature check.
+X.509 layer (pure): which certificate issued which, by names, key identifiers and key type; no signature check.
 """
 
 from __future__ import annotations
@@ -8,57 +9,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from .fields import SIGNATURES, ParsedCertificate
-from .parse import parse, subject_der, subject_key
+from .certificate import MAX_CHAIN, Certificate
 from .problems import Role
-
-#: Longest chain a server may send that is read (more is cut, as handshake.MAX_CHAIN does).
-MAX_SENT = 10
-
-
-class Anchors:
-    """Trust anchors (DER), indexed by subject; each read only when a chain needs it."""
-
-    def __init__(self, certificates: Sequence[bytes], origin: str) -> None:
-        self.origin = origin
-        self._der = tuple(certificates)
-        self._exact = frozenset(self._der)
-        self._by_subject: dict[bytes, list[bytes]] = {}
-        for der in self._der:
-            self._by_subject.setdefault(subject_der(der), []).append(der)
-        self._parsed: dict[bytes, ParsedCertificate] = {}
-        self._by_key: dict[tuple[tuple[str, str], ...], list[bytes]] | None = None
-
-    def __len__(self) -> int:
-        return len(self._der)
-
-    def _read(self, der: bytes) -> ParsedCertificate:
-        if der not in self._parsed:
-            self._parsed[der] = parse(der)
-        return self._parsed[der]
-
-    def contains(self, cert: ParsedCertificate) -> bool:
-        return cert.der in self._exact
-
-    def named(self, name_der: bytes, key: tuple[tuple[str, str], ...]) -> list[ParsedCertificate]:
-        """Anchors whose subject is this name (by encoding, else by value as OpenSSL compares names)."""
-        found = [self._read(der) for der in self._by_subject.get(name_der, ())]
-        if found or not key:
-            return found
-        if self._by_key is None:
-            self._by_key = {}
-            for der in self._der:
-                self._by_key.setdefault(subject_key(der), []).append(der)
-        return [self._read(der) for der in self._by_key.get(key, ())]
+from .signatures import SIGNATURES
+from .store import TrustAnchors
 
 
-def _names_match(issuer: ParsedCertificate, subject: ParsedCertificate) -> bool:
+def _names_match(issuer: Certificate, subject: Certificate) -> bool:
     return issuer.subject_der == subject.issuer_der or (
         bool(issuer.subject_key) and issuer.subject_key == subject.issuer_key
     )
 
 
-def likely_issued(issuer: ParsedCertificate, subject: ParsedCertificate) -> bool:
+def likely_issued(issuer: Certificate, subject: Certificate) -> bool:
     """OpenSSL's test for a candidate issuer: names, key identifiers, key type (no signature check)."""
     if not _names_match(issuer, subject):
         return False
@@ -70,20 +33,20 @@ def likely_issued(issuer: ParsedCertificate, subject: ParsedCertificate) -> bool
         name, serial = subject.authority_issuer_serial
         if name != issuer.issuer_der or serial != issuer.serial:
             return False
-    expected = SIGNATURES.get(subject.signature_oid, ("", ""))[0]
-    return not (expected and issuer.key_algorithm and expected != issuer.key_algorithm)
+    expected = SIGNATURES.get(subject.signature_oid, (None, None))[0]
+    return not (expected and issuer.key_algorithm and expected is not issuer.key_algorithm)
 
 
-def self_signed(cert: ParsedCertificate) -> bool:
+def self_signed(cert: Certificate) -> bool:
     """OpenSSL's "self-signed": self-issued, and its key identifiers and key type fit itself."""
     return cert.self_issued and likely_issued(cert, cert)
 
 
-def _in_time(cert: ParsedCertificate, now: datetime) -> bool:
+def _in_time(cert: Certificate, now: datetime) -> bool:
     return cert.not_before is not None and cert.not_after is not None and cert.not_before <= now <= cert.not_after
 
 
-def _pick(candidates: list[ParsedCertificate], now: datetime) -> ParsedCertificate | None:
+def _pick(candidates: list[Certificate], now: datetime) -> Certificate | None:
     """As OpenSSL: the first one valid now, else the one that expired last."""
     for cert in candidates:
         if _in_time(cert, now):
@@ -94,12 +57,12 @@ def _pick(candidates: list[ParsedCertificate], now: datetime) -> ParsedCertifica
 
 
 def build_chain(
-    sent: tuple[ParsedCertificate, ...], anchors: Anchors, now: datetime
-) -> tuple[list[ParsedCertificate], int | None]:
+    sent: tuple[Certificate, ...], anchors: TrustAnchors, now: datetime
+) -> tuple[list[Certificate], int | None]:
     """(chain, index of the first trusted certificate): trust anchors first, then what was sent."""
     chain = [sent[0]]
     trusted: int | None = None
-    while len(chain) < MAX_SENT + 10:
+    while len(chain) < MAX_CHAIN + 10:
         current = chain[-1]
         if trusted is None and self_signed(current) and anchors.contains(current):
             trusted = len(chain) - 1
@@ -128,9 +91,23 @@ def build_chain(
     return chain, trusted
 
 
-def role(chain: Sequence[ParsedCertificate], position: int) -> Role:
+def role(chain: Sequence[Certificate], position: int) -> Role:
     if position == 0:
         return Role.CERTIFICATE
     if position == len(chain) - 1 and self_signed(chain[position]):
         return Role.ROOT
     return Role.INTERMEDIATE
+
+
+def by_name(sent: Sequence[Certificate]) -> tuple[tuple[Certificate, ...], Certificate | None]:
+    """The leaf and the sent certificates that chain from it by issuer name (unverified), leaf first, and a
+    self-signed root sent along, which is the trust anchor's business and not on the path (None: none sent)."""
+    path = [sent[0]]
+    while len(path) <= MAX_CHAIN and not path[-1].self_issued:
+        parent = next((c for c in sent[1:] if _names_match(c, path[-1]) and c not in path), None)
+        if parent is None:
+            break
+        if parent.self_issued:
+            return tuple(path), parent
+        path.append(parent)
+    return tuple(path), None

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from .fields import Malformation
+from .keys import Digest, Key
 
 
 class ProblemKind(enum.Enum):
@@ -76,7 +77,8 @@ class CertificateProblem(NamedTuple):
     names: tuple[str, ...] = ()  # the names the certificate is for (raw; describe() cleans)
     wanted: str = ""  # the name asked for (raw)
     number: int = 0  # key bits; pathLenConstraint
-    algorithm: str = ""  # "RSA", "DSA", "ECDSA P-192"; "SHA-1", "MD5"
+    key: Key | None = None  # RSA_TOO_SMALL, KEY_TOO_SMALL: the key
+    digest: Digest | None = None  # WEAK_SIGNATURE: the signature's digest
     text: str = ""  # issuer's name, extension's name, constraint holder's name, defect datum (cleaned)
     text2: str = ""  # a second datum of a Malformation (the ASN.1 type)
     origin: str = ""  # where the anchors came from: "--ca-file /etc/x.pem", "the system trust store"

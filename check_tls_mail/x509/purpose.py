@@ -5,7 +5,7 @@ Trust layer (pure): basicConstraints, keyUsage, extendedKeyUsage and the Netscap
 
 from __future__ import annotations
 
-from .fields import ParsedCertificate
+from .certificate import Certificate
 from .path import self_signed
 from .problems import CaDefect, PurposeDefect
 
@@ -38,7 +38,7 @@ _KU_WORDS = (
 _NS_SSL_SERVER, _NS_ANY_CA = 1 << 1, (1 << 5) | (1 << 6) | (1 << 7)
 
 
-def check_ca(cert: ParsedCertificate) -> int:
+def check_ca(cert: Certificate) -> int:
     """OpenSSL's X509_check_ca: 0 not a CA, 1 by basicConstraints, 3 v1 root, 4 by keyUsage, 5 Netscape."""
     if cert.key_usage is not None and not cert.key_usage & _KEY_CERT_SIGN:
         return 0
@@ -53,7 +53,7 @@ def check_ca(cert: ParsedCertificate) -> int:
     return 0
 
 
-def ca_defect(cert: ParsedCertificate) -> CaDefect:
+def ca_defect(cert: Certificate) -> CaDefect:
     if cert.key_usage is not None and not cert.key_usage & _KEY_CERT_SIGN:
         return CaDefect.NO_CERT_SIGN
     if cert.basic_constraints is not None:
@@ -68,7 +68,7 @@ def _eku_words(ekus: frozenset[str]) -> tuple[str, ...]:
     return (*known, "other purposes") if any(e not in _EKU_WORDS for e in ekus) else tuple(known)
 
 
-def purpose_defect(cert: ParsedCertificate, as_ca: bool) -> tuple[PurposeDefect, tuple[str, ...]] | None:
+def purpose_defect(cert: Certificate, as_ca: bool) -> tuple[PurposeDefect, tuple[str, ...]] | None:
     """OpenSSL's sslserver purpose check: what fails, and what the certificate allows instead."""
     ekus = cert.extended_key_usage
     if ekus is not None and not ekus & ({SERVER_AUTH} | _SGC):

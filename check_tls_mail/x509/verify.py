@@ -15,19 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from ..sanitize import clean
-from .fields import EXTENSION_NAMES, SIGNATURES, WEAK_DIGESTS, Defect, Malformation, ParsedCertificate
+from .certificate import MAX_CHAIN, Certificate
+from .fields import EXTENSION_NAMES, Defect, Malformation
+from .keys import Key, KeyType
 from .names import name_problem, nc_match, shown_name, subject_names
-from .parse import parse
-from .path import MAX_SENT, Anchors, build_chain, role, self_signed
+from .parse import read
+from .path import build_chain, role, self_signed
 from .problems import CaDefect, CertificateProblem, ConstraintDefect, ProblemKind
 from .purpose import ca_defect, check_ca, purpose_defect
-
-if TYPE_CHECKING:
-    from cryptography import x509
-
+from .signatures import SIGNATURES, signed_by
+from .store import TrustAnchors
 
 #: OpenSSL's security level 2 (Debian's default): 112-bit keys and signature digests.
 SECURITY_BITS = 112
@@ -37,8 +37,8 @@ DAY = 86400.0
 class TrustVerdict(NamedTuple):
     """The chain as OpenSSL builds it, and every problem found on it."""
 
-    sent: tuple[ParsedCertificate, ...]  # as the server sent them (at most MAX_SENT)
-    chain: tuple[ParsedCertificate, ...]  # leaf first, then issuers (sent or trust anchors), root last
+    sent: tuple[Certificate, ...]  # as the server sent them (at most MAX_CHAIN)
+    chain: tuple[Certificate, ...]  # leaf first, then issuers (sent or trust anchors), root last
     trusted_depth: int | None  # index of the first trust-store certificate in chain; None: untrusted
     problems: tuple[CertificateProblem, ...]
 
@@ -47,33 +47,33 @@ class TrustVerdict(NamedTuple):
         return self.trusted_depth is not None
 
     @property
-    def path(self) -> tuple[ParsedCertificate, ...]:
+    def path(self) -> tuple[Certificate, ...]:
         """The sent certificates the chain uses, leaf first (the leaf alone when it is the anchor)."""
         if self.trusted_depth is None:
             return self.chain
         return self.chain[: max(self.trusted_depth, 1)]
 
     @property
-    def anchor(self) -> ParsedCertificate | None:
+    def anchor(self) -> Certificate | None:
         return self.chain[-1] if self.trusted_depth is not None else None
 
 
-def verify(chain: Sequence[bytes], name: str, anchors: Anchors, now: datetime) -> TrustVerdict:
+def verify(chain: Sequence[bytes], name: str, anchors: TrustAnchors, now: datetime) -> TrustVerdict:
     """Judge ``chain`` (DER, leaf first, as sent) for ``name`` (DNS name, trailing dot allowed, or IP address)."""
     if not chain:
         raise ValueError("no certificate to verify")
-    sent = tuple(parse(der) for der in chain[:MAX_SENT])
+    sent = tuple(read(der) for der in chain[:MAX_CHAIN])
     built, trusted = build_chain(sent, anchors, now)
     problems = list(_problems(sent, built, trusted, name, anchors, now))
     return TrustVerdict(sent, tuple(built), trusted, tuple(problems))
 
 
 def _problems(
-    sent: tuple[ParsedCertificate, ...],
-    chain: list[ParsedCertificate],
+    sent: tuple[Certificate, ...],
+    chain: list[Certificate],
     trusted: int | None,
     name: str,
-    anchors: Anchors,
+    anchors: TrustAnchors,
     now: datetime,
 ) -> Iterator[CertificateProblem]:
     """Every problem, in the order OpenSSL meets them (malformed certificates first)."""
@@ -88,11 +88,11 @@ def _problems(
             yield _malformed(problem, position, defect)
 
     for position, cert in enumerate(chain):
-        if cert.key_algorithm and cert.key().algorithm == "unknown" and not cert.defects:
+        if cert.key_algorithm and cert.key.type is None and not cert.defects:
             yield problem(ProblemKind.MALFORMED, position, detail=Malformation.UNSUPPORTED_KEY)
-    leaf_key = chain[0].key()
-    if leaf_key.algorithm != "unknown" and leaf_key.security_bits < SECURITY_BITS:
-        yield _key_problem(problem, 0, leaf_key.algorithm, leaf_key.bits, str(leaf_key))
+    leaf_key = chain[0].key
+    if leaf_key.type is not None and leaf_key.security_bits < SECURITY_BITS:
+        yield _key_problem(problem, 0, leaf_key)
 
     top = chain[-1]
     if trusted is None:
@@ -127,13 +127,13 @@ def _problems(
 
     for position, cert in enumerate(chain):
         if position > 0:
-            key = cert.key()
-            if key.algorithm != "unknown" and key.security_bits < SECURITY_BITS:
-                yield _key_problem(problem, position, key.algorithm, key.bits, str(key))
+            key = cert.key
+            if key.type is not None and key.security_bits < SECURITY_BITS:
+                yield _key_problem(problem, position, key)
         if position < size - 1:
-            digest = SIGNATURES.get(cert.signature_oid, ("", ""))[1]
-            if digest in WEAK_DIGESTS:
-                yield problem(ProblemKind.WEAK_SIGNATURE, position, algorithm=digest)
+            digest = SIGNATURES.get(cert.signature_oid, (None, None))[1]
+            if digest is not None and digest.weak:
+                yield problem(ProblemKind.WEAK_SIGNATURE, position, digest=digest)
 
     kind = name_problem(chain[0], name)
     if kind is not None:
@@ -141,7 +141,7 @@ def _problems(
 
     for position in range(size - 1, -1, -1):
         cert = chain[position]
-        if position + 1 < size and not _signed_by(cert, chain[position + 1]):
+        if position + 1 < size and not signed_by(cert, chain[position + 1]):
             yield problem(ProblemKind.BAD_SIGNATURE, position, text=chain[position + 1].subject)
     for position, cert in enumerate(chain):
         if cert.not_after is not None and cert.not_after < now:
@@ -188,70 +188,8 @@ def _malformed(make: object, position: int, defect: Defect) -> CertificateProble
     return problem
 
 
-def _key_problem(make: object, position: int, algorithm: str, bits: int, shown: str) -> CertificateProblem:
+def _key_problem(make: object, position: int, key: Key) -> CertificateProblem:
     assert callable(make)
-    kind = ProblemKind.RSA_TOO_SMALL if algorithm == "RSA" else ProblemKind.KEY_TOO_SMALL
-    problem: CertificateProblem = make(kind, position, number=bits, algorithm=shown)
+    kind = ProblemKind.RSA_TOO_SMALL if key.type is KeyType.RSA else ProblemKind.KEY_TOO_SMALL
+    problem: CertificateProblem = make(kind, position, number=key.bits, key=key)
     return problem
-
-
-def _signed_by(cert: ParsedCertificate, issuer: ParsedCertificate) -> bool:
-    """The issuer's key verifies the signature.
-
-    cryptography's own check first; by hand where it refuses: SHA-1 and MD5
-    signatures, and issuer names that differ in encoding only (OpenSSL compares
-    names by value).
-    """
-    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-
-    child, parent = cert.x509(), issuer.x509()
-    if child is None or parent is None:
-        return False
-    try:
-        child.verify_directly_issued_by(parent)
-        return True
-    except InvalidSignature:
-        return False
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        pass
-    try:
-        return _verify_by_hand(child, parent, SIGNATURES.get(cert.signature_oid, ("", ""))[1])
-    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
-        return False
-
-
-def _verify_by_hand(child: x509.Certificate, parent: x509.Certificate, digest_name: str) -> bool:
-    """Verify child's signature with parent's key; raises InvalidSignature (and others) when it does not hold."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
-
-    digests: dict[str, type[hashes.HashAlgorithm]] = {
-        "MD5": hashes.MD5,
-        "SHA-1": hashes.SHA1,
-        "SHA-224": hashes.SHA224,
-        "SHA-256": hashes.SHA256,
-        "SHA-384": hashes.SHA384,
-        "SHA-512": hashes.SHA512,
-    }
-    key, signature, signed = parent.public_key(), child.signature, child.tbs_certificate_bytes
-    if isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
-        key.verify(signature, signed)
-        return True
-    if digest_name == "PSS" and isinstance(key, rsa.RSAPublicKey):
-        pss, pss_digest = child.signature_algorithm_parameters, child.signature_hash_algorithm
-        if not isinstance(pss, padding.PSS) or pss_digest is None:
-            return False
-        key.verify(signature, signed, pss, pss_digest)
-        return True
-    if digest_name not in digests:
-        return False
-    digest = digests[digest_name]()
-    if isinstance(key, rsa.RSAPublicKey):
-        key.verify(signature, signed, padding.PKCS1v15(), digest)
-    elif isinstance(key, ec.EllipticCurvePublicKey):
-        key.verify(signature, signed, ec.ECDSA(digest))
-    elif isinstance(key, dsa.DSAPublicKey):
-        key.verify(signature, signed, digest)
-    else:
-        return False
-    return True

@@ -5,15 +5,11 @@ Words layer (the edge): no OID, no exception text, no repr; server-supplied name
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from ..sanitize import clean
+from ..words import first_few, when
 from .fields import Malformation
+from .keys import KeyType
 from .problems import CaDefect, CertificateProblem, ConstraintDefect, ProblemKind, PurposeDefect, Role
-
-
-def _date(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "(unknown date)"
 
 
 def _what(problem: CertificateProblem) -> str:
@@ -24,9 +20,7 @@ def _what(problem: CertificateProblem) -> str:
 
 
 def _names(names: tuple[str, ...]) -> str:
-    shown = ", ".join(clean(n, 64) for n in names[:4])
-    more = f" and {len(names) - 4} more" if len(names) > 4 else ""
-    return (shown + more) or "no subjectAltName"
+    return first_few([clean(n, 64) for n in names], empty="no subjectAltName")
 
 
 _MALFORMED_WORDS = {
@@ -62,9 +56,9 @@ def describe(problem: CertificateProblem) -> str:
     if kind is ProblemKind.MALFORMED:
         return f"{what} is malformed: {_malformed_words(problem)}"
     if kind is ProblemKind.EXPIRED:
-        return f"{what} expired {problem.days:.1f} days ago ({_date(problem.moment)})"
+        return f"{what} expired {problem.days:.1f} days ago ({when(problem.moment)})"
     if kind is ProblemKind.NOT_YET_VALID:
-        return f"{what} not valid before {_date(problem.moment)} (in {problem.days:.1f} days)"
+        return f"{what} not valid before {when(problem.moment)} (in {problem.days:.1f} days)"
     if kind is ProblemKind.SELF_SIGNED:
         return f"self-signed certificate, not trusted by {problem.origin}"
     if kind is ProblemKind.UNTRUSTED:
@@ -93,18 +87,17 @@ def describe(problem: CertificateProblem) -> str:
             return f"name constraints of {holder} do not permit {name} ({what})"
         return f"{holder} has name constraints of a kind clients cannot check"
     if kind is ProblemKind.WEAK_SIGNATURE:
-        return f"{what} is signed with {problem.algorithm}: clients refuse {problem.algorithm} signatures"
+        digest = problem.digest.value if problem.digest is not None else "a weak digest"
+        return f"{what} is signed with {digest}: clients refuse {digest} signatures"
     if kind is ProblemKind.RSA_TOO_SMALL:
         where = "" if problem.role is Role.CERTIFICATE else f" ({what})"
         return f"RSA {problem.number}-bit key{where}: clients require 2048 bits or more"
     if kind is ProblemKind.KEY_TOO_SMALL:
         where = "" if problem.role is Role.CERTIFICATE else f" ({what})"
-        need = (
-            "P-256 or another curve of 224 bits or more"
-            if problem.algorithm.startswith("ECDSA")
-            else "2048 bits or more"
-        )
-        return f"{problem.algorithm} key{where} is too weak: clients require {need}"
+        key = problem.key
+        ecdsa = key is not None and key.type is KeyType.ECDSA
+        need = "P-256 or another curve of 224 bits or more" if ecdsa else "2048 bits or more"
+        return f"{key} key{where} is too weak: clients require {need}"
     if kind is ProblemKind.NAME_MISMATCH:
         return f"name mismatch: certificate is for {_names(problem.names)}, not {clean(problem.wanted)}"
     assert kind is ProblemKind.NO_SAN

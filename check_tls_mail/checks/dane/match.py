@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from ...x509.parse import parse
+from ...x509.parse import read
 
 if TYPE_CHECKING:  # resolver.py imports dnspython, which only DANE and --dns-server need
     from ...net.resolver import TlsaAnswer, TlsaRecord
@@ -26,7 +26,7 @@ def _selected(der: bytes, selector: int) -> bytes:
     """The certificate (0) or its SubjectPublicKeyInfo (1) as DER; empty for a certificate that cannot be read."""
     if selector == 0:
         return der
-    return parse(der).spki_der
+    return read(der).spki_der
 
 
 def _digest(data: bytes, mtype: int) -> bytes | None:

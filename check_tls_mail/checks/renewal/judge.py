@@ -1,6 +1,6 @@
 """After a renewal (--expect-cert, --require-name): is the served certificate the one on disk, with every name?
 
-Facts and judgement over certificates already read (certificate.CertificateFacts);
+Facts and judgement over certificates already read (x509.certificate.Certificate);
 the only I/O is reading the --expect-cert files, bounded, at option time.
 """
 
@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
-from ...errors import CertificateError, UsageError
+from ...errors import UsageError
 from ...sanitize import clean
 from ...severity import Severity
+from ...words import day
 
 if TYPE_CHECKING:
-    from ...x509.chain import CertificateFacts
+    from ...x509.certificate import Certificate
 
 #: A certificate chain file is a few KiB; refuse to read more than this.
 MAX_CERT_FILE_BYTES = 1024 * 1024
@@ -43,15 +44,13 @@ class ExpectCertError(UsageError):
 
 class ExpectedCertificate(NamedTuple):
     path: str
-    facts: CertificateFacts  # the first certificate of the file
+    facts: Certificate  # the first certificate of the file
 
 
 def load_expected(path: str) -> ExpectedCertificate:
     """The first certificate of a PEM file (a chain file, or key and chain in one), or DER."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    from ...x509.chain import CertificateFacts
+    from ...x509.parse import read
+    from ...x509.store import pem_blocks
 
     try:
         with open(path, "rb") as handle:
@@ -65,14 +64,13 @@ def load_expected(path: str) -> ExpectedCertificate:
     if not data.strip() or (b"-----BEGIN" in data and b"-----BEGIN CERTIFICATE-----" not in data):
         raise ExpectCertError(path, CertFileProblem.NO_CERTIFICATE)
     try:
-        if b"-----BEGIN" in data:
-            cert = x509.load_pem_x509_certificates(data)[0]
-        else:
-            cert = x509.load_der_x509_certificate(data)
-        facts = CertificateFacts.read(cert.public_bytes(Encoding.DER))
-    except (ValueError, CertificateError) as exc:
+        der = pem_blocks(data)[0] if b"-----BEGIN" in data else data
+    except ValueError as exc:
         raise ExpectCertError(path, CertFileProblem.INVALID, clean(str(exc), 80)) from None
-    return ExpectedCertificate(path, facts)
+    cert = read(der)
+    if cert.crypto is None:
+        raise ExpectCertError(path, CertFileProblem.INVALID, clean(cert.refusal, 80))
+    return ExpectedCertificate(path, cert)
 
 
 def load_all(paths: Sequence[str]) -> tuple[ExpectedCertificate, ...]:
@@ -114,15 +112,15 @@ class Different(NamedTuple):
 Deployment = Same | FileNewer | ServedNewer | Different
 
 
-def _counterpart(served: CertificateFacts, expected: Sequence[ExpectedCertificate]) -> ExpectedCertificate:
+def _counterpart(served: Certificate, expected: Sequence[ExpectedCertificate]) -> ExpectedCertificate:
     """The file the served certificate should be: same key type, then a shared name, then the newest."""
     same_type = [e for e in expected if e.facts.key_type == served.key_type] or list(expected)
     names = {n.lower() for n in served.dns_names + served.ip_addresses}
     sharing = [e for e in same_type if names & {n.lower() for n in e.facts.dns_names + e.facts.ip_addresses}]
-    return max(sharing or same_type, key=lambda e: (e.facts.not_after, e.facts.not_before))
+    return max(sharing or same_type, key=lambda e: (e.facts.valid_until, e.facts.valid_from))
 
 
-def compare(served: CertificateFacts, expected: Sequence[ExpectedCertificate]) -> Deployment:
+def compare(served: Certificate, expected: Sequence[ExpectedCertificate]) -> Deployment:
     """Served leaf against the --expect-cert files: equal to one of them, or which is newer."""
     if not expected:
         raise ValueError("compare() needs at least one expected certificate")
@@ -130,13 +128,13 @@ def compare(served: CertificateFacts, expected: Sequence[ExpectedCertificate]) -
         if candidate.facts.fingerprint == served.fingerprint:
             return Same(candidate.path)
     other = _counterpart(served, expected)
-    served_key = (served.not_after, served.not_before)
-    file_key = (other.facts.not_after, other.facts.not_before)
+    served_key = (served.valid_until, served.valid_from)
+    file_key = (other.facts.valid_until, other.facts.valid_from)
     if file_key > served_key:
-        return FileNewer(served.not_after, other.facts.not_after, other.path)
+        return FileNewer(served.valid_until, other.facts.valid_until, other.path)
     if served_key > file_key:
-        return ServedNewer(served.not_after, other.facts.not_after, other.path)
-    return Different(served.not_after, other.facts.not_after, other.path)
+        return ServedNewer(served.valid_until, other.facts.valid_until, other.path)
+    return Different(served.valid_until, other.facts.valid_until, other.path)
 
 
 # --- has the certificate kept every required name? ----------------------------------------------
@@ -147,7 +145,7 @@ class NamesCovered(NamedTuple):
 
 
 class NamesMissing(NamedTuple):
-    served_for: str  # the certificate's names, cleaned and bounded (CertificateFacts.names)
+    served_for: str  # the certificate's names, cleaned and bounded (Certificate.names)
     missing: tuple[str, ...]  # cleaned
 
 
@@ -175,7 +173,7 @@ def check_required_name(text: str) -> str:
     return text
 
 
-def required_names(served: CertificateFacts, names: Sequence[str]) -> NameCoverage:
+def required_names(served: Certificate, names: Sequence[str]) -> NameCoverage:
     """RFC 6125 matching, the same as for the checked name (certificate.matches_name)."""
     from ...x509.chain import matches_name
 
@@ -198,10 +196,6 @@ def severity(finding: Deployment | NameCoverage) -> Severity:
     raise AssertionError(finding)  # pragma: no cover
 
 
-def _day(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d")
-
-
 def describe(finding: Deployment | NameCoverage, certificate: str = "the certificate") -> str:
     """The operator's words; ``certificate`` names which one ("the RSA certificate")."""
     match finding:
@@ -209,17 +203,17 @@ def describe(finding: Deployment | NameCoverage, certificate: str = "the certifi
             return f"{certificate} served is the one in {clean(path, 200)}"
         case FileNewer(served_until=served, file_until=on_disk, path=path):
             return (
-                f"the server still serves {certificate} valid until {_day(served)}; {clean(path, 200)} "
-                f"holds the renewed one (until {_day(on_disk)}): reload the service"
+                f"the server still serves {certificate} valid until {day(served)}; {clean(path, 200)} "
+                f"holds the renewed one (until {day(on_disk)}): reload the service"
             )
         case ServedNewer(served_until=served, file_until=on_disk, path=path):
             return (
-                f"the server serves {certificate} valid until {_day(served)}, newer than the one in "
-                f"{clean(path, 200)} (until {_day(on_disk)}): is that the file the service uses?"
+                f"the server serves {certificate} valid until {day(served)}, newer than the one in "
+                f"{clean(path, 200)} (until {day(on_disk)}): is that the file the service uses?"
             )
         case Different(served_until=served, path=path):
             return (
-                f"the server serves {certificate} valid until {_day(served)}, not the one in {clean(path, 200)} "
+                f"the server serves {certificate} valid until {day(served)}, not the one in {clean(path, 200)} "
                 "(another certificate with the same dates: another key?)"
             )
         case NamesCovered(names=names):

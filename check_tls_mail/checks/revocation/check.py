@@ -16,15 +16,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 from ...net.transport import Deadline
+from ...x509.parse import read
+from ...x509.path import by_name
 from .crl import check_crl
-from .fetch import short_name
 from .ocsp import check_ocsp
-from .status import CertificateRevocation, NotCheckable, RevocationStatus, Source, Unavailability, Unavailable
+from .status import NotCheckable, RevocationStatus, Source, Unavailability, Unavailable
 
 if TYPE_CHECKING:
     from cryptography import x509
 
-    from ...x509.chain import TrustAnchors
+    from ...x509.store import TrustAnchors
 
 
 def _urls(cert: x509.Certificate) -> tuple[list[str], list[str]]:
@@ -60,17 +61,13 @@ def _urls(cert: x509.Certificate) -> tuple[list[str], list[str]]:
 
 def check(leaf_der: bytes, issuer_der: bytes, deadline: Deadline, now: datetime | None = None) -> RevocationStatus:
     """The revocation status of one certificate, given the certificate that issued it (DER)."""
-    from cryptography import x509
-
     from ...x509.chain import utcnow
 
     moment = now or utcnow()
-    try:
-        cert = x509.load_der_x509_certificate(leaf_der)
-        issuer = x509.load_der_x509_certificate(issuer_der)
-        ocsp_urls, crl_urls = _urls(cert)
-    except ValueError:
+    cert, issuer = read(leaf_der).crypto, read(issuer_der).crypto
+    if cert is None or issuer is None:
         return NotCheckable()
+    ocsp_urls, crl_urls = _urls(cert)
     if ocsp_urls:
         return check_ocsp(ocsp_urls[0], cert, issuer, deadline, moment)
     if crl_urls:
@@ -92,32 +89,13 @@ def steps(path: Sequence[bytes], anchor: bytes | None) -> tuple[Step, ...]:
 
     Without ``anchor`` the last certificate is not checked.
     """
-    from cryptography import x509
-
     found = []
     issuers = [*path[1:], anchor]
     for position, (der, issuer) in enumerate(zip(path, issuers, strict=True)):
         if issuer is None:
             break
-        try:
-            subject = short_name(x509.load_der_x509_certificate(der).subject)
-        except ValueError:
-            subject = "(unreadable certificate)"
-        found.append(Step(position, subject, der, issuer))
+        found.append(Step(position, read(der).subject, der, issuer))
     return tuple(found)
-
-
-def check_path(
-    path: Sequence[bytes], anchor: bytes | None, deadline: Deadline, now: datetime | None = None
-) -> tuple[CertificateRevocation, ...]:
-    """Each certificate of a verified path (DER, leaf first, anchor excluded), checked against its issuer, in turn.
-
-    The last certificate's issuer is ``anchor``; without it, that one is not checked.
-    """
-    return tuple(
-        CertificateRevocation(step.position, step.subject, check(step.certificate, step.issuer, deadline, now))
-        for step in steps(path, anchor)
-    )
 
 
 def served_path(chain: Sequence[bytes], anchors: TrustAnchors | None) -> tuple[tuple[bytes, ...], bytes | None]:
@@ -128,39 +106,21 @@ def served_path(chain: Sequence[bytes], anchors: TrustAnchors | None) -> tuple[t
     last issuer is the trust anchor that signed it, else a root the server
     sent, else unknown (None).
     """
-    from cryptography import x509
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    try:
-        certs = [x509.load_der_x509_certificate(der) for der in chain]
-    except ValueError:
+    certs = [read(der) for der in chain]
+    if not certs or any(cert.crypto is None for cert in certs):
         return (), None
-    if not certs:
-        return (), None
-    path = [0]
-    while certs[path[-1]].issuer != certs[path[-1]].subject:
-        issuer = certs[path[-1]].issuer
-        following = next((i for i, c in enumerate(certs) if i not in path and c.subject == issuer), None)
-        if following is None:
-            break
-        path.append(following)
-    sent_root = None
-    if len(path) > 1 and certs[path[-1]].issuer == certs[path[-1]].subject:
-        sent_root = certs[path.pop()]
-    last = certs[path[-1]]
-    anchor = anchors.issuer_of(last) if anchors is not None else None
-    issuer_cert = anchor or sent_root
-    return tuple(chain[i] for i in path), issuer_cert.public_bytes(Encoding.DER) if issuer_cert is not None else None
+    path, sent_root = by_name(certs)
+    anchor = anchors.issuer_of(path[-1]) if anchors is not None else None
+    issuer = anchor or sent_root
+    return tuple(cert.der for cert in path), issuer.der if issuer is not None else None
 
 
 def not_finished(certificate: bytes) -> RevocationStatus:
     """The status of a check that was still waiting for its answer when the time was up."""
-    from cryptography import x509
-
-    try:
-        ocsp_urls, crl_urls = _urls(x509.load_der_x509_certificate(certificate))
-    except ValueError:
+    cert = read(certificate).crypto
+    if cert is None:
         return NotCheckable()
+    ocsp_urls, crl_urls = _urls(cert)
     if ocsp_urls:
         return Unavailable(Source.OCSP, ocsp_urls[0], Unavailability.TIMEOUT, "no answer before the deadline")
     if crl_urls:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ...net.transport import Deadline
 from ...sanitize import clean
+from ...x509.signatures import scheme_of_signed, verify
 from .fetch import fetch_answer, freshness, short_name
 from .status import Good, RevocationStatus, Revoked, Source, Unavailability, Unavailable
 
@@ -25,6 +26,8 @@ def check_crl(
     url: str, cert: x509.Certificate, issuer: x509.Certificate, deadline: Deadline, now: datetime
 ) -> RevocationStatus:
     from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.serialization import Encoding
 
     data = fetch_answer(Source.CRL, url, deadline, MAX_CRL_BYTES)
     if isinstance(data, Unavailable):
@@ -36,10 +39,10 @@ def check_crl(
     if crl.issuer != issuer.subject:
         return Unavailable(Source.CRL, url, Unavailability.WRONG_SIGNER, short_name(crl.issuer))
     try:
-        signed = crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
-    except (ValueError, TypeError):
-        signed = False
-    if not signed:
+        key = issuer.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return Unavailable(Source.CRL, url, Unavailability.BAD_SIGNATURE, short_name(issuer.subject))
+    if not verify(key, scheme_of_signed(crl.public_bytes(Encoding.DER)), crl.signature, crl.tbs_certlist_bytes):
         return Unavailable(Source.CRL, url, Unavailability.BAD_SIGNATURE, short_name(issuer.subject))
     stale = freshness(crl.last_update_utc, crl.next_update_utc, now)
     if stale:

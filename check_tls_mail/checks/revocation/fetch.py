@@ -10,38 +10,15 @@ from typing import TYPE_CHECKING
 
 from ...net.transport import Deadline
 from ...sanitize import clean
-from .status import Source, Unavailability, Unavailable, when
+from ...words import when
+from .status import Source, Unavailability, Unavailable
 
 if TYPE_CHECKING:
     from cryptography import x509
-    from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
-    from cryptography.hazmat.primitives.hashes import HashAlgorithm
 
 
 #: Clock difference tolerated between us and the responder or CRL signer.
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-def signature_ok(
-    key: CertificatePublicKeyTypes, signature: bytes, data: bytes, algorithm: HashAlgorithm | None
-) -> bool:
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
-
-    try:
-        if isinstance(key, rsa.RSAPublicKey) and algorithm is not None:
-            key.verify(signature, data, padding.PKCS1v15(), algorithm)
-        elif isinstance(key, ec.EllipticCurvePublicKey) and algorithm is not None:
-            key.verify(signature, data, ec.ECDSA(algorithm))
-        elif isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
-            key.verify(signature, data)
-        elif isinstance(key, dsa.DSAPublicKey) and algorithm is not None:
-            key.verify(signature, data, algorithm)
-        else:
-            return False
-    except (InvalidSignature, ValueError, TypeError):
-        return False
-    return True
 
 
 def short_name(name: x509.Name) -> str:

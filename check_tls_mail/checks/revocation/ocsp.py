@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 
 from ...net.transport import Deadline
 from ...sanitize import clean
-from .fetch import CLOCK_SKEW, fetch_answer, freshness, short_name, signature_ok
+from ...x509.der import DerError, items, tlv
+from ...x509.signatures import UNKNOWN, Scheme, scheme_of_signed, verify
+from .fetch import CLOCK_SKEW, fetch_answer, freshness, short_name
 from .status import Good, RevocationStatus, Revoked, Source, Unavailability, Unavailable, Unknown
 
 if TYPE_CHECKING:
@@ -58,6 +60,18 @@ def _ocsp_signer(
     return None, claimed
 
 
+def _scheme(response: bytes) -> Scheme:
+    """How the BasicOCSPResponse inside an OCSPResponse (DER) is signed (RFC 6960 section 4.2.1)."""
+    try:
+        _, start, end, _ = tlv(response, 0)
+        response_bytes = items(response, start, end)[1]  # [0] EXPLICIT ResponseBytes
+        _, rstart, rend, _ = tlv(response, response_bytes[1])
+        octets = items(response, rstart, rend)[1]  # response OCTET STRING: the BasicOCSPResponse
+    except (DerError, IndexError, ValueError):
+        return UNKNOWN
+    return scheme_of_signed(response[octets[1] : octets[2]])
+
+
 #: OCSPResponseStatus names -> RFC 6960's
 _RESPONDER_ERRORS = {
     "MALFORMED_REQUEST": "malformedRequest",
@@ -90,13 +104,12 @@ def check_ocsp(
     try:
         singles = list(response.responses)
         signer, claimed = _ocsp_signer(response, issuer, now)
-        algorithm = response.signature_hash_algorithm
         signature, tbs = response.signature, response.tbs_response_bytes
     except (ValueError, UnsupportedAlgorithm) as exc:
         return Unavailable(Source.OCSP, url, Unavailability.INVALID, clean(str(exc) or exc.__class__.__name__, 80))
     if signer is None:
         return Unavailable(Source.OCSP, url, Unavailability.WRONG_SIGNER, claimed)
-    if not signature_ok(signer.public_key(), signature, tbs, algorithm):
+    if not verify(signer.public_key(), _scheme(data), signature, tbs):
         return Unavailable(Source.OCSP, url, Unavailability.BAD_SIGNATURE, short_name(signer.subject))
     single = None
     for candidate in singles:

@@ -75,10 +75,6 @@ class CertificateRevocation(NamedTuple):
     status: RevocationStatus
 
 
-def when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def severity(status: RevocationStatus) -> Severity:
     """Revoked and unknown: CRITICAL; no usable answer: WARNING (soft fail, as clients do)."""
     match status:

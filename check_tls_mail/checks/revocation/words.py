@@ -5,9 +5,8 @@ Words layer (the edge): URLs cleaned; no exception text.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from ...sanitize import clean
+from ...words import day, when
 from .status import (
     Good,
     NotCheckable,
@@ -17,12 +16,7 @@ from .status import (
     Unavailability,
     Unavailable,
     Unknown,
-    when,
 )
-
-
-def _date(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d")
 
 
 def _where(source: Source, url: str) -> str:
@@ -36,7 +30,7 @@ def describe(status: RevocationStatus, certificate: str = "the certificate") -> 
             return f"{certificate} is not revoked ({_where(source, url)}, as of {when(this_update)})"
         case Revoked(source=source, url=url, revoked_at=revoked_at, reason=reason):
             why = f" ({reason.value})" if reason is not None else ""
-            return f"{certificate} was revoked on {_date(revoked_at)}{why}, says the {_where(source, url)}"
+            return f"{certificate} was revoked on {day(revoked_at)}{why}, says the {_where(source, url)}"
         case Unknown(url=url):
             return (
                 f"the OCSP responder {clean(url, 120)} does not know {certificate} (status unknown): "

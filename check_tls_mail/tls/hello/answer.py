@@ -154,5 +154,3 @@ ServerAnswer = ServerHelloAnswer | HelloRetry | AlertAnswer | ConnectionEnded | 
 MAX_FLIGHT = 256 * 1024
 #: TLSCiphertext may exceed TLSPlaintext's 2^14 by 2048 (RFC 5246 section 6.2.3): the lenient bound.
 MAX_RECORD = MAX_FRAGMENT + 2048
-#: Certificates kept from a chain; a longer chain is counted, not kept.
-MAX_CHAIN = 10

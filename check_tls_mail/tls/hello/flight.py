@@ -5,21 +5,20 @@ Wire layer (pure, no socket): records, handshake messages, the ServerHello check
 
 from __future__ import annotations
 
+from ...x509.certificate import MAX_CHAIN
 from ..codepoints import (
     DOWNGRADE_TLS11,
     DOWNGRADE_TLS12,
     GREASE,
     HRR_RANDOM,
     RENEGOTIATION_SCSV,
-    TLS12,
-    TLS13,
     AlertDescription,
     ContentType,
     ExtensionType,
     HandshakeType,
 )
+from ..versions import TlsVersion
 from .answer import (
-    MAX_CHAIN,
     MAX_FLIGHT,
     MAX_RECORD,
     Alert,
@@ -181,7 +180,7 @@ class FlightReader:
             problem(Problem.VERSION_BELOW_MINIMUM, hello.version)
         if hello.cipher_suite not in spec.cipher_suites or hello.cipher_suite in GREASE:
             problem(Problem.SUITE_NOT_OFFERED, hello.cipher_suite)
-        elif is_tls13_suite(hello.cipher_suite) != (hello.version == TLS13):
+        elif is_tls13_suite(hello.cipher_suite) != (hello.version == TlsVersion.TLS1_3):
             problem(Problem.SUITE_NOT_FOR_VERSION, hello.cipher_suite)
         if hello.compression not in spec.compression_methods:
             problem(Problem.COMPRESSION_NOT_OFFERED, hello.compression)
@@ -192,7 +191,7 @@ class FlightReader:
             if ext not in offered_exts:
                 problem(Problem.EXTENSION_NOT_OFFERED, ext)
         group: int | None = None
-        if hello.version == TLS13:
+        if hello.version == TlsVersion.TLS1_3:
             if hello.session_id != self.session_id:
                 problem(Problem.SESSION_ID_MISMATCH, len(hello.session_id))
             if ExtensionType.KEY_SHARE in hello.extensions:
@@ -203,10 +202,10 @@ class FlightReader:
                     problem(Problem.GROUP_NOT_OFFERED, group)
                 elif group not in self.shared:
                     problem(Problem.GROUP_WITHOUT_KEY_SHARE, group)
-        elif spec.offered_versions() and max(spec.offered_versions()) == TLS13:
+        elif spec.offered_versions() and max(spec.offered_versions()) == TlsVersion.TLS1_3:
             tail = hello.random[-8:]
-            if (hello.version == TLS12 and tail == DOWNGRADE_TLS12) or (
-                hello.version < TLS12 and tail in (DOWNGRADE_TLS12, DOWNGRADE_TLS11)
+            if (hello.version == TlsVersion.TLS1_2 and tail == DOWNGRADE_TLS12) or (
+                hello.version < TlsVersion.TLS1_2 and tail in (DOWNGRADE_TLS12, DOWNGRADE_TLS11)
             ):
                 problem(Problem.DOWNGRADE_SENTINEL, hello.version)
         formats: tuple[int, ...] | None = None
@@ -236,7 +235,7 @@ class FlightReader:
             problems=tuple(problems),
             warnings=tuple(self._warnings),
         )
-        if hello.version >= TLS13 or problems:
+        if hello.version >= TlsVersion.TLS1_3 or problems:
             return answer  # the rest of a TLS 1.3 flight is encrypted; a broken choice decides already
         self._hello = answer
         return self._messages()
@@ -254,7 +253,7 @@ class FlightReader:
                 problems.append(ChoiceProblem(Problem.GROUP_NOT_OFFERED, group))
             elif group in self.shared:
                 problems.append(ChoiceProblem(Problem.HRR_GROUP_ALREADY_SHARED, group))
-        if hello.version != TLS13 or TLS13 not in spec.offered_versions():
+        if hello.version != TlsVersion.TLS1_3 or TlsVersion.TLS1_3 not in spec.offered_versions():
             problems.append(ChoiceProblem(Problem.VERSION_NOT_OFFERED, hello.version))
         if hello.cipher_suite not in spec.cipher_suites or not is_tls13_suite(hello.cipher_suite):
             problems.append(ChoiceProblem(Problem.SUITE_NOT_OFFERED, hello.cipher_suite))

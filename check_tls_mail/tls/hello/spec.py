@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from ..codepoints import GREASE, TLS10, TLS12
+from ..codepoints import GREASE
+from ..versions import TlsVersion
 
 
 class HelloSpec(NamedTuple):
@@ -31,12 +32,12 @@ class HelloSpec(NamedTuple):
 
     cipher_suites: tuple[int, ...]
     extensions: tuple[int, ...]
-    legacy_version: int = TLS12
-    record_version: int = TLS10
+    legacy_version: int = TlsVersion.TLS1_2
+    record_version: int = TlsVersion.TLS1_0
     #: None: no supported_versions extension (a TLS <= 1.2 client).
     supported_versions: tuple[int, ...] | None = None
     #: The lowest version the client accepts in a ServerHello (not on the wire).
-    min_version: int = TLS10
+    min_version: int = TlsVersion.TLS1_0
     compression_methods: tuple[int, ...] = (0,)
     session_id_length: int = 32
     server_name: str | None = None

@@ -1,0 +1,51 @@
+"""Host names as DNS takes them: the one syntax check of a name the user gives or a policy lists.
+
+Network layer, pure: labels of letters, digits and hyphens (underscores where a name may have them, as in
+-H and --require-name), not starting or ending with a hyphen, 1 to 63 bytes each and 253 in all; other
+labels must have an IDNA form (Python's socket and ssl modules encode them so). The callers word the defect.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import NamedTuple
+
+
+class NameDefect(enum.Enum):
+    EMPTY_LABEL = "an empty label (a dot at the start or two in a row)"
+    BAD_CHARACTER = "a character a host name cannot have"
+    NOT_IDNA = "a label without an IDNA form"
+    LABEL_TOO_LONG = "a label over 63 characters"
+    NAME_TOO_LONG = "over 253 characters"
+
+
+class HostName(NamedTuple):
+    """A checked name: its A-label form in lower case, without a trailing dot ('mail.xn--bcher-kva.example')."""
+
+    ascii: str
+
+
+def check_host_name(name: str, underscore: bool = True) -> HostName | NameDefect:
+    """The name's A-label form, or what is wrong with it (a trailing dot is allowed and dropped)."""
+    bare = name[:-1] if name.endswith(".") else name
+    labels = []
+    for label in bare.split("."):
+        if not label:
+            return NameDefect.EMPTY_LABEL
+        if label.isascii():
+            allowed = "-_" if underscore else "-"
+            if not all(c.isalnum() or c in allowed for c in label) or label[0] == "-" or label[-1] == "-":
+                return NameDefect.BAD_CHARACTER
+            encoded = label
+        else:
+            try:
+                encoded = label.encode("idna").decode("ascii")
+            except UnicodeError:
+                return NameDefect.NOT_IDNA
+        if len(encoded) > 63:
+            return NameDefect.LABEL_TOO_LONG
+        labels.append(encoded.lower())
+    ascii_name = ".".join(labels)
+    if len(ascii_name) > 253:
+        return NameDefect.NAME_TOO_LONG
+    return HostName(ascii_name)
