@@ -331,6 +331,8 @@ try:
     from check_tls_mail.probe.run import run
     from check_tls_mail.probe.plan import ProbePlan
     from check_tls_mail.clients.profiles import catalogue
+    def defaults(protocol):
+        return catalogue().default_for(PROTOCOLS[protocol].audience)
 except ImportError:  # before the package had folders
     from check_tls_mail.dialects import PROTOCOLS
     from check_tls_mail.probe import run
@@ -339,8 +341,10 @@ except ImportError:  # before the package had folders
     except ImportError:  # before the split of probe.py
         from check_tls_mail.probe import ProbePlan
     from check_tls_mail.profiles import catalogue
+    def defaults(protocol):
+        return catalogue().default_for(protocol)
 port, protocol, runs = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-profiles = catalogue().default_for(protocol)
+profiles = defaults(protocol)
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime

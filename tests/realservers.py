@@ -167,6 +167,10 @@ def copy_credentials(creds: Credentials, directory: Path) -> dict[str, tuple[Pat
     return copies
 
 
+#: Starts of a server whose ports another process took between free_port() and the server's bind.
+PORT_ATTEMPTS = 3
+
+
 class Instance:
     """A daemon with a log we can show when a test fails."""
 
@@ -181,6 +185,10 @@ class Instance:
                 text = path.read_text(errors="replace")
                 out.append(f"--- {path} (last {limit} characters) ---\n{text[-limit:]}")
         return "\n".join(out) or f"(no logs for {self.name})"
+
+    def taken(self) -> bool:
+        """Whether the server's logs say one of its ports was in use when it tried to bind it."""
+        return "Address already in use" in self.logs(20000)
 
     def stop(self) -> None:
         raise NotImplementedError
@@ -324,8 +332,8 @@ postlog   unix-dgram n  -       n       -       1       postlogd
             master.append(f"127.0.0.1:{port} inet n - n - - smtpd")
             master += [f"  -o syslog_name=postfix/{listener}"] + [f"  -o {o}" for o in options]
         (d / "master.cf").write_text("\n".join(master) + "\n" + self.MASTER_SERVICES)
-        (d / "queue").mkdir()
-        (d / "data").mkdir()
+        (d / "queue").mkdir(exist_ok=True)
+        (d / "data").mkdir(exist_ok=True)
         _run(self.where.command(["chown", "postfix", self.where.inside(d / "data")]), self.control_log)
 
     def postfix(self, *arguments: str) -> subprocess.CompletedProcess[str]:
@@ -352,15 +360,20 @@ postlog   unix-dgram n  -       n       -       1       postlogd
         return True
 
     def start(self) -> None:
-        self._write_config()
-        result = self.postfix("start")
-        if result.returncode != 0 and self._allow_private_instance(self.control_log.read_text()):
+        for attempt in range(PORT_ATTEMPTS):
+            self.ports = {}
+            self._write_config()
             result = self.postfix("start")
-        if result.returncode != 0:
-            raise RuntimeError(f"postfix did not start\n{self.logs()}")
-        for listener, port in self.ports.items():
-            if not wait_for_port(port):
-                raise RuntimeError(f"postfix listener {listener} not up on {port}\n{self.logs()}")
+            if result.returncode != 0 and self._allow_private_instance(self.control_log.read_text()):
+                result = self.postfix("start")
+            if result.returncode != 0:
+                raise RuntimeError(f"postfix did not start\n{self.logs()}")
+            down = [(listener, port) for listener, port in self.ports.items() if not wait_for_port(port, seconds=5)]
+            if not down:
+                return
+            if not self.taken() or attempt == PORT_ATTEMPTS - 1:
+                raise RuntimeError(f"postfix listener {down[0][0]} not up on {down[0][1]}\n{self.logs()}")
+            self.postfix("stop")  # another process took a port before Postfix bound it: other ports
 
     def stop(self) -> None:
         self.postfix("stop")
@@ -529,10 +542,14 @@ class DovecotInstance(Instance):
         return _run(self.where.command(["dovecot", "-c", self.where.inside(self.config), *arguments]), self.control_log)
 
     def start(self) -> None:
-        self.config = self._write_config()
-        result = self.dovecot()
-        if result.returncode != 0:
-            raise RuntimeError(f"dovecot did not start\n{self.logs()}")
+        for attempt in range(PORT_ATTEMPTS):
+            self.config = self._write_config()
+            result = self.dovecot()
+            if result.returncode == 0:
+                break
+            if not self.taken() or attempt == PORT_ATTEMPTS - 1:
+                raise RuntimeError(f"dovecot did not start\n{self.logs()}")
+            self.ports = {service: free_port() for service in self.ports}  # another process took one: others
         for service, port in self.ports.items():
             if not wait_for_port(port):
                 raise RuntimeError(f"dovecot {service} not up on {port}\n{self.logs()}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-import sys
 
 import pytest
 from conftest import ECDSA_ONLY, NAME, RSA_ONLY, Certs, args_for, check, serving
@@ -207,10 +206,12 @@ def test_list_clients_shows_every_profile_with_source() -> None:
 
 
 def test_default_sets_follow_the_protocol() -> None:
-    sys.path.insert(0, ".")
     from check_tls_mail.clients.profiles import catalogue
+    from check_tls_mail.net.dialects import PROTOCOLS
 
-    cat = catalogue()
-    assert [p.name for p in cat.default_for("smtp")] == ["postfix", "openssl-mta-tls12", "exim-gnutls"]
-    assert {"apple-mail", "thunderbird", "outlook", "android"} == {p.name for p in cat.default_for("imaps")}
-    assert "microsoft-365" not in {p.name for role in ("smtp", "submission") for p in cat.default_for(role)}
+    def names(protocol: str) -> list[str]:
+        return [p.name for p in catalogue().default_for(PROTOCOLS[protocol].audience)]
+
+    assert names("smtp") == ["postfix", "openssl-mta-tls12", "exim-gnutls"]
+    assert {"apple-mail", "thunderbird", "outlook", "android"} == set(names("imaps"))
+    assert "microsoft-365" not in names("smtp") + names("submission")

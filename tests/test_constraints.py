@@ -33,6 +33,7 @@ from check_tls_mail.judgement.violations import (
     ViolationKind,
 )
 from check_tls_mail.judgement.violations import judge as judge_chain
+from check_tls_mail.net.dialects import PROTOCOLS
 from check_tls_mail.tls.versions import TlsVersion
 from check_tls_mail.x509.keys import Curve, Digest, KeyType
 from check_tls_mail.x509.parse import read
@@ -384,13 +385,13 @@ def test_every_fact_has_its_own_source(profile: object) -> None:
 
 
 def test_mail_user_agents_send_sni_and_the_port_25_mtas_do_not() -> None:
-    assert {p.name for p in catalogue().default_for("imaps") if p.sends_sni} == {
+    assert {p.name for p in catalogue().default_for(PROTOCOLS["imaps"].audience) if p.sends_sni} == {
         "apple-mail",
         "thunderbird",
         "outlook",
         "android",
     }
-    assert not any(p.sends_sni for p in catalogue().default_for("smtp"))
+    assert not any(p.sends_sni for p in catalogue().default_for(PROTOCOLS["smtp"].audience))
     assert PROFILES["postfix"].hello(NAME).server_name is None
     assert PROFILES["thunderbird"].hello("192.0.2.1").server_name is None  # no IP literal in SNI (RFC 6066)
     assert PROFILES["thunderbird"].hello(NAME).server_name == NAME

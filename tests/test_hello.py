@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -27,11 +28,12 @@ from conftest import Certs, require
 from cryptography import x509
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from realservers import mail_server_root
 from tlsservers import GnutlsServer, OpenSslServer, traced_client_hello
 
 from check_tls_mail.clients.profiles import ClientProfile, catalogue
 from check_tls_mail.net.transport import Deadline
-from check_tls_mail.tls.codepoints import AlertDescription
+from check_tls_mail.tls.alerts import Alert
 from check_tls_mail.tls.hello.answer import (
     AlertAnswer,
     ConnectionEnded,
@@ -369,19 +371,20 @@ def captured_here() -> None:
         pytest.skip(f"the capture is of Debian 12's client; this is Debian {version}, whose client sends another hello")
 
 
-def test_postfix_profile_is_what_posttls_finger_sends_now(tmp_path: Path) -> None:
+def test_postfix_profile_is_what_posttls_finger_sends_now() -> None:
     captured_here()
-    require("posttls-finger")
-    (tmp_path / "main.cf").write_text("compatibility_level = 3.6\n")
-    env = {**os.environ, "MAIL_CONFIG": str(tmp_path)}
-    with capture_server(smtp=True) as (port, out):
-        subprocess.run(
-            ["posttls-finger", "-c", "-l", "may", f"[127.0.0.1]:{port}"],
-            env=env,
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
+    require("postfix")
+    where = mail_server_root("postfix")  # the host's Postfix, or the chroot's where the host has another MTA
+    config = where.directory("posttls-finger")
+    try:
+        (config / "main.cf").write_text("compatibility_level = 3.6\n")
+        finger = ["env", f"MAIL_CONFIG={where.inside(config)}", "posttls-finger", "-c", "-l", "may"]
+        with capture_server(smtp=True) as (port, out):
+            subprocess.run(
+                where.command([*finger, f"[127.0.0.1]:{port}"]), capture_output=True, timeout=30, check=False
+            )
+    finally:
+        shutil.rmtree(config, ignore_errors=True)
     assert out, "posttls-finger sent no ClientHello"
     assert reencode(catalogue().profiles["postfix"], out[0]) == out[0]
 
@@ -470,7 +473,7 @@ def test_x25519_only_server_refuses_apple_mail_with_handshake_failure(certs: Cer
         apple = hello_to(s.port, catalogue().profiles["apple-mail"].hello(NAME))
         thunderbird = hello_to(s.port, catalogue().profiles["thunderbird"].hello(NAME))
     assert isinstance(apple, AlertAnswer), apple
-    assert apple.alert.description is AlertDescription.HANDSHAKE_FAILURE and apple.alert.fatal
+    assert apple.alert.alert is Alert.handshake_failure and apple.alert.fatal
     assert isinstance(thunderbird, ServerHelloAnswer) and thunderbird.group == 0x1D
 
 
@@ -484,13 +487,13 @@ def test_tls13_chacha20_only_server_refuses_the_profiles_without_it(certs: Certs
             answer = hello_to(server.port, spec)
             if TlsVersion.TLS1_3 not in spec.offered_versions():
                 assert isinstance(answer, AlertAnswer), (profile.name, answer)
-                assert answer.alert.description is AlertDescription.PROTOCOL_VERSION
+                assert answer.alert.alert is Alert.protocol_version
             elif 0x1303 in spec.cipher_suites:
                 assert isinstance(answer, ServerHelloAnswer) and answer.accepted, (profile.name, answer)
                 assert answer.cipher_suite == 0x1303
             else:
                 assert isinstance(answer, AlertAnswer), (profile.name, answer)
-                assert answer.alert.description is AlertDescription.HANDSHAKE_FAILURE
+                assert answer.alert.alert is Alert.handshake_failure
     assert "outlook" in {p.name for p in PROFILES if 0x1303 not in p.hello(NAME).cipher_suites}
 
 
@@ -513,7 +516,7 @@ def test_3des_only_tls12_server_answers_exactly_the_profiles_that_offer_3des(cer
                 assert answer.cipher_suite == 0x000A and answer.version == TlsVersion.TLS1_2
             else:
                 assert isinstance(answer, AlertAnswer), (profile.name, answer)
-                assert answer.alert.description is AlertDescription.HANDSHAKE_FAILURE
+                assert answer.alert.alert is Alert.handshake_failure
     assert {"apple-mail", "thunderbird", "outlook", "gmail"} <= offering
     assert "postfix" not in offering
 
@@ -544,7 +547,7 @@ def test_tls10_only_server_answers_but_below_a_profiles_minimum_is_a_problem(cer
     assert isinstance(sendmail, ServerHelloAnswer)
     assert [(p.kind, p.value) for p in sendmail.problems] == [(Problem.VERSION_BELOW_MINIMUM, 0x0301)]
     assert isinstance(thunderbird, AlertAnswer)
-    assert thunderbird.alert.description is AlertDescription.PROTOCOL_VERSION
+    assert thunderbird.alert.alert is Alert.protocol_version
 
 
 def test_server_whose_only_group_the_client_lacks_sends_an_alert(certs: Certs) -> None:
@@ -553,7 +556,7 @@ def test_server_whose_only_group_the_client_lacks_sends_an_alert(certs: Certs) -
     ecdsa = certs.ecdsa
     with OpenSslServer("-cert", ecdsa[0], "-key", ecdsa[1], "-groups", "P-521") as server:
         answer = hello_to(server.port, spec)
-    assert isinstance(answer, AlertAnswer) and answer.alert.description is AlertDescription.HANDSHAKE_FAILURE
+    assert isinstance(answer, AlertAnswer) and answer.alert.alert is Alert.handshake_failure
 
 
 # ---------------------------------------------------------------------------
@@ -679,13 +682,13 @@ def test_records_a_byte_at_a_time_and_a_message_across_records() -> None:
 
 def test_alert_warning_then_close_is_the_alert() -> None:
     answer = probe(replying(record(21, b"\x01\x70")))
-    assert isinstance(answer, AlertAnswer) and answer.alert.description is AlertDescription.UNRECOGNIZED_NAME
+    assert isinstance(answer, AlertAnswer) and answer.alert.alert is Alert.unrecognized_name
     assert not answer.alert.fatal
 
 
 def test_unknown_alert_code_is_kept() -> None:
     answer = probe(replying(record(21, b"\x02\xee")))
-    assert isinstance(answer, AlertAnswer) and answer.alert.code == 0xEE and answer.alert.description is None
+    assert isinstance(answer, AlertAnswer) and answer.alert.code == 0xEE and answer.alert.alert is None
 
 
 def test_oversized_record_and_endless_flight_are_bounded() -> None:

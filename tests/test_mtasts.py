@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import mtasts_servers
 import pytest
@@ -53,13 +54,13 @@ from check_tls_mail.checks.mtasts.records import (
     RecordKind,
     StsRecord,
     TlsRptRecord,
-    lookup,
     lookup_record,
+    lookup_tlsrpt,
     parse_sts_record,
     parse_tlsrpt_record,
 )
 from check_tls_mail.checks.mtasts.words import describe
-from check_tls_mail.net.http import CertificateProblem, FetchFailure
+from check_tls_mail.net.http import FetchFailure, HttpsCertificateProblem
 from check_tls_mail.net.transport import Deadline
 from check_tls_mail.plugin.output import SUMMARY_TARGET
 from check_tls_mail.severity import Severity
@@ -343,7 +344,9 @@ def findings_of(findings: tuple[object, ...], kind: type) -> list[object]:
             "policy only until its max_age runs out",
         ),
         (
-            PolicyCertificateInvalid(URL, "mta-sts.example.org", CertificateProblem.EXPIRED, "certificate has expired"),
+            PolicyCertificateInvalid(
+                URL, "mta-sts.example.org", HttpsCertificateProblem.EXPIRED, "certificate has expired"
+            ),
             Severity.CRITICAL,
             "the certificate of the MTA-STS policy host mta-sts.example.org is expired (certificate has expired): "
             "senders cannot fetch the policy",
@@ -433,6 +436,16 @@ def test_records_looked_up_through_the_validating_resolver(
 
     assert f"{short(found.record)}|{short(found.tlsrpt)}" == expected
     assert found.record.name == f"_mta-sts.{mtasts_world.domain(label)}"
+
+
+class Found(NamedTuple):
+    record: object
+    tlsrpt: object
+
+
+def lookup(domain: str, server: tuple[str, int] | None, deadline: Deadline) -> Found:
+    """Both records of ``domain``, as the lookup beside the handshakes asks them (one thread each there)."""
+    return Found(lookup_record(domain, server, deadline), lookup_tlsrpt(domain, server, deadline))
 
 
 @pytest.fixture
@@ -532,7 +545,7 @@ def test_policy_host_that_refuses_connections_is_unreachable(mtasts_world: MtaSt
 def test_certificate_for_another_name_is_refused(mtasts_world: MtaStsWorld) -> None:
     result = fetch(mtasts_world, "wrongname")
     assert isinstance(result, PolicyCertificateInvalid), result
-    assert (result.host, result.problem) == ("mta-sts.wrongname.example.test", CertificateProblem.NAME_MISMATCH)
+    assert (result.host, result.problem) == ("mta-sts.wrongname.example.test", HttpsCertificateProblem.NAME_MISMATCH)
     assert "Hostname mismatch" in result.detail
     assert len(mtasts_world.wrong_name.requests) == 0  # nothing was asked over the unverified connection
 
@@ -540,7 +553,7 @@ def test_certificate_for_another_name_is_refused(mtasts_world: MtaStsWorld) -> N
 def test_expired_certificate_of_the_policy_host_is_refused(mtasts_world: MtaStsWorld) -> None:
     result = fetch(mtasts_world, "expired")
     assert isinstance(result, PolicyCertificateInvalid), result
-    assert result.problem is CertificateProblem.EXPIRED
+    assert result.problem is HttpsCertificateProblem.EXPIRED
     assert describe(result) == (
         "the certificate of the MTA-STS policy host mta-sts.expired.example.test is expired "
         "(certificate has expired): senders cannot fetch the policy"
@@ -551,7 +564,7 @@ def test_untrusted_certificate_without_the_test_ca_is_refused(mtasts_world: MtaS
     result = fetch_policy(
         mtasts_world.domain("enforce"), deadline(), None, connect_to=mtasts_world.connect_to("enforce")
     )  # the system store does not hold the test root
-    assert isinstance(result, PolicyCertificateInvalid) and result.problem is CertificateProblem.UNTRUSTED, result
+    assert isinstance(result, PolicyCertificateInvalid) and result.problem is HttpsCertificateProblem.UNTRUSTED, result
 
 
 def test_trickling_policy_server_is_cut_at_the_deadline(mtasts_world: MtaStsWorld) -> None:

@@ -249,7 +249,7 @@ sys.stdout.write("ran on\\n")
 @pytest.mark.parametrize("handler", ["entry", "python"])
 def test_sigint_in_a_finalizer_still_ends_the_check(handler: str) -> None:
     """The console entry's handler ends the process itself; Python's KeyboardInterrupt would be lost there."""
-    from check_tls_mail.cli.entry import INTERRUPTED
+    from check_tls_mail.cli.interrupt import INTERRUPTED
     from check_tls_mail.plugin.output import unknown
 
     run = subprocess.run(

@@ -409,7 +409,7 @@ def test_min_tls_is_not_unknown_for_an_old_version_this_host_cannot_offer() -> N
     from check_tls_mail.plugin.contexts import VersionPolicyContext
     from check_tls_mail.plugin.findings import Versions
 
-    local = Rejected(HandshakeCause.LOCAL_LIMIT, None, 0.0)
+    local = Rejected(HandshakeCause.LOCAL_VERSION_LIMIT, None, 0.0)
     refused = Rejected(HandshakeCause.ALERT, Alert.protocol_version, 0.01)
     taken = Accepted(TlsVersion.TLS1_2, "ECDHE-ECDSA-AES128-GCM-SHA256", (), 0, 0.01)
 

@@ -16,8 +16,8 @@ import signal
 from types import FrameType
 from typing import NoReturn
 
-#: The words of the UNKNOWN line SIGINT gives, here and in cli.main.
-INTERRUPTED = "interrupted (SIGINT): the check did not complete"
+from .interrupt import INTERRUPTED
+
 _LINE = f"TLS_MAIL UNKNOWN - {INTERRUPTED}\n".encode()
 
 

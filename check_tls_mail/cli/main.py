@@ -20,6 +20,7 @@ from typing import NoReturn
 from ..errors import UsageError
 from ..plugin.output import emit, quiet_failure, render, unknown
 from .arguments import parser
+from .interrupt import INTERRUPTED
 from .options import Options, options_from
 
 
@@ -80,8 +81,6 @@ def main(argv: list[str] | None = None) -> tuple[int, str]:
     except GlobalTimeout:
         return 3, unknown(f"timeout: check did not complete within {timeout:g} s")
     except KeyboardInterrupt:  # in-process callers; the console entry (entry.py) exits in its handler
-        from .entry import INTERRUPTED
-
         return 3, unknown(INTERRUPTED)
     except SystemExit as exc:  # argparse's --help and --version
         return (exc.code if isinstance(exc.code, int) else 0), printed.getvalue()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import UsageError
 from ..net.dialects import BY_PORT, PROTOCOLS, Dialect
+from ..net.names import NameDefect, check_host_name
 from ..plugin.thresholds import ExpiryThreshold, check_order
 from ..tls.versions import TlsVersion
 from .arguments import parser
@@ -61,30 +62,18 @@ def _is_ip(text: str) -> bool:
 
 
 def _host_name(name: str, option: str) -> None:
-    """Refuse what cannot be a DNS name: an empty label (".a", "a..b"), a label over 63 or a name over 253 bytes.
-
-    ASCII labels hold letters, digits, "-" and "_"; other labels must have an
-    IDNA form (Python's socket and ssl modules encode them so).
-    """
-    bare = name[:-1] if name.endswith(".") else name
-    total = 0
-    for label in bare.split("."):
-        if not label:
-            raise UsageError(f"{option} {name}: not a host name (empty label: a dot at the start or two in a row)")
-        if label.isascii():
-            if not all(c.isalnum() or c in "-_" for c in label):
-                port = " (give the port with -p)" if ":" in name else ""
-                raise UsageError(f"{option} {name}: not a host name or address{port}")
-            encoded = label
-        else:
-            try:
-                encoded = label.encode("idna").decode("ascii")
-            except UnicodeError:
-                raise UsageError(f"{option} {name}: not a valid internationalised host name") from None
-        if len(encoded) > 63:
-            raise UsageError(f"{option} {name}: a label of a host name has at most 63 characters")
-        total += len(encoded) + 1
-    if total - 1 > 253:
+    """Refuse what cannot be a DNS name (net/names.py), in words that say what is wrong with it."""
+    checked = check_host_name(name)
+    if checked is NameDefect.EMPTY_LABEL:
+        raise UsageError(f"{option} {name}: not a host name (empty label: a dot at the start or two in a row)")
+    if checked is NameDefect.BAD_CHARACTER:
+        port = " (give the port with -p)" if ":" in name else ""
+        raise UsageError(f"{option} {name}: not a host name or address{port}")
+    if checked is NameDefect.NOT_IDNA:
+        raise UsageError(f"{option} {name}: not a valid internationalised host name")
+    if checked is NameDefect.LABEL_TOO_LONG:
+        raise UsageError(f"{option} {name}: a label of a host name has at most 63 characters")
+    if checked is NameDefect.NAME_TOO_LONG:
         raise UsageError(f"{option}: a host name has at most 253 characters")
 
 
@@ -104,7 +93,7 @@ def _clients(requested: list[str], dialect: Dialect) -> tuple[ClientProfile, ...
 
     cat = catalogue()
     if not requested:
-        return cat.default_for(dialect.name)
+        return cat.default_for(dialect.audience)
     if "none" in requested:
         if len(requested) > 1:
             raise UsageError("--client none cannot be combined with other profiles")
@@ -172,7 +161,7 @@ def options_from(args: argparse.Namespace) -> Options:
         if servername is None:
             raise UsageError("--dane needs a host name: give -H NAME or --servername NAME")
         tlsa_host = servername
-    elif not args.no_dane and dialect.name == "smtp" and not _is_ip(host):
+    elif not args.no_dane and dialect.relay and not _is_ip(host):
         tlsa_host = host
     dns_server = None
     if args.dns_server:
@@ -230,7 +219,7 @@ def _with_beyond(args: argparse.Namespace, plan: ProbePlan, judgement: Judgement
         from ..checks.mtasts.policy import host_name
         from ..sanitize import clean
 
-        if plan.dialect.name != "smtp":
+        if not plan.dialect.relay:
             raise UsageError("--mta-sts is for -P smtp: the policy is about the MX senders deliver to")
         if plan.servername is None:
             raise UsageError("--mta-sts needs the MX's host name: give -H NAME or --servername NAME")

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..net.dialects import Audience
 from ..tls.versions import TlsVersion
 from .offer import ClientOffer
 
@@ -93,10 +94,9 @@ class Catalogue(NamedTuple):
     profiles: dict[str, ClientProfile]
     defaults: dict[str, tuple[str, ...]]
 
-    def default_for(self, protocol: str) -> tuple[ClientProfile, ...]:
+    def default_for(self, audience: Audience) -> tuple[ClientProfile, ...]:
         """The default set: MTAs for port-25 relay, plain TLS baselines, else mail user agents."""
-        role = {"smtp": "mta", "tls": "tls"}.get(protocol, "mua")
-        return tuple(self.profiles[name] for name in self.defaults[role])
+        return tuple(self.profiles[name] for name in self.defaults[audience.value])
 
 
 def _is_ip(name: str) -> bool:

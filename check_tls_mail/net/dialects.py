@@ -8,6 +8,7 @@ commands: only greeting, capabilities, STARTTLS, and a polite goodbye.
 
 from __future__ import annotations
 
+import enum
 import socket
 from typing import NamedTuple
 
@@ -42,6 +43,14 @@ def _ehlo_name() -> str:
     return name if "." in name and name.isascii() and " " not in name else "localhost"
 
 
+class Audience(enum.Enum):
+    """Who connects to a service: the default client set is theirs (the keys of profiles.json's defaults)."""
+
+    MTA = "mta"  # port 25: other mail servers relaying (DANE and MTA-STS apply)
+    MUA = "mua"  # submission and mail access: mail user agents
+    ANY = "tls"  # plain TLS on any port
+
+
 class Dialect(NamedTuple):
     """Implicit TLS: the handshake starts right after connecting."""
 
@@ -49,6 +58,12 @@ class Dialect(NamedTuple):
     default_port: int
     description: str
     goodbye: str | None = None
+    audience: Audience = Audience.MUA
+
+    @property
+    def relay(self) -> bool:
+        """SMTP relay (port 25): the clients are MTAs, and DANE and MTA-STS are about this service."""
+        return self.audience is Audience.MTA
 
     @property
     def starttls(self) -> bool:
@@ -234,7 +249,7 @@ class ManageSieve(StartTlsDialect):
 PROTOCOLS: dict[str, Dialect] = {
     d.name: d
     for d in (
-        Smtp("smtp", 25, "SMTP relay (MTA to MTA), STARTTLS", goodbye="QUIT"),
+        Smtp("smtp", 25, "SMTP relay (MTA to MTA), STARTTLS", goodbye="QUIT", audience=Audience.MTA),
         Smtp("submission", 587, "mail submission, STARTTLS", goodbye="QUIT"),
         Dialect("smtps", 465, "mail submission over implicit TLS", goodbye="QUIT"),
         Imap("imap", 143, "IMAP, STARTTLS", goodbye="a3 LOGOUT"),
@@ -242,7 +257,7 @@ PROTOCOLS: dict[str, Dialect] = {
         Pop3("pop3", 110, "POP3, STLS", goodbye="QUIT"),
         Dialect("pop3s", 995, "POP3 over implicit TLS", goodbye="QUIT"),
         ManageSieve("sieve", 4190, "ManageSieve, STARTTLS", goodbye="LOGOUT"),
-        Dialect("tls", 443, "plain implicit TLS on any port (e.g. HTTPS)"),
+        Dialect("tls", 443, "plain implicit TLS on any port (e.g. HTTPS)", audience=Audience.ANY),
     )
 }
 

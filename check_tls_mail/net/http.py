@@ -19,7 +19,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from ..sanitize import clean
-from .transport import Deadline
+from .transport import Deadline, error_words
 
 #: Most header bytes http.client reads is its own limit (65536 per line, 100 lines).
 READ_CHUNK = 65536
@@ -34,7 +34,7 @@ class FetchFailure(enum.Enum):
     OVERSIZED = "oversized"  # the body is larger than allowed
 
 
-class CertificateProblem(enum.Enum):
+class HttpsCertificateProblem(enum.Enum):
     EXPIRED = "expired"
     NOT_YET_VALID = "not yet valid"
     NAME_MISMATCH = "not valid for the host name"
@@ -44,15 +44,15 @@ class CertificateProblem(enum.Enum):
 
 #: OpenSSL X509_V_ERR_* codes -> what the operator needs to know.
 _VERIFY_CODES = {
-    9: CertificateProblem.NOT_YET_VALID,
-    10: CertificateProblem.EXPIRED,
-    2: CertificateProblem.UNTRUSTED,
-    18: CertificateProblem.UNTRUSTED,
-    19: CertificateProblem.UNTRUSTED,
-    20: CertificateProblem.UNTRUSTED,
-    21: CertificateProblem.UNTRUSTED,
-    62: CertificateProblem.NAME_MISMATCH,
-    64: CertificateProblem.NAME_MISMATCH,
+    9: HttpsCertificateProblem.NOT_YET_VALID,
+    10: HttpsCertificateProblem.EXPIRED,
+    2: HttpsCertificateProblem.UNTRUSTED,
+    18: HttpsCertificateProblem.UNTRUSTED,
+    19: HttpsCertificateProblem.UNTRUSTED,
+    20: HttpsCertificateProblem.UNTRUSTED,
+    21: HttpsCertificateProblem.UNTRUSTED,
+    62: HttpsCertificateProblem.NAME_MISMATCH,
+    64: HttpsCertificateProblem.NAME_MISMATCH,
 }
 
 
@@ -69,7 +69,7 @@ class HttpFailed(NamedTuple):
     url: str
     failure: FetchFailure
     detail: str  # cleaned, for an operator
-    certificate: CertificateProblem | None = None
+    certificate: HttpsCertificateProblem | None = None
 
 
 def _host_header(host: str, port: int, scheme: str) -> str:
@@ -111,13 +111,7 @@ def _connect(
             return HttpFailed(url, FetchFailure.TIMEOUT, f"connection to {where} timed out")
         except OSError as exc:
             sock.close()
-            reason = {
-                errno.ECONNREFUSED: "connection refused",
-                errno.ECONNRESET: "connection reset",
-                errno.EHOSTUNREACH: "host unreachable",
-                errno.ENETUNREACH: "network unreachable",
-            }.get(exc.errno or 0, exc.strerror or exc.__class__.__name__)
-            last = HttpFailed(url, FetchFailure.UNREACHABLE, f"{reason} ({where})")
+            last = HttpFailed(url, FetchFailure.UNREACHABLE, f"{error_words(exc)} ({where})")
     return last or HttpFailed(url, FetchFailure.UNREACHABLE, "no address")
 
 
@@ -172,7 +166,7 @@ def request(
             try:
                 sock = context.wrap_socket(sock, server_hostname=host)
             except ssl.SSLCertVerificationError as exc:
-                problem = _VERIFY_CODES.get(exc.verify_code, CertificateProblem.OTHER)
+                problem = _VERIFY_CODES.get(exc.verify_code, HttpsCertificateProblem.OTHER)
                 detail = clean(exc.verify_message or str(exc), 160)
                 return HttpFailed(url, FetchFailure.CERTIFICATE, detail, problem)
             watchdog.cancel()  # the TLS socket is a new object: watch it instead

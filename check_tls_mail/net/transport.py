@@ -84,17 +84,24 @@ def resolve(host: str, port: int, family: int, deadline: Deadline) -> list[Addre
     return found
 
 
+#: The errors of connecting, in the words every connection failure uses (the system's otherwise).
+_ERRNO_WORDS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ECONNRESET: "connection reset",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENETUNREACH: "network unreachable",
+    errno.EADDRNOTAVAIL: "address not available",
+}
+
+
+def error_words(exc: OSError) -> str:
+    """'connection refused', or the system's words for an error of connecting."""
+    return _ERRNO_WORDS.get(exc.errno or 0, exc.strerror or exc.__class__.__name__)
+
+
 def connection_error(exc: OSError, address: Address) -> ConnectError:
-    reasons = {
-        errno.ECONNREFUSED: "connection refused",
-        errno.ECONNRESET: "connection reset",
-        errno.EHOSTUNREACH: "host unreachable",
-        errno.ENETUNREACH: "network unreachable",
-        errno.EADDRNOTAVAIL: "address not available",
-    }
-    reason = reasons.get(exc.errno or 0, exc.strerror or exc.__class__.__name__)
     kind = FailureKind.RESET if exc.errno == errno.ECONNRESET else FailureKind.CONNECT
-    return ConnectError(f"{reason} ({address})", kind)
+    return ConnectError(f"{error_words(exc)} ({address})", kind)
 
 
 class Connection:

@@ -13,7 +13,7 @@ import nagiosplugin
 from nagiosplugin import Context, Metric, Performance, Range, Result
 from nagiosplugin.state import Critical, Ok, Unknown, Warn
 
-from ..probe.handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected
+from ..probe.handshake import Accepted, HandshakeOutcome, Rejected
 from ..probe.report import TlsaStatus
 from ..tls.versions import TlsVersion
 from ..words import days, when
@@ -179,7 +179,7 @@ class TimeContext(Context):
 
 def _local_limit(outcome: HandshakeOutcome) -> bool:
     """The local OpenSSL could not make the offer: the server was not tested."""
-    return isinstance(outcome, Rejected) and outcome.cause is HandshakeCause.LOCAL_LIMIT
+    return isinstance(outcome, Rejected) and outcome.cause.local_limit
 
 
 class VersionPolicyContext(QuietContext):

@@ -24,7 +24,7 @@ from .findings import ChainJudged, CipherTried, ClientTried, Expiry
 from .longoutput import long_output
 from .output import SUMMARY_TARGET, size
 from .resource import MailTlsService
-from .thresholds import ExpiryThreshold, fmt_days
+from .thresholds import ExpiryThreshold, Unit, fmt_days
 
 
 class _Group(NamedTuple):
@@ -68,7 +68,7 @@ def certificates(assessment: Assessment, address: AddressAssessment, warning: Ex
     for served in address.served:
         leaf = served.chain.leaf
         warn = ""
-        if warning is not None and warning.unit == "percent":
+        if warning is not None and warning.unit is Unit.PERCENT:
             warn = f", warning at {fmt_days(warning.days(leaf.lifetime_days))} days"
         until = when(leaf.valid_until)
         bare = " without SNI" if served.without_sni else ""

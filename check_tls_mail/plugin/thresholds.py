@@ -6,6 +6,7 @@ lifetime, so thresholds are resolved per certificate at judgement time.
 
 from __future__ import annotations
 
+import enum
 import re
 from typing import NamedTuple
 
@@ -26,9 +27,15 @@ def fmt_days(days: float) -> str:
     return f"{days:.2f}".rstrip("0").rstrip(".") or "0"
 
 
+class Unit(enum.Enum):
+    DAYS = "d"
+    HOURS = "h"
+    PERCENT = "%"  # of the certificate's whole lifetime
+
+
 class ExpiryThreshold(NamedTuple):
     amount: float
-    unit: str  # "days", "hours" or "percent"
+    unit: Unit
 
     @classmethod
     def parse(cls, text: str, option: str) -> ExpiryThreshold:
@@ -37,9 +44,9 @@ class ExpiryThreshold(NamedTuple):
             raise UsageError(
                 f"{option} {_shown(text)}: expected days (21, 0.5), hours (36h) or percent of lifetime (20%)"
             )
-        unit = {"h": "hours", "%": "percent"}.get((match.group(2) or "d").lower(), "days")
+        unit = Unit((match.group(2) or "d").lower())
         amount = float(match.group(1))
-        if unit == "percent" and amount > 100:
+        if unit is Unit.PERCENT and amount > 100:
             raise UsageError(f"{option} {_shown(text)}: a percentage of the lifetime is at most 100%")
         threshold = cls(amount, unit)
         if threshold.days(0) > MAX_DAYS:
@@ -48,28 +55,28 @@ class ExpiryThreshold(NamedTuple):
 
     def days(self, lifetime_days: float) -> float:
         """This threshold in days for a certificate of the given total lifetime."""
-        if self.unit == "hours":
+        if self.unit is Unit.HOURS:
             return self.amount / 24
-        if self.unit == "percent":
+        if self.unit is Unit.PERCENT:
             return lifetime_days * self.amount / 100
         return self.amount
 
     def describe(self, lifetime_days: float) -> str:
         """Words for the output: '18 days (20% of 90)' where a percent was given."""
         days = fmt_days(self.days(lifetime_days))
-        if self.unit == "percent":
+        if self.unit is Unit.PERCENT:
             return f"{days} days ({fmt_days(self.amount)}% of its {fmt_days(lifetime_days)}-day lifetime)"
-        if self.unit == "hours":
+        if self.unit is Unit.HOURS:
             return f"{fmt_days(self.amount)} hours"
         return f"{days} days"
 
 
 def check_order(warning: ExpiryThreshold, critical: ExpiryThreshold) -> None:
     """A warning threshold below the critical one would never fire: refuse it."""
-    if warning.unit == critical.unit and warning.amount < critical.amount:
+    if warning.unit is critical.unit and warning.amount < critical.amount:
         raise UsageError(
             f"-w {fmt_days(warning.amount)} is below -c {fmt_days(critical.amount)}: "
             "the warning must come before the critical threshold (more time left)"
         )
-    if {warning.unit, critical.unit} == {"days", "hours"} and warning.days(0) < critical.days(0):
+    if {warning.unit, critical.unit} == {Unit.DAYS, Unit.HOURS} and warning.days(0) < critical.days(0):
         raise UsageError("the warning threshold must leave more time than the critical one")

@@ -47,19 +47,18 @@ def rejected(outcome: Rejected) -> str:
     if cause in _FIXED:
         return _FIXED[cause]
     if cause is HandshakeCause.NOT_TLS:
-        return "server did not answer with TLS" + (
-            "" if outcome.reason == "HTTP_REQUEST" else " (plaintext or another protocol)"
-        )
-    if cause is HandshakeCause.LOCAL_LIMIT:
-        what = "TLS version" if outcome.reason == "NO_PROTOCOLS_AVAILABLE" else "cipher"
-        return f"no {what} can be offered locally"
+        return "server did not answer with TLS (plaintext or another protocol)"
+    if cause is HandshakeCause.LOCAL_VERSION_LIMIT:
+        return "no TLS version can be offered locally"
+    if cause is HandshakeCause.LOCAL_CIPHER_LIMIT:
+        return "no cipher can be offered locally"
     if cause is HandshakeCause.CONNECTION_FAILED:
-        return f"connection failed during the handshake: {outcome.reason}"
+        return f"connection failed during the handshake: {outcome.detail}"
     if cause is HandshakeCause.CHOICE_REFUSED:
         return _choice_refused(outcome)
     if cause is HandshakeCause.MALFORMED:
-        return f"server sent malformed TLS: {outcome.reason}"
-    return f"TLS handshake failed: {outcome.reason.replace('_', ' ').lower()}"
+        return f"server sent malformed TLS: {outcome.detail}"
+    return f"TLS handshake failed: {outcome.detail.replace('_', ' ').lower()}"
 
 
 def _choice_refused(outcome: Rejected) -> str:

@@ -93,15 +93,21 @@ class HandshakeCause(enum.Enum):
     OVERSIZED_RECORD = "the server sent an oversized TLS record"
     VERSION_OUT_OF_RANGE = "the server chose a TLS version outside the offered range"
     OVERSIZED_MESSAGE = "the server sent an oversized handshake message"
-    LOCAL_LIMIT = "the local TLS library cannot make this offer"
+    LOCAL_VERSION_LIMIT = "the local TLS library cannot offer this TLS version"
+    LOCAL_CIPHER_LIMIT = "the local TLS library cannot offer these ciphers"
     CHOICE_REFUSED = "the server chose what the client did not offer (the client would abort)"
     MALFORMED = "the server's TLS records break the protocol"
     RECORD_LAYER = "TLS record layer failure"
     OTHER = "another TLS failure"
 
+    @property
+    def local_limit(self) -> bool:
+        """The local TLS library could not make the offer: the server was not tested."""
+        return self in (HandshakeCause.LOCAL_VERSION_LIMIT, HandshakeCause.LOCAL_CIPHER_LIMIT)
+
 
 class Rejected(NamedTuple):
-    """The TLS handshake failed: its cause, the alert when one was seen, OpenSSL's reason code otherwise.
+    """The TLS handshake failed: its cause, the alert when one was seen, and a detail for the words.
 
     ``server_hello`` says the server had agreed on a version and a suite before
     the failure, so the failure is not about suites; ``certificate_request``
@@ -112,7 +118,7 @@ class Rejected(NamedTuple):
     alert: Alert | None
     seconds: float
     transcript: tuple[tuple[str, str], ...] = ()
-    reason: str = ""  # OpenSSL's reason code (HTTP_REQUEST, ...) or the system error, for words
+    detail: str = ""  # words only, never decided on: the system's error, OpenSSL's reason, the malformation
     server_hello: bool = False
     certificate_request: bool = False
     remarks: tuple[str, ...] = ()
@@ -182,8 +188,8 @@ _CAUSES = {
     "HTTP_REQUEST": HandshakeCause.NOT_TLS,
     "PACKET_LENGTH_TOO_LONG": HandshakeCause.OVERSIZED_RECORD,
     "UNSUPPORTED_PROTOCOL": HandshakeCause.VERSION_OUT_OF_RANGE,
-    "NO_PROTOCOLS_AVAILABLE": HandshakeCause.LOCAL_LIMIT,
-    "NO_CIPHERS_AVAILABLE": HandshakeCause.LOCAL_LIMIT,
+    "NO_PROTOCOLS_AVAILABLE": HandshakeCause.LOCAL_VERSION_LIMIT,
+    "NO_CIPHERS_AVAILABLE": HandshakeCause.LOCAL_CIPHER_LIMIT,
     "UNEXPECTED_EOF_WHILE_READING": HandshakeCause.CLOSED,
     "EXCESSIVE_MESSAGE_SIZE": HandshakeCause.OVERSIZED_MESSAGE,
     "RECORD_LAYER_FAILURE": HandshakeCause.RECORD_LAYER,
@@ -191,11 +197,11 @@ _CAUSES = {
 
 
 def _ssl_error(exc: ssl.SSLError) -> tuple[HandshakeCause, Alert | None, str]:
-    """(cause, alert, OpenSSL reason) for an OpenSSL error."""
+    """(cause, alert, detail) for an OpenSSL error: its class and reason code, read here and nowhere else."""
     reason = getattr(exc, "reason", None) or ""
     if isinstance(exc, ssl.SSLZeroReturnError):  # GnuTLS servers end a failed handshake this way
         return HandshakeCause.CLOSE_NOTIFY, None, reason
-    if isinstance(exc, ssl.SSLEOFError) or "EOF" in reason:
+    if isinstance(exc, ssl.SSLEOFError):
         return HandshakeCause.CLOSED, None, reason
     alert = Alert.from_openssl_reason(reason)
     if alert is not None:
@@ -250,9 +256,9 @@ def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Dea
     def remarks() -> tuple[str, ...]:
         return tuple(conn.remarks) if conn else ()
 
-    def rejected(cause: HandshakeCause, alert: Alert | None, reason: str = "") -> Rejected:
+    def rejected(cause: HandshakeCause, alert: Alert | None, detail: str = "") -> Rejected:
         return Rejected(
-            cause, alert, elapsed(), said(), reason, SERVER_HELLO in seen, CERTIFICATE_REQUEST in seen, remarks()
+            cause, alert, elapsed(), said(), detail, SERVER_HELLO in seen, CERTIFICATE_REQUEST in seen, remarks()
         )
 
     try:

@@ -63,8 +63,8 @@ def outcome(
 ) -> HandshakeOutcome:
     """The typed outcome of a hello probe from the server's answer."""
 
-    def rejected(cause: HandshakeCause, alert: Alert | None = None, reason: str = "", hello: bool = False) -> Rejected:
-        return Rejected(cause, alert, seconds, transcript, reason, hello, remarks=remarks, answer=answer)
+    def rejected(cause: HandshakeCause, alert: Alert | None = None, detail: str = "", hello: bool = False) -> Rejected:
+        return Rejected(cause, alert, seconds, transcript, detail, hello, remarks=remarks, answer=answer)
 
     if isinstance(answer, ServerHelloAnswer):
         version = TlsVersion.of(answer.version)
@@ -97,10 +97,10 @@ def outcome(
             answer=answer,
         )
     if isinstance(answer, AlertAnswer):
-        alert = Alert.of(answer.alert.code)
+        alert = answer.alert.alert
         if alert is Alert.close_notify:
             return rejected(HandshakeCause.CLOSE_NOTIFY)
-        return rejected(HandshakeCause.ALERT, alert, reason="" if alert else f"alert {answer.alert.code}")
+        return rejected(HandshakeCause.ALERT, alert, detail="" if alert else f"alert {answer.alert.code}")
     if isinstance(answer, ConnectionEnded):
         if answer.how is Ending.TIMEOUT:
             return Failed(
@@ -110,4 +110,4 @@ def outcome(
     if isinstance(answer, NotTls):
         return rejected(HandshakeCause.NOT_TLS)
     assert isinstance(answer, Malformed)
-    return rejected(HandshakeCause.MALFORMED, reason=answer.what.value)
+    return rejected(HandshakeCause.MALFORMED, detail=answer.what.value)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar
+from typing import TypeVar
+
+from ..net.transport import Deadline
 
 T = TypeVar("T")
 #: A job still running this long after the deadline has not finished (its own I/O is bounded by the deadline).
 GRACE_SECONDS = 0.05
-
-
-class Deadline(Protocol):
-    def remaining(self) -> float: ...
 
 
 def _run(jobs: Sequence[Callable[[], T]], parallel: int, deadline: Deadline | None) -> list[T | None]:

@@ -1,8 +1,12 @@
-"""TLS alerts (RFC 8446 section 6, RFC 5246 section 7.2): the codes a server answers with, typed."""
+"""TLS alerts (RFC 8446 section 6, RFC 5246 section 7.2): the one vocabulary of an alert, and one received.
+
+TLS layer, data only: OpenSSL's reasons and the flight reader's records both become an ``Alert``.
+"""
 
 from __future__ import annotations
 
 import enum
+from typing import NamedTuple
 
 
 class Alert(enum.IntEnum):
@@ -41,7 +45,9 @@ class Alert(enum.IntEnum):
     bad_certificate_hash_value = 114
     unknown_psk_identity = 115
     certificate_required = 116
+    general_error = 117
     no_application_protocol = 120
+    ech_required = 121
 
     @property
     def words(self) -> str:
@@ -67,3 +73,20 @@ class Alert(enum.IntEnum):
                 if name in cls.__members__:
                     return cls[name]
         return None
+
+
+class ReceivedAlert(NamedTuple):
+    """An alert record as a server sent it: its code (any byte) and whether it was fatal."""
+
+    code: int
+    fatal: bool
+
+    @property
+    def alert(self) -> Alert | None:
+        """The alert, or None for a code no RFC defines."""
+        return Alert.of(self.code)
+
+    def __str__(self) -> str:
+        alert = self.alert
+        name = alert.name if alert is not None else f"alert {self.code}"
+        return name if self.fatal else f"{name} (warning)"

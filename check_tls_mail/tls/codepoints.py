@@ -1,6 +1,6 @@
 """TLS code points and record limits the hello encoder and the flight reader share (RFC 8446, RFC 5246, IANA).
 
-Wire layer, data only: GREASE, SCSVs, record and handshake types, extension types, alerts (versions: versions.py).
+Wire layer, data only: GREASE, SCSVs, record, handshake and extension types (versions and alerts: their own).
 """
 
 from __future__ import annotations
@@ -65,52 +65,6 @@ class ExtensionType(enum.IntEnum):
     SIGNATURE_ALGORITHMS_CERT = 50
     KEY_SHARE = 51
     RENEGOTIATION_INFO = 0xFF01
-
-
-class AlertLevel(enum.IntEnum):
-    WARNING = 1
-    FATAL = 2
-
-
-class AlertDescription(enum.IntEnum):
-    """Every alert of RFC 8446 section 6 and RFC 5246 section 7.2 (and the IANA registry's later ones)."""
-
-    CLOSE_NOTIFY = 0
-    UNEXPECTED_MESSAGE = 10
-    BAD_RECORD_MAC = 20
-    DECRYPTION_FAILED = 21  # RFC 5246, reserved in TLS 1.3
-    RECORD_OVERFLOW = 22
-    DECOMPRESSION_FAILURE = 30  # RFC 5246, reserved in TLS 1.3
-    HANDSHAKE_FAILURE = 40
-    NO_CERTIFICATE = 41  # SSL 3.0, reserved
-    BAD_CERTIFICATE = 42
-    UNSUPPORTED_CERTIFICATE = 43
-    CERTIFICATE_REVOKED = 44
-    CERTIFICATE_EXPIRED = 45
-    CERTIFICATE_UNKNOWN = 46
-    ILLEGAL_PARAMETER = 47
-    UNKNOWN_CA = 48
-    ACCESS_DENIED = 49
-    DECODE_ERROR = 50
-    DECRYPT_ERROR = 51
-    EXPORT_RESTRICTION = 60  # RFC 5246, reserved
-    PROTOCOL_VERSION = 70
-    INSUFFICIENT_SECURITY = 71
-    INTERNAL_ERROR = 80
-    INAPPROPRIATE_FALLBACK = 86
-    USER_CANCELED = 90
-    NO_RENEGOTIATION = 100  # RFC 5246, reserved in TLS 1.3
-    MISSING_EXTENSION = 109
-    UNSUPPORTED_EXTENSION = 110
-    CERTIFICATE_UNOBTAINABLE = 111  # RFC 6066, reserved in TLS 1.3
-    UNRECOGNIZED_NAME = 112
-    BAD_CERTIFICATE_STATUS_RESPONSE = 113
-    BAD_CERTIFICATE_HASH_VALUE = 114  # RFC 6066, reserved in TLS 1.3
-    UNKNOWN_PSK_IDENTITY = 115
-    CERTIFICATE_REQUIRED = 116
-    GENERAL_ERROR = 117
-    NO_APPLICATION_PROTOCOL = 120
-    ECH_REQUIRED = 121
 
 
 #: Largest TLSPlaintext fragment (RFC 8446 section 5.1).

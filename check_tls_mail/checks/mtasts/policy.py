@@ -10,10 +10,11 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+from ...net.names import HostName, check_host_name
 from ...sanitize import clean
 
 if TYPE_CHECKING:
-    from ...net.http import CertificateProblem, FetchFailure
+    from ...net.http import FetchFailure, HttpsCertificateProblem
     from ...net.transport import Deadline
 
 
@@ -57,20 +58,10 @@ class PolicyError(NamedTuple):
 
 
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
-_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
-
-
 def _hostname(name: str) -> str | None:
-    """Lower-case A-label form of a host name, or None if it is not one."""
-    try:
-        ascii_name = name.encode("idna").decode("ascii") if not name.isascii() else name
-    except UnicodeError:
-        return None
-    ascii_name = ascii_name.lower().rstrip(".")
-    labels = ascii_name.split(".")
-    if len(ascii_name) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
-        return None
-    return ascii_name
+    """Lower-case A-label form of a host name (letters, digits, hyphens), or None if it is not one."""
+    checked = check_host_name(name, underscore=False)
+    return checked.ascii if isinstance(checked, HostName) else None
 
 
 def parse_policy(text: str | bytes) -> Policy | PolicyError:
@@ -163,7 +154,7 @@ class PolicyUnreachable(NamedTuple):
 class PolicyCertificateInvalid(NamedTuple):
     url: str
     host: str  # mta-sts.example.org
-    problem: CertificateProblem
+    problem: HttpsCertificateProblem
     detail: str  # the TLS library's words, cleaned
 
 
@@ -226,7 +217,7 @@ def fetch_policy(
     there instead of resolving mta-sts.DOMAIN (tests); the name verified stays
     mta-sts.DOMAIN. ``dns_server`` resolves it through that server.
     """
-    from ...net.http import CertificateProblem, FetchFailure, HttpFailed, request
+    from ...net.http import FetchFailure, HttpFailed, HttpsCertificateProblem, request
 
     url = policy_url(domain)
     answer = request(
@@ -240,7 +231,7 @@ def fetch_policy(
     )
     if isinstance(answer, HttpFailed):
         if answer.failure is FetchFailure.CERTIFICATE:
-            problem = answer.certificate or CertificateProblem.OTHER
+            problem = answer.certificate or HttpsCertificateProblem.OTHER
             return PolicyCertificateInvalid(url, f"mta-sts.{domain.rstrip('.').lower()}", problem, answer.detail)
         if answer.failure is FetchFailure.OVERSIZED:
             return PolicyOversized(url, MAX_POLICY_BYTES)

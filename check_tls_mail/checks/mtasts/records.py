@@ -80,11 +80,6 @@ MtaStsState = StsRecord | RecordAbsent | RecordInvalid | LookupFailed | LookupNo
 TlsRptState = TlsRptRecord | RecordAbsent | RecordInvalid | LookupFailed | LookupNotFinished
 
 
-class MtaStsLookup(NamedTuple):
-    record: MtaStsState
-    tlsrpt: TlsRptState
-
-
 _WSP = r"[ \t]*"
 _SEP = re.compile(_WSP + ";" + _WSP)
 _EXTENSION = re.compile(r"([A-Za-z0-9][A-Za-z0-9_.-]{0,31})=([\x21-\x3a\x3c\x3e-\x7e]+)")
@@ -199,8 +194,3 @@ def lookup_tlsrpt(domain: str, server: tuple[str, int] | None, deadline: Deadlin
     name = f"_smtp._tls.{domain.rstrip('.')}"
     found = _txt(RecordKind.TLSRPT, name, server, deadline)
     return found if not isinstance(found, list) else parse_tlsrpt_record(name, found)
-
-
-def lookup(domain: str, server: tuple[str, int] | None, deadline: Deadline) -> MtaStsLookup:
-    """Both records of ``domain``, one after the other, within the deadline."""
-    return MtaStsLookup(lookup_record(domain, server, deadline), lookup_tlsrpt(domain, server, deadline))

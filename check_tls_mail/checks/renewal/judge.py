@@ -155,20 +155,15 @@ NameCoverage = NamesCovered | NamesMissing
 def check_required_name(text: str) -> str:
     """Validate one --require-name value (a DNS name, *.domain, or an IP address); UsageError if not."""
     import ipaddress
-    import re
+
+    from ...net.names import HostName, check_host_name
 
     try:
         ipaddress.ip_address(text)
         return text
     except ValueError:
         pass
-    name = text.removeprefix("*.")
-    try:
-        ascii_name = name.encode("idna").decode("ascii") if not name.isascii() else name
-    except UnicodeError:
-        ascii_name = ""
-    label = r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
-    if len(ascii_name) > 253 or not re.fullmatch(rf"{label}(\.{label})*\.?", ascii_name):
+    if not isinstance(check_host_name(text.removeprefix("*.")), HostName):
         raise UsageError(f"--require-name {clean(text)}: not a host name or IP address")
     return text
 

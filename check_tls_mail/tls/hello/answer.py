@@ -8,27 +8,8 @@ from __future__ import annotations
 import enum
 from typing import NamedTuple
 
-from ..codepoints import MAX_FRAGMENT, AlertDescription, AlertLevel
-
-
-class Alert(NamedTuple):
-    level: int
-    code: int
-
-    @property
-    def description(self) -> AlertDescription | None:
-        try:
-            return AlertDescription(self.code)
-        except ValueError:
-            return None
-
-    @property
-    def fatal(self) -> bool:
-        return self.level != AlertLevel.WARNING
-
-    def __str__(self) -> str:
-        name = self.description.name.lower() if self.description is not None else f"alert {self.code}"
-        return name if self.fatal else f"{name} (warning)"
+from ..alerts import ReceivedAlert
+from ..codepoints import MAX_FRAGMENT
 
 
 class Problem(enum.Enum):
@@ -69,7 +50,7 @@ class ServerHelloAnswer(NamedTuple):
     certificates: tuple[bytes, ...] | None
     chain_length: int
     problems: tuple[ChoiceProblem, ...]
-    warnings: tuple[Alert, ...] = ()
+    warnings: tuple[ReceivedAlert, ...] = ()
 
     @property
     def accepted(self) -> bool:
@@ -92,7 +73,7 @@ class HelloRetry(NamedTuple):
 class AlertAnswer(NamedTuple):
     """The server refused the hello with an alert."""
 
-    alert: Alert
+    alert: ReceivedAlert
 
     @property
     def accepted(self) -> bool:

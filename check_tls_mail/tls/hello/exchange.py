@@ -9,18 +9,13 @@ from __future__ import annotations
 import os
 import socket
 import time
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
+from ...net.transport import Deadline
 from .answer import MAX_RECORD, Ending, ServerAnswer
 from .encoder import encode_client_hello
 from .flight import FlightReader
 from .spec import HelloSpec
-
-
-class Deadline(Protocol):
-    """What ``exchange_hello`` needs of a deadline (wire.Deadline has it)."""
-
-    def remaining(self) -> float: ...
 
 
 class HelloExchange(NamedTuple):

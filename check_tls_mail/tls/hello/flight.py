@@ -6,13 +6,13 @@ Wire layer (pure, no socket): records, handshake messages, the ServerHello check
 from __future__ import annotations
 
 from ...x509.certificate import MAX_CHAIN
+from ..alerts import Alert, ReceivedAlert
 from ..codepoints import (
     DOWNGRADE_TLS11,
     DOWNGRADE_TLS12,
     GREASE,
     HRR_RANDOM,
     RENEGOTIATION_SCSV,
-    AlertDescription,
     ContentType,
     ExtensionType,
     HandshakeType,
@@ -21,7 +21,6 @@ from ..versions import TlsVersion
 from .answer import (
     MAX_FLIGHT,
     MAX_RECORD,
-    Alert,
     AlertAnswer,
     ChoiceProblem,
     ConnectionEnded,
@@ -36,6 +35,9 @@ from .answer import (
 )
 from .serverhello import Cursor, MalformedMessage, ParsedHello, is_tls13_suite, parse_server_hello
 from .spec import HelloSpec, shared_groups
+
+#: The alert level of a warning (RFC 5246 section 7.2); any other level is fatal.
+WARNING = 1
 
 
 class FlightReader:
@@ -54,7 +56,7 @@ class FlightReader:
         self._buffer = b""
         self._handshake = b""
         self._hello: ServerHelloAnswer | None = None
-        self._warnings: list[Alert] = []
+        self._warnings: list[ReceivedAlert] = []
 
     def feed(self, data: bytes) -> ServerAnswer | None:
         try:
@@ -105,8 +107,8 @@ class FlightReader:
             if len(fragment) < 2 or len(fragment) % 2:
                 raise MalformedMessage(Malformation.BAD_ALERT, len(fragment))
             for i in range(0, len(fragment), 2):
-                alert = Alert(fragment[i], fragment[i + 1])
-                if alert.fatal or alert.code == AlertDescription.CLOSE_NOTIFY:
+                alert = ReceivedAlert(fragment[i + 1], fragment[i] != WARNING)
+                if alert.fatal or alert.alert is Alert.close_notify:
                     return AlertAnswer(alert)
                 self._warnings.append(alert)
             return None
