@@ -58,6 +58,8 @@ class PolicyError(NamedTuple):
 
 
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+
+
 def _hostname(name: str) -> str | None:
     """Lower-case A-label form of a host name (letters, digits, hyphens), or None if it is not one."""
     checked = check_host_name(name, underscore=False)
