@@ -1,6 +1,6 @@
 """Renewal, required names, revocation and MTA-STS judged from probe reports: the whole first line, at a fixed time.
 
-The reports are built here (as in test_status_line), so every state and its
+The reports are built here (tests/support/seam.py), so every state and its
 words are exact: the second certificate of a dual server and the second
 address of a name are named, dates are the fixed clock's.
 """
@@ -9,14 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from types import MappingProxyType
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from pki import Issued
-from test_status_line import DAY, ECDSA_OK, NAME, NOW, PERF_60, RSA_OK, World, at, dual, plan, served
+from seam import (
+    DAY,
+    ECDSA_OK,
+    HANDSHAKE,
+    NAME,
+    NOW,
+    PERF_60,
+    RSA_OK,
+    World,
+    at,
+    certificate,
+    chain_of,
+    dual,
+    judged,
+    plan,
+    served,
+    single,
+)
 
+from check_tls_mail.checks.mtasts.check import MtaSts
 from check_tls_mail.checks.mtasts.judge import MtaStsReport
 from check_tls_mail.checks.mtasts.policy import Mode, Policy, PolicyFetched, PolicyUnreachable
 from check_tls_mail.checks.mtasts.records import (
@@ -28,7 +44,10 @@ from check_tls_mail.checks.mtasts.records import (
     StsRecord,
     TlsRptRecord,
 )
+from check_tls_mail.checks.protocol import OptionalCheck
+from check_tls_mail.checks.renewal.check import Renewal
 from check_tls_mail.checks.renewal.judge import ExpectedCertificate
+from check_tls_mail.checks.revocation.check import Revocation
 from check_tls_mail.checks.revocation.status import (
     CertificateRevocation,
     Good,
@@ -40,17 +59,11 @@ from check_tls_mail.checks.revocation.status import (
 )
 from check_tls_mail.checks.revocation.status import Unknown as OcspUnknown
 from check_tls_mail.net.http import FetchFailure
-from check_tls_mail.plugin.check import build
-from check_tls_mail.plugin.output import render
-from check_tls_mail.plugin.thresholds import ExpiryThreshold
 from check_tls_mail.probe.plan import ProbePlan
-from check_tls_mail.probe.report import AddressReport, HostReport, TlsaState, TlsaStatus
+from check_tls_mail.probe.report import AddressReport
 from check_tls_mail.tls.versions import TlsVersion
-from check_tls_mail.x509.certificate import Certificate
-from check_tls_mail.x509.parse import read
 
 FILE = "/etc/letsencrypt/live/mail/fullchain.pem"
-HANDSHAKE = "handshake_time=0.01s;;;0"
 OCSP_URL = "http://ocsp.example.test/"
 CRL_URL = "http://crl.example.test/int.crl"
 REVOKED_AT = datetime(2026, 11, 26, 9, 30, tzinfo=NOW.tzinfo)
@@ -61,8 +74,8 @@ def world() -> World:
     return World("Beyond")
 
 
-def facts(issued: Issued) -> Certificate:
-    return read(issued.cert.public_bytes(Encoding.DER))
+def facts(issued: Issued) -> object:
+    return certificate(issued)
 
 
 def status(
@@ -74,41 +87,21 @@ def status(
     names: tuple[str, ...] = (),
     mta_sts: MtaStsReport | None = None,
     revocation: Mapping[tuple[bytes, ...], tuple[CertificateRevocation, ...]] | None = None,
+    verbosity: int = 0,
 ) -> tuple[int, str]:
+    """The output for these reports with the optional checks the arguments ask for (first line, or all with -v)."""
+    extras: list[OptionalCheck] = []
+    measured: dict[str, object] = {}
+    if expected or names:
+        extras.append(Renewal(expected, names))
     if revocation is not None:
-        probes = probes._replace(revocation=True)
-    report = HostReport(
-        probes,
-        None,
-        addresses,
-        TlsaState(TlsaStatus.NOT_ASKED),
-        len(addresses),
-        0.05,
-        mta_sts=mta_sts,
-        revocation=MappingProxyType(dict(revocation or {})),
-    )
-    check = build(
-        collect=lambda: report,
-        anchors=world.anchors if verify else None,
-        name_to_check=NAME,
-        warning=ExpiryThreshold.parse("20%", "-w"),
-        critical=ExpiryThreshold.parse("10%", "-c"),
-        min_tls=None,
-        require_tls=(),
-        dane_required=False,
-        verbosity=0,
-        clock=lambda: NOW,
-        expected_certificates=expected,
-        required_names=names,
-        policy_anchors=None if verify else world.anchors,
-    )
-    check()
-    return check.exitcode, render(check.exitcode, check.summary_str, check.perfdata, []).rstrip("\n")
-
-
-def single(world: World, leaf: Issued, probes: ProbePlan | None = None, ip: str = "127.0.0.1") -> AddressReport:
-    probes = probes or plan()
-    return at(probes, ip, served(leaf), ecdsa=served(leaf, TlsVersion.TLS1_2))
+        extras.append(Revocation(None))
+        measured["revocation"] = dict(revocation)
+    if mta_sts is not None:
+        extras.append(MtaSts(DOMAIN, None, world.anchors))
+        measured["mta_sts"] = mta_sts
+    result = judged(world, probes, *addresses, extras=extras, measured=measured, verify=verify, verbosity=verbosity)
+    return result.code, result.first_line if not verbosity else result.output
 
 
 # --- --expect-cert ---------------------------------------------------------------------------------
@@ -223,17 +216,13 @@ def test_name_dropped_on_the_second_address_names_it(world: World) -> None:
 # --- --revocation --------------------------------------------------------------------------------------
 
 
-def chain_of(outcome: object) -> tuple[bytes, ...]:
-    return tuple(outcome.chain)  # type: ignore[attr-defined]
-
-
 def test_every_certificate_good_is_ok_with_the_sources(world: World) -> None:
     leaf = world.leaf()
     answers = (
         CertificateRevocation(0, NAME, Good(Source.OCSP, OCSP_URL, NOW - DAY, NOW + DAY)),
         CertificateRevocation(1, "Beyond Intermediate CA", Good(Source.CRL, CRL_URL, NOW - DAY, NOW + 6 * DAY)),
     )
-    code, line = status(world, plan(), single(world, leaf), revocation={chain_of(served(leaf)): answers})
+    code, line = status(world, plan(), single(world, leaf), revocation={chain_of(leaf): answers})
     assert code == 0
     assert line == (
         f"TLS_MAIL OK - {NAME}:993 imaps implicit TLS, TLS 1.3, {ECDSA_OK}, not revoked (OCSP, CRL) | "
@@ -246,8 +235,8 @@ def test_revoked_intermediate_of_the_second_certificate_is_critical_with_date_an
     rsa, ecdsa = world.leaf("RSA", issuer=rsa_ca), world.leaf()
     good = CertificateRevocation(0, NAME, Good(Source.OCSP, OCSP_URL, NOW - DAY, NOW + DAY))
     revocation = {
-        chain_of(served(ecdsa)): (good, CertificateRevocation(1, "Beyond Intermediate CA", NotCheckable())),
-        chain_of(served(rsa)): (
+        chain_of(ecdsa): (good, CertificateRevocation(1, "Beyond Intermediate CA", NotCheckable())),
+        chain_of(rsa): (
             good,
             CertificateRevocation(
                 1,
@@ -285,7 +274,7 @@ def test_revoked_intermediate_of_the_second_certificate_is_critical_with_date_an
 def test_leaf_revocation_states(world: World, answer: object, code: int, words: str) -> None:
     leaf = world.leaf()
     checked = (CertificateRevocation(0, NAME, answer),)  # type: ignore[arg-type]
-    got, line = status(world, plan(), single(world, leaf), revocation={chain_of(served(leaf)): checked})
+    got, line = status(world, plan(), single(world, leaf), revocation={chain_of(leaf): checked})
     state = {1: "WARNING", 2: "CRITICAL"}[code]
     assert (got, line) == (
         code,
@@ -296,7 +285,7 @@ def test_leaf_revocation_states(world: World, answer: object, code: int, words: 
 def test_no_ocsp_or_crl_named_is_ok_and_said(world: World) -> None:
     leaf = world.leaf()
     checked = (CertificateRevocation(0, NAME, NotCheckable()),)
-    code, line = status(world, plan(), single(world, leaf), revocation={chain_of(served(leaf)): checked})
+    code, line = status(world, plan(), single(world, leaf), revocation={chain_of(leaf): checked})
     assert (code, line) == (
         0,
         f"TLS_MAIL OK - {NAME}:993 imaps implicit TLS, TLS 1.3, {ECDSA_OK}, 1 certificate without OCSP or CRL | "
@@ -323,7 +312,7 @@ def policy(mode: Mode, *mx: str, max_age: int = 604800) -> MtaStsReport:
 def smtp(
     world: World, leaf: Issued | None = None, verify: bool = True, mta_sts: MtaStsReport | None = None
 ) -> tuple[int, str]:
-    probes = plan("smtp")._replace(mta_sts=DOMAIN)
+    probes = plan("smtp")
     return status(world, probes, single(world, leaf or world.leaf(), probes), verify=verify, mta_sts=mta_sts)
 
 
@@ -433,38 +422,22 @@ def test_records_and_fetch_states(world: World, report: MtaStsReport, code: int,
 def test_words_of_every_check_with_v(world: World) -> None:
     """-v names the file, the required names, each revocation answer, the policy and the TLS-RPT record."""
     leaf = world.leaf(names=(NAME, "imap.example.test"))
-    probes = plan("smtp")._replace(mta_sts=DOMAIN, revocation=True)
-    report = HostReport(
+    probes = plan("smtp")
+    revocation = {chain_of(leaf): (CertificateRevocation(0, NAME, Good(Source.OCSP, OCSP_URL, NOW - DAY, None)),)}
+    _, output = status(
+        world,
         probes,
-        None,
-        (single(world, leaf, probes),),
-        TlsaState(TlsaStatus.NOT_ASKED),
-        1,
-        0.05,
+        single(world, leaf, probes),
+        expected=(ExpectedCertificate(FILE, facts(leaf)),),  # type: ignore[arg-type]
+        names=("imap.example.test",),
         mta_sts=policy(Mode.ENFORCE, NAME),
-        revocation=MappingProxyType(
-            {chain_of(served(leaf)): (CertificateRevocation(0, NAME, Good(Source.OCSP, OCSP_URL, NOW - DAY, None)),)}
-        ),
-    )
-    check = build(
-        collect=lambda: report,
-        anchors=world.anchors,
-        name_to_check=NAME,
-        warning=ExpiryThreshold.parse("20%", "-w"),
-        critical=ExpiryThreshold.parse("10%", "-c"),
-        min_tls=None,
-        require_tls=(),
-        dane_required=False,
+        revocation=revocation,
         verbosity=1,
-        clock=lambda: NOW,
-        expected_certificates=(ExpectedCertificate(FILE, facts(leaf)),),
-        required_names=("imap.example.test",),
     )
-    check()
-    lines = render(check.exitcode, check.summary_str, check.perfdata, check.verbose_str or []).splitlines()
+    lines = output.splitlines()
     assert lines[0] == (
-        f"TLS_MAIL OK - {SMTP_OK}, serves the certificate of --expect-cert, covers imap.example.test, MTA-STS "
-        f"enforce: matches mx {NAME}, not revoked (OCSP) | days_remaining={PERF_60} {HANDSHAKE} {MAX_AGE}"
+        f"TLS_MAIL OK - {SMTP_OK}, serves the certificate of --expect-cert, covers imap.example.test, "
+        f"not revoked (OCSP), MTA-STS enforce: matches mx {NAME} | days_remaining={PERF_60} {HANDSHAKE} {MAX_AGE}"
     )
     assert lines[5:] == [
         f"  --expect-cert: the certificate served is the one in {FILE}",

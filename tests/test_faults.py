@@ -295,7 +295,7 @@ def test_global_timeout_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
     from check_tls_mail.cli import options
     from check_tls_mail.probe import run as probe
 
-    monkeypatch.setattr(probe, "run", lambda plan: time.sleep(5))
+    monkeypatch.setattr(probe, "run", lambda plan, lookups=(): time.sleep(5))
     monkeypatch.setattr(options, "probe_budget", lambda timeout: timeout)
     started = time.monotonic()
     code, text = cli.main(["-H", "127.0.0.1", "-p", "993", "-t", "0.5", "--no-verify-chain"])

@@ -21,14 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from localdns import Responder, loopback, servers_at
 from pki import DAY, NOW, Pki
-from test_status_line import NOW as STATUS_NOW
-from test_status_line import REFUSED, World, at, plan, served
+from seam import REFUSED, World, at, judged, plan, served
 
-from check_tls_mail.plugin.check import build
 from check_tls_mail.plugin.output import LINE_LIMIT, SUMMARY_LIMIT, SUMMARY_TARGET, PerfItem, render
-from check_tls_mail.plugin.perfdata import ranked
-from check_tls_mail.plugin.thresholds import ExpiryThreshold
-from check_tls_mail.probe.report import HostReport, TlsaState, TlsaStatus
 from check_tls_mail.tls.versions import TlsVersion
 
 PROFILES = [
@@ -196,21 +191,7 @@ def test_any_assessment_fits_the_first_line(cases: list[tuple[float, bool, bool,
         clients = {name: REFUSED if name in failing else served(leaf) for name in PROFILES}
         ip = _ipv6(n) if v6 else f"192.0.2.{n}"
         reports.append(at(probes, ip, served(leaf), ecdsa=served(leaf, TlsVersion.TLS1_2), rsa=rsa, clients=clients))
-    host = HostReport(probes, None, tuple(reports), TlsaState(TlsaStatus.NOT_ASKED), len(reports), 0.05)
-    check_ = build(
-        collect=lambda: host,
-        anchors=world.anchors,
-        name_to_check=NAME,
-        warning=ExpiryThreshold.parse("20%", "-w"),
-        critical=ExpiryThreshold.parse("10%", "-c"),
-        min_tls=None,
-        require_tls=(),
-        dane_required=False,
-        verbosity=0,
-        clock=lambda: STATUS_NOW,
-    )
-    check_()
-    text = render(check_.exitcode, check_.summary_str, ranked(check_), check_.verbose_str or [])
+    text = judged(world, probes, *reports).output
     first = text.split("\n")[0]
     assert len(first.encode()) <= LINE_LIMIT, first
     assert first.count("|") == 1

@@ -823,6 +823,7 @@ def test_cli_mta_sts_domain_must_be_a_domain_name() -> None:
 def test_an_mta_sts_lookup_still_running_at_the_deadline_is_not_finished(monkeypatch: pytest.MonkeyPatch) -> None:
     """In process: both lookups outlive the probe budget; the report says so, the fetch is not tried."""
     from check_tls_mail.checks.mtasts import records as module
+    from check_tls_mail.checks.mtasts.check import MtaSts
     from check_tls_mail.net.dialects import PROTOCOLS
     from check_tls_mail.probe.plan import ProbePlan
     from check_tls_mail.probe.run import run
@@ -832,10 +833,10 @@ def test_an_mta_sts_lookup_still_running_at_the_deadline_is_not_finished(monkeyp
     monkeypatch.setattr(module, "lookup_tlsrpt", lambda *args: release.wait(5))
     with MailServer(lambda sock: None) as server:
         smtp = PROTOCOLS["smtp"]
-        plan = ProbePlan("127.0.0.1", server.port, smtp, socket.AF_INET, "mx.test", (), (), 4, 0.5, mta_sts="x.test")
-        report = run(plan)
+        plan = ProbePlan("127.0.0.1", server.port, smtp, socket.AF_INET, "mx.test", (), (), 4, 0.5)
+        report = run(plan, (MtaSts("x.test", None),))
     release.set()
-    assert report.mta_sts == MtaStsReport(
+    assert report.extras["mta_sts"] == MtaStsReport(
         "x.test",
         LookupNotFinished(RecordKind.MTA_STS, "_mta-sts.x.test"),
         None,

@@ -17,8 +17,8 @@ from lines import assert_line, utcnow, validity
 from pki import DAY, NOW, Issued
 from revocation_servers import REVOKED_AT, RevocationWorld, der
 
-from check_tls_mail.checks.revocation.check import check, steps
 from check_tls_mail.checks.revocation.crl import MAX_CRL_BYTES
+from check_tls_mail.checks.revocation.lookup import check, steps
 from check_tls_mail.checks.revocation.status import (
     CertificateRevocation,
     Good,
@@ -515,7 +515,8 @@ def test_a_check_still_running_at_the_deadline_is_not_finished(
     import socket
     import threading
 
-    from check_tls_mail.checks.revocation import check as revocation
+    from check_tls_mail.checks.revocation import lookup as revocation
+    from check_tls_mail.checks.revocation.check import Revocation
     from check_tls_mail.net.dialects import PROTOCOLS
     from check_tls_mail.probe.plan import ProbePlan
     from check_tls_mail.probe.run import run
@@ -534,12 +535,10 @@ def test_a_check_still_running_at_the_deadline_is_not_finished(
             (),
             4,
             1.0,
-            ca_file=str(revocation_world.files["root"]),
-            revocation=True,
         )
-        report = run(plan)
+        report = run(plan, (Revocation(str(revocation_world.files["root"])),))
     release.set()
-    (answers,) = report.revocation.values()
+    (answers,) = report.extras["revocation"].values()  # type: ignore[attr-defined]
     url = ocsp_url(revocation_world, "ocsp-good")
     assert answers == (
         CertificateRevocation(

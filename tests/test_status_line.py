@@ -10,122 +10,28 @@ otherwise. Time is fixed, so dates are exact.
 from __future__ import annotations
 
 import hashlib
-import socket
-from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from pki import Issued, issue, new_key
+from pki import Issued
+from seam import ECDSA_OK, NAME, NOW, PERF_60, REFUSED, RSA_OK, World, at, dual, judged, plan, served
 
-from check_tls_mail.clients.profiles import catalogue
+from check_tls_mail.checks.dane.check import Dane
+from check_tls_mail.checks.dane.lookup import TlsaState, TlsaStatus
 from check_tls_mail.errors import ResolveError
-from check_tls_mail.net.dialects import PROTOCOLS
 from check_tls_mail.net.resolver import TlsaAnswer, TlsaRecord
-from check_tls_mail.net.transport import Address
-from check_tls_mail.plugin.check import build
-from check_tls_mail.plugin.output import render
 from check_tls_mail.plugin.thresholds import ExpiryThreshold
-from check_tls_mail.probe.handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected, Target
-from check_tls_mail.probe.plan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
-from check_tls_mail.probe.report import AddressReport, HostReport, TlsaState, TlsaStatus
+from check_tls_mail.probe.handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected
+from check_tls_mail.probe.plan import ProbePlan
+from check_tls_mail.probe.report import AddressReport, HostReport
 from check_tls_mail.tls.alerts import Alert
 from check_tls_mail.tls.versions import TlsVersion
-from check_tls_mail.x509.keys import KeyType
-from check_tls_mail.x509.store import TrustAnchors
-
-NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
-DAY = timedelta(days=1)
-NAME = "mail.example.test"
-REFUSED = Rejected(HandshakeCause.ALERT, Alert.handshake_failure, 0.01)
-ECDSA_OK = "ECDSA P-256 certificate valid 60.0 days (until 2027-01-28 12:00 UTC, warning at 18 days)"
-RSA_OK = "RSA 2048 certificate valid 60.0 days (until 2027-01-28 12:00 UTC, warning at 18 days)"
-PERF_60 = "60.00;18:;9:;;90"
-
-
-class World:
-    """A root and intermediate at fixed dates, and leaves on demand."""
-
-    def __init__(self, name: str = "Status") -> None:
-        self.keys = {"ECDSA": new_key("ECDSA"), "RSA": new_key("RSA")}
-        self.root = issue(f"{name} Root CA", new_key("ECDSA"), None, NOW - 400 * DAY, NOW + 3650 * DAY, ca=True)
-        self.intermediate = self.sub_ca(f"{name} Intermediate CA", 1000)
-        origin = "--ca-file root.pem"
-        self.anchors = TrustAnchors([self.root.cert.public_bytes(Encoding.DER)], origin)
-
-    def sub_ca(self, name: str, days_left: float, issuer: Issued | None = None) -> Issued:
-        return issue(name, new_key("ECDSA"), issuer or self.root, NOW - 300 * DAY, NOW + days_left * DAY, ca=True)
-
-    def leaf(
-        self,
-        key_type: str = "ECDSA",
-        names: tuple[str, ...] = (NAME,),
-        days_left: float = 60,
-        issuer: Issued | None = None,
-        lifetime: float = 90,
-    ) -> Issued:
-        not_after = NOW + days_left * DAY
-        return issue(
-            names[0],
-            self.keys[key_type],
-            issuer or self.intermediate,
-            not_after - lifetime * DAY,
-            not_after,
-            ca=False,
-            names=names,
-        )
 
 
 @pytest.fixture(scope="module")
 def world() -> World:
     return World()
-
-
-def served(leaf: Issued, version: TlsVersion = TlsVersion.TLS1_3, cipher: str = "TLS_AES_256_GCM_SHA384") -> Accepted:
-    """The server completed a handshake and sent ``leaf`` with its intermediates."""
-    chain = [leaf.cert]
-    node = leaf.issuer
-    while node is not None and node.issuer is not None:
-        chain.append(node.cert)
-        node = node.issuer
-    der = tuple(c.public_bytes(Encoding.DER) for c in chain)
-    return Accepted(version, cipher, der, len(der), 0.01)
-
-
-def plan(protocol: str = "imaps", clients: tuple[str, ...] = (), tlsa: bool = False) -> ProbePlan:
-    dialect = PROTOCOLS[protocol]
-    profiles = catalogue().profiles
-    return ProbePlan(
-        host=NAME,
-        port=dialect.default_port,
-        dialect=dialect,
-        family=socket.AF_UNSPEC,
-        servername=NAME,
-        clients=tuple(profiles[name] for name in clients),
-        ciphers=(),
-        parallel=12,
-        seconds=9,
-        tlsa_host=NAME if tlsa else None,
-    )
-
-
-def at(
-    probes: ProbePlan,
-    ip: str,
-    default: HandshakeOutcome,
-    ecdsa: HandshakeOutcome = REFUSED,
-    rsa: HandshakeOutcome = REFUSED,
-    clients: Mapping[str, HandshakeOutcome] | None = None,
-) -> AddressReport:
-    target = Target(probes.host, probes.port, probes.dialect, Address(socket.AF_INET, (ip, probes.port)), NAME)
-    outcomes: dict[ProbeKey, HandshakeOutcome] = {
-        DEFAULT_PROBE: default,
-        ProbeKey(Purpose.KEY_TYPE, KeyType.ECDSA): ecdsa,
-        ProbeKey(Purpose.KEY_TYPE, KeyType.RSA): rsa,
-    }
-    outcomes.update({ProbeKey(Purpose.CLIENT, name): outcome for name, outcome in (clients or {}).items()})
-    return AddressReport(target, MappingProxyType(outcomes))
 
 
 def status(
@@ -136,28 +42,10 @@ def status(
     dane: bool = False,
     verify: bool = True,
 ) -> tuple[int, str]:
-    report = HostReport(probes, None, addresses, tlsa or TlsaState(TlsaStatus.NOT_ASKED), len(addresses), 0.05)
-    check = build(
-        collect=lambda: report,
-        anchors=world.anchors if verify else None,
-        name_to_check=NAME,
-        warning=ExpiryThreshold.parse("20%", "-w"),
-        critical=ExpiryThreshold.parse("10%", "-c"),
-        min_tls=None,
-        require_tls=(),
-        dane_required=dane,
-        verbosity=0,
-        clock=lambda: NOW,
-    )
-    check()
-    return check.exitcode, render(check.exitcode, check.summary_str, check.perfdata, []).rstrip("\n")
-
-
-def dual(world: World, rsa: Issued, ip: str = "127.0.0.1", probes: ProbePlan | None = None) -> AddressReport:
-    """A dual-certificate server: ECDSA by default, ``rsa`` to RSA-only TLS 1.2 offers."""
-    ecdsa = world.leaf()
-    probes = probes or plan()
-    return at(probes, ip, served(ecdsa), ecdsa=served(ecdsa, TlsVersion.TLS1_2), rsa=served(rsa, TlsVersion.TLS1_2))
+    """The first line; with ``tlsa``, DANE's lookup answered so (required with ``dane``)."""
+    extras = (Dane(f"_25._tcp.{NAME}", dane),) if tlsa is not None else ()
+    result = judged(world, probes, *addresses, extras=extras, measured={"dane": tlsa}, verify=verify)
+    return result.code, result.first_line
 
 
 # --- the second certificate ------------------------------------------------------------------
@@ -230,7 +118,7 @@ def _tlsa_for(leaf: Issued, validated: bool = True) -> TlsaState:
 
 
 def test_dane_mismatch_on_the_second_certificate_names_it(world: World) -> None:
-    probes = plan("smtp", tlsa=True)
+    probes = plan("smtp")
     code, line = status(world, probes, dual(world, world.leaf("RSA"), probes=probes), tlsa=_tlsa_for(world.leaf()))
     assert code == 2
     assert line == (
@@ -311,7 +199,7 @@ def test_second_certificate_on_the_second_address_names_both(world: World) -> No
 
 
 def test_dane_mismatch_on_the_second_address_names_it(world: World) -> None:
-    probes = plan("smtp", tlsa=True)
+    probes = plan("smtp")
     good = world.leaf()
     stale_key = world.leaf("RSA")  # another key: the TLSA record pins the ECDSA one
     first = at(probes, "127.0.0.1", served(good), ecdsa=served(good, TlsVersion.TLS1_2))
@@ -339,7 +227,7 @@ def test_dane_mismatch_on_the_second_address_names_it(world: World) -> None:
     ],
 )
 def test_dane_without_an_answer_is_critical_only_when_required(world: World, state: TlsaState, words: str) -> None:
-    probes = plan("smtp", tlsa=True)
+    probes = plan("smtp")
     leaf = world.leaf()
     address = at(probes, "127.0.0.1", served(leaf), ecdsa=served(leaf, TlsVersion.TLS1_2))
     required, required_line = status(world, probes, address, tlsa=state, dane=True)
@@ -381,9 +269,7 @@ def test_contexts_judge_a_finding_alone_without_the_resource(world: World) -> No
 
     probes = plan()
     report = dual(world, world.leaf("RSA", names=("other.example",), days_left=15))
-    assessment = assess(
-        HostReport(probes, None, (report,), TlsaState(TlsaStatus.NOT_ASKED), 1, 0.1), world.anchors, NAME, NOW
-    )
+    assessment = assess(HostReport(probes, None, (report,), 1, 0.1), world.anchors, NAME, NOW)
     address = assessment.addresses[0]
     rsa = address.served[1]
     expiry = Expiry(address, rsa, rsa.chain.leaf, False, rsa.chain.leaf.days_left(NOW), 90)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     from nagiosplugin import Context, Metric
@@ -24,14 +24,20 @@ if TYPE_CHECKING:
     from ..probe.report import HostReport
 
 
-class Pending:
-    """A lookup under way beside the handshakes; ``finish`` gives what it measured (nothing, by default)."""
+class Pending(Protocol):
+    """A lookup under way beside the handshakes; ``finish`` gives what it measured, within the deadline."""
+
+    def finish(self, report: HostReport, deadline: Deadline) -> object: ...
+
+
+class _Nothing:
+    """No lookup: nothing measured."""
 
     def finish(self, report: HostReport, deadline: Deadline) -> object:
         return None
 
 
-NOTHING = Pending()
+NOTHING = _Nothing()
 
 
 class OptionalCheck:

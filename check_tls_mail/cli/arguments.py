@@ -118,14 +118,6 @@ def parser() -> UsageParser:
         metavar="VERSION",
         help="CRITICAL when the server does not accept this TLS version (repeatable)",
     )
-    dane = p.add_mutually_exclusive_group()
-    dane.add_argument(
-        "--dane",
-        action="store_true",
-        help="require TLSA records for _PORT._tcp.NAME that match the served chain "
-        "(default: checked for -P smtp with a host name when records exist)",
-    )
-    dane.add_argument("--no-dane", action="store_true", help="do not look up TLSA records")
     p.add_argument(
         "--dns-server",
         metavar="IP[:PORT]",
@@ -151,40 +143,8 @@ def parser() -> UsageParser:
         help="-v what was checked, -vv with the protocol dialogue, -vvv every probe's dialogue",
     )
     p.add_argument("-V", "--version", action="version", version=f"check_tls_mail {__version__}")
-    _beyond_options(p)
+    from ..checks.registry import CHECKS
+
+    for check in CHECKS:  # each optional check's options, in its own group
+        check.add_arguments(p)
     return p
-
-
-def _beyond_options(p: argparse.ArgumentParser) -> None:
-    """The checks beyond the handshake (issue 16): after a renewal, MTA-STS, revocation."""
-    group = p.add_argument_group("renewal, MTA-STS and revocation")
-    group.add_argument(
-        "--expect-cert",
-        action="append",
-        default=[],
-        metavar="PEM",
-        help="the served certificate must be the first one in this file, e.g. the ACME client's fullchain.pem "
-        "(repeatable, one per certificate); WARNING when the file holds a newer one (reload the service) "
-        "or an older one",
-    )
-    group.add_argument(
-        "--require-name",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="every served certificate must cover this name, as for the checked name (repeatable); "
-        "CRITICAL naming the missing names",
-    )
-    group.add_argument(
-        "--mta-sts",
-        metavar="DOMAIN",
-        help="with -P smtp: judge HOST against the MTA-STS policy of DOMAIN (RFC 8461), looked up at --dns-server "
-        "and fetched over HTTPS with --ca-file; CRITICAL in enforce mode when HOST is not listed or its "
-        "certificate does not verify; TLS-RPT with -v",
-    )
-    group.add_argument(
-        "--revocation",
-        action="store_true",
-        help="ask the OCSP responder, else the CRL, of each served certificate and intermediate over HTTP "
-        "(requests to the CA on every run); revoked is CRITICAL, no usable answer a WARNING",
-    )

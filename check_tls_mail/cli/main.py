@@ -18,7 +18,7 @@ from types import FrameType
 from typing import NoReturn
 
 from ..errors import UsageError
-from ..plugin.output import emit, quiet_failure, render, unknown
+from ..plugin.output import emit, quiet_failure, unknown
 from .arguments import parser
 from .interrupt import INTERRUPTED
 from .options import Options, options_from
@@ -36,22 +36,15 @@ def check(options: Options) -> tuple[int, str]:
     """Run the check; (exit code, output text)."""
     from ..probe.run import start
 
-    running = start(options.plan)
+    running = start(options.plan, options.extras)
     # Importing cryptography and nagiosplugin takes longer than a loopback
     # handshake: do it while the probes are on the network.
-    from ..plugin.check import build
-    from ..plugin.perfdata import ranked
+    from ..plugin.check import build, run_and_render
     from ..x509.store import load_store
 
     anchors = load_store(options.ca_file) if options.verify_chain else None
-    # MTA-STS senders verify the chain whatever --no-verify-chain says.
-    policy_anchors = load_store(options.ca_file) if options.plan.mta_sts and anchors is None else None
-    nagios_check = build(
-        collect=running.wait, anchors=anchors, policy_anchors=policy_anchors, **options.judgement._asdict()
-    )
-    nagios_check()
-    return nagios_check.exitcode, render(
-        nagios_check.exitcode, nagios_check.summary_str, ranked(nagios_check), nagios_check.verbose_str or []
+    return run_and_render(
+        build(collect=running.wait, anchors=anchors, extras=options.extras, **options.judgement._asdict())
     )
 
 

@@ -1,7 +1,8 @@
 """The parsed command line into one frozen ``Options``: a ``ProbePlan``, a ``Judgement``, the run's settings.
 
 Options layer: every check of the options together (ranges, names, addresses, combinations) is a UsageError;
-the profiles, the resolver and the renewal files are imported only when their option is given.
+the profiles and the resolver are imported only when their option is given, the optional checks configure
+themselves from theirs (checks/registry.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ..tls.versions import TlsVersion
 from .arguments import parser
 
 if TYPE_CHECKING:
-    from ..checks.renewal.judge import ExpectedCertificate
+    from ..checks.protocol import OptionalCheck
     from ..clients.profiles import ClientProfile
     from ..probe.plan import ProbePlan
 
@@ -37,20 +38,18 @@ class Judgement(NamedTuple):
     critical: ExpiryThreshold
     min_tls: TlsVersion | None
     require_tls: tuple[TlsVersion, ...]
-    dane_required: bool  # --dane: a missing or failed TLSA lookup is CRITICAL
     verbosity: int
-    expected_certificates: tuple[ExpectedCertificate, ...] = ()  # --expect-cert, read while parsing
-    required_names: tuple[str, ...] = ()  # --require-name
 
 
 class Options(NamedTuple):
-    """The parsed command line: what to probe, how to judge it, and the run's own settings."""
+    """The parsed command line: what to probe, how to judge it, the optional checks asked for, the run's settings."""
 
     plan: ProbePlan  # carries the client profile objects
     judgement: Judgement
     ca_file: str | None
     verify_chain: bool
     timeout: float
+    extras: tuple[OptionalCheck, ...] = ()  # configured from their options (checks/registry.py)
 
 
 def _is_ip(text: str) -> bool:
@@ -156,13 +155,6 @@ def options_from(args: argparse.Namespace) -> Options:
         if any(c.isspace() or not c.isprintable() for c in args.servername):
             raise UsageError("--servername: not a host name")
         _host_name(args.servername, "--servername")
-    tlsa_host = None
-    if args.dane:
-        if servername is None:
-            raise UsageError("--dane needs a host name: give -H NAME or --servername NAME")
-        tlsa_host = servername
-    elif not args.no_dane and dialect.relay and not _is_ip(host):
-        tlsa_host = host
     dns_server = None
     if args.dns_server:
         from ..net.resolver import parse_server
@@ -187,7 +179,6 @@ def options_from(args: argparse.Namespace) -> Options:
         address=args.address,
         versions=bool(min_tls or require_tls or verbosity),
         dns_server=dns_server,
-        tlsa_host=tlsa_host,
     )
     judgement = Judgement(
         name_to_check=servername or host,
@@ -195,41 +186,17 @@ def options_from(args: argparse.Namespace) -> Options:
         critical=critical,
         min_tls=min_tls,
         require_tls=require_tls,
-        dane_required=bool(args.dane),
         verbosity=verbosity,
     )
-    plan, judgement = _with_beyond(args, plan, judgement)
-    return Options(plan, judgement, args.ca_file, not args.no_verify_chain, args.timeout)
+    extras = _optional_checks(args, plan)
+    return Options(plan, judgement, args.ca_file, not args.no_verify_chain, args.timeout, extras)
 
 
-def _with_beyond(args: argparse.Namespace, plan: ProbePlan, judgement: Judgement) -> tuple[ProbePlan, Judgement]:
-    """--expect-cert, --require-name, --mta-sts and --revocation: network work into the plan, the rest judgement."""
-    expected: tuple[ExpectedCertificate, ...] = ()
-    if args.expect_cert:
-        from ..checks.renewal.judge import load_all
+def _optional_checks(args: argparse.Namespace, plan: ProbePlan) -> tuple[OptionalCheck, ...]:
+    """The optional checks whose options were given (or that are on by default), in the registry's order."""
+    from ..checks.registry import CHECKS
 
-        expected = load_all(args.expect_cert)  # an unusable file is an ExpectCertError, a UsageError
-    names: tuple[str, ...] = ()
-    if args.require_name:
-        from ..checks.renewal.judge import check_required_name
-
-        names = tuple(dict.fromkeys(check_required_name(name) for name in args.require_name))
-    domain = None
-    if args.mta_sts is not None:
-        from ..checks.mtasts.policy import host_name
-        from ..sanitize import clean
-
-        if not plan.dialect.relay:
-            raise UsageError("--mta-sts is for -P smtp: the policy is about the MX senders deliver to")
-        if plan.servername is None:
-            raise UsageError("--mta-sts needs the MX's host name: give -H NAME or --servername NAME")
-        domain = host_name(args.mta_sts)
-        if domain is None or "." not in domain:
-            raise UsageError(f"--mta-sts {clean(args.mta_sts)}: not a domain name")
-    if not (expected or names or domain or args.revocation):
-        return plan, judgement
-    plan = plan._replace(ca_file=args.ca_file, mta_sts=domain, revocation=args.revocation)
-    return plan, judgement._replace(expected_certificates=expected, required_names=names)
+    return tuple(check for kind in CHECKS if (check := kind.configure(args, plan)) is not None)
 
 
 def probe_budget(timeout: float) -> float:

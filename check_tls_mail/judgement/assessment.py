@@ -2,9 +2,9 @@
 
 Between probing and presentation: chains are judged, the certificates an
 address serves are deduplicated (the default one, then any other the key-type
-probes found), TLSA records are matched against each, and every failed client
-or cipher gets its diagnosis. The resource, the summary and the long output
-all read an ``Assessment``.
+probes found), and every failed client or cipher gets its diagnosis. The
+resource, the summary and the long output all read an ``Assessment``; the
+optional checks judge what they measured beside it (checks/).
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..checks.dane.match import DaneReport, judge
 from ..clients.offer import cipher_offer
 from ..clients.profiles import ClientProfile
 from ..errors import ServiceError
 from ..probe.handshake import Accepted, HandshakeOutcome
 from ..probe.plan import ProbePlan
-from ..probe.report import AddressReport, HostReport, TlsaState
+from ..probe.report import AddressReport, HostReport
 from ..tls.versions import TlsVersion
 from ..x509.chain import ChainReport, judge_chain
 from ..x509.keys import KeyType
@@ -28,10 +27,6 @@ from ..x509.store import TrustAnchors
 from .diagnosis import Diagnosis, Why, diagnose
 
 if TYPE_CHECKING:
-    from ..checks.mtasts.judge import HostCertificateUnverified, MtaStsFinding, MtaStsReport
-    from ..checks.mtasts.policy import Policy
-    from ..checks.renewal.judge import Deployment, ExpectedCertificate, NameCoverage
-    from ..checks.revocation.status import CertificateRevocation
     from ..probe.axes import AxisResult
     from .violations import Violation
 
@@ -51,13 +46,7 @@ class Served(NamedTuple):
     origin: Origin
     key_type: KeyType | None
     chain: ChainReport
-    sent: tuple[bytes, ...]  # the chain as the server sent it (DER), for DANE
-    dane: DaneReport | None  # the TLSA answer matched against ``sent``, when there is an answer
-    deployment: Deployment | None = None  # --expect-cert: the served leaf against the files on disk
-    coverage: NameCoverage | None = None  # --require-name: the names the leaf must cover
-    revocation: tuple[CertificateRevocation, ...] | None = None  # --revocation: each certificate of the path
-    policy_chain: ChainReport | None = None  # --mta-sts: the chain judged with trust anchors for the MX name
-    policy_problem: HostCertificateUnverified | None = None  # --mta-sts: the policy applies, the chain fails
+    sent: tuple[bytes, ...]  # the chain as the server sent it (DER): what the optional checks look at
     #: A KEY_TYPE certificate of a key type another served certificate has too: 2 for the second, and so on.
     ordinal: int = 0
 
@@ -121,49 +110,24 @@ class AddressAssessment(NamedTuple):
         return tuple(s.chain.leaf.fingerprint for s in self.served)
 
 
-class MtaStsAssessment(NamedTuple):
-    """--mta-sts: the domain's records and policy judged for the MX name (each certificate's verdict is on Served)."""
-
-    report: MtaStsReport
-    mx: str  # the name matched against the policy's mx patterns
-    policy: Policy | None  # the policy senders apply, when one was fetched
-    findings: tuple[MtaStsFinding, ...]  # record, policy, mx, mode, max_age, TLS-RPT; most severe first
-
-
-class Expectations(NamedTuple):
-    """The judgement settings of the optional checks: what the served certificates are held against."""
-
-    expected: tuple[ExpectedCertificate, ...] = ()  # --expect-cert: the first certificate of each file
-    required_names: tuple[str, ...] = ()  # --require-name
-    policy_anchors: TrustAnchors | None = None  # --mta-sts: the policy verifies whatever --no-verify-chain says
-
-
-NOTHING_EXPECTED = Expectations()
-
-
 class Assessment(NamedTuple):
     host: HostReport
+    name: str  # the name the certificates are judged for
     now: datetime
     addresses: tuple[AddressAssessment, ...]
-    mta_sts: MtaStsAssessment | None = None
 
     @property
     def plan(self) -> ProbePlan:
         return self.host.plan
 
-    @property
-    def tlsa(self) -> TlsaState:
-        return self.host.tlsa
-
 
 def _served(
-    report: AddressReport, primary: Accepted, name: str, anchors: TrustAnchors | None, now: datetime, tlsa: TlsaState
+    report: AddressReport, primary: Accepted, name: str, anchors: TrustAnchors | None, now: datetime
 ) -> tuple[Served, ...]:
     """The default certificate, plus any other one the key-type probes found (raises CertificateError)."""
 
     def judged(origin: Origin, outcome: Accepted, chain: ChainReport, ordinal: int = 0) -> Served:
-        dane = judge(tlsa.answer, outcome.chain) if tlsa.answer is not None else None
-        return Served(origin, chain.leaf.key_type, chain, outcome.chain, dane, ordinal=ordinal)
+        return Served(origin, chain.leaf.key_type, chain, outcome.chain, ordinal)
 
     first = judge_chain(primary.chain, name, anchors, now, primary.chain_sent)
     served = [judged(Origin.DEFAULT, primary, first)]
@@ -197,7 +161,7 @@ def _given(profile: ClientProfile, outcome: Accepted, served: tuple[Served, ...]
             chain = judged(outcome.chain, outcome.chain_sent)
         except ServiceError:  # unreadable: the chain's own probes say so where they see it
             return None
-        return Served(Origin.CLIENT, chain.leaf.key_type, chain, outcome.chain, None)
+        return Served(Origin.CLIENT, chain.leaf.key_type, chain, outcome.chain)
     if not served:
         return None
     if not profile.sends_sni:
@@ -278,18 +242,15 @@ def _address(
     name: str,
     anchors: TrustAnchors | None,
     now: datetime,
-    expectations: Expectations,
-    policy: Policy | None,
 ) -> AddressAssessment:
     served: tuple[Served, ...] = ()
     unreadable = None
     reference = report.reference
     if reference is not None:
         try:
-            served = _served(report, reference, name, anchors, now, host.tlsa)
+            served = _served(report, reference, name, anchors, now)
         except ServiceError as exc:  # a certificate that cannot be read at all
             unreadable = exc
-    served = tuple(_beyond(s, host, name, anchors, now, expectations, policy) for s in served)
     key_type = served[0].key_type if served else None
     profiles = {p.name: p for p in host.plan.clients}
 
@@ -312,70 +273,11 @@ def _address(
     return AddressAssessment(report, shown_as, served, unreadable, clients, ciphers, versions, reference)
 
 
-def assess(
-    host: HostReport,
-    anchors: TrustAnchors | None,
-    name: str,
-    now: datetime,
-    expectations: Expectations = NOTHING_EXPECTED,
-) -> Assessment:
+def assess(host: HostReport, anchors: TrustAnchors | None, name: str, now: datetime) -> Assessment:
     """Judge what the probes found, for the name the certificate must match, at the time ``now``."""
     several = len(host.addresses) > 1
-    mta_sts = _mta_sts(host.mta_sts, name) if host.mta_sts is not None else None
-    policy = mta_sts.policy if mta_sts is not None else None
     addresses = tuple(
-        _address(host, report, report.target.address.ip if several else "", name, anchors, now, expectations, policy)
+        _address(host, report, report.target.address.ip if several else "", name, anchors, now)
         for report in host.addresses
     )
-    return Assessment(host, now, addresses, mta_sts)
-
-
-# --- the optional checks: --expect-cert, --require-name, --revocation, --mta-sts ---------------------------
-
-
-def verifies(chain: ChainReport, now: datetime) -> bool:
-    """Trusted, for the name, and every certificate of the path valid now: what an MTA-STS sender requires."""
-    return chain.trusted is True and not chain.problems and all(f.days_left(now) > 0 for f in chain.path)
-
-
-def _mta_sts(report: MtaStsReport, mx: str) -> MtaStsAssessment:
-    from ..checks.mtasts.judge import assess as assess_policy
-    from ..checks.mtasts.judge import policy_of
-
-    # The certificate is judged per served chain (Served.policy_problem), so not here: None.
-    findings = assess_policy(report.domain, report.record, report.fetch, mx, None, report.tlsrpt)
-    return MtaStsAssessment(report, mx, policy_of(report.fetch), findings)
-
-
-def _beyond(
-    served: Served,
-    host: HostReport,
-    name: str,
-    anchors: TrustAnchors | None,
-    now: datetime,
-    expectations: Expectations,
-    policy: Policy | None,
-) -> Served:
-    """One served certificate with the verdicts of the optional checks that were asked for."""
-    if expectations.expected:
-        from ..checks.renewal.judge import compare
-
-        served = served._replace(deployment=compare(served.chain.leaf, expectations.expected))
-    if expectations.required_names:
-        from ..checks.renewal.judge import required_names
-
-        served = served._replace(coverage=required_names(served.chain.leaf, expectations.required_names))
-    if host.plan.revocation:
-        served = served._replace(revocation=host.revocation.get(tuple(served.sent)))
-    policy_anchors = anchors if anchors is not None else expectations.policy_anchors
-    if policy is not None and policy_anchors is not None:
-        from ..checks.mtasts.judge import HostCertificateUnverified
-        from ..checks.mtasts.policy import Mode
-
-        chain = served.chain if anchors is not None else judge_chain(served.sent, name, policy_anchors, now)
-        served = served._replace(policy_chain=chain)
-        if policy.mode is not Mode.NONE and not verifies(chain, now):
-            assert host.mta_sts is not None
-            problem = HostCertificateUnverified(name, host.mta_sts.domain, policy.mode)
-            served = served._replace(policy_problem=problem)
-    return served
+    return Assessment(host, name, now, addresses)

@@ -1,14 +1,12 @@
-"""Assembly: the nagiosplugin Check from the resource, the contexts that judge it and the summary."""
+"""Assembly: the nagiosplugin Check from the resource, the contexts that judge it and the summary; its run."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import nagiosplugin
 
-from ..judgement.assessment import Expectations
 from ..probe.report import HostReport
 from ..tls.versions import TlsVersion
 from ..x509.chain import utcnow
@@ -18,21 +16,17 @@ from .contexts import (
     ChainContext,
     CipherContext,
     ClientContext,
-    DaneContext,
     ExpiryContext,
-    MtaStsContext,
-    RenewalContext,
-    RevocationContext,
     ServiceContext,
     TimeContext,
     VersionPolicyContext,
 )
+from .extras import Judging
+from .output import render
+from .perfdata import ranked
 from .resource import MailTlsService
 from .summary import TlsMailSummary
 from .thresholds import ExpiryThreshold
-
-if TYPE_CHECKING:
-    from ..checks.renewal.judge import ExpectedCertificate
 
 
 def build(
@@ -44,19 +38,12 @@ def build(
     critical: ExpiryThreshold,
     min_tls: TlsVersion | None,
     require_tls: tuple[TlsVersion, ...],
-    dane_required: bool,
     verbosity: int,
     clock: Callable[[], datetime] = utcnow,
-    expected_certificates: tuple[ExpectedCertificate, ...] = (),
-    required_names: tuple[str, ...] = (),
-    policy_anchors: TrustAnchors | None = None,
+    extras: Sequence[Judging] = (),
 ) -> nagiosplugin.Check:
-    """One assembly: the resource, the contexts that judge it, the summary that words it.
-
-    ``policy_anchors``: the trust anchors MTA-STS verifies the chain with when ``anchors`` is None (--no-verify-chain).
-    """
-    expectations = Expectations(expected_certificates, required_names, policy_anchors)
-    resource = MailTlsService(collect, anchors, name_to_check, clock, expectations)
+    """One assembly: the resource, the contexts that judge it (the optional checks' too), the summary."""
+    resource = MailTlsService(collect, anchors, name_to_check, clock, extras)
     check = nagiosplugin.Check(
         resource,
         ServiceContext(),
@@ -66,12 +53,15 @@ def build(
         CipherContext(),
         AllAcceptedContext(),
         VersionPolicyContext(min_tls, require_tls),
-        DaneContext(dane_required),
         TimeContext(),
-        RenewalContext(),
-        RevocationContext(),
-        MtaStsContext(),
+        *(context for extra in extras for context in extra.contexts()),
         TlsMailSummary(resource, warning, verbosity),
     )
     check.name = "TLS_MAIL"
     return check
+
+
+def run_and_render(check: nagiosplugin.Check) -> tuple[int, str]:
+    """Run an assembled check: its exit code and the whole output the plugin writes (first line, long output)."""
+    check()
+    return check.exitcode, render(check.exitcode, check.summary_str, ranked(check), check.verbose_str or [])

@@ -1,8 +1,10 @@
-"""The nagiosplugin Contexts: each judges one kind of finding, from the finding alone.
+"""The nagiosplugin Contexts of the core findings: each judges one kind of finding, from the finding alone.
 
 A context never reads the resource: the finding it gets names its subject and
 carries what the judgement needs. Words come from wording.py; which address a
 judgement is about is the summary's to say (from the finding, not the words).
+The optional checks' contexts live in their folders (checks/) and use the
+helpers at the end of this module.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from nagiosplugin import Context, Metric, Performance, Range, Result
 from nagiosplugin.state import Critical, Ok, Unknown, Warn
 
 from ..probe.handshake import Accepted, HandshakeOutcome, Rejected
-from ..probe.report import TlsaStatus
 from ..tls.versions import TlsVersion
 from ..words import days, when
 from . import wording
@@ -23,13 +24,8 @@ from .findings import (
     ChainJudged,
     CipherTried,
     ClientTried,
-    DaneJudged,
-    Deployed,
     Elapsed,
     Expiry,
-    MtaStsJudged,
-    RequiredNames,
-    RevocationChecked,
     ServiceDown,
 )
 from .findings import Versions as VersionsFinding
@@ -40,13 +36,11 @@ if TYPE_CHECKING:
 
     from ..judgement.assessment import Served
     from ..severity import Severity
-    from ..x509.chain import ChainReport
-    from ..x509.problems import CertificateProblem
 
 
-def _whose(finding: ChainJudged | DaneJudged) -> str:
-    """'192.0.2.25: RSA certificate: ' for a judgement of one certificate at one address."""
-    named = finding.served.named
+def whose(served: Served) -> str:
+    """'RSA certificate: ' before the words of a judgement of a certificate other than the default one."""
+    named = served.named
     return f"{wording.certificate(named)}: " if named else ""
 
 
@@ -80,7 +74,7 @@ class ChainContext(QuietContext):
         finding: ChainJudged = metric.value
         problems = finding.served.chain.problems
         if problems:
-            return Result(Critical, _whose(finding) + wording.problems(problems), metric)
+            return Result(Critical, whose(finding.served) + wording.problems(problems), metric)
         return Result(Ok, None, metric)
 
 
@@ -218,133 +212,13 @@ def _numbers(versions: list[TlsVersion]) -> str:
     return ", ".join(v.number for v in versions)
 
 
-class DaneContext(QuietContext):
-    """TLSA records (DANE): looked up, validated, usable, and matching what the server presents."""
-
-    def __init__(self, required: bool) -> None:
-        super().__init__("dane")
-        self.required = required
-
-    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
-        finding: DaneJudged = metric.value
-        prefix = _whose(finding)
-        tlsa = finding.tlsa
-        if tlsa.status is TlsaStatus.FAILED:
-            return self._required(metric, f"{prefix}DANE: {tlsa.error}")
-        if tlsa.status is not TlsaStatus.ANSWERED or finding.served.dane is None:
-            return self._required(metric, f"{prefix}DANE: the TLSA lookup of {tlsa.name} did not finish in time")
-        report = finding.served.dane
-        name = report.answer.name
-        if not report.answer.records:
-            return self._required(metric, f"{prefix}DANE: no TLSA records at {name}")
-        mismatch = " and they do not match the served certificate" if not report.matching else ""
-        if not report.answer.validated:
-            hint = (
-                f"{prefix}TLSA records at {name} are not DNSSEC-validated ({report.answer.server} set no AD "
-                f"flag){mismatch}: DANE senders ignore them"
-            )
-            return Result(Warn, hint, metric)
-        if not report.usable:
-            return Result(Warn, f"{prefix}no usable TLSA records at {name} (SMTP uses only usages 2 and 3)", metric)
-        if not report.matching:
-            hint = (
-                f"{prefix}TLSA records at {name} do not match the served certificate: was the key rotated "
-                "without publishing the new TLSA first?"
-            )
-            return Result(Critical, hint, metric)
-        return Result(Ok, None, metric)
-
-    def _required(self, metric: Metric, hint: str) -> Result:
-        """Missing records or no answer: CRITICAL with --dane, else not judged."""
-        return Result(Critical, hint, metric) if self.required else Result(Ok, None, metric)
+# --- for the optional checks' contexts (checks/): states from their severity(), words naming the certificate ---
 
 
-# --- the optional checks (issue 16): states from each module's severity(), words from its describe() ---
-
-
-def _state(severity: Severity) -> ServiceState:
+def state_of(severity: Severity) -> ServiceState:
     return (Ok, Warn, Critical, Unknown)[severity]
 
 
-def _the(served: Served) -> str:
+def the(served: Served) -> str:
     """How the words of a check name the certificate: 'the certificate', 'the RSA certificate'."""
     return f"the {wording.certificate(served.named)}"
-
-
-class RenewalContext(QuietContext):
-    """--expect-cert: the served certificate is the one on disk; --require-name: it covers every required name."""
-
-    def __init__(self) -> None:
-        super().__init__("renewal")
-
-    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
-        from ..checks.renewal.judge import describe, severity
-
-        finding: Deployed | RequiredNames = metric.value
-        judged = finding.deployment if isinstance(finding, Deployed) else finding.coverage
-        state = _state(severity(judged))
-        if state == Ok:
-            return Result(Ok, None, metric)
-        return Result(state, describe(judged, _the(finding.served)), metric)
-
-
-class RevocationContext(QuietContext):
-    """--revocation: revoked or unknown is CRITICAL; no usable answer a WARNING (soft fail, as clients do)."""
-
-    def __init__(self) -> None:
-        super().__init__("revocation")
-
-    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
-        from ..checks.revocation.status import severity
-        from ..checks.revocation.words import describe
-
-        finding: RevocationChecked = metric.value
-        checked = finding.checked
-        state = _state(severity(checked.status))
-        if state == Ok:
-            return Result(Ok, None, metric)
-        which = _the(finding.served) if checked.position == 0 else f"intermediate {checked.subject}"
-        return Result(state, describe(checked.status, which), metric)
-
-
-def _unverified(chain: ChainReport, said: tuple[CertificateProblem, ...]) -> str:
-    """Why a chain fails MTA-STS verification, unless the first line says it already.
-
-    ``said``: the problems the chain context reports (none of trust and name
-    with --no-verify-chain); expiry is always the expiry context's to say.
-    """
-    return wording.problems([p for p in chain.problems if p not in said])
-
-
-class MtaStsContext(Context):
-    """--mta-sts: the domain's records and policy, the MX name against its mx patterns, the chain it verifies."""
-
-    def __init__(self) -> None:
-        super().__init__("mta_sts")
-
-    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
-        from ..checks.mtasts.judge import severity
-        from ..checks.mtasts.words import describe
-
-        finding: MtaStsJudged = metric.value
-        state = _state(severity(finding.finding))
-        if state == Ok:
-            return Result(Ok, None, metric)
-        served = finding.served
-        if served is None or finding.address is None:
-            return Result(state, describe(finding.finding), metric)
-        why = _unverified(served.policy_chain, served.chain.problems) if served.policy_chain is not None else ""
-        named = served.named
-        prefix = f"{wording.certificate(named)}: " if named else ""
-        return Result(state, prefix + describe(finding.finding, why), metric)
-
-    def performance(self, metric: Metric, resource: nagiosplugin.Resource) -> Performance | None:
-        """The fetched policy's max_age in seconds, WARNING under a day as judged by its own finding."""
-        from ..checks.mtasts.judge import SHORT_MAX_AGE
-        from ..checks.mtasts.policy import MAX_AGE_LIMIT, PolicyFetched
-
-        finding: MtaStsJudged = metric.value
-        if not isinstance(finding.finding, PolicyFetched):
-            return None
-        age = finding.finding.policy.max_age
-        return Performance(metric.name, age, "s", warn=Range(f"{SHORT_MAX_AGE}:"), min=0, max=MAX_AGE_LIMIT)

@@ -3,25 +3,23 @@
 Each finding names its subject (the address, which certificate, which client
 profile, cipher or TLS version), so that a context judges it alone and the
 summary words it without reading any metric name back. ``label`` makes the
-metric name, which is also the perfdata label; nothing parses it.
+metric name, which is also the perfdata label; nothing parses it. The optional
+checks' findings (checks/) give their stem; ``label`` adds which certificate
+and which address, as for every other finding.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple, Protocol
+
+from nagiosplugin import Metric
 
 from ..errors import ServiceError
 from ..judgement.assessment import AddressAssessment, CipherResult, ClientResult, Origin, Served
 from ..probe.handshake import HandshakeOutcome
-from ..probe.report import TlsaState
 from ..tls.versions import TlsVersion
 from ..x509.certificate import Certificate
-
-if TYPE_CHECKING:
-    from ..checks.mtasts.judge import MtaStsFinding
-    from ..checks.renewal.judge import Deployment, NameCoverage
-    from ..checks.revocation.status import CertificateRevocation
 
 
 class ServiceDown(NamedTuple):
@@ -82,60 +80,21 @@ class Versions(NamedTuple):
     outcomes: Mapping[TlsVersion, HandshakeOutcome]
 
 
-class DaneJudged(NamedTuple):
-    """The TLSA lookup and its match against one served chain."""
+class CheckFinding(Protocol):
+    """A finding of an optional check (checks/): its subject, and the stem of its metric name."""
 
-    address: AddressAssessment
-    served: Served
-    tlsa: TlsaState
+    @property
+    def address(self) -> AddressAssessment | None: ...
 
+    @property
+    def served(self) -> Served | None: ...
 
-class Deployed(NamedTuple):
-    """--expect-cert: one served certificate against the certificates in the files on disk."""
-
-    address: AddressAssessment
-    served: Served
-    deployment: Deployment
-
-
-class RequiredNames(NamedTuple):
-    """--require-name: whether one served certificate covers every required name."""
-
-    address: AddressAssessment
-    served: Served
-    coverage: NameCoverage
-
-
-class RevocationChecked(NamedTuple):
-    """--revocation: one certificate of a served path (position 0 is the leaf) as its OCSP responder or CRL says."""
-
-    address: AddressAssessment
-    served: Served
-    checked: CertificateRevocation
-
-
-class MtaStsJudged(NamedTuple):
-    """--mta-sts: one finding about the domain's records and policy (no address), or a chain the policy rejects."""
-
-    address: AddressAssessment | None
-    served: Served | None  # set for the policy's verdict on one served chain
-    finding: MtaStsFinding
+    @property
+    def stem(self) -> str: ...
 
 
 Finding = (
-    ServiceDown
-    | Elapsed
-    | ChainJudged
-    | Expiry
-    | ClientTried
-    | CipherTried
-    | AcceptedCount
-    | Versions
-    | DaneJudged
-    | Deployed
-    | RequiredNames
-    | RevocationChecked
-    | MtaStsJudged
+    ServiceDown | Elapsed | ChainJudged | Expiry | ClientTried | CipherTried | AcceptedCount | Versions | CheckFinding
 )
 
 
@@ -174,46 +133,10 @@ def label(finding: Finding) -> str:
         return f"{'ciphers' if finding.ciphers else 'clients'}_ok{tag}"
     if isinstance(finding, Versions):
         return f"tls_versions{tag}"
-    if isinstance(finding, Deployed):
-        return f"expect_cert{_which(finding.served)}{tag}"
-    if isinstance(finding, RequiredNames):
-        return f"required_names{_which(finding.served)}{tag}"
-    if isinstance(finding, RevocationChecked):
-        position = finding.checked.position
-        return f"revocation{f'_chain{position}' if position else ''}{_which(finding.served)}{tag}"
-    if isinstance(finding, MtaStsJudged):
-        if finding.served is not None:
-            return f"mta_sts_certificate{_which(finding.served)}{tag}"
-        return _mta_sts_label(finding.finding)
-    return f"dane{_which(finding.served)}{tag}"
+    served = finding.served
+    return f"{finding.stem}{_which(served) if served is not None else ''}{tag}"
 
 
-def _mta_sts_label(finding: MtaStsFinding) -> str:
-    """One label per kind of MTA-STS finding about the domain; the fetched policy's carries max_age as perfdata."""
-    from ..checks.mtasts import judge as mtasts
-    from ..checks.mtasts import policy as mtastspolicy
-    from ..checks.mtasts import records as mtastsrecords
-
-    if isinstance(finding, mtastspolicy.PolicyFetched):
-        return "mta_sts_max_age"
-    if isinstance(finding, mtasts.MaxAgeShort):
-        return "mta_sts_short_max_age"
-    if isinstance(finding, mtasts.HostListed | mtasts.HostNotListed):
-        return "mta_sts_mx"
-    if isinstance(finding, mtasts.ModeNone):
-        return "mta_sts_mode"
-    if isinstance(finding, mtasts.HostCertificateUnverified):
-        return "mta_sts_certificate"
-    if isinstance(finding, mtastsrecords.StsRecord):
-        return "mta_sts_record"
-    if isinstance(finding, mtastsrecords.TlsRptRecord):
-        return "tls_rpt"
-    if isinstance(
-        finding,
-        mtastsrecords.RecordAbsent
-        | mtastsrecords.RecordInvalid
-        | mtastsrecords.LookupFailed
-        | mtastsrecords.LookupNotFinished,
-    ):
-        return "tls_rpt" if finding.kind is mtastsrecords.RecordKind.TLSRPT else "mta_sts_record"
-    return "mta_sts_policy"
+def metric(finding: Finding, context: str) -> Metric:
+    """A metric named by ``label`` whose value is the finding itself."""
+    return Metric(label(finding), finding, context=context)

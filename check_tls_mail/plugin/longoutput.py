@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..judgement.assessment import AddressAssessment, Assessment, ClientResult, Served
 from ..probe.axes import Axis
 from ..probe.handshake import Accepted, HandshakeOutcome, Rejected
-from ..probe.report import TlsaStatus, dropped
+from ..probe.report import dropped
 from ..words import day, days, join, limited, when
 from . import wording
 
 if TYPE_CHECKING:
     from ..tls.hello.spec import HelloSpec
+    from .extras import Judging
+
+#: The optional checks, each with what it judged: their lines go under each certificate and after every address.
+Extras = Sequence[tuple["Judging", Any]]
 
 
 def _outcome(outcome: HandshakeOutcome) -> str:
@@ -29,7 +34,7 @@ def _transcript(title: str, outcome: HandshakeOutcome) -> list[str]:
     return [f"{title} dialogue:"] + [f"  {who}: {text}" for who, text in outcome.transcript]
 
 
-def long_output(assessment: Assessment, verbosity: int) -> list[str]:
+def long_output(assessment: Assessment, verbosity: int, extras: Extras = ()) -> list[str]:
     """What was checked, for -v (1), the dialogue too (2), every probe's dialogue (3)."""
     if verbosity < 1:
         return []
@@ -39,15 +44,16 @@ def long_output(assessment: Assessment, verbosity: int) -> list[str]:
     if host.addresses_found > len(host.addresses):
         lines.append(f"{plan.host} has {host.addresses_found} addresses; the first {len(host.addresses)} were probed")
     for address in assessment.addresses:
-        lines += _address_lines(assessment, address, verbosity)
-    lines += _mta_sts_lines(assessment)
+        lines += _address_lines(assessment, address, verbosity, extras)
+    for extra, judged in extras:
+        lines += extra.lines(judged, assessment)
     if plan.clients or plan.ciphers:
         probes = sum(len(report.outcomes) for report in host.addresses)
         lines.append(f"{probes} probes, at most {plan.parallel} at once, took {host.seconds:.3f} s")
     return lines
 
 
-def _address_lines(assessment: Assessment, address: AddressAssessment, verbosity: int) -> list[str]:
+def _address_lines(assessment: Assessment, address: AddressAssessment, verbosity: int, extras: Extras) -> list[str]:
     report = address.report
     plan = assessment.plan
     lines = [
@@ -79,7 +85,7 @@ def _address_lines(assessment: Assessment, address: AddressAssessment, verbosity
     elif verbosity >= 2:
         lines += _transcript("default client", report.primary)
     for served in address.served:
-        lines += _certificate_lines(assessment, served, verbosity)
+        lines += _certificate_lines(assessment, address, served, extras)
     probes: list[tuple[str, HandshakeOutcome]] = [
         (f"{key_type.value} suites over TLS 1.2", outcome) for key_type, outcome in report.key_types().items()
     ]
@@ -162,7 +168,7 @@ def hello_summary(spec: HelloSpec) -> str:
     )
 
 
-def _certificate_lines(assessment: Assessment, served: Served, verbosity: int) -> list[str]:
+def _certificate_lines(assessment: Assessment, address: AddressAssessment, served: Served, extras: Extras) -> list[str]:
     now = assessment.now
     chain = served.chain
     leaf = chain.leaf
@@ -178,64 +184,6 @@ def _certificate_lines(assessment: Assessment, served: Served, verbosity: int) -
             f"  chain {position}: {cert.subject}, {cert.key}, until "
             f"{when(cert.valid_until)} ({days(cert.days_left(now))} left), issuer {cert.issuer}"
         )
-    return lines + _dane_lines(assessment, served) + _beyond_lines(served)
-
-
-def _dane_lines(assessment: Assessment, served: Served) -> list[str]:
-    tlsa = assessment.tlsa
-    if tlsa.status is TlsaStatus.NOT_ASKED:
-        return []
-    if tlsa.status is TlsaStatus.FAILED:
-        return [f"  DANE: {tlsa.error}"]
-    report = served.dane
-    if report is None:
-        return [f"  DANE: the TLSA lookup of {tlsa.name} did not finish in time"]
-    answer = report.answer
-    if not answer.records:
-        return [f"  DANE: no TLSA records at {answer.name} ({answer.server})"]
-    validated = "DNSSEC-validated" if answer.validated else "NOT validated"
-    lines = [f"  DANE: {len(answer.records)} TLSA record(s) at {answer.name}, {validated} by {answer.server}"]
-    for record in answer.records:
-        state = (
-            "matches the served chain"
-            if record in report.matching
-            else "not served now (a rollover record for the next key?)"
-            if record in report.usable
-            else "not used by SMTP (usage 0/1)"
-        )
-        lines.append(f"    TLSA {record}: {state}")
+    for extra, judged in extras:
+        lines += extra.served_lines(judged, address, served)
     return lines
-
-
-def _beyond_lines(served: Served) -> list[str]:
-    """--expect-cert, --require-name, --revocation and the chain as MTA-STS verifies it, for one certificate."""
-    lines = []
-    the = f"the {wording.certificate(served.named)}"
-    if served.deployment is not None or served.coverage is not None:
-        from ..checks.renewal.judge import describe
-
-        if served.deployment is not None:
-            lines.append(f"  --expect-cert: {describe(served.deployment, the)}")
-        if served.coverage is not None:
-            lines.append(f"  --require-name: {describe(served.coverage, the)}")
-    if served.revocation is not None:
-        from ..checks.revocation.words import describe as revocation
-
-        for checked in served.revocation:
-            which = the if checked.position == 0 else f"intermediate {checked.subject}"
-            lines.append(f"  revocation: {revocation(checked.status, which)}")
-    if served.policy_chain is not None:
-        verified = "does not verify" if served.policy_problem is not None else "verifies"
-        lines.append(f"  MTA-STS: the chain {verified} with the trust anchors, as senders verify it")
-    return lines
-
-
-def _mta_sts_lines(assessment: Assessment) -> list[str]:
-    """--mta-sts: the records, the policy and the MX name's match, TLS-RPT included."""
-    mta_sts = assessment.mta_sts
-    if mta_sts is None:
-        return []
-    from ..checks.mtasts.words import describe
-
-    lines = [f"MTA-STS of {mta_sts.report.domain} for {mta_sts.mx}:"]
-    return lines + [f"  {describe(finding)}" for finding in mta_sts.findings]

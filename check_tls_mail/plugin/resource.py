@@ -7,39 +7,30 @@ its address, and ``findings.label`` puts it into the metric name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from datetime import datetime
+from typing import Any
 
 import nagiosplugin
 from nagiosplugin import Metric
 
-from ..judgement.assessment import NOTHING_EXPECTED, AddressAssessment, Assessment, Expectations, Served, assess
+from ..judgement.assessment import AddressAssessment, Assessment, assess
 from ..probe.handshake import Accepted
-from ..probe.report import HostReport, TlsaStatus
+from ..probe.report import HostReport
 from ..x509.chain import utcnow
 from ..x509.store import TrustAnchors
+from .extras import Judging
 from .findings import (
     AcceptedCount,
     ChainJudged,
     CipherTried,
     ClientTried,
-    DaneJudged,
-    Deployed,
     Elapsed,
     Expiry,
-    Finding,
-    MtaStsJudged,
-    RequiredNames,
-    RevocationChecked,
     ServiceDown,
     Versions,
-    label,
+    metric,
 )
-
-
-def metric(finding: Finding, context: str) -> Metric:
-    """A metric named by ``label`` whose value is the finding itself."""
-    return Metric(label(finding), finding, context=context)
 
 
 class MailTlsService(nagiosplugin.Resource):
@@ -51,14 +42,16 @@ class MailTlsService(nagiosplugin.Resource):
         anchors: TrustAnchors | None,
         name: str,
         clock: Callable[[], datetime] = utcnow,
-        expectations: Expectations = NOTHING_EXPECTED,
+        extras: Sequence[Judging] = (),
     ) -> None:
         self.collect = collect
         self.anchors = anchors
         self.name_to_check = name
         self.clock = clock
-        self.expectations = expectations
+        self.extras = extras
         self.assessment: Assessment | None = None
+        #: Each optional check's name -> what it judged (its own type), for the summary and the long output.
+        self.judged: dict[str, Any] = {}
 
     @property
     def name(self) -> str:  # type: ignore[override]  # a property at run time, an attribute in the stubs
@@ -66,13 +59,15 @@ class MailTlsService(nagiosplugin.Resource):
 
     def probe(self) -> Generator[Metric, None, None]:
         host = self.collect()
-        self.assessment = assessment = assess(host, self.anchors, self.name_to_check, self.clock(), self.expectations)
+        self.assessment = assessment = assess(host, self.anchors, self.name_to_check, self.clock())
+        self.judged = {extra.name: extra.assess(host.extras.get(extra.name), assessment) for extra in self.extras}
         if host.error is not None:
             yield metric(ServiceDown(None, host.error), "service")
             return
         for address in assessment.addresses:
             yield from self._address(assessment, address)
-        yield from self._mta_sts(assessment)
+        for extra in self.extras:
+            yield from extra.metrics(self.judged[extra.name], assessment)
         if host.plan.clients or host.plan.ciphers:
             yield metric(Elapsed(None, round(host.seconds, 4)), "time")
 
@@ -95,9 +90,8 @@ class MailTlsService(nagiosplugin.Resource):
             earliest = served.chain.earliest
             if earliest.valid_until < leaf.valid_until:
                 yield metric(Expiry(address, served, earliest, True, earliest.days_left(now), lifetime), "expiry")
-            if assessment.tlsa.status is not TlsaStatus.NOT_ASKED:
-                yield metric(DaneJudged(address, served, assessment.tlsa), "dane")
-            yield from self._beyond(address, served)
+            for extra in self.extras:
+                yield from extra.served_metrics(self.judged[extra.name], address, served)
         for client in address.clients:
             yield metric(ClientTried(address, client), "client")
         if address.clients:
@@ -110,22 +104,3 @@ class MailTlsService(nagiosplugin.Resource):
             yield metric(AcceptedCount(address, True, accepted, len(address.ciphers)), "all_accepted")
         if address.versions:
             yield metric(Versions(address, address.versions), "versions")
-
-    @staticmethod
-    def _beyond(address: AddressAssessment, served: Served) -> Generator[Metric, None, None]:
-        """The optional checks of one served certificate: --expect-cert, --require-name, --revocation, --mta-sts."""
-        if served.deployment is not None:
-            yield metric(Deployed(address, served, served.deployment), "renewal")
-        if served.coverage is not None:
-            yield metric(RequiredNames(address, served, served.coverage), "renewal")
-        for checked in served.revocation or ():
-            yield metric(RevocationChecked(address, served, checked), "revocation")
-        if served.policy_problem is not None:
-            yield metric(MtaStsJudged(address, served, served.policy_problem), "mta_sts")
-
-    @staticmethod
-    def _mta_sts(assessment: Assessment) -> Generator[Metric, None, None]:
-        """--mta-sts: the domain's records and policy, judged for the MX name."""
-        if assessment.mta_sts is not None:
-            for finding in assessment.mta_sts.findings:
-                yield metric(MtaStsJudged(None, None, finding), "mta_sts")

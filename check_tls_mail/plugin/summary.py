@@ -18,7 +18,6 @@ from nagiosplugin.state import Ok
 
 from ..judgement.assessment import AddressAssessment, Assessment
 from ..probe.handshake import Accepted
-from ..probe.report import TlsaStatus
 from ..words import days, join, when
 from .findings import ChainJudged, CipherTried, ClientTried, Expiry
 from .longoutput import long_output
@@ -105,7 +104,8 @@ class TlsMailSummary(nagiosplugin.Summary):
     def verbose(self, results: Results) -> list[str]:
         """The whole wording where the first line had to be compact, then what -v asks for."""
         whole = self._ok()[1] if results.most_significant_state == Ok else self._problem(results)[1]
-        return whole + long_output(self.assessment, self.verbosity)
+        extras = [(extra, self.resource.judged[extra.name]) for extra in self.resource.extras]
+        return whole + long_output(self.assessment, self.verbosity, extras)
 
     def _ok(self) -> tuple[str, list[str]]:
         """The first line's words, and the whole wording for the long output when they had to be compact."""
@@ -124,10 +124,8 @@ class TlsMailSummary(nagiosplugin.Summary):
         accepted = [v for v, o in first.versions.items() if isinstance(o, Accepted)]
         if accepted:
             tail.append(f"accepts TLS {', '.join(v.number for v in accepted)}")
-        tlsa = assessment.tlsa
-        if tlsa.status is TlsaStatus.ANSWERED and tlsa.answer is not None and tlsa.answer.records:
-            tail.append(f"DANE: TLSA at {tlsa.answer.name} matches")
-        tail += self._beyond_ok()
+        for extra in self.resource.extras:  # what the optional checks found, in a few words (-v has the detail)
+            tail += extra.ok_words(self.resource.judged[extra.name], assessment)
         clients, ciphers = len(plan.clients), len(plan.ciphers)
         if clients:
             tail.append(f"{clients}/{clients} clients connect")
@@ -203,45 +201,6 @@ class TlsMailSummary(nagiosplugin.Summary):
             plural = "s" if len(names) > 1 else ""
             return f"cipher{plural} {join(names)} rejected{group.over}: {group.why}"
         return f"{join(names)} cannot connect{group.over}: {group.why}"
-
-    def _beyond_ok(self) -> list[str]:
-        """What the optional checks found when all is well, in a few words (-v has the detail)."""
-        assessment = self.assessment
-        served = [s for address in assessment.addresses for s in address.served]
-        words = []
-        deployed = {s.chain.leaf.fingerprint for s in served if s.deployment is not None}
-        if deployed:
-            words.append(f"serves the certificate{'s' if len(deployed) > 1 else ''} of --expect-cert")
-        coverage = [s.coverage for s in served if s.coverage is not None]
-        names: tuple[str, ...] = ()
-        if coverage:
-            from ..checks.renewal.judge import NamesCovered
-
-            names = next((c.names for c in coverage if isinstance(c, NamesCovered)), ())
-        if names:
-            shown = join(list(names))
-            words.append(f"covers {shown}" if len(shown) <= 60 else f"covers the {len(names)} required names")
-        words += self._mta_sts_ok()
-        checked = [c.status for s in served for c in s.revocation or ()]
-        if checked:
-            from ..checks.revocation.status import Good
-
-            sources = list(dict.fromkeys(status.source.value for status in checked if isinstance(status, Good)))
-            unchecked = len(checked) - sum(isinstance(status, Good) for status in checked)
-            if sources:
-                words.append(f"not revoked ({', '.join(sources)})")
-            if unchecked:
-                words.append(f"{unchecked} certificate{'s' if unchecked > 1 else ''} without OCSP or CRL")
-        return words
-
-    def _mta_sts_ok(self) -> list[str]:
-        mta_sts = self.assessment.mta_sts
-        if mta_sts is None:
-            return []
-        from ..checks.mtasts.judge import HostListed
-
-        listed = next((f for f in mta_sts.findings if isinstance(f, HostListed)), None)
-        return [f"MTA-STS {listed.mode.value}: matches mx {listed.pattern}"] if listed is not None else []
 
 
 def _fitted(head: str, entries: list[_Entry], total: int) -> tuple[str, list[str]]:

@@ -56,11 +56,7 @@ class ProbePlan(NamedTuple):
     seconds: float  # time allowed for all probes
     address: str | None = None  # --address: probe only this one (the host name still names the service)
     versions: bool = False  # probe TLS 1.0, 1.1, 1.2 and 1.3 one by one
-    dns_server: tuple[str, int] | None = None  # --dns-server: addresses and TLSA from it
-    tlsa_host: str | None = None  # look up TLSA records for this name (DANE)
-    ca_file: str | None = None  # --ca-file: the MTA-STS policy host's trust anchors, the anchors for revocation
-    mta_sts: str | None = None  # --mta-sts DOMAIN: look up its records and fetch its policy
-    revocation: bool = False  # --revocation: ask OCSP responders and CRLs about each served chain
+    dns_server: tuple[str, int] | None = None  # --dns-server: the addresses from it (and the optional checks' DNS)
 
     def offers(self) -> dict[ProbeKey, ClientOffer]:
         """Every probe one address gets, in the order they start, with what each offers."""

@@ -1,11 +1,10 @@
-"""What the server did, probe by probe: ``AddressReport`` per address, the TLSA state, the ``HostReport``.
+"""What the server did, probe by probe: ``AddressReport`` per address, and the ``HostReport``.
 
 Probe layer, data only: measured, not judged, and immutable once made.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -16,9 +15,6 @@ from .handshake import Accepted, HandshakeOutcome, Rejected, Target
 from .plan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
 
 if TYPE_CHECKING:
-    from ..checks.mtasts.judge import MtaStsReport
-    from ..checks.revocation.status import CertificateRevocation
-    from ..net.resolver import TlsaAnswer
     from ..tls.versions import TlsVersion
     from ..x509.keys import KeyType
 
@@ -83,34 +79,16 @@ class AddressReport(NamedTuple):
         return next((o for o in answers if isinstance(o, Accepted) and o.chain), None)
 
 
-class TlsaStatus(enum.Enum):
-    NOT_ASKED = "not looked up"
-    ANSWERED = "answered"
-    FAILED = "the lookup failed"
-    NOT_FINISHED = "the lookup did not finish in time"
-
-
-class TlsaState(NamedTuple):
-    """The TLSA lookup (DANE): whether it was made and how it ended."""
-
-    status: TlsaStatus
-    name: str = ""  # _25._tcp.mx.example.org
-    answer: TlsaAnswer | None = None
-    error: ServiceError | None = None
-
-
 class HostReport(NamedTuple):
-    """Every address of the service, each with its AddressReport, and the TLSA lookup."""
+    """Every address of the service, each with its AddressReport, and what the optional checks measured."""
 
     plan: ProbePlan
     error: ServiceError | None  # the name could not be resolved at all
     addresses: tuple[AddressReport, ...]
-    tlsa: TlsaState
     addresses_found: int  # before the cut at MAX_ADDRESSES
     seconds: float
-    mta_sts: MtaStsReport | None = None  # --mta-sts
-    # --revocation: each distinct served chain (as sent) -> the status of each certificate of its path
-    revocation: Mapping[tuple[bytes, ...], tuple[CertificateRevocation, ...]] = MappingProxyType({})
+    #: Each optional check's name -> what its lookup measured (its own type; see checks/).
+    extras: Mapping[str, object] = MappingProxyType({})
 
 
 def dropped(outcome: HandshakeOutcome) -> bool:

@@ -5,8 +5,8 @@ connection with its own plaintext dialogue; nothing is reused between them,
 since a resumed session or a shared connection would change the result. A
 bounded number run at once (servers rate-limit), all under one deadline.
 Every probe has a ``ProbeKey`` (what it is for, and for whom); its outcome is
-found by that key, never by position. The lookups beside the handshakes are
-in lookups.py.
+found by that key, never by position. The optional checks' lookups (``Lookup``,
+see checks/) run beside the handshakes within the same deadline.
 """
 
 from __future__ import annotations
@@ -17,15 +17,14 @@ import time
 from collections.abc import Sequence
 from functools import partial
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import ServiceError
 from ..net.transport import Address, Deadline, resolve
 from .axes import Axis, AxisResult, offered, scans, widened
 from .handshake import Accepted, HandshakeOutcome, Rejected, Target, context_for, probe
-from .lookups import MtaStsLookup, TlsaLookup, after_handshakes
 from .plan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
-from .report import AddressReport, HostReport, TlsaState, TlsaStatus, dropped
+from .report import AddressReport, HostReport, dropped
 from .workers import run_concurrently
 
 if TYPE_CHECKING:
@@ -38,11 +37,27 @@ MAX_ADDRESSES = 8
 RETRY_PAUSE = 0.05
 
 
+class Pending(Protocol):
+    """An optional check's lookup under way: ``finish`` waits for it (within the deadline) after the handshakes."""
+
+    def finish(self, report: HostReport, deadline: Deadline) -> object: ...
+
+
+class Lookup(Protocol):
+    """What the probes need of an optional check (checks/protocol.py): its name and its lookup beside them."""
+
+    @property
+    def name(self) -> str: ...
+
+    def start(self, plan: ProbePlan, deadline: Deadline) -> Pending: ...
+
+
 class RunningProbes:
     """Probes started in the background, so that start-up work overlaps the network."""
 
-    def __init__(self, plan: ProbePlan) -> None:
+    def __init__(self, plan: ProbePlan, lookups: Sequence[Lookup] = ()) -> None:
         self.plan = plan
+        self.lookups = lookups
         self._report: HostReport | None = None
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="probes", daemon=True)
@@ -50,7 +65,7 @@ class RunningProbes:
 
     def _run(self) -> None:
         try:
-            self._report = run(self.plan)
+            self._report = run(self.plan, self.lookups)
         except BaseException as exc:  # handed to wait(), which raises it in the main thread
             self._failure = exc
 
@@ -62,9 +77,9 @@ class RunningProbes:
         return self._report
 
 
-def start(plan: ProbePlan) -> RunningProbes:
-    """Start probing now; ``wait()`` for the report."""
-    return RunningProbes(plan)
+def start(plan: ProbePlan, lookups: Sequence[Lookup] = ()) -> RunningProbes:
+    """Start probing now, and the optional checks' lookups beside; ``wait()`` for the report."""
+    return RunningProbes(plan, lookups)
 
 
 def _addresses(plan: ProbePlan, deadline: Deadline) -> list[Address]:
@@ -186,15 +201,14 @@ class _Prober:
         return AddressReport(target, MappingProxyType(outcomes), MappingProxyType(first), control)
 
 
-def run(plan: ProbePlan) -> HostReport:
+def run(plan: ProbePlan, lookups: Sequence[Lookup] = ()) -> HostReport:
     started = time.monotonic()
     deadline = Deadline(plan.seconds)
-    lookup = TlsaLookup(plan, deadline)
-    policy = MtaStsLookup(plan, deadline)
+    pending = [(lookup.name, lookup.start(plan, deadline)) for lookup in lookups]
     try:
         addresses = _addresses(plan, deadline)
     except ServiceError as exc:
-        return HostReport(plan, exc, (), TlsaState(TlsaStatus.NOT_ASKED), 0, time.monotonic() - started)
+        return HostReport(plan, exc, (), 0, time.monotonic() - started)
     # DNS rotates the order of records: sort, so that output and perfdata stay stable between runs.
     addresses.sort(key=lambda a: (a.family != socket.AF_INET, socket.inet_pton(a.family, a.ip)))
     targets = [Target(plan.host, plan.port, plan.dialect, address, plan.servername) for address in addresses]
@@ -207,5 +221,9 @@ def run(plan: ProbePlan) -> HostReport:
     # One address after the other: its addresses may be one server that limits connections per client, and
     # "tried again alone" must be alone there (and --max-parallel bound the axes' hellos).
     reports = tuple(prober.after_wave(target, {k: o for (k, at), o in wave if at is target}) for target in targets)
-    report = HostReport(plan, None, reports, lookup.result(), len(addresses), time.monotonic() - started)
-    return after_handshakes(report, policy, deadline)
+    report = HostReport(plan, None, reports, len(addresses), time.monotonic() - started)
+    if not pending:
+        return report
+    # One after the other in the checks' order: each waits for its own lookup, or uses the time left.
+    extras = {name: finishing.finish(report, deadline) for name, finishing in pending}
+    return report._replace(extras=MappingProxyType(extras))

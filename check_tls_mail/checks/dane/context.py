@@ -1,0 +1,74 @@
+"""DANE judged: one finding per served certificate (``DaneJudged``) and its nagiosplugin Context.
+
+Checks layer, on the nagiosplugin layer: the TLSA records looked up, validated, usable, and matching what
+the server presents; missing or unanswered records are CRITICAL only with --dane.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+import nagiosplugin
+from nagiosplugin import Metric, Result
+from nagiosplugin.state import Critical, Ok, Warn
+
+from ...plugin.contexts import QuietContext, whose
+from .lookup import TlsaState, TlsaStatus
+
+if TYPE_CHECKING:
+    from ...judgement.assessment import AddressAssessment, Served
+    from .match import DaneReport
+
+
+class DaneJudged(NamedTuple):
+    """The TLSA lookup and its match against one served chain (``report`` None: no answer to match)."""
+
+    address: AddressAssessment
+    served: Served
+    tlsa: TlsaState
+    report: DaneReport | None
+
+    @property
+    def stem(self) -> str:
+        return "dane"
+
+
+class DaneContext(QuietContext):
+    """TLSA records (DANE): looked up, validated, usable, and matching what the server presents."""
+
+    def __init__(self, required: bool) -> None:
+        super().__init__("dane")
+        self.required = required
+
+    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        finding: DaneJudged = metric.value
+        prefix = whose(finding.served)
+        tlsa = finding.tlsa
+        if tlsa.status is TlsaStatus.FAILED:
+            return self._required(metric, f"{prefix}DANE: {tlsa.error}")
+        report = finding.report
+        if tlsa.status is not TlsaStatus.ANSWERED or report is None:
+            return self._required(metric, f"{prefix}DANE: the TLSA lookup of {tlsa.name} did not finish in time")
+        name = report.answer.name
+        if not report.answer.records:
+            return self._required(metric, f"{prefix}DANE: no TLSA records at {name}")
+        mismatch = " and they do not match the served certificate" if not report.matching else ""
+        if not report.answer.validated:
+            hint = (
+                f"{prefix}TLSA records at {name} are not DNSSEC-validated ({report.answer.server} set no AD "
+                f"flag){mismatch}: DANE senders ignore them"
+            )
+            return Result(Warn, hint, metric)
+        if not report.usable:
+            return Result(Warn, f"{prefix}no usable TLSA records at {name} (SMTP uses only usages 2 and 3)", metric)
+        if not report.matching:
+            hint = (
+                f"{prefix}TLSA records at {name} do not match the served certificate: was the key rotated "
+                "without publishing the new TLSA first?"
+            )
+            return Result(Critical, hint, metric)
+        return Result(Ok, None, metric)
+
+    def _required(self, metric: Metric, hint: str) -> Result:
+        """Missing records or no answer: CRITICAL with --dane, else not judged."""
+        return Result(Critical, hint, metric) if self.required else Result(Ok, None, metric)
