@@ -14,6 +14,8 @@
 * CRLs made with cryptography: the CA's (DER and PEM), stale, signed by
   another CA, signed with the wrong key, oversized, missing, garbage; and the
   root's CRL, which revokes one of two intermediates.
+* RSA-PSS: an RSA intermediate whose OCSP answers (OpenSSL's responder with
+  ``-rsigopt rsa_padding_mode:pss``) and CRL are signed with RSASSA-PSS.
 
 Use as a fixture: ``revocation_world = revocation_servers.revocation_world`` in a test module.
 """
@@ -34,6 +36,7 @@ import pytest
 from conftest import require
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 from pki import DAY, NOW, Issued, Key, new_key
@@ -107,8 +110,10 @@ def make_crl(
     last: timedelta = -DAY,
     next_: timedelta = 6 * DAY,
     claimed_key: Key | None = None,
+    pss: bool = False,
 ) -> x509.CertificateRevocationList:
-    """A CRL signed with ``key``; its authority key identifier names ``claimed_key`` if given (an impostor)."""
+    """A CRL signed with ``key`` (RSA: with RSASSA-PSS if ``pss``); its authority key identifier names
+    ``claimed_key`` if given (an impostor)."""
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(issuer_name)
@@ -127,6 +132,9 @@ def make_crl(
             .add_extension(x509.CRLReason(reason), critical=False)
             .build()
         )
+    if pss:
+        mgf = padding.MGF1(hashes.SHA256())
+        return builder.sign(key, hashes.SHA256(), rsa_padding=padding.PSS(mgf, padding.PSS.DIGEST_LENGTH))  # type: ignore[arg-type]
     return builder.sign(key, hashes.SHA256())
 
 
@@ -143,29 +151,35 @@ class Responder:
     signer: Path
     signer_key: Path
     by_key: bool = False
+    #: more options for the signature, such as ("-rsigopt", "rsa_padding_mode:pss")
+    signing: tuple[str, ...] = ()
 
     def answer(self, request: bytes) -> bytes:
         with tempfile.TemporaryDirectory() as work:
             req, resp = Path(work) / "req.der", Path(work) / "resp.der"
             req.write_bytes(request)
-            command = [
-                "openssl",
-                "ocsp",
-                "-index",
-                str(self.index),
-                "-CA",
-                str(self.ca),
-                "-rsigner",
-                str(self.signer),
-                "-rkey",
-                str(self.signer_key),
-                "-ndays",
-                "1",
-                "-reqin",
-                str(req),
-                "-respout",
-                str(resp),
-            ] + (["-resp_key_id"] if self.by_key else [])
+            command = (
+                [
+                    "openssl",
+                    "ocsp",
+                    "-index",
+                    str(self.index),
+                    "-CA",
+                    str(self.ca),
+                    "-rsigner",
+                    str(self.signer),
+                    "-rkey",
+                    str(self.signer_key),
+                    "-ndays",
+                    "1",
+                    "-reqin",
+                    str(req),
+                    "-respout",
+                    str(resp),
+                ]
+                + (["-resp_key_id"] if self.by_key else [])
+                + list(self.signing)
+            )
             subprocess.run(command, capture_output=True, timeout=20, check=True)
             return resp.read_bytes()
 
@@ -272,6 +286,13 @@ LEAVES: dict[str, tuple[str | None, str | None]] = {
     "crl-garbage": (None, "garbage.crl"),
     "none": (None, None),
 }
+#: Leaves of the RSA intermediate whose OCSP answers and CRL are signed with RSASSA-PSS.
+PSS_LEAVES: dict[str, tuple[str | None, str | None]] = {
+    "ocsp-pss": ("openssl/pss", None),
+    "ocsp-pss-revoked": ("openssl/pss", None),
+    "crl-pss": (None, "pss.crl"),
+    "crl-pss-revoked": (None, "pss.crl"),
+}
 
 
 @dataclass
@@ -279,8 +300,9 @@ class RevocationWorld:
     directory: Path
     server: RevocationServer
     root: Issued
-    ca: Issued  # the intermediate every leaf comes from; good on the root's CRL
+    ca: Issued  # the intermediate every leaf in LEAVES comes from; good on the root's CRL
     revoked_ca: Issued  # another intermediate, revoked on the root's CRL
+    rsa_ca: Issued  # the RSA intermediate of PSS_LEAVES, signing with RSASSA-PSS
     leaves: dict[str, Issued] = field(default_factory=dict)
     under_revoked_ca: Issued | None = None
     closed_port: int = 0
@@ -292,6 +314,12 @@ class RevocationWorld:
     @property
     def issuer(self) -> bytes:
         return der(self.ca)
+
+    def issuer_of(self, name: str) -> bytes:
+        return der(self.rsa_ca if name in PSS_LEAVES else self.ca)
+
+    def issuer_file(self, name: str) -> Path:
+        return self.files["rsa_ca" if name in PSS_LEAVES else "ca"]
 
 
 def _pem(path: Path, *issued: Issued) -> Path:
@@ -312,22 +340,26 @@ def build(directory: Path) -> RevocationWorld:
     revoked_ca = make(
         "Revoked Test CA", new_key("ECDSA"), root, ca=True, crl_url=server.url("root.crl"), days=(-30, 1000)
     )
+    rsa_ca = make(
+        "Revocation Test RSA CA", new_key("RSA"), root, ca=True, crl_url=server.url("root.crl"), days=(-30, 1000)
+    )
     other_root = make("Unrelated Test Root", new_key("ECDSA"), None, ca=True, days=(-400, 3650))
-    world = RevocationWorld(directory, server, root, ca, revoked_ca, closed_port=closed_port)
+    world = RevocationWorld(directory, server, root, ca, revoked_ca, rsa_ca, closed_port=closed_port)
     leaf_key = new_key("ECDSA")
-    for name, (ocsp_path, crl_path) in LEAVES.items():
+    for name, (ocsp_path, crl_path) in (LEAVES | PSS_LEAVES).items():
         ocsp_url = None
         if ocsp_path == "UNREACHABLE":
             ocsp_url = f"http://127.0.0.1:{closed_port}/"
         elif ocsp_path:
             ocsp_url = server.url(ocsp_path)
         crl_url = server.url(crl_path) if crl_path else None
-        world.leaves[name] = make(f"{name}.example.test", leaf_key, ca, ocsp_url=ocsp_url, crl_url=crl_url)
+        issuer = rsa_ca if name in PSS_LEAVES else ca
+        world.leaves[name] = make(f"{name}.example.test", leaf_key, issuer, ocsp_url=ocsp_url, crl_url=crl_url)
     world.under_revoked_ca = make("behind-revoked-ca.example.test", leaf_key, revoked_ca)
 
     # OpenSSL's responders: index.txt in `openssl ca` format (status, expiry, revocation, serial, file, subject).
     lines = []
-    for name in ("ocsp-good", "ocsp-revoked", "ocsp-direct", "ocsp-direct-revoked", "ocsp-and-crl"):
+    for name in ("ocsp-good", "ocsp-revoked", "ocsp-direct", "ocsp-direct-revoked", "ocsp-and-crl", *PSS_LEAVES):
         cert = world.leaves[name].cert
         revoked = f"{_openssl_time(REVOKED_AT)},keyCompromise" if name.endswith("revoked") else ""
         status = "R" if revoked else "V"
@@ -348,6 +380,12 @@ def build(directory: Path) -> RevocationWorld:
         index, ca_file, _pem(directory / "responder.pem", delegated), delegated_key
     )
     server.responders["openssl/direct"] = Responder(index, ca_file, ca_file, key_file, by_key=True)
+    rsa_key_file = directory / "rsa-ca.key"
+    rsa_key_file.write_bytes(rsa_ca.key_pem)
+    rsa_ca_file = _pem(directory / "rsa-ca.pem", rsa_ca)
+    server.responders["openssl/pss"] = Responder(
+        index, rsa_ca_file, rsa_ca_file, rsa_key_file, signing=("-rmd", "sha256", "-rsigopt", "rsa_padding_mode:pss")
+    )
 
     # Answers OpenSSL's responder cannot make.
     def answer(
@@ -399,6 +437,12 @@ def build(directory: Path) -> RevocationWorld:
     revoked_leaf = [(leaves["crl-revoked"].cert.serial_number, x509.ReasonFlags.key_compromise)]
     ca_crl = make_crl(ca.cert.subject, ca.key, revoked_leaf)
     impostor_key = new_key("ECDSA")
+    pss_crl = make_crl(
+        rsa_ca.cert.subject,
+        rsa_ca.key,
+        [(leaves["crl-pss-revoked"].cert.serial_number, x509.ReasonFlags.key_compromise)],
+        pss=True,
+    )
     server.crls.update(
         {
             "/root.crl": make_crl(
@@ -415,6 +459,7 @@ def build(directory: Path) -> RevocationWorld:
             "/bad-signature.crl": make_crl(ca.cert.subject, impostor_key, [], claimed_key=ca.key).public_bytes(
                 serialization.Encoding.DER
             ),
+            "/pss.crl": pss_crl.public_bytes(serialization.Encoding.DER),
             "/garbage.crl": b"-----BEGIN X509 CRL-----\nbm90IGEgQ1JM\n-----END X509 CRL-----\n",
         }
     )
@@ -423,6 +468,7 @@ def build(directory: Path) -> RevocationWorld:
     world.files = {
         "root": _pem(directory / "root.pem", root),
         "ca": ca_file,
+        "rsa_ca": rsa_ca_file,
         "chain": _pem(directory / "chain.pem", ca, root),
         "ca_crl": directory / "ca.crl.pem",
         **{name: _pem(directory / f"{name}.pem", issued) for name, issued in leaves.items()},

@@ -11,7 +11,10 @@ import pytest
 import revocation_servers
 from conftest import Run, serving
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509 import ocsp
+from cryptography.x509.oid import SignatureAlgorithmOID
 from fakeserver import TlsConfig
 from lines import assert_line, utcnow, validity
 from pki import DAY, NOW, Issued
@@ -38,16 +41,19 @@ revocation_world = revocation_servers.revocation_world  # the fixture, shared wi
 
 
 def status_of(world: RevocationWorld, name: str, seconds: float = 10) -> object:
-    return check(world.leaf(name), world.issuer, Deadline(seconds))
+    return check(world.leaf(name), world.issuer_of(name), Deadline(seconds))
+
+
+def pointers(name: str) -> tuple[str | None, str | None]:
+    return (revocation_servers.LEAVES | revocation_servers.PSS_LEAVES)[name]
 
 
 def ocsp_url(world: RevocationWorld, name: str) -> str:
-    path = revocation_servers.LEAVES[name][0]
-    return world.server.url(path or "")
+    return world.server.url(pointers(name)[0] or "")
 
 
 def crl_url(world: RevocationWorld, name: str) -> str:
-    return world.server.url(revocation_servers.LEAVES[name][1] or "")
+    return world.server.url(pointers(name)[1] or "")
 
 
 # --- OCSP, answered by OpenSSL's responder --------------------------------------------------------------
@@ -216,6 +222,36 @@ def test_garbage_crl_is_invalid(revocation_world: RevocationWorld) -> None:
     assert isinstance(status, Unavailable) and status.why is Unavailability.INVALID, status
 
 
+# --- RSASSA-PSS signatures (OpenSSL's responder with -rsigopt rsa_padding_mode:pss; a PSS-signed CRL) ---------
+
+
+def test_pss_signed_answers_really_are_pss(revocation_world: RevocationWorld) -> None:
+    """The two tests below mean something only if the responder and the CRL really sign with PSS."""
+    world = revocation_world
+    request = (
+        ocsp.OCSPRequestBuilder()
+        .add_certificate(world.leaves["ocsp-pss"].cert, world.rsa_ca.cert, hashes.SHA1())
+        .build()
+        .public_bytes(Encoding.DER)
+    )
+    answer = ocsp.load_der_ocsp_response(world.server.responders["openssl/pss"].answer(request))
+    crl = x509.load_der_x509_crl(world.server.crls["/pss.crl"])
+    assert answer.signature_algorithm_oid == SignatureAlgorithmOID.RSASSA_PSS
+    assert crl.signature_algorithm_oid == SignatureAlgorithmOID.RSASSA_PSS
+
+
+@pytest.mark.parametrize("name", ["ocsp-pss", "crl-pss"])
+def test_pss_signed_ocsp_answer_and_crl_say_good(revocation_world: RevocationWorld, name: str) -> None:
+    status = status_of(revocation_world, name)
+    assert isinstance(status, Good), status
+
+
+@pytest.mark.parametrize("name", ["ocsp-pss-revoked", "crl-pss-revoked"])
+def test_pss_signed_ocsp_answer_and_crl_say_revoked(revocation_world: RevocationWorld, name: str) -> None:
+    status = status_of(revocation_world, name)
+    assert isinstance(status, Revoked) and status.revoked_at == REVOKED_AT, status
+
+
 def test_certificate_without_ocsp_or_crl_is_not_checkable(revocation_world: RevocationWorld) -> None:
     status = status_of(revocation_world, "none")
     assert status == NotCheckable()
@@ -275,7 +311,7 @@ def openssl_ocsp(world: RevocationWorld, name: str) -> str:
             "openssl",
             "ocsp",
             "-issuer",
-            str(world.files["ca"]),
+            str(world.issuer_file(name)),
             "-cert",
             str(world.files[name]),
             "-url",
@@ -283,7 +319,7 @@ def openssl_ocsp(world: RevocationWorld, name: str) -> str:
             "-CAfile",
             str(world.files["root"]),
             "-verify_other",
-            str(world.files["ca"]),
+            str(world.issuer_file(name)),
             "-no_nonce",
             "-timeout",
             "5",
@@ -309,6 +345,8 @@ def openssl_ocsp(world: RevocationWorld, name: str) -> str:
         ("ocsp-bad-signature", "Response Verify Failure", Unavailability.BAD_SIGNATURE),
         ("ocsp-mismatch", "No Status found", Unavailability.MISMATCH),
         ("ocsp-trylater", "Responder Error: trylater", Unavailability.RESPONDER_ERROR),
+        ("ocsp-pss", ": good", Good),
+        ("ocsp-pss-revoked", ": revoked", Revoked),
     ],
 )
 def test_openssl_client_agrees_about_ocsp(
@@ -338,7 +376,7 @@ def openssl_verify_with_crl(world: RevocationWorld, name: str, crl: bytes) -> st
             "-CAfile",
             str(world.files["root"]),
             "-untrusted",
-            str(world.files["ca"]),
+            str(world.issuer_file(name)),
             "-CRLfile",
             str(crl_file),
             str(world.files[name]),
@@ -359,6 +397,8 @@ def openssl_verify_with_crl(world: RevocationWorld, name: str, crl: bytes) -> st
         ("crl-stale", "/stale.crl", "CRL has expired", Unavailability.STALE),
         ("crl-bad-signature", "/bad-signature.crl", "CRL signature failure", Unavailability.BAD_SIGNATURE),
         ("crl-wrong-signer", "/wrong-signer.crl", "unable to get certificate CRL", Unavailability.WRONG_SIGNER),
+        ("crl-pss", "/pss.crl", ": OK", Good),
+        ("crl-pss-revoked", "/pss.crl", "certificate revoked", Revoked),
     ],
 )
 def test_openssl_verify_agrees_about_crls(
