@@ -1,4 +1,4 @@
-"""Print the CIPHER_SUITES table of check_tls_mail/tls/registry.py (used when the table is regenerated).
+"""Print the CIPHER_SUITES table of check_tls_mail/tls/suites.py (used when the table is regenerated).
 
 Names come from the local OpenSSL (``openssl ciphers -V -stdname``: IANA and
 OpenSSL names); code points the local OpenSSL does not know (old suites that

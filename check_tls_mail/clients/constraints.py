@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from ..tls.codepoints import ExtensionType
 from ..tls.hello.spec import HelloSpec
-from ..tls.registry import CIPHER_SUITES
+from ..tls.suites import CIPHER_SUITES
 from ..tls.versions import TlsVersion
 from ..x509.keys import Curve, KeyType
 

@@ -206,9 +206,10 @@ def _ssl_error(exc: ssl.SSLError) -> tuple[HandshakeCause, Alert | None, str]:
     alert = Alert.from_openssl_reason(reason)
     if alert is not None:
         return HandshakeCause.ALERT, alert, reason
-    if reason == "UNSUPPORTED_PROTOCOL":
-        return HandshakeCause.VERSION_OUT_OF_RANGE, Alert.protocol_version, reason
-    return _CAUSES.get(reason, HandshakeCause.OTHER), None, reason or exc.__class__.__name__
+    cause = _CAUSES.get(reason, HandshakeCause.OTHER)
+    if cause is HandshakeCause.VERSION_OUT_OF_RANGE:  # OpenSSL's own refusal of the server's version
+        return cause, Alert.protocol_version, reason
+    return cause, None, reason or exc.__class__.__name__
 
 
 def _peer_chain(tls: ssl.SSLSocket) -> tuple[tuple[bytes, ...], int]:

@@ -65,11 +65,11 @@ class Alert(enum.IntEnum):
         return cls(code) if code in cls._value2member_map_ else None
 
     @classmethod
-    def from_openssl_reason(cls, reason: str) -> Alert | None:
+    def from_openssl_reason(cls, code: str) -> Alert | None:
         """The alert in an OpenSSL reason code: SSLV3_ALERT_HANDSHAKE_FAILURE, TLSV1_UNRECOGNIZED_NAME."""
         for marker in ("_ALERT_", "TLSV1_"):
-            if marker in reason:
-                name = reason.split(marker, 1)[1].lower().replace("cancelled", "canceled")
+            if marker in code:
+                name = code.split(marker, 1)[1].lower().replace("cancelled", "canceled")
                 if name in cls.__members__:
                     return cls[name]
         return None
