@@ -134,8 +134,10 @@ def test_a_second_run_changes_nothing_and_a_new_version_is_installed_in_place(la
     )
     init = newer / "check_tls_mail" / "__init__.py"
     init.write_text(init.read_text().replace(f'__version__ = "{__version__}"', f'__version__ = "{__version__}.post1"'))
+    files = sorted(p.relative_to(newer) for p in newer.rglob("*"))
     try:
         layout.install(source=newer)
+        assert sorted(p.relative_to(newer) for p in newer.rglob("*")) == files  # no build/ nor egg-info left
         assert (layout.prefix / "pyvenv.cfg").stat().st_ino == venv  # upgraded in place, same virtualenv
         result = as_nagios(f"{layout.plugin} --version")
         assert result.stdout == f"check_tls_mail {__version__}.post1\n", result.stderr
