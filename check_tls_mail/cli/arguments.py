@@ -119,6 +119,18 @@ def parser() -> UsageParser:
         help="CRITICAL when the server does not accept this TLS version (repeatable)",
     )
     p.add_argument(
+        "--ehlo",
+        metavar="NAME",
+        help="name to give in SMTP's EHLO, for servers that refuse the default (this host's full name, else "
+        "localhost); like check_smtp -F",
+    )
+    p.add_argument(
+        "--versions",
+        action="store_true",
+        help="try TLS 1.0, 1.1, 1.2 and 1.3 one by one (4 more connections) and say which the server accepts; "
+        "implied by --min-tls and --require-tls",
+    )
+    p.add_argument(
         "--dns-server",
         metavar="IP[:PORT]",
         help="resolver for TLSA and MTA-STS records and the host's addresses (default: the system's)",

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> tuple[int, str]:
         if args.list_clients:
             from ..clients.profiles import describe_all
 
-            return 0, describe_all() + "\n"
+            return 0, describe_all(verbose=args.verbose > 0) + "\n"
         options = options_from(args)
         timeout = options.timeout
         signal.signal(signal.SIGALRM, _alarm)

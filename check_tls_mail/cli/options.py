@@ -14,9 +14,10 @@ import socket
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import UsageError
-from ..net.dialects import BY_PORT, PROTOCOLS, Dialect
+from ..net.dialects import BY_PORT, PROTOCOLS, Dialect, Smtp
 from ..net.names import NameDefect, check_host_name
 from ..plugin.thresholds import ExpiryThreshold, check_order
+from ..sanitize import clean
 from ..tls.versions import TlsVersion
 from .arguments import parser
 
@@ -60,6 +61,22 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+def _readable(path: str, option: str) -> None:
+    """A file the check must read: refused now, with the reason and the account, if it cannot be."""
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        import pwd
+
+        try:
+            user = pwd.getpwuid(os.geteuid()).pw_name
+        except KeyError:
+            user = f"uid {os.geteuid()}"
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise UsageError(f"cannot read {option} {clean(path, 200)}: {reason} (running as {user})") from None
+
+
 def _host_name(name: str, option: str) -> None:
     """Refuse what cannot be a DNS name (net/names.py), in words that say what is wrong with it."""
     checked = check_host_name(name)
@@ -74,6 +91,15 @@ def _host_name(name: str, option: str) -> None:
         raise UsageError(f"{option} {name}: a label of a host name has at most 63 characters")
     if checked is NameDefect.NAME_TOO_LONG:
         raise UsageError(f"{option}: a host name has at most 253 characters")
+
+
+def _ehlo_name(name: str) -> None:
+    """RFC 5321 4.1.1.1: a domain, or an address literal in brackets ([192.0.2.1], [IPv6:2001:db8::1])."""
+    if name.startswith("[") and name.endswith("]") and _is_ip(name[1:-1].removeprefix("IPv6:")):
+        return
+    if any(c.isspace() or not c.isprintable() for c in name) or not name:
+        raise UsageError("--ehlo: not a host name")
+    _host_name(name, "--ehlo")
 
 
 def _protocol(args: argparse.Namespace) -> tuple[Dialect, int]:
@@ -136,11 +162,16 @@ def options_from(args: argparse.Namespace) -> Options:
     if not 1 <= args.max_parallel <= 64:
         raise UsageError("--max-parallel must be between 1 and 64")
     dialect, port = _protocol(args)
+    if args.ehlo is not None:
+        if not isinstance(dialect, Smtp):  # smtps too: implicit TLS, no EHLO before the handshake
+            raise UsageError(f"--ehlo is for -P smtp and submission (EHLO before STARTTLS), not -P {dialect.name}")
+        _ehlo_name(args.ehlo)
+        dialect = dialect._replace(client_name=args.ehlo)
     warning = ExpiryThreshold.parse(args.warning, "-w")
     critical = ExpiryThreshold.parse(args.critical, "-c")
     check_order(warning, critical)
-    if args.ca_file and not os.access(args.ca_file, os.R_OK):
-        raise UsageError(f"cannot read --ca-file {args.ca_file}")
+    if args.ca_file:
+        _readable(args.ca_file, "--ca-file")
     host = args.hostname.strip().strip("[]")
     if not host or any(c.isspace() or not c.isprintable() for c in host):
         raise UsageError("-H: not a host name or address")
@@ -161,6 +192,12 @@ def options_from(args: argparse.Namespace) -> Options:
 
         dns_server = parse_server(args.dns_server)
     family = socket.AF_INET if args.ipv4 else socket.AF_INET6 if args.ipv6 else socket.AF_UNSPEC
+    for option, literal in (("-H", host), ("--address", args.address)):
+        if literal is not None and _is_ip(literal):
+            version = ipaddress.ip_address(literal).version
+            if (version, family) in ((4, socket.AF_INET6), (6, socket.AF_INET)):
+                only = "-6 (IPv6 only)" if family == socket.AF_INET6 else "-4 (IPv4 only)"
+                raise UsageError(f"{only} conflicts with {option} {literal}, an IPv{version} address")
     verbosity = min(args.verbose, 3)
     require_tls = tuple(dict.fromkeys(TlsVersion.parse(number) for number in args.require_tls))
     min_tls = TlsVersion.parse(args.min_tls) if args.min_tls else None
@@ -177,7 +214,7 @@ def options_from(args: argparse.Namespace) -> Options:
         parallel=args.max_parallel,
         seconds=probe_budget(args.timeout),
         address=args.address,
-        versions=bool(min_tls or require_tls or verbosity),
+        versions=bool(min_tls or require_tls or args.versions),
         dns_server=dns_server,
     )
     judgement = Judgement(

@@ -21,7 +21,9 @@ class ClientOffer(NamedTuple):
 
     @property
     def versions(self) -> str:
-        """'TLS 1.0-1.3', 'TLS 1.2-1.2', as the words give a range."""
+        """'TLS 1.0-1.3', or 'TLS 1.2' for one version, as the words give a range."""
+        if self.min_version == self.max_version:
+            return self.min_version.label
         return f"{self.min_version.label}-{self.max_version.number}"
 
 

@@ -188,9 +188,24 @@ def missing_locally(profile: ClientProfile) -> list[str]:
     return [name for name in profile.ciphers.split(":") if name not in available]
 
 
-def describe_all() -> str:
-    """The text of --list-clients."""
+def describe_all(verbose: bool = False) -> str:
+    """The text of --list-clients: one line per profile; ``verbose`` (-v): each profile's hello, rules and sources."""
     cat = catalogue()
+    roles: dict[str, list[str]] = {}
+    for role, names in cat.defaults.items():
+        for name in names:
+            roles.setdefault(name, []).append(role)
+    if not verbose:
+        width = max(len(name) for name in cat.profiles)
+        lines = [f"Client profiles (revision {cat.revision}), for --client NAME; -v lists each one's hello and rules"]
+        for p in cat.profiles.values():
+            default = (
+                f" (default {', '.join(_ROLE_WORDS.get(r, r) for r in roles[p.name])})"
+                if p.name in roles
+                else ""
+            )
+            lines.append(f"  {p.name:<{width}}  {p.title}, {p.offer.versions}{default}")
+        return "\n".join(lines)
     lines = [
         f"Client profiles (revision {cat.revision}); defaults: "
         + "; ".join(f"{role}: {', '.join(names)}" for role, names in cat.defaults.items())
@@ -210,6 +225,10 @@ def describe_all() -> str:
         lines.extend(f"  source of {field}: {text}" for field, text in p.sources)
         lines.extend(f"  inferred: {field}: {why}" for field, why in p.inferred)
     return "\n".join(lines)
+
+
+#: The protocols whose default set each role of profiles.json is.
+_ROLE_WORDS = {"mua": "for mail clients", "mta": "for -P smtp", "tls": "for -P tls"}
 
 
 def describe_hello(profile: ClientProfile) -> list[str]:

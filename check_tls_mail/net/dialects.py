@@ -59,6 +59,8 @@ class Dialect(NamedTuple):
     description: str
     goodbye: str | None = None
     audience: Audience = Audience.MUA
+    #: SMTP: the name given in EHLO (--ehlo); None: this host's name when it is a full one, else localhost.
+    client_name: str | None = None
 
     @property
     def relay(self) -> bool:
@@ -111,7 +113,7 @@ class Smtp(StartTlsDialect):
         code, text = self.read_reply(conn, "SMTP greeting")
         if code != 220:
             raise ProtocolError(f"server refused the session: {code} {from_wire(text[0])}", FailureKind.SESSION_REFUSED)
-        conn.send(f"EHLO {_ehlo_name()}")
+        conn.send(f"EHLO {self.client_name or _ehlo_name()}")
         code, text = self.read_reply(conn, "reply to EHLO")
         if code != 250:
             raise ProtocolError(f"server rejected EHLO: {code} {from_wire(text[0])}", FailureKind.SESSION_REFUSED)

@@ -49,3 +49,8 @@ def check_host_name(name: str, underscore: bool = True) -> HostName | NameDefect
     if len(ascii_name) > 253:
         return NameDefect.NAME_TOO_LONG
     return HostName(ascii_name)
+
+
+def endpoint(host: str, port: int) -> str:
+    """'mail.example.org:25', '127.0.0.1:993', '[::1]:993': an IPv6 address in brackets, as in URLs (RFC 3986)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

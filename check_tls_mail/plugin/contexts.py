@@ -29,7 +29,7 @@ from .findings import (
     ServiceDown,
 )
 from .findings import Versions as VersionsFinding
-from .thresholds import ExpiryThreshold, fmt_days
+from .thresholds import ExpiryThreshold, crossed, fmt_days
 
 if TYPE_CHECKING:
     from nagiosplugin.state import ServiceState
@@ -92,6 +92,9 @@ class ExpiryContext(Context):
         what = f"intermediate {finding.certificate.subject} (before the {kind})" if finding.intermediate else kind
         left = finding.days
         until = when(finding.certificate.valid_until)
+        crossing = crossed(self.warning, self.critical, finding.lifetime)
+        if crossing is not None:
+            return Result(Unknown, f"{what}: {crossing}", metric)
         if left <= 0:
             return Result(Critical, f"{what} expired {-left:.1f} days ago ({until})", metric)
         for state, threshold in ((Critical, self.critical), (Warn, self.warning)):
@@ -201,7 +204,7 @@ class VersionPolicyContext(QuietContext):
         if missing:
             problems.append(f"does not accept TLS {_numbers(missing)} (--require-tls)")
         if problems:
-            return Result(Critical, "server " + "; ".join(problems), metric)
+            return Result(Critical, "server " + wording.CLAUSES.join(problems), metric)
         if untested:
             return Result(Unknown, f"this host's OpenSSL cannot offer TLS {_numbers(untested)}", metric)
         return Result(Ok, None, metric)

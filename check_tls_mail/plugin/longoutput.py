@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..judgement.assessment import AddressAssessment, Assessment, ClientResult, Served
+from ..net.names import endpoint
 from ..probe.axes import Axis
 from ..probe.handshake import Accepted, HandshakeOutcome, Rejected
 from ..probe.report import dropped
@@ -18,6 +19,11 @@ if TYPE_CHECKING:
 
 #: The optional checks, each with what it judged: their lines go under each certificate and after every address.
 Extras = Sequence[tuple["Judging", Any]]
+
+
+#: The handshake every check makes first, with every version and suite the local OpenSSL has: it fetches the
+#: certificates and tells what the server can do.
+FIRST = "first handshake"
 
 
 def _outcome(outcome: HandshakeOutcome) -> str:
@@ -49,7 +55,7 @@ def long_output(assessment: Assessment, verbosity: int, extras: Extras = ()) -> 
         lines += extra.lines(judged, assessment)
     if plan.clients or plan.ciphers:
         probes = sum(len(report.outcomes) for report in host.addresses)
-        lines.append(f"{probes} probes, at most {plan.parallel} at once, took {host.seconds:.3f} s")
+        lines.append(f"{probes} connections, at most {plan.parallel} at once, took {host.seconds:.3f} s")
     return lines
 
 
@@ -57,33 +63,36 @@ def _address_lines(assessment: Assessment, address: AddressAssessment, verbosity
     report = address.report
     plan = assessment.plan
     lines = [
-        f"service: {plan.host}:{plan.port} ({report.target.address.ip}) {plan.dialect.name}, "
+        f"service: {endpoint(plan.host, plan.port)} ({report.target.address.ip}) {plan.dialect.name}, "
         f"{plan.dialect.description}; SNI {plan.servername or 'none'}"
     ]
-    lines.append(f"default client (TLS 1.0-1.3, all suites): {_outcome(report.primary)}")
+    lines.append(f"{FIRST} (TLS 1.0-1.3, any suite): {_outcome(report.primary)}")
     lines += [f"  note: {remark}" for remark in report.primary.remarks]
     if report.dropped:
         again = sum(dropped(report.outcomes[key]) for key in report.dropped)
         causes = sorted({wording.outcome(outcome) for outcome in report.dropped.values()})
-        lines.append(
-            f"{len(report.dropped)} of {len(report.outcomes)} concurrent connections were dropped "
-            f"({'; '.join(causes)}) and tried again one at a time: {len(report.dropped) - again} answered, "
-            f"{again} dropped again"
-        )
+        dropped_now = f"{len(report.dropped)} of {len(report.outcomes)} connections made at once were dropped"
+        if again == len(report.dropped):  # the same answer alone: how the server refuses them, not a limit
+            lines.append(f"{dropped_now} ({', '.join(causes)}), and again when made one at a time")
+        else:
+            lines.append(
+                f"{dropped_now} ({', '.join(causes)}); made again one at a time, {len(report.dropped) - again} "
+                f"were answered and {again} dropped again: the server limits concurrent connections"
+            )
     if report.control is not None:
         closes = sum(isinstance(o, Rejected) and o.closed_in_answer for o in report.outcomes.values())
         verdict = (
-            f"so the server closes the connection in answer to {closes} of those offers"
+            f"so the server closes the connection in answer to {closes} of those hellos"
             if closes
             else "so the closes are connection problems"
         )
         lines.append(
-            f"the widest offer, tried once more after closes that came again: {_outcome(report.control)}; {verdict}"
+            f"the first handshake, made once more after closes that came again: {_outcome(report.control)}, {verdict}"
         )
     if verbosity >= 3 and report.primary.transcript:
-        lines += _transcript("default client (and every probe whose dialogue is not shown)", report.primary)
+        lines += _transcript(f"{FIRST} (and every connection whose dialogue is not shown)", report.primary)
     elif verbosity >= 2:
-        lines += _transcript("default client", report.primary)
+        lines += _transcript(FIRST, report.primary)
     for served in address.served:
         lines += _certificate_lines(assessment, address, served, extras)
     probes: list[tuple[str, HandshakeOutcome]] = [
@@ -105,7 +114,7 @@ def _probe_lines(title: str, outcome: HandshakeOutcome, verbosity: int, default:
 
 
 def _own_transcript(title: str, outcome: HandshakeOutcome, default: HandshakeOutcome) -> list[str]:
-    """-vvv: a probe's dialogue, unless it is the default client's again (shown once, with the default client)."""
+    """-vvv: a connection's dialogue, unless it is the first handshake's again (shown once, with it)."""
     return [] if outcome.transcript == default.transcript else _transcript(title, outcome)
 
 
@@ -120,7 +129,7 @@ def _client_lines(assessment: Assessment, client: ClientResult, verbosity: int, 
     for result in client.axes:
         verdict = "accepted" if result.accepted else "refused as well"
         takes = _axis_values(result.axis, result.server_accepts)
-        lines.append(f"  the same hello with wider {result.axis.value}: {verdict}{takes}")
+        lines.append(f"  the same hello with more {result.axis.value}: {verdict}{takes}")
     if client.diagnosis is not None and isinstance(client.outcome, Accepted):
         lines.append(f"  refuses the certificate: {wording.diagnosis(client.diagnosis)}")
     if verbosity >= 3:

@@ -17,6 +17,7 @@ from nagiosplugin import Results
 from nagiosplugin.state import Ok
 
 from ..judgement.assessment import AddressAssessment, Assessment
+from ..net.names import endpoint
 from ..probe.handshake import Accepted
 from ..words import days, join, when
 from .findings import ChainJudged, CipherTried, ClientTried, Expiry
@@ -24,6 +25,7 @@ from .longoutput import long_output
 from .output import SUMMARY_TARGET, size
 from .resource import MailTlsService
 from .thresholds import ExpiryThreshold, Unit, fmt_days
+from .wording import CLAUSES
 
 
 class _Group(NamedTuple):
@@ -40,6 +42,7 @@ class _Entry(NamedTuple):
 
     addresses: tuple[str, ...]
     words: str
+    problem: bool = True  # False: what is fine (a certificate's summary, "OK"), said beside the problems
 
     def said(self, total: int, compact: bool) -> str:
         """'127.0.0.2: words', '127.0.0.1 and 127.0.0.2: words', 'all 8 addresses: words'; compact: '3 of 8 ...'."""
@@ -53,12 +56,12 @@ class _Entry(NamedTuple):
         return f"{join(named)}: {self.words}"
 
 
-def _merged(items: list[tuple[str, str]]) -> list[_Entry]:
-    """(address, words) pairs into entries, one per distinct wording, in order of first appearance."""
-    merged: dict[str, list[str]] = {}
-    for address, words in items:
-        merged.setdefault(words, []).append(address)
-    return [_Entry(tuple(addresses), words) for words, addresses in merged.items()]
+def _merged(items: list[tuple[str, str, bool]]) -> list[_Entry]:
+    """(address, words, problem) into entries, one per distinct wording, in order of first appearance."""
+    merged: dict[tuple[str, bool], list[str]] = {}
+    for address, words, problem in items:
+        merged.setdefault((words, problem), []).append(address)
+    return [_Entry(tuple(addresses), words, problem) for (words, problem), addresses in merged.items()]
 
 
 def certificates(assessment: Assessment, address: AddressAssessment, warning: ExpiryThreshold | None) -> str:
@@ -90,7 +93,7 @@ class TlsMailSummary(nagiosplugin.Summary):
 
     def _where(self) -> str:
         plan = self.assessment.plan
-        return f"{plan.host}:{plan.port} {plan.dialect.name}"
+        return f"{endpoint(plan.host, plan.port)} {plan.dialect.name}"
 
     def _certificates(self, address: AddressAssessment) -> str:
         return certificates(self.assessment, address, self.warning)
@@ -119,8 +122,10 @@ class TlsMailSummary(nagiosplugin.Summary):
         listed = ", ".join(a.shown_as for a in addresses)
         several = f" at {len(addresses)} addresses" if len(addresses) > 1 else ""
         same = len({address.fingerprints for address in addresses}) == 1
-        each = _merged([(a.shown_as, self._certificates(a)) for a in addresses])
+        each = _merged([(a.shown_as, self._certificates(a), False) for a in addresses])
         tail = []
+        if any(served.chain.trusted is None for address in addresses for served in address.served):
+            tail.append("chain and name not verified")  # --no-verify-chain: say so, or it reads as verified
         accepted = [v for v, o in first.versions.items() if isinstance(o, Accepted)]
         if accepted:
             tail.append(f"accepts TLS {', '.join(v.number for v in accepted)}")
@@ -175,7 +180,9 @@ class TlsMailSummary(nagiosplugin.Summary):
                 )
             else:
                 items.append((where, result.hint))
-        said = [(where, item if isinstance(item, str) else self._grouped(item, groups[item])) for where, item in items]
+        said = [
+            (where, item if isinstance(item, str) else self._grouped(item, groups[item]), True) for where, item in items
+        ]
         addresses = self.assessment.addresses
         for address in addresses:
             if (
@@ -183,8 +190,8 @@ class TlsMailSummary(nagiosplugin.Summary):
                 and address.shown_as not in judged
                 and (len(addresses) == 1 or address.shown_as in troubled)
             ):
-                said.append((address.shown_as, self._certificates(address)))
-        said += [(a.shown_as, "OK") for a in addresses if a.shown_as and a.shown_as not in troubled]
+                said.append((address.shown_as, self._certificates(address), False))
+        said += [(a.shown_as, "OK", False) for a in addresses if a.shown_as and a.shown_as not in troubled]
         return _fitted(f"{self._where()}: ", _merged(said), len(addresses))
 
     @staticmethod
@@ -204,22 +211,25 @@ class TlsMailSummary(nagiosplugin.Summary):
 
 
 def _fitted(head: str, entries: list[_Entry], total: int) -> tuple[str, list[str]]:
-    """``head`` and the entries, joined by "; ", within SUMMARY_TARGET bytes: the whole, or compact.
+    """``head`` and the entries, joined by CLAUSES, within SUMMARY_TARGET bytes: the whole, or compact.
 
     Compact: address lists of more than two become counts, then the last
-    entries become "and N more below". The whole wording goes to the long output.
+    entries are left to the long output, and the problems among them counted
+    as "N more problems below". The whole wording goes to the long output.
     """
     whole = [entry.said(total, False) for entry in entries]
-    text = head + "; ".join(whole)
+    text = head + CLAUSES.join(whole)
     if size(text) <= SUMMARY_TARGET:
         return text, []
+
+    def more(kept: int) -> str:
+        left = sum(entry.problem for entry in entries[kept:])
+        return f" ({left} more problem{'s' if left > 1 else ''} below)" if left else ""
+
     compact = [entry.said(total, True) for entry in entries]
     kept: list[str] = []
     for part in compact:
-        more = len(compact) - len(kept) - 1
-        tail = f"; and {more} more below" if more else ""
-        if kept and size(head + "; ".join([*kept, part]) + tail) > SUMMARY_TARGET:
+        if kept and size(head + CLAUSES.join([*kept, part]) + more(len(kept) + 1)) > SUMMARY_TARGET:
             break
         kept.append(part)
-    more = len(compact) - len(kept)
-    return head + "; ".join(kept) + (f"; and {more} more below" if more else ""), whole
+    return head + CLAUSES.join(kept) + more(len(kept)), whole

@@ -80,3 +80,26 @@ def check_order(warning: ExpiryThreshold, critical: ExpiryThreshold) -> None:
         )
     if {warning.unit, critical.unit} == {Unit.DAYS, Unit.HOURS} and warning.days(0) < critical.days(0):
         raise UsageError("the warning threshold must leave more time than the critical one")
+
+
+def _given(threshold: ExpiryThreshold, lifetime_days: float) -> str:
+    """A threshold as the operator gave it, with its days where they differ: '20% (18 days of its 90-day
+    lifetime)', '36h (1.5 days)', '21 days'."""
+    days = fmt_days(threshold.days(lifetime_days))
+    amount = fmt_days(threshold.amount)
+    if threshold.unit is Unit.PERCENT:
+        return f"{amount}% ({days} days of its {fmt_days(lifetime_days)}-day lifetime)"
+    if threshold.unit is Unit.HOURS:
+        return f"{amount}h ({days} days)"
+    return f"{days} days"
+
+
+def crossed(warning: ExpiryThreshold, critical: ExpiryThreshold, lifetime_days: float) -> str | None:
+    """Why WARNING could never fire for a certificate of this lifetime, or None. Units that resolve only per
+    certificate (a percentage beside days or hours) are compared here; the others already at parse time."""
+    if warning.days(lifetime_days) >= critical.days(lifetime_days):
+        return None
+    return (
+        f"-w {_given(warning, lifetime_days)} leaves less time than -c {_given(critical, lifetime_days)}: "
+        "WARNING could never fire"
+    )

@@ -11,10 +11,15 @@ from typing import TYPE_CHECKING
 
 from ..judgement.diagnosis import Diagnosis, Why
 from ..probe.handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected
+from ..tls.versions import TlsVersion
 from ..words import join, limited
 from ..x509.keys import KeyType
 from ..x509.problems import CertificateProblem
 from ..x509.words import describe
+
+#: Between the clauses of the first line. Not "; ": Nagios 4 turns every ";" of a plugin's first line into ":"
+#: (status.dat, the SERVICE ALERT log line and so the notifications), which runs the clauses together.
+CLAUSES = " / "
 
 if TYPE_CHECKING:
     from ..judgement.violations import Violation
@@ -100,7 +105,7 @@ def service_failure(result: HandshakeOutcome) -> str:
 
 def problems(items: Sequence[CertificateProblem]) -> str:
     """A chain's problems, each once: 'name mismatch: certificate is for ..., not ...'."""
-    return "; ".join(dict.fromkeys(describe(item) for item in items))
+    return CLAUSES.join(dict.fromkeys(describe(item) for item in items))
 
 
 def diagnosis(found: Diagnosis, cipher: bool = False) -> str:
@@ -119,7 +124,7 @@ def diagnosis(found: Diagnosis, cipher: bool = False) -> str:
     if why in (Why.GROUPS, Why.TLS13_SUITES, Why.SIGNATURE_ALGORITHMS):
         return _axis(found)
     if why is Why.CERTIFICATE:
-        return "; ".join(violation(v, found.client or "this client") for v in found.violations)
+        return CLAUSES.join(violation(v, found.client or "this client") for v in found.violations)
     if why is Why.REQUIRES_TLS13:
         return (
             f"the server requires TLS 1.3 and {who} supports at most {offer.max_version.label}: "
@@ -148,10 +153,19 @@ def diagnosis(found: Diagnosis, cipher: bool = False) -> str:
         )
     if why is Why.KEY_TYPE_MISMATCH:
         have = " and ".join(k.value for k in found.served)
-        need = " or ".join(k.value for k in found.offered) or "no usable"
+        if not found.offered:
+            return f"the server has only {_a(have)} certificate for TLS 1.2 and {who} has no suite for any key type"
+        need = " or ".join(k.value for k in found.offered)
+        if cipher:
+            return (
+                f"the server has only {_a(have)} certificate for TLS 1.2 and this cipher needs {_a(need)} "
+                f"certificate: add {_a(need)} certificate beside it (dual certificates)"
+            )
+        # TLS 1.3 helps only a client that speaks it, at a server that does not yet.
+        newer = offer.max_version >= TlsVersion.TLS1_3 and (found.server_version or 0) < TlsVersion.TLS1_3
         return (
-            f"the server has only an {have} certificate for TLS 1.2 and {who} offers only "
-            f"{need} suites: add an {need} certificate (dual certificates) or serve TLS 1.3"
+            f"the server has only {_a(have)} certificate for TLS 1.2 and {who} offers only {need} suites: "
+            f"add {_a(need)} certificate (dual certificates){' or serve TLS 1.3' if newer else ''}"
         )
     if not cipher:
         return f"the server accepts none of the TLS 1.2 suites it offers ({outcome(found.outcome)})"
@@ -199,6 +213,11 @@ def _axis(found: Diagnosis) -> str:
     else:
         head = f"the server accepts none of the {what}s {who} offers ({mine})"
     return f"{head}: add {theirs[0]} to {_SETTINGS[found.why]}" if theirs else head
+
+
+def _a(key_types: str) -> str:
+    """'an RSA', 'an ECDSA', 'an Ed25519', 'a DSA': the article as the name is spoken."""
+    return f"{'a' if key_types.startswith('DSA') else 'an'} {key_types}"
 
 
 def violation(item: Violation, who: str) -> str:

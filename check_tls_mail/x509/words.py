@@ -101,7 +101,7 @@ def describe(problem: CertificateProblem) -> str:
     if kind is ProblemKind.NAME_MISMATCH:
         return f"name mismatch: certificate is for {_names(problem.names)}, not {clean(problem.wanted)}"
     assert kind is ProblemKind.NO_SAN
-    return f"certificate has no subjectAltName (CN {problem.subject}); clients cannot match {clean(problem.wanted)}"
+    return f"certificate has no subjectAltName (CN {problem.subject}), so clients cannot match {clean(problem.wanted)}"
 
 
 def _ca_words(problem: CertificateProblem, what: str) -> str:

@@ -97,7 +97,10 @@ class Dane(OptionalCheck):
         from ...plugin.findings import metric
         from .context import DaneJudged
 
-        return (metric(DaneJudged(address, served, judged.tlsa, judged.reports.get(served.sent)), "dane"),)
+        report = judged.reports.get(served.sent)
+        others = (judged.reports.get(other.sent) for other in address.served if other.sent != served.sent)
+        other_matched = any(other is not None and other.matching for other in others)
+        return (metric(DaneJudged(address, served, judged.tlsa, report, other_matched), "dane"),)
 
     def contexts(self) -> Sequence[Context]:
         from .context import DaneContext

@@ -27,6 +27,8 @@ class DaneJudged(NamedTuple):
     served: Served
     tlsa: TlsaState
     report: DaneReport | None
+    #: Another certificate served at this address (dual certificates) is matched by the records.
+    other_matched: bool = False
 
     @property
     def stem(self) -> str:
@@ -62,10 +64,19 @@ class DaneContext(QuietContext):
         if not report.usable:
             return Result(Warn, f"{prefix}no usable TLSA records at {name} (SMTP uses only usages 2 and 3)", metric)
         if not report.matching:
-            hint = (
-                f"{prefix}TLSA records at {name} do not match the served certificate: was the key rotated "
-                "without publishing the new TLSA first?"
-            )
+            from .match import record_for
+
+            record = record_for(name, finding.served.sent[0])
+            if finding.other_matched:
+                hint = (
+                    f"{prefix}no TLSA record at {name} covers it (they match the other certificate): DANE senders "
+                    f"that get it refuse to deliver: publish {record} or stop serving it"
+                )
+            else:
+                hint = (
+                    f"{prefix}TLSA records at {name} do not match the served certificate: DANE senders refuse to "
+                    f"deliver: publish {record} or serve the certificate the records name"
+                )
             return Result(Critical, hint, metric)
         return Result(Ok, None, metric)
 

@@ -54,3 +54,8 @@ def matches(record: TlsaRecord, chain: Sequence[bytes]) -> bool:
 def judge(answer: TlsaAnswer, chain: Sequence[bytes]) -> DaneReport:
     usable = tuple(r for r in answer.records if r.usage in (2, 3))
     return DaneReport(answer, usable, tuple(r for r in usable if matches(r, chain)))
+
+
+def record_for(name: str, leaf: bytes) -> str:
+    """The DANE-EE record for this leaf's key in zone-file form: '_25._tcp.mx.example.org. IN TLSA 3 1 1 <hex>'."""
+    return f"{name.rstrip('.')}. IN TLSA 3 1 1 {hashlib.sha256(_selected(leaf, 1)).hexdigest()}"

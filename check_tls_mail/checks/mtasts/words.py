@@ -75,7 +75,7 @@ def describe(finding: MtaStsFinding, why: str = "") -> str:
             ignored = "senders apply no policy" if kind is RecordKind.MTA_STS else "senders send no TLS reports"
             version = "v=STSv1" if kind is RecordKind.MTA_STS else "v=TLSRPTv1"
             why = {
-                RecordDefect.MULTIPLE: f"{detail} records begin with {version}; there must be exactly one",
+                RecordDefect.MULTIPLE: f"{detail} records begin with {version}, but there must be exactly one",
                 RecordDefect.NO_SEPARATOR: f'"{detail}" does not begin with "{version};"',
                 RecordDefect.SYNTAX: f'"{detail}" is not valid {kind.value} syntax',
                 RecordDefect.NO_ID: f'"{detail}" has no valid id (1 to 32 letters and digits)',
@@ -93,8 +93,8 @@ def describe(finding: MtaStsFinding, why: str = "") -> str:
             return f"MTA-STS policy: mode {policy.mode.value}, max_age {_seconds(policy.max_age)}{mx}"
         case PolicyUnreachable(url=url, detail=detail):
             return (
-                f"MTA-STS policy {clean(url)} cannot be fetched: {detail}; "
-                "senders keep a cached policy only until its max_age runs out"
+                f"MTA-STS policy {clean(url)} cannot be fetched: {detail} ("
+                "senders keep a cached policy only until its max_age runs out)"
             )
         case PolicyCertificateInvalid(host=host, problem=problem, detail=detail):
             return (

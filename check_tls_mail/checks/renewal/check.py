@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from ...judgement.assessment import AddressAssessment, Assessment, Served
     from ...probe.plan import ProbePlan
+    from ...x509.certificate import Certificate
     from .judge import ExpectedCertificate
 
 
@@ -67,7 +68,7 @@ class Renewal(OptionalCheck):
 
         leaf = served.chain.leaf
         if self.expected:
-            yield metric(Deployed(address, served, compare(leaf, self.expected)), "renewal")
+            yield metric(Deployed(address, served, compare(leaf, self.expected, _beside(address, served))), "renewal")
         if self.names:
             yield metric(RequiredNames(address, served, required_names(leaf, self.names)), "renewal")
 
@@ -98,7 +99,13 @@ class Renewal(OptionalCheck):
         leaf = served.chain.leaf
         lines = []
         if self.expected:
-            lines.append(f"  --expect-cert: {describe(compare(leaf, self.expected), the(served))}")
+            deployment = compare(leaf, self.expected, _beside(address, served))
+            lines.append(f"  --expect-cert: {describe(deployment, the(served))}")
         if self.names:
             lines.append(f"  --require-name: {describe(required_names(leaf, self.names), the(served))}")
         return lines
+
+
+def _beside(address: AddressAssessment, served: Served) -> list[Certificate]:
+    """The other certificates served at this address (dual certificates)."""
+    return [other.chain.leaf for other in address.served if other is not served]

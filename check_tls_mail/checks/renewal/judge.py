@@ -18,6 +18,7 @@ from ...words import day
 
 if TYPE_CHECKING:
     from ...x509.certificate import Certificate
+    from ...x509.keys import KeyType
 
 #: A certificate chain file is a few KiB; refuse to read more than this.
 MAX_CERT_FILE_BYTES = 1024 * 1024
@@ -109,7 +110,13 @@ class Different(NamedTuple):
     path: str
 
 
-Deployment = Same | FileNewer | ServedNewer | Different
+class NoFileForKeyType(NamedTuple):
+    """Dual certificates, and no --expect-cert file of this certificate's key type (the files are for the others)."""
+
+    key_type: KeyType
+
+
+Deployment = Same | FileNewer | ServedNewer | Different | NoFileForKeyType
 
 
 def _counterpart(served: Certificate, expected: Sequence[ExpectedCertificate]) -> ExpectedCertificate:
@@ -120,13 +127,20 @@ def _counterpart(served: Certificate, expected: Sequence[ExpectedCertificate]) -
     return max(sharing or same_type, key=lambda e: (e.facts.valid_until, e.facts.valid_from))
 
 
-def compare(served: Certificate, expected: Sequence[ExpectedCertificate]) -> Deployment:
-    """Served leaf against the --expect-cert files: equal to one of them, or which is newer."""
+def compare(
+    served: Certificate, expected: Sequence[ExpectedCertificate], beside: Sequence[Certificate] = ()
+) -> Deployment:
+    """Served leaf against the --expect-cert files: equal to one of them, or which is newer. ``beside``: the
+    other certificates served at the same address (dual certificates), which the files may be for."""
     if not expected:
         raise ValueError("compare() needs at least one expected certificate")
     for candidate in expected:
         if candidate.facts.fingerprint == served.fingerprint:
             return Same(candidate.path)
+    types = {e.facts.key_type for e in expected}
+    key_type = served.key_type
+    if key_type is not None and key_type not in types and types & {other.key_type for other in beside}:
+        return NoFileForKeyType(key_type)
     other = _counterpart(served, expected)
     served_key = (served.valid_until, served.valid_from)
     file_key = (other.facts.valid_until, other.facts.valid_from)
@@ -186,6 +200,8 @@ def severity(finding: Deployment | NameCoverage) -> Severity:
             return Severity.OK
         case FileNewer() | ServedNewer() | Different():
             return Severity.WARNING
+        case NoFileForKeyType():  # the arguments do not fit the service: one file per served certificate
+            return Severity.UNKNOWN
         case NamesMissing():
             return Severity.CRITICAL
     raise AssertionError(finding)  # pragma: no cover
@@ -211,6 +227,8 @@ def describe(finding: Deployment | NameCoverage, certificate: str = "the certifi
                 f"the server serves {certificate} valid until {day(served)}, not the one in {clean(path, 200)} "
                 "(another certificate with the same dates: another key?)"
             )
+        case NoFileForKeyType():
+            return f"no --expect-cert file was given for {certificate} (give one per served certificate)"
         case NamesCovered(names=names):
             return f"{certificate} covers every required name ({', '.join(names)})"
         case NamesMissing(served_for=served_for, missing=missing):
