@@ -271,3 +271,25 @@ def test_ehlo_option_misuse_is_a_usage_error(options: tuple[str, ...], why: str)
 def test_ehlo_option_takes_an_address_literal() -> None:
     run = conftest.check("-H", "127.0.0.1", "-p", "1", "-P", "smtp", "--ehlo", "[192.0.2.1]", "-t", "5")
     assert run.code == 2 and "connection refused" in run.summary, run
+
+
+# --- perfdata that every engine reads ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "item"),
+    [
+        ((), "80;90;0;100"),  # -w 20% -c 10%
+        (("-w", "30", "-c", "9"), "66.67;90;0;100"),  # of a 90-day lifetime
+        (("-w", "36h", "-c", "1"), "98.33;98.89;0;100"),
+    ],
+)
+def test_lifetime_used_carries_the_thresholds_as_plain_upper_bounds(
+    pki: Pki, certs: Certs, options: tuple[str, ...], item: str
+) -> None:
+    with serving("imaps", TlsConfig([certs.ecdsa])) as server:
+        run = conftest.check(*args_for(server, "imaps", pki, "--client", "none", *options))
+    assert run.code == 0, run
+    value, bounds = run.perfdata["lifetime_used"][0], ";".join(run.perfdata["lifetime_used"][1:])
+    assert bounds == item and value.endswith("%"), run.first_line
+    assert 33.3 <= float(value[:-1]) <= 34, run.first_line  # 60 of 90 days left, give or take the test's minutes

@@ -23,12 +23,17 @@ whether the clients that matter can still connect over TLS 1.2, where a TLS
 EPILOG = """\
 thresholds: a number is days (fractions allowed), NNh is hours, NN% is percent
   of the certificate's total lifetime left (default -w 20% -c 10%).
-perfdata, the most important first: days_remaining (leaf; max = its lifetime
-  in days), days_remaining_rsa/_ecdsa (a second certificate), days_chain (an
-  intermediate expiring before the leaf), clients_ok, ciphers_ok, probes_time,
-  handshake_time, mta_sts_max_age (--mta-sts: the policy's max_age in seconds).
-  The first line is at most 1000 bytes: items that do not fit are left off
-  whole, from the end of this list.
+perfdata, the most important first: days_remaining (the certificate served
+  by default, to a client that offers every suite: on a dual-certificate
+  server usually the ECDSA one; max = its lifetime in days),
+  days_remaining_rsa/_ecdsa (another certificate), days_remaining_nosni (the
+  one served without SNI, port 25), days_chain (an intermediate expiring
+  before the leaf), clients_ok, ciphers_ok, lifetime_used (percent of the
+  lifetime gone, -w/-c as plain upper bounds for engines that drop ranges
+  such as Icinga 2), probes_time, handshake_time, mta_sts_max_age (--mta-sts:
+  the policy's max_age in seconds). With several addresses each label ends
+  in @ADDRESS. The first line is at most 1000 bytes: items that do not fit
+  are left off whole, from the end of this list.
 exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also SIGINT); --help,
   --version and --list-clients exit 0. Output is UTF-8 in any locale.
 """

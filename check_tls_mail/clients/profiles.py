@@ -199,11 +199,7 @@ def describe_all(verbose: bool = False) -> str:
         width = max(len(name) for name in cat.profiles)
         lines = [f"Client profiles (revision {cat.revision}), for --client NAME; -v lists each one's hello and rules"]
         for p in cat.profiles.values():
-            default = (
-                f" (default {', '.join(_ROLE_WORDS.get(r, r) for r in roles[p.name])})"
-                if p.name in roles
-                else ""
-            )
+            default = f" (default {', '.join(_ROLE_WORDS.get(r, r) for r in roles[p.name])})" if p.name in roles else ""
             lines.append(f"  {p.name:<{width}}  {p.title}, {p.offer.versions}{default}")
         return "\n".join(lines)
     lines = [

@@ -26,6 +26,7 @@ from .findings import (
     ClientTried,
     Elapsed,
     Expiry,
+    LifetimeUsed,
     ServiceDown,
 )
 from .findings import Versions as VersionsFinding
@@ -112,6 +113,35 @@ class ExpiryContext(Context):
             warn=Range(f"{fmt_days(self.warning.days(lifetime))}:"),
             crit=Range(f"{fmt_days(self.critical.days(lifetime))}:"),
             max=int(lifetime) if lifetime == int(lifetime) else lifetime,
+        )
+
+
+class LifetimeContext(Context):
+    """The share of the lifetime gone: perfdata only (the expiry context judges), with -w/-c as upper bounds."""
+
+    def __init__(self, warning: ExpiryThreshold, critical: ExpiryThreshold) -> None:
+        super().__init__("lifetime")
+        self.warning = warning
+        self.critical = critical
+
+    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        return Result(Ok, None, metric)
+
+    def performance(self, metric: Metric, resource: nagiosplugin.Resource) -> Performance:
+        finding: LifetimeUsed = metric.value
+        lifetime = finding.lifetime
+
+        def bound(threshold: ExpiryThreshold) -> str:
+            return fmt_days(max(0.0, 100 * (1 - threshold.days(lifetime) / lifetime)))
+
+        return Performance(
+            metric.name,
+            f"{min(max(finding.percent, 0.0), 100.0):.2f}",
+            uom="%",
+            warn=bound(self.warning),
+            crit=bound(self.critical),
+            min=0,
+            max=100,
         )
 
 

@@ -54,6 +54,16 @@ class Expiry(NamedTuple):
     lifetime: float  # of the leaf, in days: percentage thresholds are resolved against it
 
 
+class LifetimeUsed(NamedTuple):
+    """The share of one served certificate's lifetime gone, in percent: the expiry thresholds as plain upper
+    bounds, which every engine's perfdata parser reads (Icinga 2 ignores ranges such as "18:")."""
+
+    address: AddressAssessment
+    served: Served
+    percent: float
+    lifetime: float  # in days
+
+
 class ClientTried(NamedTuple):
     address: AddressAssessment
     result: ClientResult
@@ -94,7 +104,16 @@ class CheckFinding(Protocol):
 
 
 Finding = (
-    ServiceDown | Elapsed | ChainJudged | Expiry | ClientTried | CipherTried | AcceptedCount | Versions | CheckFinding
+    ServiceDown
+    | Elapsed
+    | ChainJudged
+    | Expiry
+    | LifetimeUsed
+    | ClientTried
+    | CipherTried
+    | AcceptedCount
+    | Versions
+    | CheckFinding
 )
 
 
@@ -125,6 +144,8 @@ def label(finding: Finding) -> str:
         return f"chain{_which(finding.served)}{tag}"
     if isinstance(finding, Expiry):
         return f"days_{'chain' if finding.intermediate else 'remaining'}{_which(finding.served)}{tag}"
+    if isinstance(finding, LifetimeUsed):
+        return f"lifetime_used{_which(finding.served)}{tag}"
     if isinstance(finding, ClientTried):
         return f"client {finding.result.profile.name}{tag}"
     if isinstance(finding, CipherTried):

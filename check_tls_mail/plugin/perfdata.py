@@ -10,7 +10,7 @@ import enum
 
 import nagiosplugin
 
-from .findings import AcceptedCount, Elapsed, Expiry, Finding
+from .findings import AcceptedCount, Elapsed, Expiry, Finding, LifetimeUsed
 from .output import PerfItem
 
 
@@ -21,9 +21,10 @@ class Rank(enum.IntEnum):
     SECOND_CERTIFICATE = 1  # days_remaining_rsa, _ecdsa: another certificate the address serves
     CHAIN = 2  # days_chain: an intermediate that expires before its leaf
     ACCEPTED = 3  # clients_ok, ciphers_ok
-    PROBES_TIME = 4
-    HANDSHAKE_TIME = 5
-    OTHER = 6
+    LIFETIME_USED = 4  # lifetime_used: the thresholds as upper bounds, for engines that ignore ranges
+    PROBES_TIME = 5
+    HANDSHAKE_TIME = 6
+    OTHER = 7
 
 
 def rank(finding: Finding) -> Rank:
@@ -33,6 +34,8 @@ def rank(finding: Finding) -> Rank:
         return Rank.DAYS_REMAINING if finding.served.default else Rank.SECOND_CERTIFICATE
     if isinstance(finding, AcceptedCount):
         return Rank.ACCEPTED
+    if isinstance(finding, LifetimeUsed):
+        return Rank.LIFETIME_USED
     if isinstance(finding, Elapsed):
         return Rank.HANDSHAKE_TIME if finding.address is not None else Rank.PROBES_TIME
     return Rank.OTHER

@@ -27,6 +27,7 @@ from .findings import (
     ClientTried,
     Elapsed,
     Expiry,
+    LifetimeUsed,
     ServiceDown,
     Versions,
     metric,
@@ -87,6 +88,9 @@ class MailTlsService(nagiosplugin.Resource):
             lifetime = round(leaf.lifetime_days, 2)
             yield metric(ChainJudged(address, served), "chain")
             yield metric(Expiry(address, served, leaf, False, leaf.days_left(now), lifetime), "expiry")
+            if lifetime > 0:
+                used = 100 * (1 - leaf.days_left(now) / leaf.lifetime_days)
+                yield metric(LifetimeUsed(address, served, used, lifetime), "lifetime")
             earliest = served.chain.earliest
             if earliest.valid_until < leaf.valid_until:
                 yield metric(Expiry(address, served, earliest, True, earliest.days_left(now), lifetime), "expiry")
