@@ -42,3 +42,13 @@ def first_few(names: Sequence[str], most: int = 4, empty: str = "") -> str:
     shown = ", ".join(names[:most])
     more = f" and {len(names) - most} more" if len(names) > most else ""
     return (shown + more) or empty
+
+
+#: Between the clauses of the first line. Not "; ": Nagios 4 turns every ";" of a plugin's first line into ":"
+#: (status.dat, the SERVICE ALERT log line and so the notifications), which runs the clauses together.
+CLAUSES = " / "
+
+
+def certificate(named: str | None) -> str:
+    """How a judgement names a certificate: 'certificate', or a second one's name ('RSA certificate')."""
+    return named or "certificate"

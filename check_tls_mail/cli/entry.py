@@ -1,4 +1,4 @@
-"""The console entry point: SIGINT from the first import on is the same one UNKNOWN line.
+"""The console entry point: SIGINT and the global timeout, from the first import on, are one UNKNOWN line.
 
 Python turns SIGINT into a KeyboardInterrupt raised wherever the main thread
 is. While it imports beside the probe threads, that can be inside a finalizer
@@ -7,15 +7,23 @@ traceback on stderr, and the check ran on to its timeout. So the process
 entry installs a handler that ends the process itself, before anything else
 is imported; ``cli.run`` sets SIGINT to ignored once the state is decided.
 In-process callers of ``cli.main`` (the tests) keep the KeyboardInterrupt.
+
+The global timeout counts from here, not from the end of argument parsing: in a
+burst of checks on a busy machine the imports alone can take seconds. ``-t`` is
+read from argv before anything is imported; ``cli.main`` sets the timer again,
+for what is left, once the arguments are parsed.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
+import time
 from types import FrameType
 from typing import NoReturn
 
+from .alarm import exit_at_timeout, timeout_given
 from .interrupt import INTERRUPTED
 
 _LINE = f"TLS_MAIL UNKNOWN - {INTERRUPTED}\n".encode()
@@ -31,8 +39,10 @@ def _interrupted(signum: int, frame: FrameType | None) -> None:
 
 
 def run() -> NoReturn:
+    started = time.monotonic()
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where the caller ignores SIGINT
         signal.signal(signal.SIGINT, _interrupted)
+    exit_at_timeout(timeout_given(sys.argv[1:]))
     from .main import run as checked
 
-    checked()
+    checked(started)

@@ -13,15 +13,17 @@ import io
 import os
 import signal
 import sys
+import time
 import warnings
 from types import FrameType
 from typing import NoReturn
 
 from ..errors import UsageError
 from ..plugin.output import emit, quiet_failure, unknown
+from .alarm import exit_at_timeout, timed_out_line
 from .arguments import parser
 from .interrupt import INTERRUPTED
-from .options import Options, options_from
+from .options import Options, options_from, probe_budget
 
 
 class GlobalTimeout(BaseException):
@@ -48,8 +50,13 @@ def check(options: Options) -> tuple[int, str]:
     )
 
 
-def main(argv: list[str] | None = None) -> tuple[int, str]:
-    """(exit code, output); never raises, not even on SIGINT."""
+def main(argv: list[str] | None = None, started: float | None = None) -> tuple[int, str]:
+    """(exit code, output); never raises, not even on SIGINT.
+
+    ``started``: the console process's start (entry.py), from which the global
+    timeout counts; its timer ends the process itself (entry.exit_at_timeout).
+    In-process callers (None) get the timeout as a result: GlobalTimeout raised.
+    """
     warnings.simplefilter("ignore")  # TLS 1.0 deprecation and the like go nowhere near stdout
     argv = sys.argv[1:] if argv is None else argv
     timeout = 10.0
@@ -63,8 +70,15 @@ def main(argv: list[str] | None = None) -> tuple[int, str]:
             return 0, describe_all(verbose=args.verbose > 0) + "\n"
         options = options_from(args)
         timeout = options.timeout
-        signal.signal(signal.SIGALRM, _alarm)
-        signal.setitimer(signal.ITIMER_REAL, timeout)
+        if started is None:
+            signal.signal(signal.SIGALRM, _alarm)
+            signal.setitimer(signal.ITIMER_REAL, timeout)
+        else:  # what is left of -t since the process started; the probes get their share of it
+            left = timeout - (time.monotonic() - started)
+            if left <= 0:
+                return 3, _timeout_words(timeout)
+            exit_at_timeout(left, timeout)
+            options = options._replace(plan=options.plan._replace(seconds=probe_budget(timeout) - (timeout - left)))
         try:
             return check(options)
         finally:
@@ -72,7 +86,7 @@ def main(argv: list[str] | None = None) -> tuple[int, str]:
     except UsageError as exc:
         return 3, unknown(f"usage: {exc}")
     except GlobalTimeout:
-        return 3, unknown(f"timeout: check did not complete within {timeout:g} s")
+        return 3, _timeout_words(timeout)
     except KeyboardInterrupt:  # in-process callers; the console entry (entry.py) exits in its handler
         return 3, unknown(INTERRUPTED)
     except SystemExit as exc:  # argparse's --help and --version
@@ -97,7 +111,11 @@ def _reserve_standard_descriptors() -> None:
                 os.close(null)
 
 
-def run() -> NoReturn:
+def _timeout_words(timeout: float) -> str:
+    return timed_out_line(timeout)
+
+
+def run(started: float) -> NoReturn:
     """The run behind the console entry (entry.py): print, exit with the state without waiting for probe threads.
 
     A stdout that cannot take the output (closed pipe, full disk) does not
@@ -105,7 +123,7 @@ def run() -> NoReturn:
     on stderr, a reader that went away is not.
     """
     _reserve_standard_descriptors()
-    code, text = main()
+    code, text = main(started=started)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the state is decided: a late ^C must not cut the output
     error = emit(text)
     if error is not None and not quiet_failure(error):

@@ -19,6 +19,7 @@ from ..net.names import NameDefect, check_host_name
 from ..plugin.thresholds import ExpiryThreshold, check_order
 from ..sanitize import clean
 from ..tls.versions import TlsVersion
+from .alarm import MIN_TIMEOUT
 from .arguments import parser
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
 
 #: Shortest -t: it leaves the probes 0.4 s after the margin for judging and output (see probe_budget).
-MIN_TIMEOUT = 0.5
 
 
 class Judgement(NamedTuple):
@@ -63,9 +63,10 @@ def _is_ip(text: str) -> bool:
 
 def _readable(path: str, option: str) -> None:
     """A file the check must read: refused now, with the reason and the account, if it cannot be."""
-    try:
-        with open(path, "rb"):
-            pass
+    try:  # non-blocking: a FIFO must not hang the check here (the trust store refuses what is not a file)
+        os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+    except IsADirectoryError:
+        return
     except OSError as exc:
         import pwd
 

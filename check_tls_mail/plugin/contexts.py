@@ -17,8 +17,7 @@ from nagiosplugin.state import Critical, Ok, Unknown, Warn
 
 from ..probe.handshake import Accepted, HandshakeOutcome, Rejected
 from ..tls.versions import TlsVersion
-from ..words import days, when
-from . import wording
+from ..words import CLAUSES, certificate, days, when
 from .findings import (
     AcceptedCount,
     ChainJudged,
@@ -42,7 +41,7 @@ if TYPE_CHECKING:
 def whose(served: Served) -> str:
     """'RSA certificate: ' before the words of a judgement of a certificate other than the default one."""
     named = served.named
-    return f"{wording.certificate(named)}: " if named else ""
+    return f"{certificate(named)}: " if named else ""
 
 
 class QuietContext(Context):
@@ -61,6 +60,8 @@ class ServiceContext(QuietContext):
     def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
         finding: ServiceDown = metric.value
         failure = finding.failure
+        from . import wording  # the words of states that happen, imported only then
+
         text = str(failure) if isinstance(failure, Exception) else wording.service_failure(failure)
         return Result(Critical, text, metric)
 
@@ -75,6 +76,8 @@ class ChainContext(QuietContext):
         finding: ChainJudged = metric.value
         problems = finding.served.chain.problems
         if problems:
+            from . import wording
+
             return Result(Critical, whose(finding.served) + wording.problems(problems), metric)
         return Result(Ok, None, metric)
 
@@ -89,7 +92,7 @@ class ExpiryContext(Context):
 
     def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
         finding: Expiry = metric.value
-        kind = wording.certificate(finding.served.named)
+        kind = certificate(finding.served.named)
         what = f"intermediate {finding.certificate.subject} (before the {kind})" if finding.intermediate else kind
         left = finding.days
         until = when(finding.certificate.valid_until)
@@ -158,6 +161,8 @@ class ClientContext(QuietContext):
             return Result(Ok, None, metric)
         if finding.result.repeats_chain:  # the chain context words it; -v names the client
             return Result(Critical, None, metric)
+        from . import wording
+
         return Result(Critical, wording.diagnosis(diagnosis), metric)
 
 
@@ -172,6 +177,8 @@ class CipherContext(QuietContext):
         diagnosis = finding.result.diagnosis
         if diagnosis is None:
             return Result(Ok, None, metric)
+        from . import wording
+
         return Result(Critical, wording.diagnosis(diagnosis, cipher=True), metric)
 
 
@@ -234,7 +241,7 @@ class VersionPolicyContext(QuietContext):
         if missing:
             problems.append(f"does not accept TLS {_numbers(missing)} (--require-tls)")
         if problems:
-            return Result(Critical, "server " + wording.CLAUSES.join(problems), metric)
+            return Result(Critical, "server " + CLAUSES.join(problems), metric)
         if untested:
             return Result(Unknown, f"this host's OpenSSL cannot offer TLS {_numbers(untested)}", metric)
         return Result(Ok, None, metric)
@@ -254,4 +261,4 @@ def state_of(severity: Severity) -> ServiceState:
 
 def the(served: Served) -> str:
     """How the words of a check name the certificate: 'the certificate', 'the RSA certificate'."""
-    return f"the {wording.certificate(served.named)}"
+    return f"the {certificate(served.named)}"

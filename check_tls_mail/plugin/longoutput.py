@@ -10,7 +10,7 @@ from ..net.names import endpoint
 from ..probe.axes import Axis
 from ..probe.handshake import Accepted, HandshakeOutcome, Rejected
 from ..probe.report import dropped
-from ..words import day, days, join, limited, when
+from ..words import certificate, day, days, join, limited, when
 from . import wording
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def _client_lines(assessment: Assessment, client: ClientResult, verbosity: int, 
     title = f"client {profile.title} ({profile.offer.versions}{sni})"
     lines = [f"{title}: {_outcome(client.outcome)}"]
     if client.given is not None and not client.given.default:
-        lines.append(f"  gets the {wording.certificate(client.given.named)}")
+        lines.append(f"  gets the {certificate(client.given.named)}")
     for result in client.axes:
         verdict = "accepted" if result.accepted else "refused as well"
         takes = _axis_values(result.axis, result.server_accepts)

@@ -19,13 +19,11 @@ from nagiosplugin.state import Ok
 from ..judgement.assessment import AddressAssessment, Assessment
 from ..net.names import endpoint
 from ..probe.handshake import Accepted
-from ..words import days, join, when
+from ..words import CLAUSES, days, join, when
 from .findings import ChainJudged, CipherTried, ClientTried, Expiry
-from .longoutput import long_output
 from .output import SUMMARY_TARGET, size
 from .resource import MailTlsService
 from .thresholds import ExpiryThreshold, Unit, fmt_days
-from .wording import CLAUSES
 
 
 class _Group(NamedTuple):
@@ -107,6 +105,10 @@ class TlsMailSummary(nagiosplugin.Summary):
     def verbose(self, results: Results) -> list[str]:
         """The whole wording where the first line had to be compact, then what -v asks for."""
         whole = self._ok()[1] if results.most_significant_state == Ok else self._problem(results)[1]
+        if self.verbosity < 1:
+            return whole
+        from .longoutput import long_output  # -v only
+
         extras = [(extra, self.resource.judged[extra.name]) for extra in self.resource.extras]
         return whole + long_output(self.assessment, self.verbosity, extras)
 

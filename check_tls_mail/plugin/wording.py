@@ -12,14 +12,10 @@ from typing import TYPE_CHECKING
 from ..judgement.diagnosis import Diagnosis, Why
 from ..probe.handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected
 from ..tls.versions import TlsVersion
-from ..words import join, limited
+from ..words import CLAUSES, join, limited
 from ..x509.keys import KeyType
 from ..x509.problems import CertificateProblem
 from ..x509.words import describe
-
-#: Between the clauses of the first line. Not "; ": Nagios 4 turns every ";" of a plugin's first line into ":"
-#: (status.dat, the SERVICE ALERT log line and so the notifications), which runs the clauses together.
-CLAUSES = " / "
 
 if TYPE_CHECKING:
     from ..judgement.violations import Violation
@@ -33,11 +29,6 @@ _FIXED = {
     HandshakeCause.OVERSIZED_MESSAGE: "server sent an oversized handshake message (certificate chain too long?)",
     HandshakeCause.RECORD_LAYER: "TLS record layer failure",
 }
-
-
-def certificate(named: str | None) -> str:
-    """How a judgement names a certificate: 'certificate', or a second one's name ('RSA certificate')."""
-    return named or "certificate"
 
 
 def rejected(outcome: Rejected) -> str:

@@ -97,6 +97,11 @@ def der_time(data: bytes, tag: int, start: int, end: int) -> datetime:
         text = ("19" if year >= 50 else "20") + text
     elif tag != 0x18:
         raise DerError("bad time")
-    if not text.endswith("Z") or len(text) != 15:
+    if not text.endswith("Z") or len(text) != 15 or not text[:14].isdigit():
         raise DerError("bad time")
-    return datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    try:  # by hand: datetime.strptime imports _strptime and calendar on every run
+        return datetime(
+            int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]), int(text[12:14]), 0, UTC
+        )
+    except ValueError:  # month 13, second 61...
+        raise DerError("bad time") from None

@@ -14,6 +14,7 @@ from nagiosplugin.state import Ok
 
 from ...plugin import wording
 from ...plugin.contexts import state_of
+from ...words import certificate
 from . import judge, policy, records
 from .judge import MtaStsFinding, severity
 from .words import describe
@@ -84,7 +85,7 @@ class MtaStsContext(Context):
         chain = finding.policy_chain
         why = _unverified(chain, served.chain.problems) if chain is not None else ""
         named = served.named
-        prefix = f"{wording.certificate(named)}: " if named else ""
+        prefix = f"{certificate(named)}: " if named else ""
         return Result(state, prefix + describe(finding.finding, why), metric)
 
     def performance(self, metric: Metric, resource: nagiosplugin.Resource) -> Performance | None:
