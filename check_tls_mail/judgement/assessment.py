@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..clients.offer import cipher_offer
 from ..clients.profiles import ClientProfile
 from ..errors import ServiceError
-from ..probe.handshake import Accepted, HandshakeOutcome
+from ..probe.handshake import Accepted, HandshakeOutcome, Rejected
 from ..probe.plan import ProbePlan
-from ..probe.report import AddressReport, HostReport
+from ..probe.report import AddressReport, HostReport, dropped
 from ..tls.versions import TlsVersion
 from ..x509.chain import ChainReport, judge_chain
 from ..x509.keys import KeyType
 from ..x509.store import TrustAnchors
-from .diagnosis import Diagnosis, Why, diagnose
+from .diagnosis import Diagnosis, Why, diagnose, dropped_probe
 
 if TYPE_CHECKING:
     from ..probe.axes import AxisResult
@@ -66,6 +66,8 @@ class Served(NamedTuple):
             return None
         if self.without_sni:
             return "certificate without SNI"
+        if self.origin is Origin.CLIENT:
+            return f"{self.key_type.value if self.key_type else 'unsupported'} certificate only its hello gets"
         return f"{self.key_type.value if self.key_type else 'unsupported'} certificate"
 
 
@@ -203,20 +205,46 @@ def _client(
     served: tuple[Served, ...],
     verified: bool,
     judged: Judged,
+    through: tuple[int, ...] = (),
 ) -> ClientResult:
-    """One client: whether it connects, why not, and whether it takes the certificate it gets."""
+    """One client: whether it connects, why not, and whether it takes the certificate it gets. ``through``: the
+    sizes of the hellos that got an answer at this address (a dropped one is judged against them)."""
     key_type = served[0].key_type if served else None
+    primary = report.primary
+    if isinstance(outcome, Accepted) and isinstance(primary, Rejected) and primary.wants_client_certificate:
+        # The full handshake showed the server insists on a client certificate, which mail clients do not send:
+        # a hello answered (even its CertificateRequest, in the clear over TLS 1.2) does not make a connection.
+        return ClientResult(profile, outcome, Diagnosis(Why.CLIENT_CERTIFICATE, primary, profile.offer))
     if not isinstance(outcome, Accepted):
         axes = report.axes.get(profile.name, ())
         why = diagnose(profile.offer, outcome, report, key_type, axes, profile.title)
+        if why.why in (Why.CONNECTION_LOST, Why.FAILED_BEFORE_HANDSHAKE) and outcome.dropped and through:
+            why = dropped_probe(profile.offer, outcome, hello_size(profile), max(through), profile.title)
         return ClientResult(profile, outcome, why, axes=axes)
     given = _given(profile, outcome, served, judged)
+    if given is not None and given.origin is Origin.CLIENT and given.chain.problems:
+        # A chain no other probe got (chosen by this hello's signature algorithms, groups or SNI): the client
+        # judges its trust, name and dates as for any other; the chain's own words are not said elsewhere.
+        own = Diagnosis(
+            Why.OWN_CERTIFICATE, outcome, profile.offer, client=profile.title, problems=given.chain.problems
+        )
+        return ClientResult(profile, outcome, own, given)
     violations = _violations(profile, outcome, given, verified)
     if violations:
         refusal = Diagnosis(Why.CERTIFICATE, outcome, profile.offer, violations=violations, client=profile.title)
         assert given is not None
         return ClientResult(profile, outcome, refusal, given, repeats_chain=_repeats(violations, given, served))
     return ClientResult(profile, outcome, None, given)
+
+
+def hello_size(profile: ClientProfile) -> int:
+    """The bytes of a client's ClientHello on the wire (a host name's SNI: the size the probe sent, give or take
+    the name's length)."""
+    from ..tls.hello.encoder import encode_client_hello
+
+    if profile.hello_template is None:
+        return 0
+    return len(encode_client_hello(profile.hello("mail.example.org")))
 
 
 def _repeats(violations: tuple[Violation, ...], given: Served, served: tuple[Served, ...]) -> bool:
@@ -257,9 +285,13 @@ def _address(
     def judged(chain: tuple[bytes, ...], sent: int) -> ChainReport:
         return judge_chain(chain, name, anchors, now, sent)
 
+    answered = report.clients()
+    through = tuple(hello_size(profiles[subject]) for subject, outcome in answered.items() if not dropped(outcome)) or (
+        (0,) if reference is not None else ()
+    )
     clients = tuple(
-        _client(report, profiles[subject], outcome, served, anchors is not None, judged)
-        for subject, outcome in report.clients().items()
+        _client(report, profiles[subject], outcome, served, anchors is not None, judged, through)
+        for subject, outcome in answered.items()
     )
     ciphers = tuple(
         CipherResult(

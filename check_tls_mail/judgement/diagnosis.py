@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..clients.offer import ClientOffer
 from ..probe.axes import Axis, AxisResult
-from ..probe.handshake import Accepted, Failed, HandshakeOutcome, Rejected, context_for
+from ..probe.handshake import Accepted, Failed, HandshakeCause, HandshakeOutcome, Rejected, context_for
 from ..probe.report import AddressReport
 from ..tls.alerts import Alert
 from ..tls.versions import TlsVersion
 from ..x509.keys import KeyType
 
 if TYPE_CHECKING:
+    from ..x509.problems import CertificateProblem
     from .violations import Violation
 
 #: OpenSSL's names (SSLContext.get_ciphers()) of the certificate key types a suite authenticates with.
@@ -30,13 +31,23 @@ class Why(enum.Enum):
 
     FAILED_BEFORE_HANDSHAKE = "the probe failed before the handshake"
     CONNECTION_LOST = "the connection broke during the handshake (reset, or closed without an alert)"
+    #: Dropped each time, also alone after pauses, while other connections got through: a connection limit or a
+    #: flaky path, not this client's verdict (WARNING).
+    NOT_PROBED = "the client's probe was dropped each time while other connections got through"
+    #: Dropped each time, while smaller hellos got through: a middlebox or the server drops large ClientHellos
+    #: (a post-quantum key share makes a hello span two TCP segments).
+    LARGE_HELLO_DROPPED = "the client's large ClientHello is dropped while smaller hellos connect"
     CLIENT_CERTIFICATE = "the server requires a client certificate"
     AFTER_SERVER_HELLO = "the server agreed on a version and a suite, then failed the handshake"
+    #: The server answered with a ServerHello (and flight) the client cannot go on with: the client ends it.
+    CLIENT_ABORTS = "the server's answer breaks what the client checks, so the client ends the handshake"
     OTHER_REFUSAL = "the server refused the offer with an alert that is not about suites or versions"
     GROUPS = "the server takes none of the client's groups (key exchange)"
     TLS13_SUITES = "the server takes none of the client's TLS 1.3 suites"
     SIGNATURE_ALGORITHMS = "the server's certificate needs a signature algorithm the client does not offer"
     CERTIFICATE = "the client connects, then refuses the certificate the server gives it"
+    #: The client's hello gets a chain no other probe got, and that chain fails trust, name or dates.
+    OWN_CERTIFICATE = "the client gets a certificate of its own, which fails verification"
     REQUIRES_TLS13 = "the server requires TLS 1.3 and the offer stops at TLS 1.2"
     NO_COMMON_VERSION = "the server accepts none of the offered versions"
     SERVER_TOO_OLD = "the server's newest version is older than the offer's oldest"
@@ -62,6 +73,9 @@ class Diagnosis(NamedTuple):
     #: NO_SUITE_FOR_KEY_TYPE: the server closed without an alert, so a TLS 1.2 switched off looks the same.
     silent: bool = False
     suites: tuple[str, ...] = ()  # SUITES_OF_OTHERS: the TLS <= 1.2 suites the clients that connect were given
+    problems: tuple[CertificateProblem, ...] = ()  # OWN_CERTIFICATE: what is wrong with the chain it gets
+    #: LARGE_HELLO_DROPPED: the size of this client's hello and of the largest hello that got through, in bytes.
+    sizes: tuple[int, int] = (0, 0)
 
 
 def offered_key_types(offer: ClientOffer) -> set[KeyType]:
@@ -114,6 +128,8 @@ def diagnose(
         return Diagnosis(Why.CONNECTION_LOST, outcome, offer)
     if outcome.wants_client_certificate:
         return Diagnosis(Why.CLIENT_CERTIFICATE, outcome, offer)
+    if outcome.cause is HandshakeCause.CHOICE_REFUSED:
+        return Diagnosis(Why.CLIENT_ABORTS, outcome, offer)
     if outcome.server_hello:
         return Diagnosis(Why.AFTER_SERVER_HELLO, outcome, offer)
     primary = report.primary
@@ -156,3 +172,26 @@ def diagnose(
 def _sorted(key_types: set[KeyType]) -> tuple[KeyType, ...]:
     """In the order the words name them (alphabetical, as they always were)."""
     return tuple(sorted(key_types, key=lambda k: k.value))
+
+
+def refuses_every_offer(report: AddressReport) -> bool:
+    """No handshake and no hello got a choice: every probe (the first handshake, the key-type probes, each
+    client's hello) was refused as an offer (an alert about suites, groups or versions, or a close shown to
+    be the answer), not dropped. The status line then speaks for every client."""
+    outcomes = list(report.outcomes.values())
+    return bool(outcomes) and all(isinstance(o, Rejected) and o.refused_offer for o in outcomes)
+
+
+#: A hello this much larger than every hello that got through, and over one TCP segment's payload on an
+#: Ethernet path (1460 bytes), is "large" when it alone is dropped.
+LARGE_HELLO = 1460
+
+
+def dropped_probe(
+    offer: ClientOffer, outcome: Rejected | Failed, size: int, through: int, client: str = ""
+) -> Diagnosis:
+    """A client's hello dropped each time (also alone, after pauses) at an address where other connections got
+    through, whose largest hello was ``through`` bytes: the large hello's own fate, or not probed at all."""
+    if size > LARGE_HELLO and size > through:
+        return Diagnosis(Why.LARGE_HELLO_DROPPED, outcome, offer, client=client, sizes=(size, through))
+    return Diagnosis(Why.NOT_PROBED, outcome, offer, client=client)

@@ -63,6 +63,12 @@ class ServiceContext(QuietContext):
         from . import wording  # the words of states that happen, imported only then
 
         text = str(failure) if isinstance(failure, Exception) else wording.service_failure(failure)
+        address = finding.address
+        if address is not None and address.clients and isinstance(failure, Rejected):
+            from ..judgement.diagnosis import refuses_every_offer
+
+            if refuses_every_offer(address.report):
+                text = wording.every_offer_refused(failure, len(address.clients))
         return Result(Critical, text, metric)
 
 
@@ -159,11 +165,13 @@ class ClientContext(QuietContext):
         diagnosis = finding.result.diagnosis
         if diagnosis is None:
             return Result(Ok, None, metric)
-        if finding.result.repeats_chain:  # the chain context words it; -v names the client
+        if finding.result.repeats_chain or finding.service_down:  # the chain's or the service's words say it
             return Result(Critical, None, metric)
+        from ..judgement.diagnosis import Why
         from . import wording
 
-        return Result(Critical, wording.diagnosis(diagnosis), metric)
+        state = Warn if diagnosis.why is Why.NOT_PROBED else Critical  # no verdict on the client: a warning
+        return Result(state, wording.diagnosis(diagnosis), metric)
 
 
 class CipherContext(QuietContext):

@@ -67,6 +67,8 @@ class LifetimeUsed(NamedTuple):
 class ClientTried(NamedTuple):
     address: AddressAssessment
     result: ClientResult
+    #: The service itself could not be probed (no handshake completed): its words say why, once.
+    service_down: bool = False
 
 
 class CipherTried(NamedTuple):
@@ -128,7 +130,7 @@ def _which(served: Served) -> str:
     if served.origin is Origin.WITHOUT_SNI:
         return "_nosni"
     if served.origin is Origin.CLIENT:
-        return "_client"
+        return f"_client{served.ordinal or ''}"
     key = served.key_type.value.lower() if served.key_type is not None else "unsupported"
     return f"_{key}{served.ordinal or ''}"
 

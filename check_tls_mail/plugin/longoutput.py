@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..judgement.assessment import AddressAssessment, Assessment, ClientResult, Served
+from ..judgement.diagnosis import Why
 from ..net.names import endpoint
 from ..probe.axes import Axis
 from ..probe.handshake import Accepted, HandshakeOutcome, Rejected
@@ -131,7 +132,8 @@ def _client_lines(assessment: Assessment, client: ClientResult, verbosity: int, 
         takes = _axis_values(result.axis, result.server_accepts)
         lines.append(f"  the same hello with more {result.axis.value}: {verdict}{takes}")
     if client.diagnosis is not None and isinstance(client.outcome, Accepted):
-        lines.append(f"  refuses the certificate: {wording.diagnosis(client.diagnosis)}")
+        refuses = "refuses the certificate" if client.diagnosis.why is Why.CERTIFICATE else "cannot connect"
+        lines.append(f"  {refuses}: {wording.diagnosis(client.diagnosis)}")
     if verbosity >= 3:
         template = profile.hello_template
         if template is not None:

@@ -14,8 +14,8 @@ from typing import Any
 import nagiosplugin
 from nagiosplugin import Metric
 
-from ..judgement.assessment import AddressAssessment, Assessment, assess
-from ..probe.handshake import Accepted
+from ..judgement.assessment import AddressAssessment, Assessment, Origin, assess
+from ..probe.handshake import Accepted, Rejected
 from ..probe.report import HostReport
 from ..x509.chain import utcnow
 from ..x509.store import TrustAnchors
@@ -76,6 +76,8 @@ class MailTlsService(nagiosplugin.Resource):
         primary = address.report.primary
         if address.reference is None:
             yield metric(ServiceDown(address, primary), "service")
+            if isinstance(primary, Rejected):  # the server answered TLS: each client's verdict, clients_ok too
+                yield from self._clients(address, service_down=True)
             return
         if isinstance(primary, Accepted):  # else the clients' own hellos got through where OpenSSL's offer cannot
             yield metric(Elapsed(address, round(primary.seconds, 4)), "time")
@@ -96,11 +98,19 @@ class MailTlsService(nagiosplugin.Resource):
                 yield metric(Expiry(address, served, earliest, True, earliest.days_left(now), lifetime), "expiry")
             for extra in self.extras:
                 yield from extra.served_metrics(self.judged[extra.name], address, served)
-        for client in address.clients:
-            yield metric(ClientTried(address, client), "client")
-        if address.clients:
-            accepted = sum(c.connects for c in address.clients)
-            yield metric(AcceptedCount(address, False, accepted, len(address.clients)), "all_accepted")
+        # A certificate only one client's hello got: its dates are judged and graphed as the others'.
+        own = {
+            c.given.sent[:1]: c.given
+            for c in address.clients
+            if c.given is not None and c.given.origin is Origin.CLIENT
+        }
+        for ordinal, given in enumerate(own.values()):
+            given = given._replace(ordinal=ordinal)
+            leaf = given.chain.leaf
+            yield metric(
+                Expiry(address, given, leaf, False, leaf.days_left(now), round(leaf.lifetime_days, 2)), "expiry"
+            )
+        yield from self._clients(address)
         for cipher in address.ciphers:
             yield metric(CipherTried(address, cipher), "cipher")
         if address.ciphers:
@@ -108,3 +118,11 @@ class MailTlsService(nagiosplugin.Resource):
             yield metric(AcceptedCount(address, True, accepted, len(address.ciphers)), "all_accepted")
         if address.versions:
             yield metric(Versions(address, address.versions), "versions")
+
+    @staticmethod
+    def _clients(address: AddressAssessment, service_down: bool = False) -> Generator[Metric, None, None]:
+        for client in address.clients:
+            yield metric(ClientTried(address, client, service_down), "client")
+        if address.clients:
+            accepted = sum(c.connects for c in address.clients)
+            yield metric(AcceptedCount(address, False, accepted, len(address.clients)), "all_accepted")

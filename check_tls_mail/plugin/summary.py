@@ -33,6 +33,7 @@ class _Group(NamedTuple):
     ciphers: bool
     over: str
     why: str
+    probed: bool = True  # False: their probes were dropped each time, no verdict ("could not be probed")
 
 
 class _Entry(NamedTuple):
@@ -201,14 +202,20 @@ class TlsMailSummary(nagiosplugin.Summary):
         where = finding.address.shown_as
         if isinstance(finding, CipherTried):
             return _Group(where, True, " over TLS 1.2", why)
+        from ..judgement.diagnosis import Why
+
         profile = finding.result.profile
-        return _Group(where, False, f" over {profile.max_version.label}" if profile.tls12_only else "", why)
+        diagnosis = finding.result.diagnosis
+        probed = diagnosis is None or diagnosis.why is not Why.NOT_PROBED
+        return _Group(where, False, f" over {profile.max_version.label}" if profile.tls12_only else "", why, probed)
 
     @staticmethod
     def _grouped(group: _Group, names: list[str]) -> str:
         if group.ciphers:
             plural = "s" if len(names) > 1 else ""
             return f"cipher{plural} {join(names)} rejected{group.over}: {group.why}"
+        if not group.probed:
+            return f"{join(names)} could not be probed: {group.why}"
         return f"{join(names)} cannot connect{group.over}: {group.why}"
 
 

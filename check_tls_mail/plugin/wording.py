@@ -6,7 +6,7 @@ they decided. Anything a server supplied is cleaned where it was read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..judgement.diagnosis import Diagnosis, Why
@@ -36,6 +36,8 @@ def rejected(outcome: Rejected) -> str:
     cause = outcome.cause
     if outcome.wants_client_certificate and outcome.alert is not None:
         return f"server requires a client certificate (it asked for one, then sent TLS alert {outcome.alert.words})"
+    if outcome.server_hello and cause is not HandshakeCause.CHOICE_REFUSED:
+        return _after_hello(outcome)
     if outcome.closed_in_answer:
         return "server closed the connection in answer to the ClientHello, without an alert"
     if cause is HandshakeCause.ALERT and outcome.alert is not None:
@@ -57,25 +59,62 @@ def rejected(outcome: Rejected) -> str:
     return f"TLS handshake failed: {outcome.detail.replace('_', ' ').lower()}"
 
 
+def _after_hello(outcome: Rejected) -> str:
+    """The server chose a version and a suite, then ended the handshake itself (an alert, a close, a reset)."""
+    from ..tls.hello.answer import CutAfterHello
+    from ..tls.registry import suite_name
+
+    answer = outcome.answer
+    chose = "server agreed on a version and a suite"
+    before = ""
+    if isinstance(answer, CutAfterHello):
+        version = TlsVersion.of(answer.hello.version)
+        chose = f"server chose {version.label if version else 'TLS'} {suite_name(answer.hello.cipher_suite, True)}"
+        before = " before its certificate" if not answer.certificate_seen else " before the end of its first flight"
+    if outcome.cause is HandshakeCause.ALERT and outcome.alert is not None:
+        return f"{chose}, then sent TLS alert {outcome.alert.words}{before}"
+    then = {HandshakeCause.RESET: "reset the connection", HandshakeCause.CLOSED: "closed the connection"}
+    if outcome.cause in then:
+        return f"{chose}, then {then[outcome.cause]}{before}"
+    return f"{chose}, then ended the handshake"
+
+
 def _choice_refused(outcome: Rejected) -> str:
-    """The server answered a hello with a choice the client did not offer: the client would abort."""
+    """The server answered a hello with something the client cannot go on with: the client ends the handshake."""
     from ..tls.hello.answer import Problem
-    from ..tls.registry import group_name, suite_name
+    from ..tls.registry import EXTENSIONS, group_name, name_of, suite_name
 
     problems = getattr(outcome.answer, "problems", ())
     if not problems:
-        return "server chose what the client did not offer"
+        return "server chose what the client did not offer: the client ends the handshake"
     first = problems[0]
-    named = {
+    chose: dict[Problem, Callable[[int], str]] = {
         Problem.SUITE_NOT_OFFERED: lambda v: f"the suite {suite_name(v, openssl=True)}",
         Problem.SUITE_NOT_FOR_VERSION: lambda v: f"the suite {suite_name(v, openssl=True)} with another TLS version",
         Problem.GROUP_NOT_OFFERED: lambda v: f"the group {group_name(v)}",
         Problem.GROUP_WITHOUT_KEY_SHARE: lambda v: f"the group {group_name(v)} without the client's key share",
         Problem.VERSION_NOT_OFFERED: lambda v: f"TLS version 0x{v:04x}",
         Problem.VERSION_BELOW_MINIMUM: lambda v: f"TLS version 0x{v:04x}, below the client's minimum",
+        Problem.EXTENSION_NOT_OFFERED: lambda v: f"the extension {name_of(v, EXTENSIONS)}",
+        Problem.COMPRESSION_NOT_OFFERED: lambda v: f"compression method {v}",
+        Problem.ALPN_NOT_OFFERED: lambda v: "an application protocol (ALPN)",
     }
-    what = named[first.kind](first.value) if first.kind in named else first.kind.value
-    return f"server chose {what}, which the client did not offer: it would abort the handshake"
+    did: dict[Problem, Callable[[int], str]] = {
+        Problem.NO_CERTIFICATE: lambda v: f"sent no certificate for the suite {suite_name(v, openssl=True)}",
+        Problem.EMPTY_CERTIFICATE_LIST: lambda v: "sent an empty certificate list",
+        Problem.UNREADABLE_CERTIFICATE: lambda v: "sent a certificate that does not parse",
+        Problem.SESSION_ID_TOO_LONG: lambda v: f"sent a session id of {v} bytes (at most 32)",
+        Problem.NO_KEY_SHARE: lambda v: "chose TLS 1.3 without sending its key share",
+        Problem.SESSION_ID_MISMATCH: lambda v: "did not echo the client's session id (TLS 1.3)",
+        Problem.DOWNGRADE_SENTINEL: lambda v: "marked its TLS 1.2 answer as a downgrade (RFC 8446 sentinel)",
+        Problem.HRR_GROUP_ALREADY_SHARED: lambda v: f"asked again for the group {group_name(v)}, already shared",
+    }
+    if first.kind in chose:
+        what = chose[first.kind](first.value)
+        return f"server chose {what}, which the client did not offer: the client ends the handshake"
+    if first.kind in did:
+        return f"server {did[first.kind](first.value)}: the client ends the handshake"
+    return f"server answered with {first.kind.value}: the client ends the handshake"
 
 
 def outcome(result: HandshakeOutcome) -> str:
@@ -94,6 +133,22 @@ def service_failure(result: HandshakeOutcome) -> str:
     return outcome(result)
 
 
+def every_offer_refused(first: Rejected, clients: int) -> str:
+    """No client can connect: the server refused the first handshake, both key types' suites and every
+    client's hello alike. The likely cause, when it is TLS 1.2 suites: none fits the certificate."""
+    answer = f"TLS alert {first.alert.words}" if first.alert is not None else rejected(first)
+    words = (
+        f"no client can connect: the server refuses every offer, all {clients} clients' and a full "
+        f"handshake's, with {answer}"
+    )
+    if first.alert is not None and first.alert.means_no_common_suite:
+        words += (
+            " (likely no TLS 1.2 suite fits its certificate, and no TLS 1.3: an ECDSA certificate needs "
+            "ECDHE-ECDSA suites in the server's TLS 1.2 cipher list, an RSA one ECDHE-RSA suites)"
+        )
+    return words
+
+
 def problems(items: Sequence[CertificateProblem]) -> str:
     """A chain's problems, each once: 'name mismatch: certificate is for ..., not ...'."""
     return CLAUSES.join(dict.fromkeys(describe(item) for item in items))
@@ -108,12 +163,33 @@ def diagnosis(found: Diagnosis, cipher: bool = False) -> str:
         return f"probe failed before the handshake: {outcome(found.outcome)}"
     if why in (Why.CONNECTION_LOST, Why.CLIENT_CERTIFICATE):
         return outcome(found.outcome)
+    if why is Why.NOT_PROBED:
+        return (
+            f"{outcome(found.outcome)}, also made alone after pauses, while other connections got through "
+            "(a connection limit, or a flaky path?)"
+        )
+    if why is Why.LARGE_HELLO_DROPPED:
+        size, through = found.sizes
+        what = (
+            "reset"
+            if isinstance(found.outcome, Rejected) and found.outcome.cause is HandshakeCause.RESET
+            else ("dropped")
+        )
+        return (
+            f"the connection is {what} after its {size / 1024:.1f} KB ClientHello, while smaller hellos "
+            f"({through} bytes and less) connect: a middlebox or the server drops large ClientHellos (a "
+            "post-quantum key share makes them span two TCP segments)"
+        )
+    if why is Why.CLIENT_ABORTS:
+        return outcome(found.outcome)
     if why is Why.AFTER_SERVER_HELLO:
-        return f"the server agreed on a version and a suite, then ended the handshake: {outcome(found.outcome)}"
+        return outcome(found.outcome)
     if why is Why.OTHER_REFUSAL:
         return f"the server refused the handshake: {outcome(found.outcome)}"
     if why in (Why.GROUPS, Why.TLS13_SUITES, Why.SIGNATURE_ALGORITHMS):
         return _axis(found)
+    if why is Why.OWN_CERTIFICATE:
+        return f"{found.client or who} gets a certificate no other client gets, and {problems(found.problems)}"
     if why is Why.CERTIFICATE:
         return CLAUSES.join(violation(v, found.client or "this client") for v in found.violations)
     if why is Why.REQUIRES_TLS13:
@@ -163,6 +239,24 @@ def diagnosis(found: Diagnosis, cipher: bool = False) -> str:
     return f"not in the server's TLS 1.2 cipher list ({outcome(found.outcome)})"
 
 
+#: What to advise adding, in this order, when the client offers it: what every common server (OpenSSL 1.1.1
+#: and 3.0, GnuTLS, the Postfix and Dovecot of Debian 12) can be set to, before what only newer ones have
+#: (X25519MLKEM768 needs OpenSSL 3.5).
+_COMMON = {
+    Why.GROUPS: (0x001D, 0x0017, 0x0018, 0x0019, 0x001E, 0x11EC),  # X25519, P-256, P-384, P-521, X448, hybrid
+    Why.TLS13_SUITES: (0x1301, 0x1302, 0x1303),  # TLS_AES_128_GCM_SHA256, _256_GCM_SHA384, CHACHA20_POLY1305
+}
+
+
+def _configurable(offered: list[int], why: Why) -> str:
+    """The value to advise: the first the common servers support that the client offers, else its first."""
+    from ..tls.registry import group_name, suite_name
+
+    name = group_name if why is Why.GROUPS else suite_name
+    best = next((code for code in _COMMON.get(why, ()) if code in offered), offered[0])
+    return name(best)
+
+
 #: Where operators set what the server accepts, per axis.
 _SETTINGS = {
     Why.GROUPS: "the server's groups (Postfix tls_eecdh_auto_curves, Dovecot ssl_curve_list, OpenSSL Groups)",
@@ -203,7 +297,9 @@ def _axis(found: Diagnosis) -> str:
         head = f"the server accepts {only} and {who} offers {mine}"
     else:
         head = f"the server accepts none of the {what}s {who} offers ({mine})"
-    return f"{head}: add {theirs[0]} to {_SETTINGS[found.why]}" if theirs else head
+    if not theirs:
+        return head
+    return f"{head}: add {_configurable(offered, found.why)} to {_SETTINGS[found.why]}"
 
 
 def _a(key_types: str) -> str:

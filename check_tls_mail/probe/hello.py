@@ -17,6 +17,7 @@ from ..tls.alerts import Alert
 from ..tls.hello.answer import (
     AlertAnswer,
     ConnectionEnded,
+    CutAfterHello,
     Ending,
     HelloRetry,
     Malformed,
@@ -81,6 +82,26 @@ def outcome(
             group=group_name(answer.group) if answer.group is not None else "",
             answer=answer,
         )
+    if isinstance(answer, CutAfterHello):  # it chose, then ended its flight: never about the offer's suites
+        if answer.ending is Ending.TIMEOUT:
+            stalled = ServerTimeout(f"no answer after the server's ServerHello within {seconds:.1f} s")
+            return Failed(stalled, seconds, transcript, remarks)
+        requested = answer.hello.certificate_requested
+        if answer.alert is not None:
+            alert = answer.alert.alert
+            return Rejected(
+                HandshakeCause.ALERT,
+                alert,
+                seconds,
+                transcript,
+                "" if alert else f"alert {answer.alert.code}",
+                True,
+                requested,
+                remarks,
+                answer=answer,
+            )
+        cause = HandshakeCause.RESET if answer.ending is Ending.RESET else HandshakeCause.CLOSED
+        return Rejected(cause, None, seconds, transcript, "", True, requested, remarks, answer=answer)
     if isinstance(answer, HelloRetry):
         if not answer.accepted:
             return rejected(HandshakeCause.CHOICE_REFUSED, hello=True)

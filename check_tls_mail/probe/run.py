@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from ..errors import ServiceError
 from ..net.transport import Address, Deadline, resolve
 from .axes import Axis, AxisResult, offered, scans, widened
-from .handshake import Accepted, HandshakeOutcome, Rejected, Target, context_for, probe
+from .handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected, Target, context_for, probe
 from .plan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
 from .report import AddressReport, HostReport, dropped
 from .workers import run_concurrently
@@ -33,8 +33,11 @@ if TYPE_CHECKING:
 
 #: Most addresses of one name probed; more are reported but not probed.
 MAX_ADDRESSES = 8
-#: Pause before each retry of a dropped probe, so that the server has counted the last connection as closed.
-RETRY_PAUSE = 0.05
+#: Pauses before the retries of a dropped probe, one at a time: the server must count the wave's connections
+#: as closed first (a firewall's connlimit, a busy MTA), so they grow, with jitter, within the deadline.
+RETRY_PAUSES = (0.05, 0.25, 0.6)
+#: A retry's pause takes at most this share of the time left.
+RETRY_SHARE = 0.2
 
 
 class Pending(Protocol):
@@ -130,7 +133,7 @@ class _Prober:
         )
         for index, outcome in enumerate(outcomes):
             if dropped(outcome) and self.deadline.remaining() > 0:
-                time.sleep(max(min(RETRY_PAUSE, self.deadline.remaining()), 0))
+                self.pause(0)
                 outcomes[index] = probe_hello(target, specs[index], self.deadline)
         return [isinstance(outcome, Accepted) for outcome in outcomes]
 
@@ -160,10 +163,24 @@ class _Prober:
             found[name].append(AxisResult(axis, ok, offered(refused[name], axis), server))
         return report._replace(axes=MappingProxyType({name: tuple(results) for name, results in found.items()}))
 
+    def pause(self, attempt: int) -> None:
+        """Wait before retry ``attempt`` (0, 1, 2): longer each time, with jitter, within the deadline."""
+        import random
+
+        pause = RETRY_PAUSES[min(attempt, len(RETRY_PAUSES) - 1)] * random.uniform(1.0, 1.5)
+        time.sleep(max(min(pause, self.deadline.remaining() * RETRY_SHARE), 0))
+
     def alone(self, target: Target, key: ProbeKey) -> HandshakeOutcome:
-        """One more connection, after a pause in which the server notices the last one closed."""
-        time.sleep(max(min(RETRY_PAUSE, self.deadline.remaining()), 0))
-        return self(target, key)
+        """The probe again, one connection at a time, after growing pauses in which the server notices that the
+        last connections closed; up to len(RETRY_PAUSES) times while it is dropped and time is left."""
+        outcome: HandshakeOutcome | None = None
+        for attempt in range(len(RETRY_PAUSES)):
+            if outcome is not None and (not _limited(outcome) or self.deadline.remaining() <= 0):
+                break
+            self.pause(attempt)
+            outcome = self(target, key)
+        assert outcome is not None
+        return outcome
 
     def after_wave(self, target: Target, wave: dict[ProbeKey, HandshakeOutcome]) -> AddressReport:
         """One address's report: its second chances, then the axes of its refused hellos."""
@@ -199,6 +216,12 @@ class _Prober:
                     assert isinstance(outcome, Rejected)
                     outcomes[key] = outcome._replace(closed_in_answer=True)
         return AddressReport(target, MappingProxyType(outcomes), MappingProxyType(first), control)
+
+
+def _limited(outcome: HandshakeOutcome) -> bool:
+    """Dropped as a connection limit drops: a reset or a failure before TLS, worth another wait. A close during
+    the handshake, tried alone once, is checked against the widest offer instead (see second_chances)."""
+    return dropped(outcome) and not (isinstance(outcome, Rejected) and outcome.cause is HandshakeCause.CLOSED)
 
 
 def run(plan: ProbePlan, lookups: Sequence[Lookup] = ()) -> HostReport:

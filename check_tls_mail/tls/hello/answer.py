@@ -28,6 +28,13 @@ class Problem(enum.Enum):
     EXTENSION_NOT_OFFERED = "extension the client did not send"
     ALPN_NOT_OFFERED = "application protocol not offered"
     HRR_GROUP_ALREADY_SHARED = "retry asks for a group the client already sent a key share for"
+    SESSION_ID_TOO_LONG = "legacy session id longer than 32 bytes"
+    #: TLS 1.3 without a PSK (the hellos offer none): the ServerHello must carry the server's key share.
+    NO_KEY_SHARE = "TLS 1.3 ServerHello without a key share"
+    # TLS <= 1.2: what the rest of the first flight must hold before a client goes on (RFC 5246 7.4.2)
+    NO_CERTIFICATE = "no Certificate message for a suite that needs one"
+    EMPTY_CERTIFICATE_LIST = "an empty certificate list"
+    UNREADABLE_CERTIFICATE = "a server certificate that does not parse"
 
 
 class ChoiceProblem(NamedTuple):
@@ -51,10 +58,29 @@ class ServerHelloAnswer(NamedTuple):
     chain_length: int
     problems: tuple[ChoiceProblem, ...]
     warnings: tuple[ReceivedAlert, ...] = ()
+    #: TLS <= 1.2: the flight asked for a client certificate (CertificateRequest, in the clear).
+    certificate_requested: bool = False
 
     @property
     def accepted(self) -> bool:
         return not self.problems
+
+
+class CutAfterHello(NamedTuple):
+    """TLS <= 1.2: the server chose (``hello``), then ended the flight before ServerHelloDone: with a fatal
+    alert (``alert``) or by closing, resetting or going silent (``ending``). The client cannot go on."""
+
+    hello: ServerHelloAnswer
+    alert: ReceivedAlert | None
+    ending: Ending | None
+
+    @property
+    def accepted(self) -> bool:
+        return False
+
+    @property
+    def certificate_seen(self) -> bool:
+        return self.hello.certificates is not None
 
 
 class HelloRetry(NamedTuple):
@@ -129,7 +155,7 @@ class Malformed(NamedTuple):
         return False
 
 
-ServerAnswer = ServerHelloAnswer | HelloRetry | AlertAnswer | ConnectionEnded | NotTls | Malformed
+ServerAnswer = ServerHelloAnswer | CutAfterHello | HelloRetry | AlertAnswer | ConnectionEnded | NotTls | Malformed
 
 #: Most bytes read from the server in one hello exchange.
 MAX_FLIGHT = 256 * 1024

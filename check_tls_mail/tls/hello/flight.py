@@ -24,6 +24,7 @@ from .answer import (
     AlertAnswer,
     ChoiceProblem,
     ConnectionEnded,
+    CutAfterHello,
     Ending,
     HelloRetry,
     Malformation,
@@ -57,6 +58,10 @@ class FlightReader:
         self._handshake = b""
         self._hello: ServerHelloAnswer | None = None
         self._warnings: list[ReceivedAlert] = []
+        # TLS <= 1.2, after the ServerHello: the rest of the flight up to ServerHelloDone
+        self._certificates: tuple[bytes, ...] | None = None
+        self._chain_length = 0
+        self._certificate_requested = False
 
     def feed(self, data: bytes) -> ServerAnswer | None:
         try:
@@ -66,8 +71,8 @@ class FlightReader:
 
     def end(self, how: Ending) -> ServerAnswer:
         """The connection ended (closed, reset, timed out) before a decision."""
-        if self._hello is not None:
-            return self._hello  # TLS <= 1.2 cut after the ServerHello: the choice is known
+        if self._hello is not None:  # TLS <= 1.2 cut after the ServerHello: the choice is known, the flight short
+            return CutAfterHello(self._so_far(), None, how)
         if self._warnings and how is Ending.CLOSED:
             return AlertAnswer(self._warnings[-1])
         return ConnectionEnded(how, self.received)
@@ -108,6 +113,8 @@ class FlightReader:
                 raise MalformedMessage(Malformation.BAD_ALERT, len(fragment))
             for i in range(0, len(fragment), 2):
                 alert = ReceivedAlert(fragment[i + 1], fragment[i] != WARNING)
+                if (alert.fatal or alert.alert is Alert.close_notify) and self._hello is not None:
+                    return CutAfterHello(self._so_far(), alert, None)  # it chose, then gave up: keep the choice
                 if alert.fatal or alert.alert is Alert.close_notify:
                     return AlertAnswer(alert)
                 self._warnings.append(alert)
@@ -141,18 +148,44 @@ class FlightReader:
             if msg_type != HandshakeType.SERVER_HELLO:
                 raise MalformedMessage(Malformation.UNEXPECTED_MESSAGE, msg_type)
             return self._server_hello(parse_server_hello(body))
-        # TLS <= 1.2 after the ServerHello: wait for the Certificate message.
-        if msg_type == HandshakeType.CERTIFICATE:
-            chain, count = self._certificates(body)
-            return self._hello._replace(certificates=chain, chain_length=count)
-        if msg_type in (HandshakeType.SERVER_KEY_EXCHANGE, HandshakeType.SERVER_HELLO_DONE):
-            return self._hello._replace(certificates=())  # anonymous or PSK suite: no certificate
-        if msg_type in (HandshakeType.CERTIFICATE_STATUS, HandshakeType.CERTIFICATE_REQUEST):
+        # TLS <= 1.2 after the ServerHello: the whole flight, to ServerHelloDone, as a client reads it.
+        if msg_type == HandshakeType.CERTIFICATE and self._certificates is None:
+            self._certificates, self._chain_length = self._read_certificates(body)
             return None
+        if msg_type == HandshakeType.CERTIFICATE_REQUEST:
+            self._certificate_requested = True
+            return None
+        if msg_type in (HandshakeType.CERTIFICATE_STATUS, HandshakeType.SERVER_KEY_EXCHANGE):
+            return None
+        if msg_type == HandshakeType.SERVER_HELLO_DONE:
+            return self._flight_done()
         raise MalformedMessage(Malformation.UNEXPECTED_MESSAGE, msg_type)
 
+    def _so_far(self) -> ServerHelloAnswer:
+        """The ServerHello with what of the rest of the flight came."""
+        assert self._hello is not None
+        return self._hello._replace(
+            certificates=self._certificates,
+            chain_length=self._chain_length,
+            certificate_requested=self._certificate_requested,
+        )
+
+    def _flight_done(self) -> ServerHelloAnswer:
+        """ServerHelloDone: what a client checks before it sends its key exchange."""
+        answer = self._so_far()
+        problems = list(answer.problems)
+        chain = answer.certificates
+        if chain is None:
+            if _needs_certificate(answer.cipher_suite):
+                problems.append(ChoiceProblem(Problem.NO_CERTIFICATE, answer.cipher_suite))
+        elif not chain:
+            problems.append(ChoiceProblem(Problem.EMPTY_CERTIFICATE_LIST, 0))
+        elif not _readable(chain[0]):
+            problems.append(ChoiceProblem(Problem.UNREADABLE_CERTIFICATE, len(chain[0])))
+        return answer._replace(certificates=chain or (), problems=tuple(problems))
+
     @staticmethod
-    def _certificates(body: bytes) -> tuple[tuple[bytes, ...], int]:
+    def _read_certificates(body: bytes) -> tuple[tuple[bytes, ...], int]:
         what = Malformation.BAD_CERTIFICATE_MESSAGE
         cur = Cursor(body, what)
         entries = Cursor(cur.vec24(), what)
@@ -176,6 +209,8 @@ class FlightReader:
 
         if hello.random == HRR_RANDOM:
             return self._retry(hello)
+        if len(hello.session_id) > 32:  # RFC 5246 7.4.1.3, RFC 8446 4.1.3: at most 32 bytes
+            problem(Problem.SESSION_ID_TOO_LONG, len(hello.session_id))
         if hello.version not in spec.sent_versions():
             problem(Problem.VERSION_NOT_OFFERED, hello.version)
         elif hello.version < spec.min_version:
@@ -204,6 +239,8 @@ class FlightReader:
                     problem(Problem.GROUP_NOT_OFFERED, group)
                 elif group not in self.shared:
                     problem(Problem.GROUP_WITHOUT_KEY_SHARE, group)
+            else:  # no PSK was offered, so (EC)DHE it must be (RFC 8446 4.2.8)
+                problem(Problem.NO_KEY_SHARE, 0)
         elif spec.offered_versions() and max(spec.offered_versions()) == TlsVersion.TLS1_3:
             tail = hello.random[-8:]
             if (hello.version == TlsVersion.TLS1_2 and tail == DOWNGRADE_TLS12) or (
@@ -262,3 +299,25 @@ class FlightReader:
         if hello.session_id != self.session_id:
             problems.append(ChoiceProblem(Problem.SESSION_ID_MISMATCH, len(hello.session_id)))
         return HelloRetry(group, hello.cipher_suite, 44 in hello.extensions, tuple(problems))
+
+
+def _needs_certificate(suite: int) -> bool:
+    """A TLS <= 1.2 suite that authenticates the server with a certificate (not anonymous, PSK or SRP-only)."""
+    from ..suites import CIPHER_SUITES
+
+    known = CIPHER_SUITES.get(suite)
+    return known is not None and known.auth is not None
+
+
+def _readable(der: bytes) -> bool:
+    """Whether the leaf is a DER certificate at all (one SEQUENCE of its whole length, starting with the
+    to-be-signed SEQUENCE), as every client must find before it goes on. What only a strict parser refuses is
+    for each client's own rules and the chain's judgement, not a refusal by all; and no parsing here, where
+    the probe threads run beside the imports."""
+    from ...x509.der import DerError, tlv
+
+    try:
+        tag, start, end, _ = tlv(der, 0)
+        return tag == 0x30 and end == len(der) and tlv(der, start)[0] == 0x30
+    except DerError:
+        return False
