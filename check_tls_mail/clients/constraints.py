@@ -27,8 +27,10 @@ class Verification(enum.Enum):
 
 
 class EkuRule(enum.Enum):
-    #: An extendedKeyUsage with id-kp-serverAuth must be there (Apple).
+    #: An extendedKeyUsage with id-kp-serverAuth must be there.
     REQUIRED = "required"
+    #: Required for chains to built-in (public) roots, as IF_PRESENT for others (Apple: SecPolicyCheckServerAuthEKU).
+    REQUIRED_BUILTIN = "required-for-builtin-roots"
     #: RFC 5280: an extendedKeyUsage, when there, must allow serverAuth.
     IF_PRESENT = "if-present"
 
@@ -110,6 +112,10 @@ def hello_curves(spec: HelloSpec, version: int) -> frozenset[Curve] | None:
     return frozenset(_GROUP_CURVES[g] for g in spec.supported_groups if g in _GROUP_CURVES)
 
 
+def _day(text: str | None) -> datetime.date | None:
+    return None if text is None else datetime.date.fromisoformat(text)
+
+
 class CertificateConstraints(NamedTuple):
     """The certificate rules one client's verifier enforces (None: not known, not judged)."""
 
@@ -124,6 +130,15 @@ class CertificateConstraints(NamedTuple):
     #: EKU-required and the validity maximum apply to certificates issued from this day on.
     lifetime_rules_since: datetime.date | None
     requires_san: bool
+    #: For chains to built-in (public) roots only, where they are stricter: the RSA minimum (Thunderbird: 2048,
+    #: 1024 for private roots), the validity maximum and the day it applies from (Apple: 398 from 2020-09-01).
+    min_rsa_bits_builtin: int | None = None
+    max_validity_days_builtin: int | None = None
+    builtin_validity_since: datetime.date | None = None
+    #: False: a leaf with basicConstraints CA:TRUE is refused (mozilla::pkix CA_CERT_USED_AS_END_ENTITY).
+    ca_leaf_accepted: bool = True
+    #: False: a wildcard matches only as the whole left-most label ("m*.example.org" never matches).
+    partial_wildcards: bool = True
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> CertificateConstraints:
@@ -139,4 +154,9 @@ class CertificateConstraints(NamedTuple):
             max_validity_days=data.get("max_validity_days"),
             lifetime_rules_since=None if since is None else datetime.date.fromisoformat(since),
             requires_san=bool(data.get("requires_san", False)),
+            min_rsa_bits_builtin=data.get("min_rsa_bits_builtin", data.get("min_rsa_bits")),
+            max_validity_days_builtin=data.get("max_validity_days_builtin"),
+            builtin_validity_since=_day(data.get("builtin_validity_since")),
+            ca_leaf_accepted=bool(data.get("ca_leaf_accepted", True)),
+            partial_wildcards=bool(data.get("partial_wildcards", True)),
         )

@@ -252,18 +252,29 @@ def describe_hello(profile: ClientProfile) -> list[str]:
 def describe_constraints(c: CertificateConstraints) -> str:
     parts = ["keys " + "/".join(sorted(k.value for k in c.key_types))]
     if c.min_rsa_bits is not None:
-        parts.append(f"RSA >= {c.min_rsa_bits} bits")
+        builtin = c.min_rsa_bits_builtin
+        public = f" ({builtin} to a public root)" if builtin is not None and builtin != c.min_rsa_bits else ""
+        parts.append(f"RSA >= {c.min_rsa_bits} bits{public}")
     if c.ecdsa_curves is not None:
         parts.append("ECDSA on " + "/".join(sorted(curve.value for curve in c.ecdsa_curves)))
     if c.requires_sha2:
         parts.append("SHA-2 signatures")
     if c.server_auth_eku.value == "required":
         parts.append("serverAuth EKU required")
+    elif c.server_auth_eku.value == "required-for-builtin-roots":
+        parts.append("serverAuth EKU required to a public root")
     if c.max_validity_days is not None:
         parts.append(f"validity <= {c.max_validity_days} days")
-    if c.lifetime_rules_since is not None:
-        parts[-1] += f" (issued from {c.lifetime_rules_since.isoformat()})"
+        if c.lifetime_rules_since is not None:
+            parts[-1] += f" (issued from {c.lifetime_rules_since.isoformat()})"
+    if c.max_validity_days_builtin is not None:
+        since = c.builtin_validity_since
+        parts.append(f"<= {c.max_validity_days_builtin} days to a public root" + (f" (from {since})" if since else ""))
     if c.requires_san:
-        parts.append("DNS name in subjectAltName")
+        parts.append("DNS name in subjectAltName (no CN)")
+    if not c.partial_wildcards:
+        parts.append("whole-label wildcards only")
+    if not c.ca_leaf_accepted:
+        parts.append("no CA certificate as the server's")
     parts.append("verified " + ("always" if c.verifies.value == "always" else "only when configured (DANE, MTA-STS)"))
     return ", ".join(parts)

@@ -176,7 +176,7 @@ def _given(profile: ClientProfile, outcome: Accepted, served: tuple[Served, ...]
 
 
 def _violations(
-    profile: ClientProfile, outcome: Accepted, given: Served | None, verified: bool
+    profile: ClientProfile, outcome: Accepted, given: Served | None, anchors: TrustAnchors | None, name: str
 ) -> tuple[Violation, ...]:
     """The client's certificate rules that the certificate it gets breaks, as far as this client checks.
 
@@ -189,9 +189,10 @@ def _violations(
     from ..clients.constraints import Verification
     from .violations import judge
 
-    if rules.verifies is Verification.WHEN_CONFIGURED and not verified:
+    if rules.verifies is Verification.WHEN_CONFIGURED and anchors is None:
         return ()
-    return judge(given.chain.path, rules, profile.hello_template, outcome.version)
+    builtin = anchors is not None and anchors.builtin
+    return judge(given.chain.path, rules, profile.hello_template, outcome.version, name, builtin)
 
 
 #: Judges a chain a client's hello answer carried: (DER chain, length as sent) -> its ChainReport.
@@ -203,7 +204,8 @@ def _client(
     profile: ClientProfile,
     outcome: HandshakeOutcome,
     served: tuple[Served, ...],
-    verified: bool,
+    anchors: TrustAnchors | None,
+    name: str,
     judged: Judged,
     through: tuple[int, ...] = (),
 ) -> ClientResult:
@@ -229,7 +231,7 @@ def _client(
             Why.OWN_CERTIFICATE, outcome, profile.offer, client=profile.title, problems=given.chain.problems
         )
         return ClientResult(profile, outcome, own, given)
-    violations = _violations(profile, outcome, given, verified)
+    violations = _violations(profile, outcome, given, anchors, name)
     if violations:
         refusal = Diagnosis(Why.CERTIFICATE, outcome, profile.offer, violations=violations, client=profile.title)
         assert given is not None
@@ -290,7 +292,7 @@ def _address(
         (0,) if reference is not None else ()
     )
     clients = tuple(
-        _client(report, profiles[subject], outcome, served, anchors is not None, judged, through)
+        _client(report, profiles[subject], outcome, served, anchors, name, judged, through)
         for subject, outcome in answered.items()
     )
     ciphers = tuple(

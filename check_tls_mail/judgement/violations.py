@@ -31,6 +31,8 @@ class ViolationKind(enum.Enum):
     NO_SERVER_AUTH_EKU = "no serverAuth extended key usage"
     VALIDITY_TOO_LONG = "validity period too long"
     NO_SUBJECT_ALT_NAME = "no DNS name in subjectAltName"
+    CA_AS_LEAF = "a CA certificate as the server's certificate"
+    PARTIAL_WILDCARD = "the name matches only a partial wildcard"
 
 
 class KeyTypeNotAccepted(NamedTuple):
@@ -107,6 +109,25 @@ class NoSubjectAltName(NamedTuple):
         return ViolationKind.NO_SUBJECT_ALT_NAME
 
 
+class CaAsLeaf(NamedTuple):
+    """The leaf has basicConstraints CA:TRUE (what `openssl req -x509` makes)."""
+
+    @property
+    def kind(self) -> ViolationKind:
+        return ViolationKind.CA_AS_LEAF
+
+
+class PartialWildcard(NamedTuple):
+    """The checked name matches only a wildcard that is not the whole left-most label ("m*.example.org")."""
+
+    pattern: str  # cleaned
+    name: str
+
+    @property
+    def kind(self) -> ViolationKind:
+        return ViolationKind.PARTIAL_WILDCARD
+
+
 Violation = (
     KeyTypeNotAccepted
     | Ed25519NotAccepted
@@ -116,6 +137,8 @@ Violation = (
     | NoServerAuthEku
     | ValidityTooLong
     | NoSubjectAltName
+    | CaAsLeaf
+    | PartialWildcard
 )
 
 
@@ -143,12 +166,16 @@ def judge(
     constraints: CertificateConstraints,
     hello: HelloSpec | None = None,
     version: TlsVersion | None = None,
+    name: str | None = None,
+    builtin: bool = False,
 ) -> tuple[Violation, ...]:
     """The violations of ``chain`` (leaf first, as sent) against one client's constraints.
 
     With ``hello`` and the negotiated ``version``, the leaf's key type and curve
     must also be ones that client's hello lets a server use. Self-issued
     certificates (trust anchors sent along) are not judged by their signature.
+    ``name``: the name the client connects to (wildcard rules); ``builtin``: the
+    chain ends at a public root, where some clients are stricter.
     """
     if not chain:
         return ()
@@ -156,33 +183,59 @@ def judge(
     leaf = chain[0]
     accepted = constraints.key_types
     curves = constraints.ecdsa_curves
+    min_rsa = constraints.min_rsa_bits_builtin if builtin else constraints.min_rsa_bits
     if hello is not None and version is not None:
         accepted = accepted & hello_key_types(hello, version)
         offered = hello_curves(hello, version)
         if offered is not None:
             curves = offered if curves is None else curves & offered
-    violations += _key_violations(leaf, 0, accepted, curves, constraints.min_rsa_bits)
+    violations += _key_violations(leaf, 0, accepted, curves, min_rsa)
     for position, cert in enumerate(chain[1:], start=1):
         if cert.self_issued:
             continue  # a root sent along: a trust anchor, not judged by the verifier
-        violations += _key_violations(
-            cert, position, constraints.key_types, constraints.ecdsa_curves, constraints.min_rsa_bits
-        )
+        violations += _key_violations(cert, position, constraints.key_types, constraints.ecdsa_curves, min_rsa)
     if constraints.requires_sha2:
         for position, cert in enumerate(chain):
             digest = scheme(cert.signature_oid, cert.signature_parameters).digest
             if digest is not None and digest.weak and not cert.self_issued:
                 violations.append(Sha1Signature(digest, position))
     strict = constraints.lifetime_rules_since is None or (leaf.valid_from.date() >= constraints.lifetime_rules_since)
+    required = constraints.server_auth_eku is EkuRule.REQUIRED or (
+        constraints.server_auth_eku is EkuRule.REQUIRED_BUILTIN and builtin
+    )
     if leaf.extended_key_usage is None:
-        if constraints.server_auth_eku is EkuRule.REQUIRED and strict:
+        if required and strict:
             violations.append(NoServerAuthEku(False))
     elif SERVER_AUTH not in leaf.extended_key_usage:
         violations.append(NoServerAuthEku(True))
-    if constraints.max_validity_days is not None and strict:
-        period = leaf.valid_until - leaf.valid_from
-        if period > datetime.timedelta(days=constraints.max_validity_days):
-            violations.append(ValidityTooLong(math.ceil(period.total_seconds() / 86400), constraints.max_validity_days))
+    period = leaf.valid_until - leaf.valid_from
+    maximum = constraints.max_validity_days if strict else None
+    since = constraints.builtin_validity_since
+    if (
+        builtin
+        and constraints.max_validity_days_builtin is not None
+        and (since is None or leaf.valid_from.date() >= since)
+    ):
+        maximum = min(maximum or constraints.max_validity_days_builtin, constraints.max_validity_days_builtin)
+    if maximum is not None and period > datetime.timedelta(days=maximum):
+        violations.append(ValidityTooLong(math.ceil(period.total_seconds() / 86400), maximum))
     if constraints.requires_san and not (leaf.dns_names or leaf.ip_addresses):
         violations.append(NoSubjectAltName())
+    if not constraints.ca_leaf_accepted and leaf.basic_constraints is not None and leaf.basic_constraints[0]:
+        violations.append(CaAsLeaf())
+    if not constraints.partial_wildcards and name is not None:
+        partial = _only_partial_wildcard(leaf, name)
+        if partial is not None:
+            violations.append(PartialWildcard(partial, name))
     return tuple(violations)
+
+
+def _only_partial_wildcard(leaf: Certificate, name: str) -> str | None:
+    """The partial wildcard ("m*.example.org") through which alone ``name`` matches the leaf, else None."""
+    from ..sanitize import clean
+    from ..x509.names import host_matches
+
+    host = name.lower().rstrip(".")
+    matching = [pattern for pattern in leaf.dns_names if host_matches(pattern, host)]
+    whole = [p for p in matching if "*" not in p or p.startswith("*.")]
+    return clean(matching[0]) if matching and not whole else None

@@ -310,10 +310,12 @@ def _a(key_types: str) -> str:
 def violation(item: Violation, who: str) -> str:
     """A client's certificate rule the certificate breaks, in words."""
     from ..judgement.violations import (
+        CaAsLeaf,
         CurveNotAccepted,
         Ed25519NotAccepted,
         KeyTypeNotAccepted,
         NoServerAuthEku,
+        PartialWildcard,
         RsaTooSmall,
         Sha1Signature,
         ValidityTooLong,
@@ -340,4 +342,14 @@ def violation(item: Violation, who: str) -> str:
         return f"the certificate has {has} and {who} requires serverAuth"
     if isinstance(item, ValidityTooLong):
         return f"the certificate is valid for {item.days} days and {who} accepts at most {item.maximum}"
+    if isinstance(item, CaAsLeaf):
+        return (
+            f"the certificate is a CA certificate (basicConstraints CA:TRUE), which {who} refuses as a server's "
+            "certificate: issue one without CA:TRUE"
+        )
+    if isinstance(item, PartialWildcard):
+        return (
+            f"{item.name} matches only the partial wildcard {item.pattern}, which {who} does not match (a "
+            "wildcard must be the whole left-most label): add the name to the certificate"
+        )
     return f"the certificate has no DNS name in its subjectAltName, which {who} requires"

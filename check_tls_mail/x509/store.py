@@ -17,8 +17,10 @@ from .parse import read, subject_der, subject_key
 class TrustAnchors:
     """Trust anchors (DER), indexed by subject; each read only when a chain needs it."""
 
-    def __init__(self, certificates: Sequence[bytes], origin: str) -> None:
+    def __init__(self, certificates: Sequence[bytes], origin: str, builtin: bool = False) -> None:
         self.origin = origin  # "--ca-file /etc/x.pem", "the system trust store", for words
+        #: The system store: public CAs, as clients' built-in roots (stricter rules apply to chains to those).
+        self.builtin = builtin
         self._der = tuple(certificates)
         self._exact = frozenset(self._der)
         self._by_subject: dict[bytes, list[bytes]] = {}
@@ -99,4 +101,4 @@ def load_store(ca_file: str | None, limit: int = 4 * 2**20) -> TrustAnchors:
     if not certs:
         raise UsageError(f"no certificates in {path}")
     origin = f"--ca-file {ca_file}" if ca_file else "the system trust store"
-    return TrustAnchors(certs, origin)
+    return TrustAnchors(certs, origin, builtin=ca_file is None)
