@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
 import pytest
-from conftest import NAME, Certs, _record, args_for, check, serving
 from fakeserver import MailServer, TlsConfig
-from pki import Pki
+from pki import Certs, Pki
+from runs import NAME, args_for, check, record, serving
 
 from check_tls_mail.cli.main import main
 
@@ -47,7 +47,7 @@ def name_with_two_addresses(monkeypatch: pytest.MonkeyPatch) -> None:
 def run_in_process(port: int, pki: Pki, *extra: str) -> tuple[int, str]:
     args = ["-H", NAME, "-p", str(port), "-P", "imaps", "--ca-file", pki.root_file, "--client", "none", *extra]
     code, text = main(args)
-    _record(args, code, text)
+    record(args, code, text)
     return code, text
 
 

@@ -12,12 +12,12 @@ import ssl
 import subprocess
 
 import pytest
-from conftest import NAME, Certs, args_for, check, serving
 from fakeserver import MailServer, TlsConfig
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from localdns import Responder
-from pki import Pki
+from pki import Certs, Pki
+from runs import NAME, args_for, check, serving
 
 from check_tls_mail.cli import main as cli
 from check_tls_mail.cli.arguments import parser

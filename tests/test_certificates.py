@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import NAME, Certs, args_for, check, serving
 from fakeserver import TlsConfig
-from pki import DAY, NOW, Pki
+from pki import DAY, NOW, Certs, Pki
+from runs import NAME, args_for, check, serving
 
 
 def run_with(pki: Pki, chain: tuple[str, str], *extra: str, protocol: str = "imaps"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import check
+from runs import check
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import Run, check, require
 from cryptography import x509
 from lines import assert_line, utcnow
 from realservers import NAME, OTHER_NAME, Credentials, DovecotInstance, Instance, PostfixInstance, dovecot_version
+from runs import Run, check, require
 from tlsservers import GnutlsServer, OpenSslServer
 
 from check_tls_mail.clients.profiles import catalogue

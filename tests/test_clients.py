@@ -6,9 +6,9 @@ import socket
 import ssl
 
 import pytest
-from conftest import ECDSA_ONLY, NAME, RSA_ONLY, Certs, args_for, check, serving
 from fakeserver import TlsConfig
-from pki import Pki
+from pki import Certs, Pki
+from runs import ECDSA_ONLY, NAME, RSA_ONLY, args_for, check, serving
 
 ALL_PROTOCOLS = ["smtp", "submission", "smtps", "imap", "imaps", "pop3", "pop3s", "sieve", "tls"]
 MUA_PROTOCOLS = ["submission", "smtps", "imap", "imaps", "pop3", "pop3s", "sieve"]

@@ -12,10 +12,10 @@ import socket
 import ssl
 
 import pytest
-from conftest import RSA_ONLY, Certs, Run, args_for, check, serving
 from cryptography import x509
 from fakeserver import Behaviour, Limited, Lines, MailServer, TlsConfig, reset
-from pki import Pki
+from pki import Certs, Pki
+from runs import RSA_ONLY, Run, args_for, check, serving
 
 from check_tls_mail.net.dialects import PROTOCOLS
 from check_tls_mail.net.transport import Address, Deadline

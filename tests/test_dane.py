@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
-from conftest import Certs, Run, check, require
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from dnsservers import ZONE, KnotInstance, UnboundInstance
 from fakeserver import MailServer, TlsConfig
-from pki import Pki, new_key
+from pki import Certs, Pki, new_key
+from runs import Run, check, require
 
 
 def spki_sha256(public_key: object) -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Certs, args_for, check, serving
 from fakeserver import Behaviour, TlsConfig
-from pki import Pki
+from pki import Certs, Pki
+from runs import args_for, check, serving
 
 STARTTLS = {"smtp": "STARTTLS", "submission": "STARTTLS", "imap": "STARTTLS", "pop3": "STLS", "sieve": "STARTTLS"}
 WHERE = {

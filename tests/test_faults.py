@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable
 
 import pytest
-from conftest import NAME, Certs, args_for, check
 from fakeserver import Lines, MailServer, TlsConfig
-from pki import DAY, NOW, Pki, issue, new_key
+from pki import DAY, NOW, Certs, Pki, issue, new_key
+from runs import NAME, args_for, check
 
 TIMEOUT = 3.0
 #: Python start-up plus judging and output, beyond -t.

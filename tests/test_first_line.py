@@ -15,12 +15,12 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from conftest import NAME, ROOT, RSA_ONLY, Run, check
 from fakeserver import TlsConfig
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from localdns import Responder, loopback, servers_at
 from pki import DAY, NOW, Pki
+from runs import NAME, ROOT, RSA_ONLY, Run, check
 from seam import REFUSED, World, at, judged, plan, served
 
 from check_tls_mail.plugin.output import LINE_LIMIT, SUMMARY_LIMIT, SUMMARY_TARGET, PerfItem, render

@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from conftest import Certs, require
 from cryptography import x509
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pki import Certs
 from realservers import mail_server_root
+from runs import ROOT, require
 from tlsservers import GnutlsServer, OpenSslServer, traced_client_hello
 
 from check_tls_mail.clients.profiles import ClientProfile, catalogue
@@ -52,10 +53,11 @@ from check_tls_mail.tls.hello.flight import FlightReader
 from check_tls_mail.tls.hello.spec import HelloSpec, KeyShare, shared_groups
 from check_tls_mail.tls.versions import TlsVersion
 
-HERE = Path(__file__).resolve().parent
 NAME = "mail.example.test"
 PROFILES = list(catalogue().profiles.values())
-CAPTURES: dict[str, dict[str, str]] = json.loads((HERE / "captured_hellos.json").read_text())["captures"]
+CAPTURES: dict[str, dict[str, str]] = json.loads((ROOT / "tests" / "support" / "captured_hellos.json").read_text())[
+    "captures"
+]
 ANSWER_TYPES = (ServerHelloAnswer, HelloRetry, AlertAnswer, ConnectionEnded, NotTls, Malformed)
 
 # ---------------------------------------------------------------------------
@@ -346,7 +348,7 @@ def test_profile_hello_is_the_capture_less_the_documented_drops(name: str, dropp
 @contextmanager
 def capture_server(smtp: bool) -> Iterator[tuple[int, list[bytes]]]:
     """A loopback listener that records the first ClientHello (after STARTTLS with ``smtp``)."""
-    sys.path.insert(0, str(HERE.parent / "scripts"))
+    sys.path.insert(0, str(ROOT / "scripts"))
     from capture_hello import serve
 
     listener = socket.create_server(("127.0.0.1", 0))

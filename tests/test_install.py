@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import IN_CI, ROOT, require
 from realservers import ChrootStack, base_directory, mount_namespace
+from runs import IN_CI, ROOT, require
 
 from check_tls_mail import __version__
 

@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Run, check, require
 from engines import Icinga2Instance, InstalledPlugin, NrpeInstance
 from realservers import NAME, Credentials, DovecotInstance, PostfixInstance, base_directory
+from runs import ROOT, Run, check, require
 
 from check_tls_mail.cli.arguments import parser
 

@@ -12,11 +12,11 @@ from typing import NamedTuple
 
 import mtasts_servers
 import pytest
-from conftest import IN_CI, Run, check
 from fakeserver import MailServer, TlsConfig
 from lines import assert_line, utcnow, validity
 from mtasts_servers import MtaStsWorld
 from pki import Issued, Pki
+from runs import IN_CI, Run, check
 
 from check_tls_mail.checks.mtasts.judge import (
     HostCertificateUnverified,

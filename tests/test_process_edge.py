@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import IN_CI, NAME, ROOT, Certs, check, check_raw, require
 from fakeserver import Lines, MailServer, TlsConfig
-from pki import Pki
+from pki import Certs, Pki
+from runs import IN_CI, NAME, ROOT, check, check_raw, require
 
 RUSSIAN = "TLS недоступен ☃ 日本"
 

@@ -6,10 +6,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import Certs, args_for, serving
 from cryptography import x509
 from fakeserver import TlsConfig
-from pki import Pki
+from pki import Certs, Pki
+from runs import args_for, serving
 
 from check_tls_mail.cli import main as cli
 from check_tls_mail.x509 import parse

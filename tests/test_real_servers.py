@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Run, check, require
 from realservers import (
     NAME,
     ChrootStack,
@@ -26,6 +25,7 @@ from realservers import (
     PostfixInstance,
     SendmailInstance,
 )
+from runs import Run, check, require
 
 
 def probe(server: Instance, listener: str, protocol: str, creds: Credentials, *extra: str) -> Run:

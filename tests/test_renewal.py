@@ -14,13 +14,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from conftest import Run, args_for, check, require, serving
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from fakeserver import TlsConfig
 from lines import assert_line, day, utcnow, validity
 from pki import Pki
 from realservers import Credentials, RenewablePostfix
+from runs import Run, args_for, check, require, serving
 
 from check_tls_mail.checks.renewal.judge import (
     CertFileProblem,

@@ -6,10 +6,9 @@ import subprocess
 import time
 from datetime import datetime
 
-import conftest
 import pytest
 import revocation_servers
-from conftest import Run, serving
+import runs
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -19,6 +18,7 @@ from fakeserver import TlsConfig
 from lines import assert_line, utcnow, validity
 from pki import DAY, NOW, Issued
 from revocation_servers import REVOKED_AT, RevocationWorld, der
+from runs import Run, serving
 
 from check_tls_mail.checks.revocation.crl import MAX_CRL_BYTES
 from check_tls_mail.checks.revocation.lookup import check, steps
@@ -440,7 +440,7 @@ def cli_run(world: RevocationWorld, issued: Issued, *extra: str) -> tuple[Run, d
     started = utcnow()
     with serving("imaps", TlsConfig([chain])) as server:
         args = ["-H", "127.0.0.1", "--servername", name, "-p", str(server.port), "-P", "imaps"]
-        run = conftest.check(*args, "--ca-file", str(world.files["root"]), "--client", "none", "--revocation", *extra)
+        run = runs.check(*args, "--ca-file", str(world.files["root"]), "--client", "none", "--revocation", *extra)
     return run, started, server.port
 
 
@@ -528,7 +528,7 @@ def test_cli_checks_nothing_without_the_option(revocation_world: RevocationWorld
     name = "ocsp-revoked.example.test"
     with serving("imaps", TlsConfig([issued.write(revocation_world.directory, name)])) as server:
         args = ["-H", "127.0.0.1", "--servername", name, "-p", str(server.port), "-P", "imaps"]
-        run = conftest.check(*args, "--ca-file", str(revocation_world.files["root"]), "--client", "none")
+        run = runs.check(*args, "--ca-file", str(revocation_world.files["root"]), "--client", "none")
     assert run.code == 0, run.stdout
     assert len(revocation_world.server.requests) == before  # off by default: no request to the CA
 
@@ -541,7 +541,7 @@ def test_cli_checks_the_certificate_served_without_sni_too(revocation_world: Rev
     bare = revoked.write(world.directory, "ocsp-revoked.example.test")
     with serving("smtp", TlsConfig([good.write(world.directory, name)], without_sni=bare)) as server:
         args = ["-H", "127.0.0.1", "--servername", name, "-p", str(server.port), "-P", "smtp"]
-        run = conftest.check(*args, "--ca-file", str(world.files["root"]), "--client", "postfix", "--revocation", "-v")
+        run = runs.check(*args, "--ca-file", str(world.files["root"]), "--client", "postfix", "--revocation", "-v")
     assert run.code == 2, run.stdout
     url = ocsp_url(world, "ocsp-revoked")
     assert f"was revoked on {REVOKED_AT:%Y-%m-%d} (keyCompromise), says the OCSP responder {url}" in run.stdout

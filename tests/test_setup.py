@@ -19,8 +19,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, require
 from realservers import Chroot, base_directory, free_port, mount_namespace
+from runs import ROOT, require
 
 
 class FreshBookworm(Chroot):

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import chains
 import pytest
-from conftest import require
 from cryptography import x509
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from runs import require
 
 from check_tls_mail.x509 import names as certnames
 from check_tls_mail.x509 import parse as certparse

@@ -17,8 +17,8 @@ from typing import NamedTuple
 import chains
 import oracle
 import pytest
-from conftest import Run, require
-from conftest import check as cli
+from runs import Run, require
+from runs import check as cli
 
 from check_tls_mail.x509 import parse as certparse
 from check_tls_mail.x509 import verify as trust

@@ -159,3 +159,24 @@ class Pki:
             raw_subject=raw_subject,
             eku=eku,
         )
+
+
+class Certs:
+    """Leaf files by scenario, made once per session (the ``certs`` fixture)."""
+
+    def __init__(self, pki: Pki) -> None:
+        self.pki = pki
+        self._cache: dict[str, tuple[str, str]] = {}
+
+    def get(self, stem: str, **leaf: object) -> tuple[str, str]:
+        if stem not in self._cache:
+            self._cache[stem] = self.pki.leaf(**leaf).write(self.pki.directory, stem)  # type: ignore[arg-type]
+        return self._cache[stem]
+
+    @property
+    def ecdsa(self) -> tuple[str, str]:
+        return self.get("ecdsa", key_type="ECDSA")
+
+    @property
+    def rsa(self) -> tuple[str, str]:
+        return self.get("rsa", key_type="RSA")

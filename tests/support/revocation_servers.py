@@ -33,13 +33,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import require
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 from pki import DAY, NOW, Issued, Key, new_key
+from runs import require
 
 #: When the revoked certificates were revoked (whole seconds: OpenSSL's index keeps no more).
 REVOKED_AT = (NOW - 3 * DAY).replace(microsecond=0)

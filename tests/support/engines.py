@@ -19,7 +19,7 @@ from pathlib import Path
 from pki import Pki
 from realservers import Instance, base_directory, free_port, wait_for_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 class Icinga2Instance(Instance):

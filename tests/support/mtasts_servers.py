@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import require
 from dnsservers import ZONE, KnotInstance, UnboundInstance
 from pki import Pki
+from runs import require
 
 WELL_KNOWN = "/.well-known/mta-sts.txt"
 #: Addresses tried for the port-443 listeners (a spare corner of 127/8).

@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from conftest import Run
 from cryptography import x509
+from runs import Run
 
 
 def masked(run: Run) -> str:
