@@ -16,8 +16,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "support"))
 
+import mtasts_servers
+import revocation_servers
+from mtasts_servers import MtaStsWorld
 from pki import Certs, Pki
 from realservers import Credentials, DovecotInstance, PostfixInstance, base_directory
+from revocation_servers import RevocationWorld
 from runs import require
 
 
@@ -29,6 +33,26 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 @pytest.fixture(scope="session")
 def certs(pki: Pki) -> Certs:
     return Certs(pki)
+
+
+# Worlds of servers for the optional checks, shared by the tiers that look up, run the CLI, or ask OpenSSL.
+
+
+@pytest.fixture(scope="session")
+def revocation_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RevocationWorld]:
+    """A CA whose certificates name OCSP responders and CRLs served on loopback (revocation_servers.py)."""
+    require("openssl")
+    world = revocation_servers.build(tmp_path_factory.mktemp("revocation"))
+    yield world
+    world.server.close()
+
+
+@pytest.fixture(scope="session")
+def mtasts_world(pki: Pki) -> Iterator[MtaStsWorld]:
+    """Knot + Unbound publishing MTA-STS and TLS-RPT records, and HTTPS policy servers (mtasts_servers.py)."""
+    require("knotd", "keymgr", "unbound")
+    with mtasts_servers.running(pki) as world:
+        yield world
 
 
 # Real servers, shared by the real-server and the monitoring-engine tests.

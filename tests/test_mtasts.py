@@ -65,8 +65,6 @@ from check_tls_mail.net.transport import Deadline
 from check_tls_mail.plugin.output import SUMMARY_TARGET
 from check_tls_mail.severity import Severity
 
-mtasts_world = mtasts_servers.mtasts_world  # the fixture, shared with the CLI tests
-
 STS = "_mta-sts.example.org"
 RPT = "_smtp._tls.example.org"
 

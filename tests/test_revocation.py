@@ -37,8 +37,6 @@ from check_tls_mail.checks.revocation.words import describe
 from check_tls_mail.net.transport import Deadline
 from check_tls_mail.severity import Severity
 
-revocation_world = revocation_servers.revocation_world  # the fixture, shared with the CLI tests
-
 
 def status_of(world: RevocationWorld, name: str, seconds: float = 10) -> object:
     return check(world.leaf(name), world.issuer_of(name), Deadline(seconds))

@@ -8,7 +8,7 @@ with ``connect_to``) and, where the port can be bound (root), also on port 443
 of a spare loopback address that the zone's ``mta-sts.DOMAIN`` A records
 name, so the real resolution path (``--dns-server``) works without any hook.
 
-Use as a fixture: ``mtasts_world = mtasts_servers.mtasts_world`` in a test module.
+Tests get it as the ``mtasts_world`` fixture (tests/conftest.py), one per session.
 """
 
 from __future__ import annotations
@@ -18,14 +18,12 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 from dnsservers import ZONE, KnotInstance, UnboundInstance
 from pki import Pki
-from runs import require
 
 WELL_KNOWN = "/.well-known/mta-sts.txt"
 #: Addresses tried for the port-443 listeners (a spare corner of 127/8).
@@ -239,9 +237,9 @@ def _bind_443(chain: str, key: str) -> PolicyServer | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def mtasts_world(pki: Pki) -> Iterator[MtaStsWorld]:
-    require("knotd", "keymgr", "unbound")
+@contextmanager
+def running(pki: Pki) -> Iterator[MtaStsWorld]:
+    """The policy servers, Knot and Unbound, running until the block ends."""
     names = tuple(f"mta-sts.{_domain(label)}" for label in SCENARIOS if label not in ("wrongname", "expired"))
     good_chain, good_key = pki.leaf(names=names).write(pki.directory, "mta-sts-good")
     wrong_chain, wrong_key = pki.leaf(names=(f"www.{ZONE}",)).write(pki.directory, "mta-sts-wrongname")

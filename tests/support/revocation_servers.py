@@ -17,7 +17,7 @@
 * RSA-PSS: an RSA intermediate whose OCSP answers (OpenSSL's responder with
   ``-rsigopt rsa_padding_mode:pss``) and CRL are signed with RSASSA-PSS.
 
-Use as a fixture: ``revocation_world = revocation_servers.revocation_world`` in a test module.
+Tests get it as the ``revocation_world`` fixture (tests/conftest.py), one per session.
 """
 
 from __future__ import annotations
@@ -26,20 +26,17 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 from pki import DAY, NOW, Issued, Key, new_key
-from runs import require
 
 #: When the revoked certificates were revoked (whole seconds: OpenSSL's index keeps no more).
 REVOKED_AT = (NOW - 3 * DAY).replace(microsecond=0)
@@ -474,11 +471,3 @@ def build(directory: Path) -> RevocationWorld:
         **{name: _pem(directory / f"{name}.pem", issued) for name, issued in leaves.items()},
     }
     return world
-
-
-@pytest.fixture(scope="module")
-def revocation_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RevocationWorld]:
-    require("openssl")
-    world = build(tmp_path_factory.mktemp("revocation"))
-    yield world
-    world.server.close()
