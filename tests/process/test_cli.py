@@ -73,5 +73,5 @@ def test_console_script_entry_point_matches_module() -> None:
     from pathlib import Path
 
     cfg = configparser.ConfigParser()
-    cfg.read(Path(__file__).parent.parent / "setup.cfg")
+    cfg.read(Path(__file__).parent.parent.parent / "setup.cfg")
     assert "check_tls_mail = check_tls_mail.cli.entry:run" in cfg["options.entry_points"]["console_scripts"]

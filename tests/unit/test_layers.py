@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from types import ModuleType
 
-ROOT = Path(__file__).resolve().parent.parent
+from runs import ROOT
 
 
 def layers() -> ModuleType:
