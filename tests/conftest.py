@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "support"))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 import mtasts_servers
 import revocation_servers
@@ -23,6 +23,19 @@ from pki import Certs, Pki
 from realservers import Credentials, DovecotInstance, PostfixInstance, base_directory
 from revocation_servers import RevocationWorld
 from runs import require
+
+TESTS = Path(__file__).resolve().parent
+#: The folders tests live in, each its own marker (pyproject.toml registers them): ``pytest -m unit``.
+TIERS = ("unit", "seams", "process", "real")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each test is marked with its folder's tier; a test outside the tier folders is an error."""
+    for item in items:
+        parts = Path(item.path).resolve().relative_to(TESTS).parts
+        if len(parts) < 2 or parts[0] not in TIERS:
+            raise pytest.UsageError(f"{item.nodeid}: a test module belongs in tests/{{{','.join(TIERS)}}}/")
+        item.add_marker(getattr(pytest.mark, parts[0]))
 
 
 @pytest.fixture(scope="session")

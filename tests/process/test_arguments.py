@@ -1,4 +1,4 @@
-"""Arguments at their limits through the real CLI, and any argv through the parser and main().
+"""Arguments at their limits through the real CLI, and any argv through the real entry point.
 
 A usage error is UNKNOWN with one line; nothing a command line holds gives a
 traceback, an internal error or perfdata that is not perfdata.
@@ -6,23 +6,16 @@ traceback, an internal error or perfdata that is not perfdata.
 
 from __future__ import annotations
 
-import re
 import socket
-import ssl
-import subprocess
 
 import pytest
+from argv import EXEC_ARGV, assert_one_well_formed_result
 from fakeserver import MailServer, TlsConfig
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings
 from localdns import Responder
 from pki import Certs, Pki
 from runs import NAME, args_for, check, serving
 
-from check_tls_mail.cli import main as cli
-from check_tls_mail.cli.arguments import parser
-from check_tls_mail.cli.options import MIN_TIMEOUT, options_from
-from check_tls_mail.errors import UsageError
 from check_tls_mail.plugin.output import LINE_LIMIT
 
 
@@ -119,142 +112,6 @@ def test_an_address_in_h_is_not_sent_to_the_dns_server(pki: Pki, certs: Certs) -
     assert asked_for_the_address == []
     assert by_name.code == 0, by_name.stdout
     assert (f"{NAME}.", "A") in dns.asked  # the responder does see the questions it gets
-
-
-@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1 is deprecated:DeprecationWarning")
-def test_a_tls10_only_server_is_said_to_support_at_most_tls_1_0(pki: Pki, certs: Certs) -> None:
-    tls = TlsConfig(
-        [certs.ecdsa], ciphers="ALL:@SECLEVEL=0", min_version=ssl.TLSVersion.TLSv1, max_version=ssl.TLSVersion.TLSv1
-    )
-    with serving("imaps", tls) as server:
-        # OpenSSL as the oracle: the server completes a TLS 1.0 handshake and nothing newer
-        tls10 = subprocess.run(
-            ["openssl", "s_client", "-connect", f"127.0.0.1:{server.port}", "-tls1", "-cipher", "ALL:@SECLEVEL=0"],
-            input=b"",
-            capture_output=True,
-            timeout=10,
-        )
-        tls12 = subprocess.run(
-            ["openssl", "s_client", "-connect", f"127.0.0.1:{server.port}", "-tls1_2"],
-            input=b"",
-            capture_output=True,
-            timeout=10,
-        )
-        run = check(*args_for(server, "imaps", pki, "--client", "thunderbird"))
-    assert b"Protocol  : TLSv1\n" in tls10.stdout or b"TLSv1, Cipher is" in tls10.stdout, tls10.stdout
-    assert tls12.returncode != 0
-    assert run.code == 2, run.stdout
-    assert (
-        "Thunderbird cannot connect: the server supports at most TLS 1.0, this client requires TLS 1.2 or newer"
-        in run.summary
-    )
-    assert "TLS 1, " not in run.summary
-
-
-# --- any argv -------------------------------------------------------------------------------------
-
-OPTIONS = sorted({s for action in parser()._actions for s in action.option_strings})
-
-
-def values(text: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    return st.one_of(
-        text,
-        st.sampled_from(
-            [
-                "imaps",
-                "smtp",
-                "tls",
-                "0",
-                "-1",
-                "25",
-                "993",
-                "65536",
-                "1.0",
-                "1.3",
-                "none",
-                "apple-mail",
-                "20%",
-                "120%",
-                "36h",
-                "0.5",
-                "1e3",
-                "nan",
-                "inf",
-                "::1",
-                "[::1]",
-                "[::1]:53",
-                "127.0.0.1:9",
-                "a..b",
-                ".x",
-                "x.",
-                "mail.example.test",
-                "/dev/zero",
-                "/",
-                "9" * 400,
-                "ECDHE-RSA-AES128-GCM-SHA256",
-            ]
-        ),
-        st.integers(min_value=-(10**6), max_value=10**6).map(str),
-    )
-
-
-#: Any text, as main() may be handed it; a real argv holds no NUL and no lone surrogate but those of undecodable bytes.
-ARGV = st.lists(st.one_of(st.sampled_from(OPTIONS), values(st.text(max_size=30))), max_size=12)
-EXEC_ARGV = st.lists(
-    st.one_of(
-        st.sampled_from(OPTIONS),
-        values(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)),
-    ),
-    max_size=12,
-)
-FIRST_LINE = re.compile(r"^TLS_MAIL (OK|WARNING|CRITICAL|UNKNOWN) - [^|]*( \| [^|]*)?$")
-
-
-@settings(max_examples=300, deadline=None)
-@given(ARGV)
-def test_the_parser_gives_options_or_a_usage_error_for_any_argv(argv: list[str]) -> None:
-    try:
-        args = parser().parse_args(argv)
-    except UsageError:
-        return
-    except SystemExit as exc:  # --help, --version
-        assert exc.code in (0, None)
-        return
-    try:
-        options = options_from(args)
-    except UsageError:
-        return
-    assert 0 < options.plan.port < 65536
-    assert MIN_TIMEOUT <= options.timeout <= 3600
-
-
-def assert_one_well_formed_result(argv: list[str], code: int, text: str) -> None:
-    lines = text.split("\n")
-    if code == 0 and not text.startswith("TLS_MAIL "):  # --help, --version, --list-clients
-        assert {"-h", "--help", "-V", "--version", "--list-clients"} & set(argv), text
-        return
-    assert text.endswith("\n"), text
-    first = lines[0]
-    match = FIRST_LINE.match(first)
-    assert match, first
-    assert code == ("OK", "WARNING", "CRITICAL", "UNKNOWN").index(match.group(1))
-    assert len(first.encode()) <= LINE_LIMIT
-    assert "internal error" not in text, text
-    assert all(line.isprintable() for line in lines)
-
-
-@pytest.fixture(scope="module")
-def refused_port() -> int:
-    return closed_port()
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(argv=ARGV)
-def test_main_gives_a_run_or_one_unknown_line_for_any_argv(argv: list[str], refused_port: int) -> None:
-    # Whatever came before, the probes go to a refused loopback port and the run is short.
-    where = ["-H", "127.0.0.1", "-p", str(refused_port), "-P", "imaps", "--address", "127.0.0.1", "-t", "1"]
-    code, text = cli.main([*argv, *where])
-    assert_one_well_formed_result([*argv, *where], code, text)
 
 
 @settings(max_examples=12, deadline=None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from runs import check
+from runs import ROOT, check
 
 
 @pytest.mark.parametrize(
@@ -70,8 +70,7 @@ def test_version_exits_0() -> None:
 
 def test_console_script_entry_point_matches_module() -> None:
     import configparser
-    from pathlib import Path
 
     cfg = configparser.ConfigParser()
-    cfg.read(Path(__file__).parent.parent.parent / "setup.cfg")
+    cfg.read(ROOT / "setup.cfg")
     assert "check_tls_mail = check_tls_mail.cli.entry:run" in cfg["options.entry_points"]["console_scripts"]

@@ -10,6 +10,8 @@ from fakeserver import TlsConfig
 from pki import Certs, Pki
 from runs import ECDSA_ONLY, NAME, RSA_ONLY, args_for, check, serving
 
+from check_tls_mail.clients.profiles import catalogue
+
 ALL_PROTOCOLS = ["smtp", "submission", "smtps", "imap", "imaps", "pop3", "pop3s", "sieve", "tls"]
 MUA_PROTOCOLS = ["submission", "smtps", "imap", "imaps", "pop3", "pop3s", "sieve"]
 
@@ -205,13 +207,20 @@ def test_list_clients_shows_every_profile_with_source() -> None:
     assert "TLS 1.0-1.2" in run.stdout
 
 
-def test_default_sets_follow_the_protocol() -> None:
-    from check_tls_mail.clients.profiles import catalogue
-    from check_tls_mail.net.dialects import PROTOCOLS
-
-    def names(protocol: str) -> list[str]:
-        return [p.name for p in catalogue().default_for(PROTOCOLS[protocol].audience)]
-
-    assert names("smtp") == ["postfix", "openssl-mta-tls12", "exim-gnutls"]
-    assert {"apple-mail", "thunderbird", "outlook", "android"} == set(names("imaps"))
-    assert "microsoft-365" not in names("smtp") + names("submission")
+def test_list_clients_shows_hello_sni_certificate_rules_and_sources() -> None:
+    result = check("--list-clients")
+    assert result.code == 0
+    sections = {block.split(":", 1)[0]: block for block in result.stdout.split("\n\n")[1:]}
+    apple = sections["apple-mail"]
+    assert "\n  groups: P-256, P-384, P-521\n" in apple
+    assert "\n  SNI: sent; ALPN: none\n" in apple
+    assert "validity <= 825 days (issued from 2019-07-01)" in apple and "serverAuth EKU required" in apple
+    assert "\n  source of certificate: Apple support 103769 (HT210176)" in apple
+    postfix = sections["postfix"]
+    assert "\n  SNI: not sent; ALPN: none\n" in postfix
+    assert "\n  source of hello.sni: postconf(5) smtp_tls_servername" in postfix
+    assert "verified only when configured (DANE, MTA-STS)" in postfix
+    for name, block in sections.items():
+        profile = catalogue().profiles[name]
+        for field, _text in profile.sources:
+            assert f"\n  source of {field}: " in block, (name, field)

@@ -230,25 +230,3 @@ def test_dane_with_a_resolver_that_never_answers_is_critical(silent_resolver: st
     assert f"the TLSA lookup of {tlsa} did not finish in time" in run.summary or (
         f"TLSA lookup of {tlsa} timed out ({silent_resolver})" in run.summary
     ), run.stdout
-
-
-def test_a_tlsa_lookup_still_running_at_the_deadline_is_not_finished(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In process: the lookup outlives the probe budget; the report says so instead of 'not looked up'."""
-    import threading
-
-    from check_tls_mail.checks.dane.check import Dane
-    from check_tls_mail.checks.dane.lookup import TlsaStatus
-    from check_tls_mail.net import resolver
-    from check_tls_mail.net.dialects import PROTOCOLS
-    from check_tls_mail.probe.plan import ProbePlan
-    from check_tls_mail.probe.run import run
-
-    release = threading.Event()
-    monkeypatch.setattr(resolver, "lookup_tlsa", lambda name, server, deadline: release.wait(5))
-    with MailServer(lambda sock: None) as server:
-        plan = ProbePlan("127.0.0.1", server.port, PROTOCOLS["smtp"], socket.AF_INET, None, (), (), 4, 0.5)
-        report = run(plan, (Dane(f"_{server.port}._tcp.mx.test", required=False),))
-    release.set()
-    tlsa = report.extras["dane"]
-    assert tlsa.status is TlsaStatus.NOT_FINISHED  # type: ignore[attr-defined]
-    assert tlsa.name == f"_{server.port}._tcp.mx.test"  # type: ignore[attr-defined]

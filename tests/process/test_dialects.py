@@ -51,15 +51,3 @@ def test_smtp_dialogue_is_shown_with_vv(pki: Pki, certs: Certs) -> None:
     assert "S: 220 fake.example.test ESMTP ready" in run.stdout
     assert "S: 250-STARTTLS" in run.stdout
     assert "C: STARTTLS" in run.stdout
-
-
-def test_protocol_follows_from_a_well_known_port() -> None:
-    import sys
-
-    sys.path.insert(0, ".")
-    from check_tls_mail.cli.options import parse
-
-    assert parse(["-H", "mx.example.org", "-p", "993"]).plan.dialect.name == "imaps"
-    assert parse(["-H", "mx.example.org", "-p", "4190"]).plan.dialect.name == "sieve"
-    assert parse(["-H", "mx.example.org", "-P", "submission"]).plan.port == 587
-    assert parse(["-H", "mx.example.org", "-P", "imap", "-p", "10143"]).plan.port == 10143

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import ssl
 import struct
-import threading
 import time
 from collections.abc import Callable
 
@@ -255,50 +253,3 @@ def test_hostile_names_cannot_forge_the_status_line(pki: Pki) -> None:
     assert not any(line.startswith("TLS_MAIL OK") for line in run.stdout.splitlines())
     assert all(line.isprintable() for line in run.stdout.splitlines())
     assert len(first.encode()) < 1024
-
-
-def test_no_threads_or_descriptors_left_behind_in_process() -> None:
-    """Run the CLI in-process against a silent server; the probes' sockets and threads end."""
-    from check_tls_mail.cli.main import main
-
-    def fds() -> int:
-        return len(os.listdir("/proc/self/fd"))
-
-    with MailServer(lambda sock: time.sleep(3)) as server:
-        before_fds, before_threads = fds(), threading.active_count()
-        code, text = main(
-            [
-                "-H",
-                "127.0.0.1",
-                "-p",
-                str(server.port),
-                "-P",
-                "submission",
-                "-t",
-                "1.5",
-                "--ca-file",
-                "/dev/null",
-                "--no-verify-chain",
-            ]
-        )
-        assert code == 2 and "no SMTP greeting within" in text
-        deadline = time.monotonic() + 3
-        while threading.active_count() > before_threads and time.monotonic() < deadline:
-            time.sleep(0.05)
-        server_threads = server.connections  # handlers of the fake server still sleeping
-        assert threading.active_count() <= before_threads + server_threads
-        assert fds() <= before_fds + server_threads
-
-
-def test_global_timeout_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
-    from check_tls_mail.cli import main as cli
-    from check_tls_mail.cli import options
-    from check_tls_mail.probe import run as probe
-
-    monkeypatch.setattr(probe, "run", lambda plan, lookups=(): time.sleep(5))
-    monkeypatch.setattr(options, "probe_budget", lambda timeout: timeout)
-    started = time.monotonic()
-    code, text = cli.main(["-H", "127.0.0.1", "-p", "993", "-t", "0.5", "--no-verify-chain"])
-    assert code == 3
-    assert text == "TLS_MAIL UNKNOWN - timeout: check did not complete within 0.5 s\n"
-    assert time.monotonic() - started < 1.5

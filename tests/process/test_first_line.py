@@ -1,8 +1,7 @@
-"""The first line stays within output.LINE_LIMIT bytes in every case, perfdata valid and ranked.
+"""The first line stays within output.LINE_LIMIT bytes in every case, perfdata valid and ranked, through the real CLI.
 
-Through the real CLI: a name with 8 addresses from a local DNS server, each
-address a loopback server with two certificates, every client profile, OK and
-failing. Over synthetic perfdata and synthetic assessments: hypothesis.
+A name with 8 addresses from a local DNS server, each address a loopback
+server with two certificates, every client profile, OK and failing.
 """
 
 from __future__ import annotations
@@ -11,30 +10,20 @@ import json
 import re
 import ssl
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 
 import pytest
 from fakeserver import TlsConfig
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from lines import PERF_ITEM
 from localdns import Responder, loopback, servers_at
 from pki import DAY, NOW, Pki
 from runs import NAME, ROOT, RSA_ONLY, Run, check
-from seam import REFUSED, World, at, judged, plan, served
 
-from check_tls_mail.plugin.output import LINE_LIMIT, SUMMARY_LIMIT, SUMMARY_TARGET, PerfItem, render
-from check_tls_mail.tls.versions import TlsVersion
+from check_tls_mail.plugin.output import LINE_LIMIT, SUMMARY_TARGET
 
 PROFILES = [
     p["name"] for p in json.loads((ROOT / "check_tls_mail" / "clients" / "profiles.json").read_text())["profiles"]
 ]
-#: 'label'=value[UOM];[warn];[crit];[min];[max], as the plugin API defines it.
-PERF_ITEM = re.compile(r"^('[^'=]+'|[^' =]+)=-?[\d.]+(s|%|B|c)?(;[^; ]*){0,4}$")
-
-
-def test_every_profile_is_taken() -> None:
-    assert len(PROFILES) == 13
 
 
 def assert_well_formed(run: Run) -> None:
@@ -129,87 +118,3 @@ def test_eight_addresses_failing_alike_are_said_once(pki8: Pki, tmp_path: Path) 
     )
     assert run.summary.count("certificate expires") == 1
     assert days_remaining(run) == [f"days_remaining@{ip}" for ip in loopback(8)]
-
-
-# --- synthetic: render --------------------------------------------------------------------------
-
-labels = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_@.:0123456789", min_size=1, max_size=60)
-items = st.builds(
-    lambda label, value, rank: PerfItem(f"'{label}'={value:.2f};18:;9:;;90", (rank,)),
-    labels,
-    st.floats(min_value=-1000, max_value=100000, allow_nan=False),
-    st.integers(min_value=0, max_value=6),
-)
-
-
-@given(st.text(max_size=1200), st.lists(items, max_size=80), st.sampled_from([0, 1, 2, 3]))
-def test_perfdata_is_left_off_whole_and_least_important_first(summary: str, perf: list[PerfItem], state: int) -> None:
-    first = render(state, summary, perf, []).split("\n")[0]
-    assert len(first.encode()) <= LINE_LIMIT
-    shown = first.split(" | ", 1)[1].split(" ") if " | " in first else []
-    texts = [item.text for item in perf]
-    assert all(text in texts for text in shown)  # never cut
-    assert shown == [text for text in texts if text in shown]  # in their given order
-    kept = {(item.rank, i) for i, item in enumerate(perf) if item.text in shown}
-    left_off = {(item.rank, i) for i, item in enumerate(perf) if item.text not in shown}
-    assert not kept or not left_off or max(kept) < min(left_off)
-
-
-@given(st.text(max_size=3000))
-def test_a_summary_of_any_length_and_script_stays_within_the_limit(summary: str) -> None:
-    first = render(2, summary, ["days_remaining=1.00;18:;9:;;90"], []).split("\n")[0]
-    assert len(first.encode()) <= LINE_LIMIT
-    assert first.endswith(" | days_remaining=1.00;18:;9:;;90")
-
-
-# --- synthetic: assessments through the summary and the contexts -------------------------------------
-
-
-def _ipv6(n: int) -> str:
-    return f"2001:db8:aaaa:bbbb:cccc:dddd:eeee:{n:04x}"
-
-
-address_cases = st.tuples(
-    st.sampled_from([-3.0, 1.0, 5.0, 15.0, 60.0, 400.0]),  # days left
-    st.booleans(),  # a second (RSA) certificate
-    st.booleans(),  # the right name
-    st.lists(st.sampled_from(PROFILES), unique=True, max_size=13),  # clients that fail
-)
-
-
-@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1 is deprecated:DeprecationWarning")
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(address_cases, min_size=1, max_size=8), st.booleans())
-def test_any_assessment_fits_the_first_line(cases: list[tuple[float, bool, bool, list[str]]], v6: bool) -> None:
-    world = _world()
-    probes = plan("imaps", clients=tuple(PROFILES))
-    reports = []
-    for n, (days, second, right, failing) in enumerate(cases, 1):
-        names = (NAME,) if right else (f"other{n}.example",)
-        leaf = world.leaf(names=names, days_left=days)
-        rsa = served(world.leaf("RSA", names=names, days_left=days + 1), TlsVersion.TLS1_2) if second else REFUSED
-        clients = {name: REFUSED if name in failing else served(leaf) for name in PROFILES}
-        ip = _ipv6(n) if v6 else f"192.0.2.{n}"
-        reports.append(at(probes, ip, served(leaf), ecdsa=served(leaf, TlsVersion.TLS1_2), rsa=rsa, clients=clients))
-    text = judged(world, probes, *reports).output
-    first = text.split("\n")[0]
-    assert len(first.encode()) <= LINE_LIMIT, first
-    assert first.count("|") == 1
-    summary, perfdata = first.split(" | ")
-    assert len(summary.encode()) <= len("TLS_MAIL CRITICAL - ") + SUMMARY_LIMIT
-    for item in perfdata.split(" "):
-        assert PERF_ITEM.match(item), item
-    shown = {item.split("=")[0].strip("'") for item in perfdata.split(" ")}
-    if len(cases) > 1:
-        ips = [_ipv6(n) if v6 else f"192.0.2.{n}" for n in range(1, len(cases) + 1)]
-        # every address's days_remaining comes before any other item
-        missing = [ip for ip in ips if f"days_remaining@{ip}" not in shown]
-        if missing:
-            assert all(label.startswith("days_remaining@") for label in shown), shown
-    assert all(line.isprintable() for line in text.split("\n"))
-
-
-@cache
-def _world() -> World:
-    """One World for all examples (a PKI per example would be slow)."""
-    return World()

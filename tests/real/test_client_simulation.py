@@ -1,7 +1,7 @@
 """Each client's own ClientHello and certificate rules, through the CLI, against real servers (issue 13).
 
-Real Postfix and Dovecot (tests/realservers.py), ``openssl s_server`` and
-``gnutls-serv`` (tests/tlsservers.py) on loopback. Whole first lines asserted,
+Real Postfix and Dovecot (tests/support/realservers.py), ``gnutls-serv``
+(tests/support/tlsservers.py) on loopback. Whole first lines asserted,
 measured times masked. Oracles no one here wrote: ``openssl s_client`` with a
 client's groups, suites or signature algorithms, ``gnutls-cli`` for 3DES, and
 Postfix's own ``posttls-finger`` for what an MTA without SNI gets.
@@ -13,14 +13,13 @@ import re
 import subprocess
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from cryptography import x509
-from lines import assert_line, utcnow
+from lines import assert_line, utcnow, valid
 from realservers import NAME, OTHER_NAME, Credentials, DovecotInstance, Instance, PostfixInstance, dovecot_version
-from runs import Run, check, require
-from tlsservers import GnutlsServer, OpenSslServer
+from runs import Run, check, clients, require
+from tlsservers import GnutlsServer
 
 from check_tls_mail.clients.profiles import catalogue
 from check_tls_mail.tls.codepoints import FALLBACK_SCSV, GREASE, RENEGOTIATION_SCSV
@@ -28,24 +27,6 @@ from check_tls_mail.tls.registry import SIGNATURE_ALGORITHMS, name_of
 
 TIMES = "handshake_time=Ts;;;0 probes_time=Ts;;;0"
 GROUPS_ADVICE = "(Postfix tls_eecdh_auto_curves, Dovecot ssl_curve_list, OpenSSL Groups)"
-MUAS = ("apple-mail", "thunderbird", "outlook", "android")
-
-
-def leaf(creds: Credentials, name: str) -> x509.Certificate:
-    with open(creds.files[name][0], "rb") as handle:
-        return x509.load_pem_x509_certificate(handle.read())
-
-
-def valid(cert: x509.Certificate, now: datetime, key: str = "ECDSA P-256") -> tuple[str, str]:
-    """The certificate's words and days_remaining perfdata under the default -w 20% -c 10%, at ``now``."""
-    lifetime = round((cert.not_valid_after_utc - cert.not_valid_before_utc).total_seconds() / 86400)
-    warn, crit = round(lifetime * 0.2), round(lifetime * 0.1)
-    days = (cert.not_valid_after_utc - now).total_seconds() / 86400
-    until = cert.not_valid_after_utc.strftime("%Y-%m-%d %H:%M UTC")
-    return (
-        f"{key} certificate valid {days:.1f} days (until {until}, warning at {warn} days)",
-        f"{days:.2f};{warn}:;{crit}:;;{lifetime}",
-    )
 
 
 def run(server: Instance, listener: str, protocol: str, creds: Credentials, *extra: str) -> Run:
@@ -57,10 +38,6 @@ def run(server: Instance, listener: str, protocol: str, creds: Credentials, *ext
 
 def explain(result: Run, server: Instance | None = None) -> str:
     return f"\n{result.stdout}\n{server.logs() if server is not None else ''}"
-
-
-def clients(*names: str) -> list[str]:
-    return [arg for name in names for arg in ("--client", name)]
 
 
 def s_client(port: int, *options: str, starttls: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -80,9 +57,6 @@ def colon(names: tuple[str, ...] | list[str]) -> str:
     return ":".join(names)
 
 
-# --- groups: X25519 only ---------------------------------------------------------------------------------
-
-
 def test_postfix_x25519_only_locks_out_apple_mail_named_with_the_groups(
     postfix: PostfixInstance, creds: Credentials
 ) -> None:
@@ -91,7 +65,7 @@ def test_postfix_x25519_only_locks_out_apple_mail_named_with_the_groups(
     before = utcnow()
     result = run(postfix, "x25519-submission", "submission", creds, "-v")
     port = postfix.ports["x25519-submission"]
-    cert = leaf(creds, "ecdsa")
+    cert = creds.leaf("ecdsa")
 
     def line(now: datetime) -> str:
         words, perf = valid(cert, now)
@@ -121,7 +95,7 @@ def test_postfix_x25519_only_fails_the_mta_without_x25519_and_lists_its_groups_s
     before = utcnow()
     result = run(postfix, "x25519-smtp", "smtp", creds)
     port = postfix.ports["x25519-smtp"]
-    cert = leaf(creds, "ecdsa")
+    cert = creds.leaf("ecdsa")
     mta = catalogue().profiles["openssl-mta-tls12"].hello_template
     assert mta is not None and 0x001D not in mta.supported_groups and len(mta.supported_groups) == 13
 
@@ -135,9 +109,6 @@ def test_postfix_x25519_only_fails_the_mta_without_x25519_and_lists_its_groups_s
         )
 
     assert_line(result, line, before)
-
-
-# --- Dovecot: a restricted ssl_curve_list, a TLS 1.3-only server with one suite ------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +136,7 @@ def test_dovecot_curve_list_x25519_locks_out_apple_mail_though_dovecot_closes_wi
     before = utcnow()
     result = run(server, protocol, protocol, creds, "-v")
     port = server.ports[protocol]
-    cert = leaf(creds, "ecdsa")
+    cert = creds.leaf("ecdsa")
 
     def line(now: datetime) -> str:
         words, perf = valid(cert, now)
@@ -218,7 +189,7 @@ def test_dovecot_tls13_only_with_chacha20_fails_apple_mail_and_outlook_each_for_
     )
 
     def line(now: datetime) -> str:
-        _, perf = valid(leaf(creds, "ecdsa"), now)
+        _, perf = valid(creds.leaf("ecdsa"), now)
         return (
             f"TLS_MAIL CRITICAL - 127.0.0.1:{port} imaps: {apple}; and 2 more below | clients_ok=2;;4:;0;4 "
             f"days_remaining={perf} {TIMES}"
@@ -232,36 +203,6 @@ def test_dovecot_tls13_only_with_chacha20_fails_apple_mail_and_outlook_each_for_
     assert not connected(s_client(port, "-tls1_3", "-ciphersuites", outlook_suites))
     assert connected(s_client(port, "-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256"))
 
-
-def test_tls13_only_chacha20_server_with_alerts_says_tls13_is_required_and_which_suite(creds: Credentials) -> None:
-    """The same policy in openssl s_server, which answers with alerts: protocol_version for Apple Mail's TLS 1.2
-    hello (so the TLS 1.3 requirement is known), handshake_failure for Outlook's TLS 1.3 suites."""
-    chain, key = creds.files["ecdsa"]
-    before = utcnow()
-    options = ("-cert", chain, "-cert_chain", chain, "-key", key, "-tls1_3")
-    with OpenSslServer(*options, "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256") as server:
-        result = check(
-            "-H", "127.0.0.1", "--servername", NAME, "-p", str(server.port), "-P", "tls", "--ca-file", creds.ca_file,
-            *clients(*MUAS),
-        )  # fmt: skip
-
-        def line(now: datetime) -> str:
-            _, perf = valid(leaf(creds, "ecdsa"), now)
-            return (
-                f"TLS_MAIL CRITICAL - 127.0.0.1:{server.port} tls: Apple Mail cannot connect over TLS 1.2: the "
-                "server requires TLS 1.3 and this client supports at most TLS 1.2: enable TLS 1.2 on the server; "
-                f"and 2 more below | clients_ok=2;;4:;0;4 days_remaining={perf} {TIMES}"
-            )
-
-        assert_line(result, line, before)
-    assert result.stdout.split("\n")[2] == (
-        "Outlook (Windows 11) cannot connect: the server accepts only the TLS_CHACHA20_POLY1305_SHA256 TLS 1.3 "
-        "suite and Outlook (Windows 11) offers TLS_AES_256_GCM_SHA384 and TLS_AES_128_GCM_SHA256: add "
-        "TLS_AES_256_GCM_SHA384 to the server's TLS 1.3 suites (Dovecot ssl_cipher_suites, OpenSSL Ciphersuites)"
-    ), result.stdout
-
-
-# --- 3DES only, TLS 1.2: what the local OpenSSL cannot offer ---------------------------------------------------
 
 ONLY_3DES = "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+3DES-CBC:-KX-ALL:+RSA:-MAC-ALL:+SHA1"
 OFFER_3DES = ("apple-mail", "thunderbird", "outlook", "gmail", "openssl-mta-tls12")
@@ -300,7 +241,7 @@ def test_3des_only_server_lets_in_exactly_the_clients_that_offer_3des_and_says_w
     assert not connected(openssl)
 
     def line(now: datetime) -> str:
-        words, perf = valid(leaf(creds, "rsa"), now, "RSA 2048")
+        words, perf = valid(creds.leaf("rsa"), now, "RSA 2048")
         return (
             f"TLS_MAIL CRITICAL - 127.0.0.1:{port} tls: Postfix MTA, Android and Exim (GnuTLS) cannot connect: the "
             "server takes none of the offered TLS 1.2 suites (it gives other clients DES-CBC3-SHA): add ECDHE-RSA "
@@ -315,9 +256,6 @@ def test_3des_only_server_lets_in_exactly_the_clients_that_offer_3des_and_says_w
     assert "default client (TLS 1.0-1.3, all suites): rejected: server sent TLS alert handshake failure" in (
         result.stdout
     )
-
-
-# --- SNI: the right certificate only under SNI -----------------------------------------------------------------
 
 
 def posttls_finger(postfix: PostfixInstance, *extra: str) -> str:
@@ -339,8 +277,8 @@ def test_an_mta_without_sni_gets_the_default_certificate_and_is_told_so_as_postt
     result = run(postfix, "sni-smtp", "smtp", creds, "--client", "postfix", "-v")
 
     def line(now: datetime) -> str:
-        _, perf = valid(leaf(creds, "ecdsa"), now)
-        _, bare = valid(leaf(creds, "other"), now)
+        _, perf = valid(creds.leaf("ecdsa"), now)
+        _, bare = valid(creds.leaf("other"), now)
         return (
             f"TLS_MAIL CRITICAL - 127.0.0.1:{port} smtp: certificate without SNI: name mismatch: certificate is for "
             f"{OTHER_NAME}, not {NAME} | clients_ok=1;;1:;0;1 days_remaining={perf} days_remaining_nosni={bare} "
@@ -367,8 +305,8 @@ def test_the_default_mtas_against_the_sni_only_certificate_are_critical_for_it(
     result = run(postfix, "sni-smtp", "smtp", creds)
 
     def line(now: datetime) -> str:
-        _, perf = valid(leaf(creds, "ecdsa"), now)
-        _, bare = valid(leaf(creds, "other"), now)
+        _, perf = valid(creds.leaf("ecdsa"), now)
+        _, bare = valid(creds.leaf("other"), now)
         return (
             f"TLS_MAIL CRITICAL - 127.0.0.1:{port} smtp: certificate without SNI: name mismatch: certificate is for "
             f"{OTHER_NAME}, not {NAME} | clients_ok=3;;3:;0;3 days_remaining={perf} days_remaining_nosni={bare} "
@@ -384,7 +322,7 @@ def test_mail_user_agents_send_sni_and_get_the_right_certificate(postfix: Postfi
     result = run(postfix, "sni-submission", "submission", creds, "-v")
 
     def line(now: datetime) -> str:
-        words, perf = valid(leaf(creds, "ecdsa"), now)
+        words, perf = valid(creds.leaf("ecdsa"), now)
         return (
             f"TLS_MAIL OK - 127.0.0.1:{port} submission STARTTLS, TLS 1.3, {words}, accepts TLS 1.0, 1.1, 1.2, 1.3, "
             f"4/4 clients connect | clients_ok=4;;4:;0;4 days_remaining={perf} {TIMES}"
@@ -394,14 +332,11 @@ def test_mail_user_agents_send_sni_and_get_the_right_certificate(postfix: Postfi
     assert "without SNI" not in result.stdout and OTHER_NAME not in result.stdout
 
 
-# --- the certificate rules of each client ---------------------------------------------------------------------
-
-
 def test_a_private_cas_ten_year_certificate_locks_out_apple_mail_only(
     postfix: PostfixInstance, creds: Credentials
 ) -> None:
     """Apple: a certificate issued from 2019-07-01 on must be valid for at most 825 days (HT210176)."""
-    cert = leaf(creds, "tenyear")
+    cert = creds.leaf("tenyear")
     assert cert.not_valid_before_utc.year >= 2019 and (cert.not_valid_after_utc - cert.not_valid_before_utc).days > 825
     before = utcnow()
     mua = run(postfix, "tenyear-submission", "submission", creds, "-v")
@@ -436,7 +371,7 @@ def test_a_certificate_without_extended_key_usage_locks_out_apple_mail_only(
     postfix: PostfixInstance, creds: Credentials
 ) -> None:
     """Apple requires an extendedKeyUsage with serverAuth; RFC 5280 clients take a certificate without one."""
-    cert = leaf(creds, "noeku")
+    cert = creds.leaf("noeku")
     with pytest.raises(x509.ExtensionNotFound):
         cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
     before = utcnow()
@@ -464,7 +399,7 @@ def test_an_ed25519_certificate_fails_every_mail_user_agent_on_its_signature_alg
     words = "the certificate's key is Ed25519 and {} offers no signature algorithm for Ed25519 keys: add an ECDSA or RSA certificate beside it (dual certificates)"  # noqa: E501
 
     def line(now: datetime) -> str:
-        _, perf = valid(leaf(creds, "ed25519"), now)
+        _, perf = valid(creds.leaf("ed25519"), now)
         return (
             f"TLS_MAIL CRITICAL - 127.0.0.1:{port} submission: Apple Mail cannot connect over TLS 1.2: "
             f"{words.format('Apple Mail')}; and 4 more below | clients_ok=0;;4:;0;4 days_remaining={perf} {TIMES}"
@@ -489,7 +424,7 @@ def test_an_ed25519_certificate_fails_the_mta_without_ed25519_and_not_postfix(
     result = run(postfix, "ed25519-smtp", "smtp", creds)
 
     def line(now: datetime) -> str:
-        words, perf = valid(leaf(creds, "ed25519"), now, "Ed25519")
+        words, perf = valid(creds.leaf("ed25519"), now, "Ed25519")
         return (
             f"TLS_MAIL CRITICAL - 127.0.0.1:{port} smtp: MTA capped at TLS 1.2 cannot connect over TLS 1.2: the "
             "certificate's key is Ed25519 and MTA capped at TLS 1.2 offers no signature algorithm for Ed25519 keys: "
@@ -500,16 +435,13 @@ def test_an_ed25519_certificate_fails_the_mta_without_ed25519_and_not_postfix(
     assert_line(result, line, before)
 
 
-# --- the seed incident keeps its diagnosis with the hello probes ----------------------------------------------
-
-
 def test_the_incident_on_postfix_keeps_its_exact_first_line(postfix: PostfixInstance, creds: Credentials) -> None:
     port = postfix.ports["incident-submission"]
     before = utcnow()
     result = run(postfix, "incident-submission", "submission", creds)
 
     def line(now: datetime) -> str:
-        words, perf = valid(leaf(creds, "ecdsa"), now)
+        words, perf = valid(creds.leaf("ecdsa"), now)
         return (
             f"TLS_MAIL CRITICAL - 127.0.0.1:{port} submission: Apple Mail cannot connect over TLS 1.2: the "
             "certificate is ECDSA and the server accepts no ECDSA suite over TLS 1.2: add ECDHE-ECDSA suites to the "
@@ -517,9 +449,6 @@ def test_the_incident_on_postfix_keeps_its_exact_first_line(postfix: PostfixInst
         )
 
     assert_line(result, line, before)
-
-
-# --- what -vvv and --list-clients show ------------------------------------------------------------------------
 
 
 def test_vvv_shows_each_clients_hello_and_the_servers_choice_within_the_long_output_limit(
@@ -549,29 +478,3 @@ def test_vvv_shows_each_clients_hello_and_the_servers_choice_within_the_long_out
             assert found.group(1).startswith("rejected: server sent TLS alert handshake failure (")
         else:  # the server's choice: version, suite and group
             assert re.match(r"accepted, TLS 1.3 TLS_\w+, group X25519 \(", found.group(1)), found.group(1)
-
-
-def test_list_clients_shows_hello_sni_certificate_rules_and_sources() -> None:
-    result = check("--list-clients")
-    assert result.code == 0
-    sections = {block.split(":", 1)[0]: block for block in result.stdout.split("\n\n")[1:]}
-    apple = sections["apple-mail"]
-    assert "\n  groups: P-256, P-384, P-521\n" in apple
-    assert "\n  SNI: sent; ALPN: none\n" in apple
-    assert "validity <= 825 days (issued from 2019-07-01)" in apple and "serverAuth EKU required" in apple
-    assert "\n  source of certificate: Apple support 103769 (HT210176)" in apple
-    postfix = sections["postfix"]
-    assert "\n  SNI: not sent; ALPN: none\n" in postfix
-    assert "\n  source of hello.sni: postconf(5) smtp_tls_servername" in postfix
-    assert "verified only when configured (DANE, MTA-STS)" in postfix
-    for name, block in sections.items():
-        profile = catalogue().profiles[name]
-        for field, _text in profile.sources:
-            assert f"\n  source of {field}: " in block, (name, field)
-
-
-def test_the_scenario_certificates_are_what_the_tests_say(creds: Credentials) -> None:
-    assert leaf(creds, "other").subject.rfc4514_string() == f"CN={OTHER_NAME}"
-    assert Path(creds.files["ed25519"][0]).read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
-    usage = leaf(creds, "rsa").extensions.get_extension_for_class(x509.KeyUsage).value
-    assert usage.key_encipherment and usage.digital_signature and not usage.content_commitment

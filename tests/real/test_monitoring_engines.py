@@ -22,8 +22,6 @@ from engines import Icinga2Instance, InstalledPlugin, NrpeInstance
 from realservers import NAME, Credentials, DovecotInstance, PostfixInstance, base_directory
 from runs import ROOT, Run, check, require
 
-from check_tls_mail.cli.arguments import parser
-
 #: Where scripts/install links the plugin by default: Debian's plugin directory.
 DEFAULT_PLUGIN_DIR = "/usr/lib/nagios/plugins"
 
@@ -48,32 +46,6 @@ def direct(port: int, protocol: str, creds: Credentials, *extra: str) -> Run:
     return check(
         "-H", "127.0.0.1", "--servername", NAME, "-p", str(port), "-P", protocol, "--ca-file", creds.ca_file, *extra
     )
-
-
-# ---------------------------------------------------------------- Icinga 2
-
-
-def test_checkcommand_maps_every_option_to_its_variable() -> None:
-    """Each plugin option is an argument with $tls_mail_<name>$; nothing is mapped to the wrong option."""
-    text = (ROOT / "icinga2" / "command-tls_mail.conf").read_text()
-    arguments = dict(re.findall(r'"(-[-\w]+)" = \{\s*(?:value|set_if) = "\$(\w+)\$"', text))
-    expected = {}
-    for action in parser()._actions:
-        if action.dest in ("help", "version", "list_clients"):
-            continue
-        key = min(action.option_strings, key=len)  # the short form where there is one
-        renamed = {"hostname": "address", "address": "address_only"}  # ITL: tls_mail_address is -H
-        expected[key] = "tls_mail_" + renamed.get(action.dest, action.dest)
-    assert arguments == expected
-    assert 'PluginContribDir + "/check_tls_mail"' in text and 'import "ipv4-or-ipv6"' in text
-    assert 'vars.tls_mail_address = "$check_address$"' in text
-    for repeatable in ("--cipher", "--client", "--require-tls", "--expect-cert", "--require-name"):
-        block = text.split(f'"{repeatable}" = {{', 1)[1].split("}", 1)[0]
-        assert "repeat_key = true" in block
-    descriptions = re.findall(r'description = "([^"]+)"', text)
-    help_text = " ".join(parser().format_help().split())
-    assert "name sent as SNI and verified against the certificate" in help_text
-    assert len(descriptions) == len(expected)
 
 
 HOSTS = """
@@ -188,9 +160,6 @@ def test_icinga2_host_variables_reach_thresholds_and_required_ciphers(icinga2: I
     assert required["exit_status"] == 0, required
     assert "2/2 clients connect, 2/2 ciphers accepted" in str(required["output"])
     assert _perf(required, "ciphers_ok")[0] == "2"
-
-
-# ---------------------------------------------------------------- Nagios 4
 
 
 NAGIOS_OBJECTS = """
@@ -341,9 +310,6 @@ def test_nagios_command_lines_run_as_shipped(
     assert ran == 9
 
 
-# ---------------------------------------------------------------- NRPE
-
-
 def _shipped_nrpe_lines() -> dict[str, str]:
     lines = (ROOT / "nrpe" / "check_tls_mail.cfg").read_text().splitlines()
     return dict(
@@ -393,9 +359,6 @@ def test_check_nrpe_agrees_with_the_plugin(
     assert result.returncode == (2 if protocol.endswith("incident") else 0)
     assert result.stdout.split(" | ")[0] == reference.summary
     assert len(result.stdout.split("\n")[0].encode()) < 1024
-
-
-# ---------------------------------------------------------------- where the shipped files look
 
 
 def _default(variable: str) -> str:

@@ -2,7 +2,7 @@
 
 Each Variant is a chain as a server sends it (DER, leaf first), the leaf's key,
 the trust anchors a client is given (--ca-file / -CAfile) and the name it asks
-for. tests/test_trust_oracle.py serves each one and asks `openssl s_client`.
+for. tests/real/test_trust_oracle.py serves each one and asks `openssl s_client`.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ from datetime import UTC, datetime
 from cryptography import x509
 from runs import Run
 
+#: 'label'=value[UOM];[warn];[crit];[min];[max], as the plugin API defines it.
+PERF_ITEM = re.compile(r"^('[^'=]+'|[^' =]+)=-?[\d.]+(s|%|B|c)?(;[^; ]*){0,4}$")
+
 
 def masked(run: Run) -> str:
     """The first line with handshake_time and probes_time values shown as T."""
@@ -31,6 +34,21 @@ def validity(cert: x509.Certificate, now: datetime, key: str = "ECDSA P-256") ->
     days = (cert.not_valid_after_utc - now).total_seconds() / 86400
     until = cert.not_valid_after_utc.strftime("%Y-%m-%d %H:%M UTC")
     return f"{key} certificate valid {days:.1f} days (until {until}, warning at 18 days)", f"{days:.2f};18:;9:;;90"
+
+
+def valid(cert: x509.Certificate, now: datetime, key: str = "ECDSA P-256") -> tuple[str, str]:
+    """The certificate's words and days_remaining perfdata under the default -w 20% -c 10%, at ``now``.
+
+    For a certificate of any lifetime (``validity`` is for 90-day ones).
+    """
+    lifetime = round((cert.not_valid_after_utc - cert.not_valid_before_utc).total_seconds() / 86400)
+    warn, crit = round(lifetime * 0.2), round(lifetime * 0.1)
+    days = (cert.not_valid_after_utc - now).total_seconds() / 86400
+    until = cert.not_valid_after_utc.strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"{key} certificate valid {days:.1f} days (until {until}, warning at {warn} days)",
+        f"{days:.2f};{warn}:;{crit}:;;{lifetime}",
+    )
 
 
 def day(cert: x509.Certificate) -> str:

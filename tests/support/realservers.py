@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from cryptography import x509
 from pki import Pki
 
 #: The operator's RSA-only TLS 1.2 list from the incident.
@@ -154,6 +155,11 @@ class Credentials:
     @property
     def ca_file(self) -> str:
         return self.pki.root_file
+
+    def leaf(self, name: str) -> x509.Certificate:
+        """The scenario's certificate (the first of its chain file)."""
+        with open(self.files[name][0], "rb") as handle:
+            return x509.load_pem_x509_certificate(handle.read())
 
 
 def copy_credentials(creds: Credentials, directory: Path) -> dict[str, tuple[Path, Path]]:

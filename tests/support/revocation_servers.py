@@ -38,6 +38,9 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 from pki import DAY, NOW, Issued, Key, new_key
 
+from check_tls_mail.checks.revocation.lookup import check
+from check_tls_mail.net.transport import Deadline
+
 #: When the revoked certificates were revoked (whole seconds: OpenSSL's index keeps no more).
 REVOKED_AT = (NOW - 3 * DAY).replace(microsecond=0)
 #: Served CRLs past this size are refused by the checker (revocation.MAX_CRL_BYTES); the big one is larger.
@@ -317,6 +320,20 @@ class RevocationWorld:
 
     def issuer_file(self, name: str) -> Path:
         return self.files["rsa_ca" if name in PSS_LEAVES else "ca"]
+
+    def pointers(self, name: str) -> tuple[str | None, str | None]:
+        """(OCSP path, CRL path) of a leaf, as LEAVES and PSS_LEAVES name them."""
+        return (LEAVES | PSS_LEAVES)[name]
+
+    def ocsp_url(self, name: str) -> str:
+        return self.server.url(self.pointers(name)[0] or "")
+
+    def crl_url(self, name: str) -> str:
+        return self.server.url(self.pointers(name)[1] or "")
+
+    def status(self, name: str, seconds: float = 10) -> object:
+        """What the check's revocation lookup says of a leaf (against its issuer), within ``seconds``."""
+        return check(self.leaf(name), self.issuer_of(name), Deadline(seconds))
 
 
 def _pem(path: Path, *issued: Issued) -> Path:

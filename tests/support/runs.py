@@ -167,6 +167,11 @@ def args_for(server: MailServer, protocol: str, pki: Pki, *extra: str) -> list[s
     ]
 
 
+def clients(*names: str) -> list[str]:
+    """``--client NAME`` for each name."""
+    return [arg for name in names for arg in ("--client", name)]
+
+
 def require(*commands: str) -> None:
     """The commands must be on this host (``postfix`` and ``dovecot``: on it, or in their chroot)."""
     missing = [c for c in have(*commands) if c not in MAIL_SERVER_PACKAGES or have("debootstrap", "chroot")]

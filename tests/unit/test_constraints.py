@@ -1,25 +1,21 @@
 """Certificate constraints per client (check_tls_mail/clients/constraints.py).
 
-Oracles: Apple's published rules (support.apple.com/103769) as the cases are
-worded there, and the real verifiers for the MTA profiles: ``openssl verify
--auth_level 2`` (Debian 12's OpenSSL security level) and GnuTLS's ``certtool
---verify`` must fail exactly where the judge finds a key or signature violation.
+The oracle: Apple's published rules (support.apple.com/103769) as the cases are
+worded there. The real verifiers for the MTA profiles (``openssl verify``,
+``certtool``) are asked in tests/real/test_verifiers_agree.py.
 """
 
 from __future__ import annotations
 
 import datetime
-import subprocess
-from pathlib import Path
 
 import pytest
+from clientcerts import DAY, NAME, NOW, SERVER_AUTH, ca, judge, key_of, leaf
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from runs import require
 
-from check_tls_mail.clients.constraints import Verification, hello_curves, hello_key_types
+from check_tls_mail.clients.constraints import hello_curves, hello_key_types
 from check_tls_mail.clients.profiles import catalogue
 from check_tls_mail.judgement.violations import (
     CurveNotAccepted,
@@ -28,152 +24,19 @@ from check_tls_mail.judgement.violations import (
     NoServerAuthEku,
     NoSubjectAltName,
     RsaTooSmall,
-    Sha1Signature,
     ValidityTooLong,
     ViolationKind,
 )
-from check_tls_mail.judgement.violations import judge as judge_chain
 from check_tls_mail.net.dialects import PROTOCOLS
 from check_tls_mail.tls.versions import TlsVersion
-from check_tls_mail.x509.keys import Curve, Digest, KeyType
-from check_tls_mail.x509.parse import read
+from check_tls_mail.x509.keys import Curve, KeyType
 
-NAME = "mail.example.test"
-NOW = datetime.datetime.now(datetime.UTC)
-DAY = datetime.timedelta(days=1)
 PROFILES = catalogue().profiles
-
-_KEYS: dict[str, object] = {}
-
-
-def judge(chain: list[x509.Certificate], *rules: object) -> tuple[object, ...]:
-    """The violations of a chain of cryptography's certificates, read as the check reads them."""
-    return judge_chain([read(c.public_bytes(serialization.Encoding.DER)) for c in chain], *rules)  # type: ignore[arg-type]
-
-
-def key(kind: str) -> object:
-    """Keys reused across tests (RSA generation is slow)."""
-    if kind not in _KEYS:
-        _KEYS[kind] = {
-            "rsa1024": lambda: rsa.generate_private_key(65537, 1024),
-            "rsa2048": lambda: rsa.generate_private_key(65537, 2048),
-            "p256": lambda: ec.generate_private_key(ec.SECP256R1()),
-            "p521": lambda: ec.generate_private_key(ec.SECP521R1()),
-            "k256": lambda: ec.generate_private_key(ec.SECP256K1()),
-            "ed25519": ed25519.Ed25519PrivateKey.generate,
-        }[kind]()
-    return _KEYS[kind]
-
-
-def ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    if "ca" not in _KEYS:
-        ca_key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Constraints Test CA")])
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(ca_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(NOW - 400 * DAY)
-            .not_valid_after(NOW + 3650 * DAY)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-            .sign(ca_key, hashes.SHA256())
-        )
-        _KEYS["ca"] = (cert, ca_key)
-    return _KEYS["ca"]  # type: ignore[return-value]
-
-
-def leaf(
-    kind: str = "p256",
-    days: float = 90,
-    not_before: datetime.datetime | None = None,
-    eku: list[x509.ObjectIdentifier] | None = None,
-    san: bool = True,
-) -> x509.Certificate:
-    ca_cert, ca_key = ca()
-    subject = key(kind)
-    start = not_before or NOW - DAY
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, NAME)]))
-        .issuer_name(ca_cert.subject)
-        .public_key(subject.public_key())  # type: ignore[attr-defined]
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, False, kind.startswith("rsa"), False, False, False, False, False, False), critical=True
-        )
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-    )
-    if eku is not None:
-        builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
-    if san:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(NAME)]), critical=False)
-    return builder.sign(ca_key, hashes.SHA256())
-
-
-SERVER_AUTH = [ExtendedKeyUsageOID.SERVER_AUTH]
 
 
 def kinds(violations: tuple[object, ...]) -> list[ViolationKind]:
     return [v.kind for v in violations]  # type: ignore[attr-defined]
 
-
-def sha1_leaf(directory: Path) -> tuple[x509.Certificate, Path, Path]:
-    """A P-256 leaf signed with ecdsa-with-SHA1 by its own CA, made by the openssl CLI (cryptography refuses SHA-1)."""
-
-    def run(*args: str) -> None:
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=directory)
-
-    run("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key")
-    run(
-        "req",
-        "-x509",
-        "-key",
-        "ca.key",
-        "-subj",
-        "/CN=SHA1 CA",
-        "-days",
-        "30",
-        "-out",
-        "ca.pem",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    )
-    run("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "leaf.key")
-    run("req", "-new", "-key", "leaf.key", "-subj", f"/CN={NAME}", "-out", "leaf.csr")
-    (directory / "ext.cnf").write_text(f"subjectAltName=DNS:{NAME}\nextendedKeyUsage=serverAuth\n")
-    run(
-        "x509",
-        "-req",
-        "-in",
-        "leaf.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-sha1",
-        "-days",
-        "30",
-        "-extfile",
-        "ext.cnf",
-        "-out",
-        "leaf.pem",
-    )
-    cert = x509.load_pem_x509_certificate((directory / "leaf.pem").read_bytes())
-    return cert, directory / "leaf.pem", directory / "ca.pem"
-
-
-# ---------------------------------------------------------------------------
-# Apple's published rules, case by case
-# ---------------------------------------------------------------------------
 
 APPLE = PROFILES["apple-mail"].certificate
 assert APPLE is not None
@@ -237,16 +100,8 @@ def test_apple_requires_a_dns_name_in_subject_alt_name() -> None:
     assert judge([leaf(eku=SERVER_AUTH, san=False)], APPLE) == (NoSubjectAltName(),)
 
 
-def test_sha1_signature_fails_apple_and_is_ignored_on_a_root_sent_along(tmp_path: Path) -> None:
-    cert, _, ca_file = sha1_leaf(tmp_path)
-    assert judge([cert], APPLE) == (Sha1Signature(Digest.SHA1, 0),)
-    assert judge([cert], PROFILES["openssl-mta-tls12"].certificate) == ()  # type: ignore[arg-type]
-    root = x509.load_pem_x509_certificate(ca_file.read_bytes())
-    assert judge([leaf(eku=SERVER_AUTH), root], APPLE) == ()  # the root's self-signature is not judged
-
-
 def test_an_intermediate_with_a_small_rsa_key_is_named_by_position() -> None:
-    small_ca_key = key("rsa1024")
+    small_ca_key = key_of("rsa1024")
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Small Intermediate")])
     ca_cert, ca_key = ca()
     intermediate = (
@@ -261,11 +116,6 @@ def test_an_intermediate_with_a_small_rsa_key_is_named_by_position() -> None:
         .sign(ca_key, hashes.SHA256())
     )
     assert judge([leaf(eku=SERVER_AUTH), intermediate], APPLE) == (RsaTooSmall(1024, 2048, 1),)
-
-
-# ---------------------------------------------------------------------------
-# What the hello allows at the negotiated version
-# ---------------------------------------------------------------------------
 
 
 def test_hello_derived_key_types_and_curves() -> None:
@@ -297,64 +147,6 @@ def test_a_p521_certificate_fails_outlook_over_tls12_only() -> None:
     ]
     assert judge([cert], outlook.certificate, outlook.hello(NAME), TlsVersion.TLS1_3) == ()  # type: ignore[arg-type]
 
-
-# ---------------------------------------------------------------------------
-# The real verifiers agree with the MTA profiles' constraints
-# ---------------------------------------------------------------------------
-
-
-def write_chain(directory: Path, cert: x509.Certificate) -> tuple[Path, Path]:
-    leaf_file, ca_file = directory / "leaf.pem", directory / "ca.pem"
-    leaf_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    ca_file.write_bytes(ca()[0].public_bytes(serialization.Encoding.PEM))
-    return leaf_file, ca_file
-
-
-CASES = ["rsa1024", "rsa2048", "p256", "p521", "sha1"]
-
-
-def case_chain(case: str, directory: Path) -> tuple[x509.Certificate, Path, Path]:
-    if case == "sha1":
-        return sha1_leaf(directory)
-    cert = leaf(case, eku=SERVER_AUTH)
-    return (cert, *write_chain(directory, cert))
-
-
-@pytest.mark.parametrize("case", CASES)
-@pytest.mark.parametrize("name", ["postfix", "sendmail"])
-def test_openssl_at_debians_security_level_agrees_with_the_openssl_mta_profiles(
-    name: str, case: str, tmp_path: Path
-) -> None:
-    constraints = PROFILES[name].certificate
-    assert constraints is not None and constraints.verifies is Verification.WHEN_CONFIGURED
-    cert, leaf_file, ca_file = case_chain(case, tmp_path)
-    verified = subprocess.run(
-        ["openssl", "verify", "-auth_level", "2", "-CAfile", str(ca_file), str(leaf_file)],
-        capture_output=True,
-        check=False,
-    )
-    assert (verified.returncode == 0) is (judge([cert], constraints) == ()), verified.stdout + verified.stderr
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_gnutls_certtool_agrees_with_the_exim_profile(case: str, tmp_path: Path) -> None:
-    require("certtool")
-    constraints = PROFILES["exim-gnutls"].certificate
-    assert constraints is not None
-    cert, leaf_file, ca_file = case_chain(case, tmp_path)
-    verified = subprocess.run(
-        ["certtool", "--verify", "--load-ca-certificate", str(ca_file), "--infile", str(leaf_file)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    trusted = "Chain verification output: Verified" in verified.stdout
-    assert trusted is (judge([cert], constraints) == ()), verified.stdout
-
-
-# ---------------------------------------------------------------------------
-# Every profile's facts carry a source, and inferred ones say why
-# ---------------------------------------------------------------------------
 
 FIELDS = [
     "hello.cipher_suites",
