@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import pytest
 from mtasts_servers import MtaStsWorld
-from runs import IN_CI
+from runs import IN_CI, IN_PROCESS_SLACK
 
 from check_tls_mail.checks.mtasts.judge import (
     assess,
@@ -109,7 +109,7 @@ def silent_dns() -> Iterator[tuple[str, int]]:
 def test_lookup_that_times_out_is_a_failed_lookup(silent_dns: tuple[str, int]) -> None:
     started = time.monotonic()
     state = lookup_record("example.test", silent_dns, Deadline(1.5))
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 1.5 + IN_PROCESS_SLACK  # the server never answers: the deadline ended it
     assert state == LookupFailed(
         RecordKind.MTA_STS, "_mta-sts.example.test", LookupFailure.TIMEOUT, f"127.0.0.1:{silent_dns[1]}", ""
     )
@@ -223,7 +223,7 @@ def test_trickling_policy_server_is_cut_at_the_deadline(mtasts_world: MtaStsWorl
     assert result == PolicyUnreachable(
         url(mtasts_world, "slow"), FetchFailure.TIMEOUT, "no complete answer before the deadline"
     )
-    assert elapsed < 2.0, elapsed
+    assert elapsed < 1.5 + IN_PROCESS_SLACK, elapsed  # the whole policy would take half a minute
 
 
 def test_server_that_accepts_and_never_answers_is_a_timeout() -> None:
@@ -235,7 +235,7 @@ def test_server_that_accepts_and_never_answers_is_a_timeout() -> None:
         accept.start()
         started = time.monotonic()
         result = fetch_policy("example.test", Deadline(1.0), None, connect_to=listener.getsockname())
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < 1.0 + IN_PROCESS_SLACK  # held until here: the deadline ended it
         for sock in held:
             sock.close()
     assert isinstance(result, PolicyUnreachable) and result.failure is FetchFailure.TIMEOUT, result

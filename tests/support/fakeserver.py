@@ -8,10 +8,12 @@ TLS 1.2 cipher list, version range. Faults are plain handler functions.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import struct
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -184,6 +186,20 @@ def _sieve(sock: socket.socket, ctx: ssl.SSLContext, how: Behaviour) -> None:
 
 def _implicit(sock: socket.socket, ctx: ssl.SSLContext, how: Behaviour) -> None:
     finish_tls(sock, ctx)
+
+
+#: How long a silent server here holds a connection at most: far longer than any deadline a test sets plus the
+#: slack it allows (runs.CLI_SLACK), so a run that ended in time was ended by its own deadline.
+HOLD = 30.0
+
+
+def hold(sock: socket.socket, seconds: float = HOLD) -> None:
+    """Send nothing and keep the connection open until the client goes away, for at most ``seconds``."""
+    sock.settimeout(seconds)
+    until = time.monotonic() + seconds
+    with contextlib.suppress(OSError):
+        while sock.recv(4096) and time.monotonic() < until:
+            pass
 
 
 def reset(sock: socket.socket) -> None:
