@@ -89,7 +89,7 @@ def test_sha1_signature_fails_apple_and_is_ignored_on_a_root_sent_along(tmp_path
 def write_chain(directory: Path, cert: x509.Certificate) -> tuple[Path, Path]:
     leaf_file, ca_file = directory / "leaf.pem", directory / "ca.pem"
     leaf_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    ca_file.write_bytes(ca()[0].public_bytes(serialization.Encoding.PEM))
+    ca_file.write_bytes(ca().pem)
     return leaf_file, ca_file
 
 

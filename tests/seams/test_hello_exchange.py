@@ -15,10 +15,12 @@ import struct
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from functools import cache
 from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from fakeserver import hold
 from hellos import (
     NAME,
@@ -28,7 +30,7 @@ from hellos import (
     record,
     server_hello,
 )
-from pki import Certs
+from pki import DAY, NOW, Certs, issue, new_key
 from runs import IN_PROCESS_SLACK, require
 from tlsservers import GnutlsServer, OpenSslServer, traced_client_hello
 
@@ -61,8 +63,6 @@ def hello_to(port: int, spec: HelloSpec) -> ServerAnswer:
 
 
 def leaf_der(chain_file: str) -> bytes:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
     return x509.load_pem_x509_certificates(Path(chain_file).read_bytes())[0].public_bytes(Encoding.DER)
 
 
@@ -358,30 +358,10 @@ def test_downgrade_sentinel_from_a_tls13_server_is_a_problem() -> None:
     assert [p.kind for p in answer.problems] == [Problem.DOWNGRADE_SENTINEL]
 
 
-_LEAF: list[bytes] = []
-
-
+@cache
 def leaf_der_for_test() -> bytes:
-    if not _LEAF:
-        import datetime
-
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.hazmat.primitives.serialization import Encoding
-        from cryptography.x509.oid import NameOID
-
-        key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, NAME)])
-        now = datetime.datetime.now(datetime.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(1)
-            .not_valid_before(now)
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .sign(key, hashes.SHA256())
-        )
-        _LEAF.append(cert.public_bytes(Encoding.DER))
-    return _LEAF[0]
+    """A self-signed certificate without extensions (pki.issue), for a Certificate message to carry."""
+    bare = issue(
+        NAME, new_key("ECDSA"), None, NOW, NOW + DAY, ca=False, eku=False, usage=None, basic=False, keyids=False
+    )
+    return bare.cert.public_bytes(Encoding.DER)

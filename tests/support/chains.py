@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
+from pki import CA_USAGE, Issued, issue
 
 Key = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -79,7 +80,6 @@ def cn(text: str) -> x509.Name:
 
 
 _PRINTABLE = x509.name._ASN1Type.PrintableString
-CA_USAGE = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
 LEAF_USAGE = x509.KeyUsage(True, False, False, False, False, False, False, False, False)
 DEFAULT: object = object()
 
@@ -105,78 +105,48 @@ def make(
     issuer_name: x509.Name | None = None,
     pss: bool = False,
 ) -> Node:
-    """A certificate with only the extensions asked for; ``patch`` edits the TBS DER before signing."""
+    """A certificate with only the extensions asked for (pki.issue); ``patch`` edits the TBS DER before signing.
+
+    Unlike pki's defaults, a leaf's key usage is digitalSignature alone whatever its key, a CA names no
+    extended key usage, and a leaf's subjectAltName is NAME. ``digest`` SHA-1 or MD5 (an RSA issuer) is
+    patched in after signing, as cryptography signs with neither.
+    """
     own = key(kind, slot or (subject if isinstance(subject, str) else subject.rfc4514_string()))
     name = cn(subject) if isinstance(subject, str) else subject
     signer = issuer.key if issuer else own
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer_name or (issuer.subject if issuer else name))
-        .public_key(own.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW + days[0] * DAY)
-        .not_valid_after(NOW + days[1] * DAY)
+    if usage is DEFAULT:
+        usage = CA_USAGE if ca else LEAF_USAGE
+    if eku is DEFAULT:
+        eku = None if ca else [ExtendedKeyUsageOID.SERVER_AUTH]
+    if names is None:
+        names = () if ca else (NAME,)
+    issued = issue(
+        name,
+        own,
+        Issued(issuer.cert, issuer.key) if issuer else None,
+        NOW + days[0] * DAY,
+        NOW + days[1] * DAY,
+        ca=ca,
+        names=names,
+        eku=list(eku) if eku is not None else False,
+        usage=usage,
+        basic=basic,
+        pathlen=pathlen,
+        keyids=keyids,
+        extra=extra,
+        issuer_name=issuer_name or (issuer.subject if issuer else None),
+        v1=v1,
+        pss=pss,
     )
-    if not v1:
-        if basic:
-            builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=pathlen), critical=True)
-        if usage is DEFAULT:
-            usage = CA_USAGE if ca else LEAF_USAGE
-        if isinstance(usage, x509.KeyUsage):
-            builder = builder.add_extension(usage, critical=True)
-        if eku is DEFAULT:
-            eku = None if ca else [ExtendedKeyUsageOID.SERVER_AUTH]
-        if eku is not None:
-            builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)  # type: ignore[call-overload]
-        if keyids:
-            builder = builder.add_extension(
-                x509.SubjectKeyIdentifier.from_public_key(own.public_key()),
-                critical=False,
-            )
-            if issuer is not None:
-                builder = builder.add_extension(
-                    x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
-                    critical=False,
-                )
-        if names is None:
-            names = () if ca else (NAME,)
-        if names:
-            builder = builder.add_extension(
-                x509.SubjectAlternativeName([general_name(n) for n in names]), critical=False
-            )
-        for extension, critical in extra:
-            builder = builder.add_extension(extension, critical=critical)
-    else:
-        builder._version = x509.Version.v1  # no public way to make a v1 certificate
-    weak = digest if isinstance(digest, hashes.SHA1 | hashes.MD5) else None
-    if isinstance(signer, ed25519.Ed25519PrivateKey):
-        digest = None
-    elif digest is None or weak:
-        digest = hashes.SHA256()
-    if pss:
-        from cryptography.hazmat.primitives.asymmetric import padding
-
-        assert digest is not None
-        salted = padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
-        cert = builder.sign(signer, digest, rsa_padding=salted)  # type: ignore[arg-type]
-    else:
-        cert = builder.sign(signer, digest)  # type: ignore[arg-type]
-    der = cert.public_bytes(serialization.Encoding.DER)
-    if weak is not None:  # cryptography signs with neither: sha256WithRSAEncryption patched in place
+    der = issued.cert.public_bytes(serialization.Encoding.DER)
+    signed_with = None if isinstance(signer, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+    if isinstance(digest, hashes.SHA1 | hashes.MD5):  # sha256WithRSAEncryption patched in place, signed again
         assert isinstance(signer, rsa.RSAPrivateKey), "SHA-1 and MD5 variants need an RSA issuer"
-        weak_oid = RSA_SHA1 if isinstance(weak, hashes.SHA1) else RSA_MD5
-        der = resign(der, replace_once(RSA_SHA256, weak_oid), signer, weak, RSA_SHA256, weak_oid)
+        weak_oid = RSA_SHA1 if isinstance(digest, hashes.SHA1) else RSA_MD5
+        der = resign(der, replace_once(RSA_SHA256, weak_oid), signer, digest, RSA_SHA256, weak_oid)
     if patch is not None:
-        der = resign(der, patch, signer, digest)
+        der = resign(der, patch, signer, signed_with)
     return Node(der, own, name)
-
-
-def general_name(text: str) -> x509.GeneralName:
-    try:
-        return x509.IPAddress(ipaddress.ip_address(text))
-    except ValueError:
-        return x509.DNSName(text)
 
 
 # DER by hand, for certificates cryptography will not build

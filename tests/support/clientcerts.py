@@ -1,13 +1,14 @@
-"""Certificates for the client-constraint tests: one CA, leaves by key kind, judged as the check reads them."""
+"""Certificates for the client-constraint tests (pki.issue): one CA, and leaves by key kind."""
 
 from __future__ import annotations
 
 import datetime
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from pki import Issued, issue, new_key
 
 from check_tls_mail.judgement.violations import judge as judge_chain
 from check_tls_mail.x509.parse import read
@@ -39,23 +40,12 @@ def key_of(kind: str) -> object:
     return _KEYS[kind]
 
 
-def ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+def ca() -> Issued:
+    """The one CA of these tests (P-256, self-signed, no key identifiers), made once."""
     if "ca" not in _KEYS:
-        ca_key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Constraints Test CA")])
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(ca_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(NOW - 400 * DAY)
-            .not_valid_after(NOW + 3650 * DAY)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-            .sign(ca_key, hashes.SHA256())
+        _KEYS["ca"] = issue(
+            "Constraints Test CA", new_key("ECDSA"), None, NOW - 400 * DAY, NOW + 3650 * DAY, ca=True, keyids=False
         )
-        _KEYS["ca"] = (cert, ca_key)
     return _KEYS["ca"]  # type: ignore[return-value]
 
 
@@ -66,28 +56,18 @@ def leaf(
     eku: list[x509.ObjectIdentifier] | None = None,
     san: bool = True,
 ) -> x509.Certificate:
-    ca_cert, ca_key = ca()
-    subject = key_of(kind)
+    """A leaf for NAME with a key of ``kind``, from ``not_before`` (a day ago) for ``days``, issued by ca()."""
     start = not_before or NOW - DAY
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, NAME)]))
-        .issuer_name(ca_cert.subject)
-        .public_key(subject.public_key())  # type: ignore[attr-defined]
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, False, kind.startswith("rsa"), False, False, False, False, False, False), critical=True
-        )
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-    )
-    if eku is not None:
-        builder = builder.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
-    if san:
-        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(NAME)]), critical=False)
-    return builder.sign(ca_key, hashes.SHA256())
+    return issue(
+        NAME,
+        key_of(kind),  # type: ignore[arg-type]
+        ca(),
+        start,
+        start + datetime.timedelta(days=days),
+        ca=False,
+        names=(NAME,) if san else (),
+        eku=eku or False,
+    ).cert
 
 
 SERVER_AUTH = [ExtendedKeyUsageOID.SERVER_AUTH]

@@ -2,24 +2,29 @@
 
 Certificates follow the web PKI profile that cryptography's verifier enforces
 (key usage, AKI/SKI, subjectAltName), so a failure in a test is the scenario's,
-not the test certificate's.
+not the test certificate's. ``issue`` is the tests' one certificate builder:
+chains.py (the corpus of odd chains), revocation_servers.py, clientcerts.py and
+seam.py make theirs with it, leaving out or adding what their scenarios need.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 Key = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 NOW = datetime.now(UTC)
 DAY = timedelta(days=1)
+#: keyCertSign and cRLSign: what a CA's key is for.
+CA_USAGE = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
 
 
 def new_key(key_type: str) -> Key:
@@ -68,8 +73,13 @@ class Issued:
         return str(chain), str(key)
 
 
+#: The default of ``issue``'s ``usage``: keyCertSign and cRLSign for a CA; digitalSignature for a leaf, and
+#: keyEncipherment too when its key is RSA (RFC 5280 4.2.1.3: RSA key transport).
+DEFAULT_USAGE = object()
+
+
 def issue(
-    subject: str,
+    subject: str | x509.Name,
     key: Key,
     issuer: Issued | None,
     not_before: datetime,
@@ -77,49 +87,100 @@ def issue(
     ca: bool,
     names: tuple[str, ...] = (),
     raw_subject: x509.Name | None = None,
-    eku: bool = True,
+    eku: bool | Sequence[x509.ObjectIdentifier] = True,
+    *,
+    usage: x509.KeyUsage | object | None = DEFAULT_USAGE,
+    basic: bool = True,
+    pathlen: int | None = None,
+    keyids: bool = True,
+    ocsp_url: str | None = None,
+    crl_url: str | None = None,
+    extra: Sequence[tuple[x509.ExtensionType, bool]] = (),
+    issuer_name: x509.Name | None = None,
+    v1: bool = False,
+    pss: bool = False,
 ) -> Issued:
-    """A certificate; a leaf has keyEncipherment too when its key is RSA (RSA key exchange), and EKU serverAuth
-    unless ``eku`` is False."""
+    """A certificate of ``key``, signed by ``issuer`` (self-signed without one), with only what is asked for.
+
+    By default in the web PKI profile: basicConstraints (critical), key identifiers, key usage (DEFAULT_USAGE),
+    extendedKeyUsage serverAuth for a leaf (``eku``: False for none, or the purposes to name, for a CA too),
+    subjectAltName of ``names`` (IP addresses as such). Then, when given: the OCSP responder (authority
+    information access), the CRL distribution point, and ``extra`` extensions as (extension, critical).
+    ``issuer_name`` names the issuer otherwise than its subject; ``v1`` makes a version 1 certificate, which
+    has no extensions; ``pss`` signs with RSASSA-PSS (an RSA issuer). SHA-256 throughout, none for Ed25519.
+    """
+    name = subject if isinstance(subject, x509.Name) else (raw_subject or _name(subject))
     signer_key = issuer.key if issuer else key
-    signer_name = issuer.cert.subject if issuer else (raw_subject or _name(subject))
     builder = (
         x509.CertificateBuilder()
-        .subject_name(raw_subject or _name(subject))
-        .issuer_name(signer_name)
+        .subject_name(name)
+        .issuer_name(issuer_name or (issuer.cert.subject if issuer else name))
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
-    if issuer is not None:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
-        )
-    if ca:
-        builder = builder.add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )
+    if v1:
+        builder._version = x509.Version.v1  # no public way to make a v1 certificate
     else:
-        # digitalSignature, and keyEncipherment for an RSA key (RFC 5280 4.2.1.3: RSA key transport)
+        for extension, critical in _extensions(key, issuer, ca, names, eku, usage, basic, pathlen, keyids):
+            builder = builder.add_extension(extension, critical=critical)
+        if ocsp_url:
+            access = x509.AccessDescription(
+                AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
+            )
+            builder = builder.add_extension(x509.AuthorityInformationAccess([access]), critical=False)
+        if crl_url:
+            point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+            builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+        for extension, critical in extra:
+            builder = builder.add_extension(extension, critical=critical)
+    if isinstance(signer_key, ed25519.Ed25519PrivateKey):
+        return Issued(builder.sign(signer_key, None), key, issuer)
+    if pss:
+        salted = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=hashes.SHA256.digest_size)
+        return Issued(builder.sign(signer_key, hashes.SHA256(), rsa_padding=salted), key, issuer)  # type: ignore[arg-type]
+    return Issued(builder.sign(signer_key, hashes.SHA256()), key, issuer)
+
+
+def _extensions(
+    key: Key,
+    issuer: Issued | None,
+    ca: bool,
+    names: tuple[str, ...],
+    eku: bool | Sequence[x509.ObjectIdentifier],
+    usage: x509.KeyUsage | object | None,
+    basic: bool,
+    pathlen: int | None,
+    keyids: bool,
+) -> list[tuple[x509.ExtensionType, bool]]:
+    """issue's extensions of the web PKI profile, in the order they are written."""
+    out: list[tuple[x509.ExtensionType, bool]] = []
+    if basic:
+        out.append((x509.BasicConstraints(ca=ca, path_length=pathlen), True))
+    if keyids:
+        out.append((x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False))
+        if issuer is not None:
+            out.append((x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), False))
+    if usage is DEFAULT_USAGE:
         rsa_key = isinstance(key, rsa.RSAPrivateKey)
-        builder = builder.add_extension(
-            x509.KeyUsage(True, False, rsa_key, False, False, False, False, False, False), critical=True
-        )
-        if eku:
-            builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        usage = CA_USAGE if ca else x509.KeyUsage(True, False, rsa_key, False, False, False, False, False, False)
+    if isinstance(usage, x509.KeyUsage):
+        out.append((usage, True))
+    purposes = ([] if ca else [ExtendedKeyUsageOID.SERVER_AUTH]) if eku is True else list(eku or [])
+    if purposes:
+        out.append((x509.ExtendedKeyUsage(purposes), False))
     if names:
-        sans: list[x509.GeneralName] = []
-        for name in names:
-            try:
-                sans.append(x509.IPAddress(ipaddress.ip_address(name)))
-            except ValueError:
-                sans.append(x509.DNSName(name))
-        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    digest = None if isinstance(signer_key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
-    return Issued(builder.sign(signer_key, digest), key, issuer)
+        out.append((x509.SubjectAlternativeName([general_name(name) for name in names]), False))
+    return out
+
+
+def general_name(text: str) -> x509.GeneralName:
+    """An IP address as an iPAddress, anything else as a dNSName."""
+    try:
+        return x509.IPAddress(ipaddress.ip_address(text))
+    except ValueError:
+        return x509.DNSName(text)
 
 
 class Pki:

@@ -35,8 +35,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509 import ocsp
-from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
-from pki import DAY, NOW, Issued, Key, new_key
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from pki import DAY, NOW, Issued, Key, issue, new_key
 
 from check_tls_mail.checks.revocation.lookup import check
 from check_tls_mail.net.transport import Deadline
@@ -45,10 +45,6 @@ from check_tls_mail.net.transport import Deadline
 REVOKED_AT = (NOW - 3 * DAY).replace(microsecond=0)
 #: Served CRLs past this size are refused by the checker (revocation.MAX_CRL_BYTES); the big one is larger.
 OVERSIZED_CRL_BYTES = 10 * 1024 * 1024 + 4096
-
-
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
 def make(
@@ -61,42 +57,24 @@ def make(
     usage: x509.ObjectIdentifier | None = ExtendedKeyUsageOID.SERVER_AUTH,
     days: tuple[float, float] = (-10, 80),
 ) -> Issued:
-    """A certificate in the web PKI profile, with the revocation pointers the test needs."""
-    signer_key = issuer.key if issuer else key
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(issuer.cert.subject if issuer else _name(subject))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW + timedelta(days=days[0]))
-        .not_valid_after(NOW + timedelta(days=days[1]))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    """A certificate in the web PKI profile (pki.issue), with the revocation pointers the test needs.
+
+    A leaf has one extended key usage, ``usage``, and its subject as its subjectAltName when that usage is
+    serverAuth; a CA has neither.
+    """
+    server = usage == ExtendedKeyUsageOID.SERVER_AUTH and not ca
+    return issue(
+        subject,
+        key,
+        issuer,
+        NOW + timedelta(days=days[0]),
+        NOW + timedelta(days=days[1]),
+        ca=ca,
+        names=(subject,) if server else (),
+        eku=[usage] if usage is not None and not ca else False,
+        ocsp_url=ocsp_url,
+        crl_url=crl_url,
     )
-    if issuer is not None:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False
-        )
-    if ca:
-        builder = builder.add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )
-    else:
-        builder = builder.add_extension(
-            x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True
-        )
-        if usage is not None:
-            builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-        if usage == ExtendedKeyUsageOID.SERVER_AUTH:
-            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(subject)]), critical=False)
-    if ocsp_url:
-        access = x509.AccessDescription(AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))
-        builder = builder.add_extension(x509.AuthorityInformationAccess([access]), critical=False)
-    if crl_url:
-        point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
-        builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
-    return Issued(builder.sign(signer_key, hashes.SHA256()), key, issuer)
 
 
 def der(issued: Issued) -> bytes:

@@ -11,9 +11,8 @@ import datetime
 
 import pytest
 from clientcerts import DAY, NAME, NOW, SERVER_AUTH, ca, judge, key_of, leaf
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from pki import issue
 
 from check_tls_mail.clients.constraints import hello_curves, hello_key_types
 from check_tls_mail.clients.profiles import catalogue
@@ -101,20 +100,10 @@ def test_apple_requires_a_dns_name_in_subject_alt_name() -> None:
 
 
 def test_an_intermediate_with_a_small_rsa_key_is_named_by_position() -> None:
-    small_ca_key = key_of("rsa1024")
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Small Intermediate")])
-    ca_cert, ca_key = ca()
-    intermediate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(ca_cert.subject)
-        .public_key(small_ca_key.public_key())  # type: ignore[attr-defined]
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - DAY)
-        .not_valid_after(NOW + 300 * DAY)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
+    small = key_of("rsa1024")
+    # basicConstraints and nothing else
+    window = (NOW - DAY, NOW + 300 * DAY)
+    intermediate = issue("Small Intermediate", small, ca(), *window, ca=True, usage=None, keyids=False).cert  # type: ignore[arg-type]
     assert judge([leaf(eku=SERVER_AUTH), intermediate], APPLE) == (RsaTooSmall(1024, 2048, 1),)
 
 
