@@ -6,23 +6,16 @@ traceback, an internal error or perfdata that is not perfdata.
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from argv import EXEC_ARGV, assert_one_well_formed_result
 from fakeserver import MailServer, TlsConfig
 from hypothesis import given, settings
 from localdns import Responder
+from loopback import free_port
 from pki import Certs, Pki
 from runs import NAME, args_for, check, serving
 
 from check_tls_mail.plugin.output import LINE_LIMIT
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def assert_usage_error(args: list[str], words: str) -> None:
@@ -56,11 +49,11 @@ def test_a_threshold_of_100_years_is_still_taken(pki: Pki, certs: Certs) -> None
 
 @pytest.mark.parametrize("timeout", ["0.4", "0.1", "0.001", "1e-300"])
 def test_a_timeout_too_short_to_probe_is_unknown_not_the_servers_fault(timeout: str) -> None:
-    assert_usage_error(["-H", "127.0.0.1", "-p", str(closed_port()), "-P", "imaps", "-t", timeout], "too short")
+    assert_usage_error(["-H", "127.0.0.1", "-p", str(free_port()), "-P", "imaps", "-t", timeout], "too short")
 
 
 def test_the_shortest_timeout_still_probes() -> None:
-    run = check("-H", "127.0.0.1", "-p", str(closed_port()), "-P", "imaps", "-t", "0.5")
+    run = check("-H", "127.0.0.1", "-p", str(free_port()), "-P", "imaps", "-t", "0.5")
     assert "usage" not in run.stdout
     if run.code == 2:  # the probes get 0.4 s: the refusal is found
         assert "connection refused" in run.summary

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import socket
 from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from dnsservers import ZONE, KnotInstance, UnboundInstance
-from fakeserver import MailServer, TlsConfig
+from fakeserver import MailServer, TlsConfig, servers_at
+from loopback import silent_udp
 from pki import Certs, Pki, new_key
 from runs import Run, check, require
 
@@ -52,20 +52,9 @@ def dns(pki: Pki, certs: Certs) -> Iterator[Dns]:
     intermediate = hashlib.sha256(pki.intermediate.cert.public_bytes(Encoding.DER)).hexdigest()
     stale = pki.leaf(names=(f"*.{ZONE}",), key_type="ECDSA", days_left=5).write(pki.directory, "dane-stale")
     with ExitStack() as stack:
-        for _ in range(20):  # one port free on 127.0.0.1, 127.0.0.2 and ::1 (which serves a stale certificate)
-            attempt = ExitStack()
-            try:
-                first = attempt.enter_context(MailServer.speaking("smtp", TlsConfig([chain])))
-                attempt.enter_context(
-                    MailServer.speaking("smtp", TlsConfig([chain]), host="127.0.0.2", port=first.port)
-                )
-                attempt.enter_context(MailServer.speaking("smtp", TlsConfig([stale]), host="::1", port=first.port))
-            except OSError:
-                attempt.close()
-                continue
-            stack.enter_context(attempt)
-            break
-        port = first.port
+        # one port on 127.0.0.1, 127.0.0.2 and ::1, which serves a stale certificate
+        configs = [TlsConfig([chain]), TlsConfig([chain]), TlsConfig([stale])]
+        port = stack.enter_context(servers_at("smtp", configs, hosts=["127.0.0.1", "127.0.0.2", "::1"]))
         tlsa = f"_{port}._tcp"
         knot = KnotInstance(
             [
@@ -197,10 +186,8 @@ def test_unreachable_resolver_with_dane_is_critical(dns: Dns) -> None:
 @pytest.fixture
 def silent_resolver() -> Iterator[str]:
     """A DNS server address that receives queries and never answers."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    yield f"127.0.0.1:{sock.getsockname()[1]}"
-    sock.close()
+    with silent_udp() as (address, port):
+        yield f"{address}:{port}"
 
 
 def test_dane_with_a_resolver_that_never_answers_is_critical(silent_resolver: str, pki: Pki, certs: Certs) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import pytest
 from fakeserver import Lines, MailServer, TlsConfig, hold
+from loopback import free_port
 from pki import DAY, NOW, Certs, Pki, issue, new_key
 from runs import CLI_SLACK, NAME, args_for, check
 
@@ -85,10 +86,7 @@ def megaline(io: Lines) -> None:
 
 
 def test_connection_refused() -> None:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
+    port = free_port()
     run = check("-H", "127.0.0.1", "-p", str(port), "-P", "submission", "-t", str(TIMEOUT))
     assert run.code == 2
     assert f"connection refused (127.0.0.1:{port})" in run.summary

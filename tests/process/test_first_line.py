@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from fakeserver import TlsConfig
+from fakeserver import TlsConfig, loopback, servers_at
 from lines import PERF_ITEM
-from localdns import Responder, loopback, servers_at
+from localdns import Responder
 from pki import DAY, NOW, Pki
 from runs import NAME, ROOT, RSA_ONLY, Run, check
 

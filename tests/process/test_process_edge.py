@@ -19,17 +19,11 @@ from pathlib import Path
 
 import pytest
 from fakeserver import Lines, MailServer, TlsConfig, hold
+from loopback import free_port
 from pki import Certs, Pki
 from runs import IN_CI, NAME, ROOT, check, check_raw, require
 
 RUSSIAN = "TLS недоступен ☃ 日本"
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on: the check is CRITICAL at once (connection refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def refuses_starttls_in_russian(sock: socket.socket) -> None:
@@ -132,7 +126,8 @@ def test_a_non_latin1_issuer_name_under_a_latin1_locale(
 
 
 def critical_args() -> list[str]:
-    return ["-H", "127.0.0.1", "-p", str(closed_port()), "-P", "imaps"]
+    """A loopback port nothing listens on: the check is CRITICAL at once (connection refused)."""
+    return ["-H", "127.0.0.1", "-p", str(free_port()), "-P", "imaps"]
 
 
 def test_closed_stdout_exits_with_the_state() -> None:

@@ -19,7 +19,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from realservers import Chroot, base_directory, free_port, mount_namespace
+from loopback import free_port
+from realservers import Chroot, base_directory, mount_namespace
 from runs import ROOT, require
 
 

@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager
 
 import pytest
-from fakeserver import MailServer, TlsConfig
+from fakeserver import TlsConfig, servers_at
 from pki import Certs, Pki
 from runs import NAME, record
 
 from check_tls_mail.cli.main import main
 
 
-@contextmanager
-def two_addresses(first: TlsConfig, second: TlsConfig | None) -> Iterator[int]:
+def two_addresses(first: TlsConfig, second: TlsConfig | None) -> AbstractContextManager[int]:
     """Servers on 127.0.0.1 and 127.0.0.2 at one port (none on .2 when ``second`` is None)."""
-    for _ in range(20):
-        with ExitStack() as stack:
-            one = stack.enter_context(MailServer.speaking("imaps", first))
-            if second is not None:
-                try:
-                    stack.enter_context(MailServer.speaking("imaps", second, host="127.0.0.2", port=one.port))
-                except OSError:
-                    continue  # that port is taken on 127.0.0.2: try another
-            yield one.port
-            return
-    raise RuntimeError("no common free port on 127.0.0.1 and 127.0.0.2")
+    return servers_at("imaps", [first, second])
 
 
 @pytest.fixture

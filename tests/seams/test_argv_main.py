@@ -5,24 +5,17 @@ The probes go to a refused loopback port, so each run is short.
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from argv import ARGV, assert_one_well_formed_result
 from hypothesis import HealthCheck, given, settings
+from loopback import free_port
 
 from check_tls_mail.cli import main as cli
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def refused_port() -> int:
-    return closed_port()
+    return free_port()
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -12,16 +12,14 @@ from __future__ import annotations
 import os
 import socket
 import struct
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from fakeserver import hold
+from fakeserver import MailServer, hold
 from hellos import (
     NAME,
     SIMPLE,
@@ -200,24 +198,6 @@ def test_server_whose_only_group_the_client_lacks_sends_an_alert(certs: Certs) -
     assert isinstance(answer, AlertAnswer) and answer.alert.alert is Alert.handshake_failure
 
 
-@contextmanager
-def fake_server(handler: Callable[[socket.socket], None]) -> Iterator[int]:
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def run() -> None:
-        conn, _ = listener.accept()
-        with conn, suppress(OSError):
-            handler(conn)
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        worker.join(5)
-        listener.close()
-
-
 def read_hello(conn: socket.socket) -> bytes:
     data = b""
     while len(data) < 5 or len(data) < 5 + struct.unpack("!H", data[3:5])[0]:
@@ -241,7 +221,7 @@ def silent(conn: socket.socket) -> None:
 
 
 def probe(handler: Callable[[socket.socket], None], spec: HelloSpec = SIMPLE, seconds: float = 5) -> object:
-    with fake_server(handler) as port, socket.create_connection(("127.0.0.1", port)) as sock:
+    with MailServer(handler) as server, socket.create_connection(("127.0.0.1", server.port)) as sock:
         return exchange_hello(sock, spec, Deadline(seconds)).answer
 
 
@@ -258,7 +238,7 @@ def test_reset_before_any_answer() -> None:
 
 
 def test_silence_is_a_timeout_within_the_deadline() -> None:
-    with fake_server(silent) as port, socket.create_connection(("127.0.0.1", port)) as sock:
+    with MailServer(silent) as server, socket.create_connection(("127.0.0.1", server.port)) as sock:
         exchange = exchange_hello(sock, SIMPLE, Deadline(0.5))
     assert exchange.answer == ConnectionEnded(Ending.TIMEOUT, 0)
     assert 0.45 < exchange.seconds < 0.5 + IN_PROCESS_SLACK  # not before the deadline, and ended by it

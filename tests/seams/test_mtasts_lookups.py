@@ -6,13 +6,13 @@ port and a listener that never answers stand for servers that hang.
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import NamedTuple
 
 import pytest
+from fakeserver import MailServer, hold
+from loopback import silent_udp
 from mtasts_servers import MtaStsWorld
 from runs import IN_CI, IN_PROCESS_SLACK
 
@@ -100,10 +100,8 @@ def lookup(domain: str, server: tuple[str, int] | None, deadline: Deadline) -> F
 @pytest.fixture
 def silent_dns() -> Iterator[tuple[str, int]]:
     """A UDP port that receives queries and never answers."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
-    yield ("127.0.0.1", sock.getsockname()[1])
-    sock.close()
+    with silent_udp() as where:
+        yield where
 
 
 def test_lookup_that_times_out_is_a_failed_lookup(silent_dns: tuple[str, int]) -> None:
@@ -227,17 +225,10 @@ def test_trickling_policy_server_is_cut_at_the_deadline(mtasts_world: MtaStsWorl
 
 
 def test_server_that_accepts_and_never_answers_is_a_timeout() -> None:
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        held: list[socket.socket] = []
-        accept = threading.Thread(target=lambda: held.append(listener.accept()[0]), daemon=True)
-        accept.start()
+    with MailServer(hold) as server:
         started = time.monotonic()
-        result = fetch_policy("example.test", Deadline(1.0), None, connect_to=listener.getsockname())
-        assert time.monotonic() - started < 1.0 + IN_PROCESS_SLACK  # held until here: the deadline ended it
-        for sock in held:
-            sock.close()
+        result = fetch_policy("example.test", Deadline(1.0), None, connect_to=("127.0.0.1", server.port))
+        assert time.monotonic() - started < 1.0 + IN_PROCESS_SLACK  # the server holds on: the deadline ended it
     assert isinstance(result, PolicyUnreachable) and result.failure is FetchFailure.TIMEOUT, result
 
 

@@ -6,6 +6,7 @@ import socket
 import threading
 
 import pytest
+from fakeserver import MailServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -105,21 +106,12 @@ def test_a_hostile_content_length_never_raises_out_of_a_fetch(length: str, overs
     from check_tls_mail.net.http import FetchFailure, HttpFailed, HttpResponse, request
     from check_tls_mail.net.transport import Deadline
 
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-
-    def serve() -> None:
-        conn, _ = listener.accept()
+    def serve(conn: socket.socket) -> None:
         conn.recv(4096)
         conn.sendall(f"HTTP/1.0 200 OK\r\nContent-Length: {length}\r\n\r\nhello".encode("latin-1"))
-        conn.close()
 
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        answer = request(f"http://127.0.0.1:{listener.getsockname()[1]}/policy", Deadline(3), 1000)
-    finally:
-        listener.close()
+    with MailServer(serve) as server:
+        answer = request(f"http://127.0.0.1:{server.port}/policy", Deadline(3), 1000)
     if oversized:  # refused before reading, by what it announces
         assert isinstance(answer, HttpFailed) and answer.failure is FetchFailure.OVERSIZED, answer
     else:  # no number: read to the end, bounded by the limit as any body

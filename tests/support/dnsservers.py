@@ -11,7 +11,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from realservers import Instance, base_directory, free_port
+from loopback import free_port
+from realservers import Instance, base_directory
 
 ZONE = "example.test"
 

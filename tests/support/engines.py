@@ -16,8 +16,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from loopback import free_port, wait_for_port
 from pki import Pki
-from realservers import Instance, base_directory, free_port, wait_for_port
+from realservers import Instance, base_directory
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 

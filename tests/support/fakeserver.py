@@ -14,7 +14,8 @@ import ssl
 import struct
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 
 Handler = Callable[[socket.socket], None]
@@ -316,3 +317,30 @@ class MailServer:
         self._stop.set()
         if self._sock is not None:
             self._sock.close()
+
+
+def loopback(count: int) -> list[str]:
+    """127.0.0.1 ... 127.0.0.N."""
+    return [f"127.0.0.{n}" for n in range(1, count + 1)]
+
+
+@contextmanager
+def servers_at(protocol: str, configs: Sequence[TlsConfig | None], hosts: Sequence[str] | None = None) -> Iterator[int]:
+    """One server per config, all at one port, on ``hosts`` (127.0.0.1, 127.0.0.2, ... by default); yields the port.
+
+    A None config leaves its host without a server (connections there are refused). Where the port of the first
+    server is taken on another host, all are started again on another one.
+    """
+    hosts = hosts or loopback(len(configs))
+    for _ in range(30):
+        with ExitStack() as stack:
+            port = 0
+            try:
+                for host, config in zip(hosts, configs, strict=True):
+                    if config is not None:
+                        port = stack.enter_context(MailServer.speaking(protocol, config, host=host, port=port)).port
+            except OSError:
+                continue  # that port is taken on one of the addresses: try another
+            yield port
+            return
+    raise RuntimeError(f"no common free port on {', '.join(hosts)}")

@@ -1,4 +1,4 @@
-"""A tiny authoritative DNS responder on loopback UDP, and mail servers on several loopback addresses.
+"""A tiny authoritative DNS responder on loopback UDP.
 
 For tests that need a name with many A records (the first line with 8
 addresses) or need to see which names a resolver was asked for. Answers from
@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
 
 import dns.flags
 import dns.message
 import dns.rcode
 import dns.rdatatype
 import dns.rrset
-from fakeserver import MailServer, TlsConfig
 
 
 class Responder:
@@ -69,24 +67,3 @@ class Responder:
                 self.sock.sendto(response.to_wire(), peer)
             except OSError:
                 return
-
-
-def loopback(count: int) -> list[str]:
-    """127.0.0.1 ... 127.0.0.N."""
-    return [f"127.0.0.{n}" for n in range(1, count + 1)]
-
-
-@contextmanager
-def servers_at(protocol: str, configs: Sequence[TlsConfig]) -> Iterator[int]:
-    """One server per config on 127.0.0.1, 127.0.0.2, ... all at one port; yields the port."""
-    for _ in range(30):
-        with ExitStack() as stack:
-            first = stack.enter_context(MailServer.speaking(protocol, configs[0]))
-            try:
-                for n, config in enumerate(configs[1:], 2):
-                    stack.enter_context(MailServer.speaking(protocol, config, host=f"127.0.0.{n}", port=first.port))
-            except OSError:
-                continue  # that port is taken on one of the addresses: try another
-            yield first.port
-            return
-    raise RuntimeError(f"no common free port on {len(configs)} loopback addresses")

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from dnsservers import ZONE, KnotInstance, UnboundInstance
+from loopback import HttpServer, free_port
 from pki import Pki
 
 WELL_KNOWN = "/.well-known/mta-sts.txt"
@@ -151,17 +151,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(answer.body)
 
 
-class PolicyServer(ThreadingHTTPServer):
+class PolicyServer(HttpServer):
     """HTTPS with one certificate; the TLS handshake runs in the request's thread."""
-
-    daemon_threads = True
 
     def __init__(self, address: tuple[str, int], chain: str, key: str) -> None:
         super().__init__(address, _Handler)
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(chain, key)
-        self.requests: list[tuple[str, str]] = []
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     def finish_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
         request.settimeout(10)
@@ -170,21 +166,6 @@ class PolicyServer(ThreadingHTTPServer):
         except (ssl.SSLError, OSError):
             return  # the client refused our certificate: that is the test's point
         super().finish_request(tls, client_address)  # type: ignore[arg-type]
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a client that hangs up mid-answer (oversized, timeout) is expected
-
-    @property
-    def port(self) -> int:
-        return int(self.server_address[1])
-
-    def __enter__(self) -> PolicyServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
-        self.server_close()
 
 
 @dataclass
@@ -220,12 +201,6 @@ class MtaStsWorld:
         if label == "expired":
             return ("127.0.0.1", self.expired.port)
         return ("127.0.0.1", self.good.port)
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _bind_443(chain: str, key: str) -> PolicyServer | None:
@@ -276,6 +251,6 @@ def running(pki: Pki) -> Iterator[MtaStsWorld]:
             good,
             wrong,
             expired,
-            _closed_port(),
+            free_port(),
             str(on_443.server_address[0]) if on_443 is not None else None,
         )

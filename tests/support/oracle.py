@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from chains import Variant, key_pem, pem
+from tlsservers import OpenSslServer
 
 
 class OpenSslVerdict(NamedTuple):
@@ -28,13 +29,6 @@ class OpenSslVerdict(NamedTuple):
     output: str  # what s_client printed, for assertion messages
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextmanager
 def served(variant: Variant, directory: Path, accepts: int = 1) -> Iterator[int]:
     """`openssl s_server` with the variant's chain, sent as is, for ``accepts`` connections; yields the port."""
@@ -42,31 +36,11 @@ def served(variant: Variant, directory: Path, accepts: int = 1) -> Iterator[int]
     leaf.write_bytes(pem(variant.served[0]))
     key.write_bytes(key_pem(variant.key))
     chain.write_bytes(b"".join(pem(der) for der in variant.served[1:]))
-    for _attempt in range(3):
-        port = _free_port()
-        command = ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(leaf), "-key", str(key)]
-        command += ["-cipher", "DEFAULT:@SECLEVEL=0", "-naccept", str(accepts)]
-        if len(variant.served) > 1:
-            command += ["-cert_chain", str(chain)]
-        server = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        assert server.stdout is not None
-        lines = []
-        for raw in server.stdout:
-            line = raw.decode(errors="replace")
-            lines.append(line)
-            if line.startswith("ACCEPT"):
-                break
-        if lines and lines[-1].startswith("ACCEPT"):
-            try:
-                yield port
-            finally:
-                server.kill()
-                server.wait()
-            return
-        server.wait()
-        if not any("Address already in use" in line or "bind" in line for line in lines):
-            raise RuntimeError(f"s_server could not serve {variant.name}: {''.join(lines)}")
-    raise RuntimeError("no free port for s_server")
+    options = ["-cert", str(leaf), "-key", str(key), "-cipher", "DEFAULT:@SECLEVEL=0", "-naccept", str(accepts)]
+    if len(variant.served) > 1:
+        options += ["-cert_chain", str(chain)]
+    with OpenSslServer(*options) as server:
+        yield server.port
 
 
 def s_client(port: int, variant: Variant, directory: Path) -> OpenSslVerdict:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cryptography import x509
+from loopback import free_port, wait_for_port
 from pki import Pki
 
 #: The operator's RSA-only TLS 1.2 list from the incident.
@@ -39,33 +40,6 @@ OTHER_NAME = "default.example.test"
 
 #: Scenario -> what the servers are given. Each server turns these into its own settings.
 SCENARIOS = ("incident", "fixed", "dual", "expiring", "notls")
-
-
-#: Ports this process has handed out: the kernel may give a closed port out again at once, and two listeners of
-#: one server on the same port fail its start ("duplicate listener"), which the suite saw with Dovecot.
-_HANDED_OUT: set[int] = set()
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port free now on ``host`` that this process has not handed out before."""
-    while True:
-        with socket.socket() as sock:
-            sock.bind((host, 0))
-            port = int(sock.getsockname()[1])
-        if port not in _HANDED_OUT:
-            _HANDED_OUT.add(port)
-            return port
-
-
-def wait_for_port(port: int, host: str = "127.0.0.1", seconds: float = 15.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((host, port), timeout=0.5):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 @functools.cache

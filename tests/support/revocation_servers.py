@@ -24,11 +24,10 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from cryptography import x509
@@ -36,6 +35,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
+from loopback import HttpServer, free_port
 from pki import DAY, NOW, Issued, Key, issue, new_key
 
 from check_tls_mail.checks.revocation.lookup import check
@@ -211,27 +211,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"no such responder\n", "text/plain")
 
 
-class RevocationServer(ThreadingHTTPServer):
-    daemon_threads = True
+class RevocationServer(HttpServer):
+    """The front end on 127.0.0.1: CRLs by path, OCSP answers by path, OpenSSL's responders by name."""
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.crls: dict[str, bytes] = {}
         self.ocsp_answers: dict[str, bytes] = {}
         self.responders: dict[str, Responder] = {}
-        self.requests: list[tuple[str, str]] = []
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-        self.thread.start()
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        pass  # a client that hangs up (oversized, timeout) is expected
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/{path.lstrip('/')}"
-
-    def close(self) -> None:
-        self.shutdown()
-        self.server_close()
+        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
 
 
 #: leaf name -> (OCSP path or None, CRL path or None)
@@ -321,12 +311,8 @@ def _pem(path: Path, *issued: Issued) -> Path:
 
 def build(directory: Path) -> RevocationWorld:
     """Start the front end, issue the certificates with its URLs, write the index, make the answers."""
-    import socket
-
-    server = RevocationServer()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = int(probe.getsockname()[1])
+    server = RevocationServer().start()
+    closed_port = free_port()
     root = make("Revocation Test Root", new_key("ECDSA"), None, ca=True, days=(-400, 3650))
     ca = make("Revocation Test CA", new_key("ECDSA"), root, ca=True, crl_url=server.url("root.crl"), days=(-30, 1000))
     revoked_ca = make(

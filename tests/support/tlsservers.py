@@ -11,29 +11,43 @@ import re
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-from realservers import free_port
+from loopback import free_port
 
 
 class TlsServer:
-    """A server subprocess on ``self.port``; its output kept in a file; ready once ``ready`` is printed."""
+    """A server subprocess on ``self.port``; its output kept in a file; ready once ``ready`` is printed.
+
+    ``command`` makes the command line for a port (from loopback.free_port); where another process took that
+    port before the server bound it, the server is started again on another one.
+    """
 
     ready = b""
 
-    def __init__(self, command: list[str]) -> None:
-        self._log = tempfile.NamedTemporaryFile("w+b", prefix="tls-server-", suffix=".log")  # noqa: SIM115
-        self.command = command
-        # stdin stays an open pipe: s_server stops at end of input.
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
-        while self.ready not in self.output_bytes():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                output = self.output()
-                self.stop()
-                raise RuntimeError(f"{command[0]} did not start: {output}")
-            time.sleep(0.01)
+    def __init__(self, command: Callable[[int], list[str]]) -> None:
+        for _attempt in range(3):
+            self.port = free_port()
+            self.command = command(self.port)
+            self._log = tempfile.NamedTemporaryFile("w+b", prefix="tls-server-", suffix=".log")  # noqa: SIM115
+            # stdin stays an open pipe: s_server stops at end of input.
+            self.process = subprocess.Popen(
+                self.command, stdin=subprocess.PIPE, stdout=self._log, stderr=subprocess.STDOUT
+            )
+            deadline = time.monotonic() + 10
+            while self.ready not in self.output_bytes():
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    break
+                time.sleep(0.01)
+            else:
+                return
+            output = self.output()
+            self.stop()
+            if "Address already in use" not in output:
+                raise RuntimeError(f"{self.command[0]} did not start: {output}")
+        raise RuntimeError(f"{self.command[0]} found no free port")
 
     def output_bytes(self) -> bytes:
         return Path(self._log.name).read_bytes()
@@ -71,8 +85,7 @@ class OpenSslServer(TlsServer):
     ready = b"ACCEPT"
 
     def __init__(self, *options: str) -> None:
-        self.port = free_port()
-        super().__init__(["openssl", "s_server", "-accept", f"127.0.0.1:{self.port}", *options])
+        super().__init__(lambda port: ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", *options])
 
 
 class GnutlsServer(TlsServer):
@@ -81,10 +94,8 @@ class GnutlsServer(TlsServer):
     ready = b"listening on IPv4"
 
     def __init__(self, cert: str, key: str, priority: str) -> None:
-        self.port = free_port()
-        super().__init__(
-            ["gnutls-serv", "-p", str(self.port), "--x509certfile", cert, "--x509keyfile", key, "--priority", priority]
-        )
+        files = ["--x509certfile", cert, "--x509keyfile", key]
+        super().__init__(lambda port: ["gnutls-serv", "-p", str(port), *files, "--priority", priority])
 
 
 def traced_client_hello(trace: str) -> tuple[list[int], list[int]]:
