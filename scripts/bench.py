@@ -31,7 +31,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from fakeserver import DIALOGUES, Behaviour, MailServer, TlsConfig  # noqa: E402
 from pki import Pki  # noqa: E402

@@ -1,6 +1,6 @@
 """Demo: the incident on real Postfix and Dovecot, caught by check_tls_mail, and the fix.
 
-Starts private loopback instances (see tests/realservers.py), runs the
+Starts private loopback instances (see tests/support/realservers.py), runs the
 installed ``check_tls_mail`` (the command given as the argument, found on PATH)
 against the broken and the fixed configuration, prints each command and its
 result, and exits non-zero if the check did not see what it must.
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE.parent / "tests" / "support"))
 
 from realservers import (  # noqa: E402
     NAME,

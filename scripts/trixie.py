@@ -1,6 +1,6 @@
 """The test suite under Debian 13 (trixie): its own Python 3.13 and OpenSSL 3.5, in a debootstrap chroot.
 
-Builds once (cached in /var/cache/check_tls_mail/trixie-suite, see tests/realservers.py
+Builds once (cached in /var/cache/check_tls_mail/trixie-suite, see tests/support/realservers.py
 ``SuiteChroot``) a minbase trixie chroot with Postfix, Dovecot, Knot, Unbound and
 python3-venv; makes a virtualenv there from trixie's /usr/bin/python3 with the
 package's dependencies and pytest; and runs pytest in it on this checkout,
@@ -20,14 +20,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from realservers import SuiteChroot, mount_namespace  # noqa: E402
 
 VENV = "/opt/check_tls_mail-tests"
 DEFAULT = [
     "tests",
-    "--ignore=tests/test_monitoring_engines.py",
+    "--ignore=tests/real/test_monitoring_engines.py",
     "-k",
     "not sendmail and not courier and not chroot",
 ]

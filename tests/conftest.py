@@ -1,147 +1,41 @@
-"""Fixtures: a test PKI, loopback servers per scenario, and the real CLI in a subprocess."""
+"""Fixtures shared by every tier: a test PKI, and real servers started once per session.
+
+Test modules import their helpers from tests/support/ (on sys.path from here),
+never from this file: ``runs`` runs the CLI, ``pki`` makes certificates,
+``fakeserver`` serves them; see tests/README.md.
+"""
 
 from __future__ import annotations
 
-import os
-import re
 import shutil
-import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).parent / "support"))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
-from fakeserver import Behaviour, MailServer, TlsConfig
-from pki import Pki
-from realservers import MAIL_SERVER_PACKAGES, Credentials, DovecotInstance, PostfixInstance, base_directory, have
+import mtasts_servers
+import revocation_servers
+from mtasts_servers import MtaStsWorld
+from pki import Certs, Pki
+from realservers import Credentials, DovecotInstance, PostfixInstance, base_directory
+from revocation_servers import RevocationWorld
+from runs import require
 
-ROOT = Path(__file__).resolve().parent.parent
-NAME = "mail.example.test"
-#: The operator's RSA-only TLS 1.2 list from the incident.
-RSA_ONLY = (
-    "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-SHA256:DHE-RSA-AES128-GCM-SHA256:"
-    "DHE-RSA-AES128-SHA256:DHE-RSA-AES128-SHA:AES128-GCM-SHA256:AES128-SHA256:AES128-SHA"
-)
-ECDSA_ONLY = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305"
-IN_CI = os.environ.get("CI") == "true"
+TESTS = Path(__file__).resolve().parent
+#: The folders tests live in, each its own marker (pyproject.toml registers them): ``pytest -m unit``.
+TIERS = ("unit", "seams", "process", "real")
 
 
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-    seconds: float
-
-    @property
-    def first_line(self) -> str:
-        return self.stdout.split("\n", 1)[0]
-
-    @property
-    def summary(self) -> str:
-        return self.first_line.split(" | ", 1)[0]
-
-    @property
-    def perfdata(self) -> dict[str, list[str]]:
-        """label -> [value with UOM, warn, crit, min, max]."""
-        if " | " not in self.first_line:
-            return {}
-        out = {}
-        for item in self.first_line.split(" | ", 1)[1].split():
-            label, _, rest = item.partition("=")
-            fields = rest.split(";")
-            out[label.strip("'")] = fields + [""] * (5 - len(fields))
-        return out
-
-    def value(self, label: str) -> float:
-        return float(re.match(r"-?[\d.]+", self.perfdata[label][0]).group())  # type: ignore[union-attr]
-
-
-def check(*args: str, timeout: float = 30) -> Run:
-    """Run the real CLI (python -m check_tls_mail) and capture everything."""
-    started = time.monotonic()
-    proc = subprocess.run(
-        [sys.executable, "-m", "check_tls_mail", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    run = Run(proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
-    _record(list(args), run.code, run.stdout)
-    assert "Traceback" not in run.stdout + run.stderr, run
-    return run
-
-
-@dataclass
-class RawRun:
-    """A run of the CLI as bytes, for tests of the process edge (locale, streams, signals)."""
-
-    code: int
-    stdout: bytes
-    stderr: bytes
-    seconds: float
-
-
-def check_raw(
-    *args: str,
-    env: Mapping[str, str | None] | None = None,
-    stdout: int | None = subprocess.PIPE,
-    close_stdout: bool = False,
-    signal_when: tuple[Callable[[], bool], int] | None = None,
-    timeout: float = 30,
-) -> RawRun:
-    """Run the real CLI with changes to its environment (None removes a variable) and a chosen stdout.
-
-    ``stdout``: a descriptor (a pipe's end, /dev/full) or PIPE; ``close_stdout``
-    starts it with descriptor 1 closed; ``signal_when`` = (condition, signal)
-    sends the signal as soon as the condition holds (polled).
-    """
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-    for name, value in (env or {}).items():
-        if value is None:
-            environment.pop(name, None)
-        else:
-            environment[name] = value
-    command = [sys.executable, "-m", "check_tls_mail", *args]
-    if signal_when is not None:  # as from a terminal: a test run started in the background ignores SIGINT
-        command = ["env", "--default-signal=INT", *command]
-    if close_stdout:  # as `check_tls_mail ... >&-` in a shell
-        command = ["sh", "-c", 'exec "$0" "$@" >&-', *command]
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        command, stdout=None if close_stdout else stdout, stderr=subprocess.PIPE, cwd=ROOT, env=environment
-    )
-    if signal_when is not None:
-        condition, signum = signal_when
-        deadline = time.monotonic() + timeout
-        while not condition() and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.02)
-        proc.send_signal(signum)
-    out, err = proc.communicate(timeout=timeout)
-    run = RawRun(proc.returncode, out or b"", err, time.monotonic() - started)
-    _record(list(args), run.code, run.stdout.decode("utf-8", "replace"))
-    assert b"Traceback" not in run.stdout + run.stderr, run
-    return run
-
-
-def _record(args: list[str], code: int, stdout: str) -> None:
-    """With CHECK_TLS_MAIL_RECORD=FILE, append every run (JSON lines): compare outputs across a refactoring."""
-    path = os.environ.get("CHECK_TLS_MAIL_RECORD")
-    if path:
-        import json
-
-        test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"test": test, "args": args, "code": code, "stdout": stdout}) + "\n")
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each test is marked with its folder's tier; a test outside the tier folders is an error."""
+    for item in items:
+        parts = Path(item.path).resolve().relative_to(TESTS).parts
+        if len(parts) < 2 or parts[0] not in TIERS:
+            raise pytest.UsageError(f"{item.nodeid}: a test module belongs in tests/{{{','.join(TIERS)}}}/")
+        item.add_marker(getattr(pytest.mark, parts[0]))
 
 
 @pytest.fixture(scope="session")
@@ -149,64 +43,32 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return Pki(tmp_path_factory.mktemp("pki"))
 
 
-class Certs:
-    """Leaf files by scenario, made once per session."""
-
-    def __init__(self, pki: Pki) -> None:
-        self.pki = pki
-        self._cache: dict[str, tuple[str, str]] = {}
-
-    def get(self, stem: str, **leaf: object) -> tuple[str, str]:
-        if stem not in self._cache:
-            self._cache[stem] = self.pki.leaf(**leaf).write(self.pki.directory, stem)  # type: ignore[arg-type]
-        return self._cache[stem]
-
-    @property
-    def ecdsa(self) -> tuple[str, str]:
-        return self.get("ecdsa", key_type="ECDSA")
-
-    @property
-    def rsa(self) -> tuple[str, str]:
-        return self.get("rsa", key_type="RSA")
-
-
 @pytest.fixture(scope="session")
 def certs(pki: Pki) -> Certs:
     return Certs(pki)
 
 
-@contextmanager
-def serving(protocol: str, tls: TlsConfig, how: Behaviour | None = None) -> Iterator[MailServer]:
-    with MailServer.speaking(protocol, tls, how) as server:
-        yield server
+# Worlds of servers for the optional checks, shared by the tiers that look up, run the CLI, or ask OpenSSL.
 
 
-def args_for(server: MailServer, protocol: str, pki: Pki, *extra: str) -> list[str]:
-    return [
-        "-H",
-        "127.0.0.1",
-        "--servername",
-        NAME,
-        "-p",
-        str(server.port),
-        "-P",
-        protocol,
-        "--ca-file",
-        pki.root_file,
-        *extra,
-    ]
+@pytest.fixture(scope="session")
+def revocation_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RevocationWorld]:
+    """A CA whose certificates name OCSP responders and CRLs served on loopback (revocation_servers.py)."""
+    require("openssl")
+    world = revocation_servers.build(tmp_path_factory.mktemp("revocation"))
+    yield world
+    world.server.close()
+
+
+@pytest.fixture(scope="session")
+def mtasts_world(pki: Pki) -> Iterator[MtaStsWorld]:
+    """Knot + Unbound publishing MTA-STS and TLS-RPT records, and HTTPS policy servers (mtasts_servers.py)."""
+    require("knotd", "keymgr", "unbound")
+    with mtasts_servers.running(pki) as world:
+        yield world
 
 
 # Real servers, shared by the real-server and the monitoring-engine tests.
-
-
-def require(*commands: str) -> None:
-    """The commands must be on this host (``postfix`` and ``dovecot``: on it, or in their chroot)."""
-    missing = [c for c in have(*commands) if c not in MAIL_SERVER_PACKAGES or have("debootstrap", "chroot")]
-    if missing and IN_CI:
-        pytest.fail(f"{', '.join(missing)} missing with CI=true: .ci/setup must install them")
-    if missing:
-        pytest.skip(f"{', '.join(missing)} not installed; `make test` installs them (needs root and apt)")
 
 
 @pytest.fixture(scope="session")

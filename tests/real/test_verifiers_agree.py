@@ -1,0 +1,135 @@
+"""The real verifiers agree with the MTA profiles' certificate constraints.
+
+``openssl verify -auth_level 2`` (Debian 12's OpenSSL security level) and GnuTLS's
+``certtool --verify`` must fail exactly where the judge finds a key or signature
+violation. The SHA-1 leaf is made by the openssl CLI (cryptography refuses SHA-1).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from clientcerts import NAME, SERVER_AUTH, ca, judge, leaf
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from runs import require
+
+from check_tls_mail.clients.constraints import Verification
+from check_tls_mail.clients.profiles import catalogue
+from check_tls_mail.judgement.violations import (
+    Sha1Signature,
+)
+from check_tls_mail.x509.keys import Digest
+
+PROFILES = catalogue().profiles
+
+
+def sha1_leaf(directory: Path) -> tuple[x509.Certificate, Path, Path]:
+    """A P-256 leaf signed with ecdsa-with-SHA1 by its own CA, made by the openssl CLI (cryptography refuses SHA-1)."""
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=directory)
+
+    run("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key")
+    run(
+        "req",
+        "-x509",
+        "-key",
+        "ca.key",
+        "-subj",
+        "/CN=SHA1 CA",
+        "-days",
+        "30",
+        "-out",
+        "ca.pem",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    )
+    run("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "leaf.key")
+    run("req", "-new", "-key", "leaf.key", "-subj", f"/CN={NAME}", "-out", "leaf.csr")
+    (directory / "ext.cnf").write_text(f"subjectAltName=DNS:{NAME}\nextendedKeyUsage=serverAuth\n")
+    run(
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-sha1",
+        "-days",
+        "30",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "leaf.pem",
+    )
+    cert = x509.load_pem_x509_certificate((directory / "leaf.pem").read_bytes())
+    return cert, directory / "leaf.pem", directory / "ca.pem"
+
+
+APPLE = PROFILES["apple-mail"].certificate
+assert APPLE is not None
+
+
+def test_sha1_signature_fails_apple_and_is_ignored_on_a_root_sent_along(tmp_path: Path) -> None:
+    cert, _, ca_file = sha1_leaf(tmp_path)
+    assert judge([cert], APPLE) == (Sha1Signature(Digest.SHA1, 0),)
+    assert judge([cert], PROFILES["openssl-mta-tls12"].certificate) == ()  # type: ignore[arg-type]
+    root = x509.load_pem_x509_certificate(ca_file.read_bytes())
+    assert judge([leaf(eku=SERVER_AUTH), root], APPLE) == ()  # the root's self-signature is not judged
+
+
+def write_chain(directory: Path, cert: x509.Certificate) -> tuple[Path, Path]:
+    leaf_file, ca_file = directory / "leaf.pem", directory / "ca.pem"
+    leaf_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    ca_file.write_bytes(ca().pem)
+    return leaf_file, ca_file
+
+
+CASES = ["rsa1024", "rsa2048", "p256", "p521", "sha1"]
+
+
+def case_chain(case: str, directory: Path) -> tuple[x509.Certificate, Path, Path]:
+    if case == "sha1":
+        return sha1_leaf(directory)
+    cert = leaf(case, eku=SERVER_AUTH)
+    return (cert, *write_chain(directory, cert))
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("name", ["postfix", "sendmail"])
+def test_openssl_at_debians_security_level_agrees_with_the_openssl_mta_profiles(
+    name: str, case: str, tmp_path: Path
+) -> None:
+    constraints = PROFILES[name].certificate
+    assert constraints is not None and constraints.verifies is Verification.WHEN_CONFIGURED
+    cert, leaf_file, ca_file = case_chain(case, tmp_path)
+    verified = subprocess.run(
+        ["openssl", "verify", "-auth_level", "2", "-CAfile", str(ca_file), str(leaf_file)],
+        capture_output=True,
+        check=False,
+    )
+    assert (verified.returncode == 0) is (judge([cert], constraints) == ()), verified.stdout + verified.stderr
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_gnutls_certtool_agrees_with_the_exim_profile(case: str, tmp_path: Path) -> None:
+    require("certtool")
+    constraints = PROFILES["exim-gnutls"].certificate
+    assert constraints is not None
+    cert, leaf_file, ca_file = case_chain(case, tmp_path)
+    verified = subprocess.run(
+        ["certtool", "--verify", "--load-ca-certificate", str(ca_file), "--infile", str(leaf_file)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    trusted = "Chain verification output: Verified" in verified.stdout
+    assert trusted is (judge([cert], constraints) == ()), verified.stdout
