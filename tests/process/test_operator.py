@@ -9,11 +9,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import conftest
 import pytest
-from conftest import Certs, args_for, serving
+import runs
 from fakeserver import Lines, MailServer, TlsConfig, finish_tls
-from pki import Pki
+from pki import Certs, Pki
+from runs import args_for, serving
 
 # --- thresholds that cannot fire ------------------------------------------------------------------------------
 
@@ -27,7 +27,7 @@ from pki import Pki
     ],
 )
 def test_thresholds_crossed_in_one_unit_are_refused_before_any_connection(options: tuple[str, ...], why: str) -> None:
-    run = conftest.check("-H", "127.0.0.1", "-p", "993", *options)
+    run = runs.check("-H", "127.0.0.1", "-p", "993", *options)
     assert run.code == 3 and run.first_line == f"TLS_MAIL UNKNOWN - usage: {why}" + (
         ": the warning must come before the critical threshold (more time left)" if " is below " in why else ""
     )
@@ -60,14 +60,14 @@ def test_thresholds_that_cross_for_the_served_certificate_are_unknown_naming_bot
     lifetime = 6 if "2" in options else 90
     chain = certs.get(f"lifetime-{lifetime}", key_type="ECDSA", days_left=lifetime * 0.6, lifetime=lifetime)
     with serving("imaps", TlsConfig([chain])) as server:
-        run = conftest.check(*args_for(server, "imaps", pki, "--client", "none", *options))
+        run = runs.check(*args_for(server, "imaps", pki, "--client", "none", *options))
     assert run.code == 3, run
     assert run.summary == f"TLS_MAIL UNKNOWN - 127.0.0.1:{server.port} imaps: {line}", run
 
 
 def test_a_percentage_that_leaves_more_time_than_days_is_fine(pki: Pki, certs: Certs) -> None:
     with serving("imaps", TlsConfig([certs.ecdsa])) as server:
-        run = conftest.check(*args_for(server, "imaps", pki, "--client", "none", "-c", "17"))
+        run = runs.check(*args_for(server, "imaps", pki, "--client", "none", "-c", "17"))
     assert run.code == 0 and "warning at 18 days" in run.summary, run
 
 
@@ -75,21 +75,21 @@ def test_a_percentage_that_leaves_more_time_than_days_is_fine(pki: Pki, certs: C
 
 
 def test_verbose_makes_the_same_connections_and_the_same_first_line(pki: Pki, certs: Certs) -> None:
-    runs = {}
+    seen = {}
     with serving("imaps", TlsConfig([certs.ecdsa])) as server:
         for verbose in ((), ("-v",), ("-vv",), ("-vvv",)):
             before = server.connections
-            run = conftest.check(*args_for(server, "imaps", pki, *verbose))
-            runs[verbose] = (server.connections - before, run.code, mask_times(run.first_line))
-    assert len(set(runs.values())) == 1, runs
-    assert "accepts TLS" not in runs[()][2]
+            run = runs.check(*args_for(server, "imaps", pki, *verbose))
+            seen[verbose] = (server.connections - before, run.code, mask_times(run.first_line))
+    assert len(set(seen.values())) == 1, seen
+    assert "accepts TLS" not in seen[()][2]
 
 
 def test_versions_option_probes_each_version_and_says_which_are_accepted(pki: Pki, certs: Certs) -> None:
     with serving("imaps", TlsConfig([certs.ecdsa])) as server:
-        plain = conftest.check(*args_for(server, "imaps", pki, "--client", "none"))
+        plain = runs.check(*args_for(server, "imaps", pki, "--client", "none"))
         before = server.connections
-        run = conftest.check(*args_for(server, "imaps", pki, "--client", "none", "--versions", "-v"))
+        run = runs.check(*args_for(server, "imaps", pki, "--client", "none", "--versions", "-v"))
         probed = server.connections - before
     assert run.code == 0 and ", accepts TLS 1.2, 1.3" in run.summary, run
     assert probed == before + 4, (before, probed)  # TLS 1.0, 1.1, 1.2, 1.3 one by one
@@ -106,8 +106,8 @@ def mask_times(line: str) -> str:
 def test_no_verify_chain_says_so_on_the_ok_line(pki: Pki, certs: Certs) -> None:
     wrong_name = certs.get("other-name", names=("other.example.test",))
     with serving("imaps", TlsConfig([wrong_name])) as server:
-        verified = conftest.check(*args_for(server, "imaps", pki, "--client", "none"))
-        unverified = conftest.check(*args_for(server, "imaps", pki, "--client", "none", "--no-verify-chain"))
+        verified = runs.check(*args_for(server, "imaps", pki, "--client", "none"))
+        unverified = runs.check(*args_for(server, "imaps", pki, "--client", "none", "--no-verify-chain"))
     assert verified.code == 2 and "not mail.example.test" in verified.summary, verified
     assert unverified.code == 0, unverified
     assert unverified.summary == (
@@ -120,9 +120,9 @@ def test_no_verify_chain_says_so_on_the_ok_line(pki: Pki, certs: Certs) -> None:
 def test_first_line_clauses_survive_nagios_which_turns_semicolons_into_colons(pki: Pki, certs: Certs) -> None:
     """The incident (ECDSA certificate, RSA-only TLS 1.2 list) with a certificate about to expire: many clauses."""
     soon = certs.get("soon", key_type="ECDSA", days_left=5)
-    tls = TlsConfig([soon], ciphers=conftest.RSA_ONLY)
+    tls = TlsConfig([soon], ciphers=runs.RSA_ONLY)
     with serving("imaps", tls) as server:
-        run = conftest.check(*args_for(server, "imaps", pki))
+        run = runs.check(*args_for(server, "imaps", pki))
     assert run.code == 2, run
     assert ";" not in run.summary, run.summary
     assert run.summary.count(" / ") >= 1, run.summary
@@ -131,8 +131,8 @@ def test_first_line_clauses_survive_nagios_which_turns_semicolons_into_colons(pk
 def test_one_expect_cert_file_on_a_dual_server_says_the_other_certificate_has_none(pki: Pki, certs: Certs) -> None:
     ecdsa_chain, _ = certs.ecdsa
     with serving("imaps", TlsConfig([certs.ecdsa, certs.rsa])) as server:
-        run = conftest.check(*args_for(server, "imaps", pki, "--client", "none", "--expect-cert", ecdsa_chain))
-        both = conftest.check(
+        run = runs.check(*args_for(server, "imaps", pki, "--client", "none", "--expect-cert", ecdsa_chain))
+        both = runs.check(
             *args_for(
                 server, "imaps", pki, "--client", "none", "--expect-cert", ecdsa_chain, "--expect-cert", certs.rsa[0]
             )
@@ -157,13 +157,13 @@ def test_one_expect_cert_file_on_a_dual_server_says_the_other_certificate_has_no
     ],
 )
 def test_an_address_of_the_other_family_is_a_usage_error(options: tuple[str, ...], why: str) -> None:
-    run = conftest.check(*options, "-p", "993")
+    run = runs.check(*options, "-p", "993")
     assert (run.code, run.stdout) == (3, f"TLS_MAIL UNKNOWN - usage: {why}\n")
 
 
 def test_an_ipv6_service_is_named_with_brackets(pki: Pki, certs: Certs) -> None:
     with MailServer.speaking("imaps", TlsConfig([certs.ecdsa]), host="::1") as server:
-        run = conftest.check(
+        run = runs.check(
             "-H",
             "::1",
             "--servername",
@@ -183,12 +183,21 @@ def test_an_ipv6_service_is_named_with_brackets(pki: Pki, certs: Certs) -> None:
 
 
 def test_an_unreadable_ca_file_says_why_and_as_whom(tmp_path: Path) -> None:
+    import pwd
+
+    runs.require("su")
+    try:
+        pwd.getpwnam("nagios")
+    except KeyError:
+        if runs.IN_CI:
+            pytest.fail("no nagios user with CI=true: .ci/setup installs the engines, which make it")
+        pytest.skip("no nagios user on this host")
     secret = tmp_path / "root.pem"
     secret.write_text("-----BEGIN CERTIFICATE-----\n")
     secret.chmod(0o600)
     tmp_path.chmod(0o755)
     command = (
-        f"cd {conftest.ROOT} && PYTHONPATH={conftest.ROOT} {sys.executable} -m check_tls_mail -H 127.0.0.1 "
+        f"cd {runs.ROOT} && PYTHONPATH={runs.ROOT} {sys.executable} -m check_tls_mail -H 127.0.0.1 "
         f"-p 993 --ca-file {secret}"
     )
     result = subprocess.run(
@@ -204,8 +213,8 @@ def test_list_clients_is_one_line_per_profile_and_the_detail_comes_with_v() -> N
     from check_tls_mail.clients.profiles import catalogue
 
     profiles = catalogue().profiles
-    short = conftest.check("--list-clients")
-    detail = conftest.check("--list-clients", "-v")
+    short = runs.check("--list-clients")
+    detail = runs.check("--list-clients", "-v")
     lines = short.stdout.splitlines()
     assert short.code == 0 and len(lines) == 1 + len(profiles)
     assert all(line.split()[0] in profiles for line in lines[1:])
@@ -243,8 +252,8 @@ def _picky_smtp(tls: TlsConfig) -> Callable[[socket.socket], None]:
 
 def test_ehlo_option_names_the_client_to_servers_that_refuse_the_default(pki: Pki, certs: Certs) -> None:
     with MailServer(_picky_smtp(TlsConfig([certs.ecdsa]))) as server:
-        refused = conftest.check(*args_for(server, "submission", pki, "--client", "none", "--ehlo", "bad.example.test"))
-        run = conftest.check(*args_for(server, "submission", pki, "--client", "none", "--ehlo", "relay.example.test"))
+        refused = runs.check(*args_for(server, "submission", pki, "--client", "none", "--ehlo", "bad.example.test"))
+        run = runs.check(*args_for(server, "submission", pki, "--client", "none", "--ehlo", "relay.example.test"))
     assert refused.code == 2 and "server rejected EHLO: 504 5.5.2 <bad.example.test>" in refused.summary, refused
     assert run.code == 0 and run.summary.startswith(f"TLS_MAIL OK - 127.0.0.1:{server.port} submission STARTTLS"), run
 
@@ -264,12 +273,12 @@ def test_ehlo_option_names_the_client_to_servers_that_refuse_the_default(pki: Pk
     ],
 )
 def test_ehlo_option_misuse_is_a_usage_error(options: tuple[str, ...], why: str) -> None:
-    run = conftest.check("-H", "127.0.0.1", *options)
+    run = runs.check("-H", "127.0.0.1", *options)
     assert (run.code, run.stdout) == (3, f"TLS_MAIL UNKNOWN - usage: {why}\n")
 
 
 def test_ehlo_option_takes_an_address_literal() -> None:
-    run = conftest.check("-H", "127.0.0.1", "-p", "1", "-P", "smtp", "--ehlo", "[192.0.2.1]", "-t", "5")
+    run = runs.check("-H", "127.0.0.1", "-p", "1", "-P", "smtp", "--ehlo", "[192.0.2.1]", "-t", "5")
     assert run.code == 2 and "connection refused" in run.summary, run
 
 
@@ -288,7 +297,7 @@ def test_lifetime_used_carries_the_thresholds_as_plain_upper_bounds(
     pki: Pki, certs: Certs, options: tuple[str, ...], item: str
 ) -> None:
     with serving("imaps", TlsConfig([certs.ecdsa])) as server:
-        run = conftest.check(*args_for(server, "imaps", pki, "--client", "none", *options))
+        run = runs.check(*args_for(server, "imaps", pki, "--client", "none", *options))
     assert run.code == 0, run
     value, bounds = run.perfdata["lifetime_used"][0], ";".join(run.perfdata["lifetime_used"][1:])
     assert bounds == item and value.endswith("%"), run.first_line
