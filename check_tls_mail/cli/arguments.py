@@ -29,8 +29,8 @@ perfdata, the most important first: days_remaining (the certificate served
   days_remaining_rsa/_ecdsa (another certificate), days_remaining_nosni (the
   one served without SNI, port 25), days_chain (an intermediate expiring
   before the leaf), clients_ok, ciphers_ok, lifetime_used (percent of the
-  lifetime gone, -w/-c as plain upper bounds for engines that drop ranges
-  such as Icinga 2), probes_time, handshake_time, mta_sts_max_age (--mta-sts:
+  lifetime gone of the certificate nearest its end, -w/-c as plain upper
+  bounds for engines that drop ranges, such as Icinga 2), probes_time, handshake_time, mta_sts_max_age (--mta-sts:
   the policy's max_age in seconds). With several addresses each label ends
   in @ADDRESS. The first line is at most 1000 bytes: items that do not fit
   are left off whole, from the end of this list.

@@ -55,8 +55,9 @@ class Expiry(NamedTuple):
 
 
 class LifetimeUsed(NamedTuple):
-    """The share of one served certificate's lifetime gone, in percent: the expiry thresholds as plain upper
-    bounds, which every engine's perfdata parser reads (Icinga 2 ignores ranges such as "18:")."""
+    """The share of a served certificate's lifetime gone, in percent, for the one nearest its end at an
+    address: the expiry thresholds as plain upper bounds, which every engine's perfdata parser reads (Icinga 2
+    ignores ranges such as "18:")."""
 
     address: AddressAssessment
     served: Served
@@ -147,7 +148,7 @@ def label(finding: Finding) -> str:
     if isinstance(finding, Expiry):
         return f"days_{'chain' if finding.intermediate else 'remaining'}{_which(finding.served)}{tag}"
     if isinstance(finding, LifetimeUsed):
-        return f"lifetime_used{_which(finding.served)}{tag}"
+        return f"lifetime_used{tag}"
     if isinstance(finding, ClientTried):
         return f"client {finding.result.profile.name}{tag}"
     if isinstance(finding, CipherTried):

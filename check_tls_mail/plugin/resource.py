@@ -90,14 +90,18 @@ class MailTlsService(nagiosplugin.Resource):
             lifetime = round(leaf.lifetime_days, 2)
             yield metric(ChainJudged(address, served), "chain")
             yield metric(Expiry(address, served, leaf, False, leaf.days_left(now), lifetime), "expiry")
-            if lifetime > 0:
-                used = 100 * (1 - leaf.days_left(now) / leaf.lifetime_days)
-                yield metric(LifetimeUsed(address, served, used, lifetime), "lifetime")
             earliest = served.chain.earliest
             if earliest.valid_until < leaf.valid_until:
                 yield metric(Expiry(address, served, earliest, True, earliest.days_left(now), lifetime), "expiry")
             for extra in self.extras:
                 yield from extra.served_metrics(self.judged[extra.name], address, served)
+        used = [
+            LifetimeUsed(address, served, 100 * (1 - served.chain.leaf.days_left(now) / days), days)
+            for served in address.served
+            if (days := served.chain.leaf.lifetime_days) > 0
+        ]
+        if used:  # one per address: the certificate nearest its end, as a share, for engines that drop ranges
+            yield metric(max(used, key=lambda u: u.percent), "lifetime")
         # A certificate only one client's hello got: its dates are judged and graphed as the others'.
         own = {
             c.given.sent[:1]: c.given
