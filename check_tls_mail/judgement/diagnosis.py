@@ -191,7 +191,8 @@ def dropped_probe(
     offer: ClientOffer, outcome: Rejected | Failed, size: int, through: int, client: str = ""
 ) -> Diagnosis:
     """A client's hello dropped each time (also alone, after pauses) at an address where other connections got
-    through, whose largest hello was ``through`` bytes: the large hello's own fate, or not probed at all."""
-    if size > LARGE_HELLO and size > through:
+    through, the largest client hello among them ``through`` bytes (0: none of the clients' hellos): the large
+    hello's own fate, or not probed at all."""
+    if through and size > LARGE_HELLO and size > through:  # another client's smaller hello got through
         return Diagnosis(Why.LARGE_HELLO_DROPPED, outcome, offer, client=client, sizes=(size, through))
     return Diagnosis(Why.NOT_PROBED, outcome, offer, client=client)

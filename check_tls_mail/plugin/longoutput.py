@@ -70,16 +70,19 @@ def _address_lines(assessment: Assessment, address: AddressAssessment, verbosity
     lines.append(f"{FIRST} (TLS 1.0-1.3, any suite): {_outcome(report.primary)}")
     lines += [f"  note: {remark}" for remark in report.primary.remarks]
     if report.dropped:
-        again = sum(dropped(report.outcomes[key]) for key in report.dropped)
+        # Closes shown to be the server's answer (closed_in_answer) came again too: no sign of a limit.
+        again = sum(
+            dropped(o) or (isinstance(o, Rejected) and o.closed_in_answer)
+            for o in (report.outcomes[key] for key in report.dropped)
+        )
         causes = sorted({wording.outcome(outcome) for outcome in report.dropped.values()})
         dropped_now = f"{len(report.dropped)} of {len(report.outcomes)} connections made at once were dropped"
         if again == len(report.dropped):  # the same answer alone: how the server refuses them, not a limit
             lines.append(f"{dropped_now} ({', '.join(causes)}), and again when made one at a time")
         else:
-            lines.append(
-                f"{dropped_now} ({', '.join(causes)}); made again one at a time, {len(report.dropped) - again} "
-                f"were answered and {again} dropped again: the server limits concurrent connections"
-            )
+            through = len(report.dropped) - again
+            tail = f" and {again} ended the same way" if again else ": the server limits concurrent connections"
+            lines.append(f"{dropped_now} ({', '.join(causes)}); made again one at a time, {through} got through{tail}")
     if report.control is not None:
         closes = sum(isinstance(o, Rejected) and o.closed_in_answer for o in report.outcomes.values())
         verdict = (

@@ -36,7 +36,7 @@ def rejected(outcome: Rejected) -> str:
     cause = outcome.cause
     if outcome.wants_client_certificate and outcome.alert is not None:
         return f"server requires a client certificate (it asked for one, then sent TLS alert {outcome.alert.words})"
-    if outcome.server_hello and cause is not HandshakeCause.CHOICE_REFUSED:
+    if outcome.server_hello and cause in (HandshakeCause.ALERT, HandshakeCause.CLOSED, HandshakeCause.RESET):
         return _after_hello(outcome)
     if outcome.closed_in_answer:
         return "server closed the connection in answer to the ClientHello, without an alert"

@@ -214,7 +214,7 @@ def describe(finding: Deployment | NameCoverage, certificate: str = "the certifi
             return f"{certificate} served is the one in {clean(path, 200)}"
         case FileNewer(served_until=served, file_until=on_disk, path=path):
             return (
-                f"the server still serves {certificate} valid until {day(served)}; {clean(path, 200)} "
+                f"the server still serves {certificate} valid until {day(served)}, while {clean(path, 200)} "
                 f"holds the renewed one (until {day(on_disk)}): reload the service"
             )
         case ServedNewer(served_until=served, file_until=on_disk, path=path):
