@@ -188,7 +188,7 @@ def test_verbose_lists_every_profile_with_version_and_cipher(pki: Pki, certs: Ce
 
 
 def test_list_clients_shows_every_profile_with_source() -> None:
-    run = check("--list-clients")
+    run = check("--list-clients", "-v")
     assert run.code == 0
     for name in (
         "apple-mail",
@@ -208,14 +208,16 @@ def test_list_clients_shows_every_profile_with_source() -> None:
 
 
 def test_list_clients_shows_hello_sni_certificate_rules_and_sources() -> None:
-    result = check("--list-clients")
+    result = check("--list-clients", "-v")
     assert result.code == 0
     sections = {block.split(":", 1)[0]: block for block in result.stdout.split("\n\n")[1:]}
     apple = sections["apple-mail"]
     assert "\n  groups: P-256, P-384, P-521\n" in apple
     assert "\n  SNI: sent; ALPN: none\n" in apple
-    assert "validity <= 825 days (issued from 2019-07-01)" in apple and "serverAuth EKU required" in apple
-    assert "\n  source of certificate: Apple support 103769 (HT210176)" in apple
+    assert (
+        "validity <= 825 days (issued from 2019-07-01)" in apple and "serverAuth EKU required to a public root" in apple
+    )
+    assert "\n  source of certificate: apple-oss-distributions/Security" in apple and "HT210176" in apple
     postfix = sections["postfix"]
     assert "\n  SNI: not sent; ALPN: none\n" in postfix
     assert "\n  source of hello.sni: postconf(5) smtp_tls_servername" in postfix

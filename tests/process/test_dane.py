@@ -20,8 +20,9 @@ def spki_sha256(public_key: object) -> str:
 
 
 class Dns:
-    def __init__(self, port: int, knot: KnotInstance, unbound: UnboundInstance, pki: Pki) -> None:
+    def __init__(self, port: int, knot: KnotInstance, unbound: UnboundInstance, pki: Pki, served: str = "") -> None:
         self.port, self.knot, self.unbound, self.pki = port, knot, unbound, pki
+        self.served = served  # the SHA-256 of the served leaf's SubjectPublicKeyInfo, in hex
 
     def check(self, name: str, *extra: str, validating: bool = True) -> Run:
         server = self.unbound if validating else self.knot
@@ -81,7 +82,7 @@ def dns(pki: Pki, certs: Certs) -> Iterator[Dns]:
         unbound = UnboundInstance(knot)
         unbound.start()
         stack.callback(unbound.stop)
-        yield Dns(port, knot, unbound, pki)
+        yield Dns(port, knot, unbound, pki, served)
 
 
 def test_matching_tlsa_is_ok_and_said(dns: Dns) -> None:
@@ -94,8 +95,9 @@ def test_tlsa_for_another_key_is_critical(dns: Dns) -> None:
     run = dns.check("mismatch")
     assert run.code == 2, run.stdout
     assert (
-        f"TLSA records at _{dns.port}._tcp.mismatch.{ZONE} do not match the served certificate: was the key "
-        "rotated without publishing the new TLSA first?"
+        f"TLSA records at _{dns.port}._tcp.mismatch.{ZONE} do not match the served certificate: DANE senders "
+        f"refuse to deliver: publish _{dns.port}._tcp.mismatch.{ZONE}. IN TLSA 3 1 1 {dns.served} or serve the "
+        "certificate the records name"
     ) in run.summary
 
 
@@ -147,7 +149,7 @@ def test_a_stale_certificate_on_the_ipv6_address_is_named(dns: Dns) -> None:
     run = dns.check("dual-stack")
     assert run.code == 2, run.stdout
     assert f"dual-stack.{ZONE}:{dns.port} smtp: ::1: certificate expires in 5.0 days" in run.summary
-    assert run.summary.endswith("; 127.0.0.1: OK")
+    assert run.summary.endswith(" / 127.0.0.1: OK")
     assert run.value("days_remaining@::1") == pytest.approx(5, abs=0.02)
 
 

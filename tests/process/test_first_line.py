@@ -97,7 +97,7 @@ def test_eight_addresses_failing_differently_fit_with_the_rest_below(pki8: Pki) 
     run = eight(pki8, configs, *ciphers)
     assert run.code == 2, run.stdout
     assert_well_formed(run)
-    match = re.search(r"; and (\d+) more below$", run.summary)
+    match = re.search(r" \((\d+) more problems? below\)$", run.summary)
     assert match, run.summary
     below = run.stdout.split("\n")[1:]
     for i, ip in enumerate(loopback(8)):
@@ -113,7 +113,7 @@ def test_eight_addresses_failing_alike_are_said_once(pki8: Pki, tmp_path: Path) 
     assert f"TLS_MAIL CRITICAL - {NAME}:" in run.summary
     assert ": all 8 addresses: certificate expires in 5.0 days" in run.summary
     assert (
-        "; all 8 addresses: Apple Mail, MTA capped at TLS 1.2, Microsoft 365 and RFC 9325 TLS 1.2 cannot connect"
+        " / all 8 addresses: Apple Mail, MTA capped at TLS 1.2, Microsoft 365 and RFC 9325 TLS 1.2 cannot connect"
         in (run.summary)
     )
     assert run.summary.count("certificate expires") == 1

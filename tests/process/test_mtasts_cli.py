@@ -9,7 +9,7 @@ from pathlib import Path
 import mtasts_servers
 import pytest
 from fakeserver import MailServer, TlsConfig
-from lines import assert_line, utcnow, validity
+from lines import assert_line, used, utcnow, validity
 from mtasts_servers import MtaStsWorld
 from pki import Issued, Pki
 from runs import IN_CI, Run, check
@@ -73,10 +73,12 @@ def expect_sts(world: MtaStsWorld, mx: Mx, label: str, state: str, words: str, p
 
     def line(now: datetime) -> str:
         served, days = validity(mx.leaf.cert, now)
-        tail = f" | days_remaining={days} handshake_time=Ts;;;0" + (f" {perf}" if perf else "")
+        tail = f" | days_remaining={days} handshake_time=Ts;;;0 {used(mx.leaf.cert, now)}" + (
+            f" {perf}" if perf else ""
+        )
         if state == "OK":
             return f"TLS_MAIL OK - {where} STARTTLS, TLS 1.3, {served}, {words}{tail}"
-        return f"TLS_MAIL {state} - {where}: {words}; {served}{tail}"
+        return f"TLS_MAIL {state} - {where}: {words} / {served}{tail}"
 
     assert run.code == ["OK", "WARNING", "CRITICAL"].index(state), run.stdout
     assert_line(run, line, started)
@@ -128,7 +130,7 @@ def test_cli_unreachable_policy_host_is_critical(mtasts_world: MtaStsWorld, mx: 
     nobody = next(a for a in mtasts_servers.LOOPBACK_443 if a != mtasts_world.https_443)  # as the zone says
     words = (
         f"MTA-STS policy {policy_url_of(mtasts_world, 'unreachable')} cannot be fetched: connection refused "
-        f"({nobody}:443); senders keep a cached policy only until its max_age runs out"
+        f"({nobody}:443) (senders keep a cached policy only until its max_age runs out)"
     )
     expect_sts(mtasts_world, mx, "unreachable", "CRITICAL", words)
 
@@ -182,11 +184,14 @@ def test_cli_untrusted_mx_under_enforce_is_critical_whatever_no_verify_chain_say
         summary = (
             f"mail.{domain}:{server.port} smtp: the certificate of mail.{domain} does not verify "
             f"(untrusted chain: issuer Stranger Root CA is not in --ca-file {mtasts_world.ca_file}), and the MTA-STS "
-            f"policy of {domain} is in enforce mode: senders refuse to deliver to it; {served}"
+            f"policy of {domain} is in enforce mode: senders refuse to deliver to it / {served}"
         )
         if len(summary.encode()) > SUMMARY_TARGET:  # the --ca-file path is as long as the temporary directory's
-            summary = summary.rsplit("; ", 1)[0] + "; and 1 more below"
-        return f"TLS_MAIL CRITICAL - {summary} | days_remaining={days} handshake_time=Ts;;;0 {MAX_AGE_WEEK}"
+            summary = summary.rsplit(" / ", 1)[0]  # the certificate's summary, no problem, is left to -v
+        return (
+            f"TLS_MAIL CRITICAL - {summary} | days_remaining={days} handshake_time=Ts;;;0 "
+            f"{used(stranger.cert, now)} {MAX_AGE_WEEK}"
+        )
 
     assert run.code == 2, run.stdout
     assert_line(run, line, started)

@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fakeserver import TlsConfig
-from lines import assert_line, utcnow, validity
+from lines import assert_line, used, utcnow, validity
 from pki import Pki
 from runs import Run, args_for, check, serving
 
@@ -37,7 +37,7 @@ def test_cli_certificate_with_every_required_name_is_ok(pki: Pki) -> None:
         words, perf = validity(leaf.cert, now)
         return (
             f"TLS_MAIL OK - 127.0.0.1:{port} imaps implicit TLS, TLS 1.3, {words}, covers imap.example.test and "
-            f"a.pop.example.test | days_remaining={perf} handshake_time=Ts;;;0"
+            f"a.pop.example.test | days_remaining={perf} handshake_time=Ts;;;0 {used(leaf.cert, now)}"
         )
 
     assert run.code == 0
@@ -56,8 +56,9 @@ def test_cli_renewal_that_dropped_a_name_from_the_rsa_certificate_is_critical(pk
         rsa_words, rsa_perf = validity(rsa.cert, now, "RSA 2048")
         return (
             f"TLS_MAIL CRITICAL - 127.0.0.1:{port} imaps: the RSA certificate (for mail.example.test) does not "
-            f"cover imap.example.test: clients that use those names fail; {ecdsa_words} and {rsa_words} | "
-            f"days_remaining={ecdsa_perf} days_remaining_rsa={rsa_perf} handshake_time=Ts;;;0"
+            f"cover imap.example.test: clients that use those names fail / {ecdsa_words} and {rsa_words} | "
+            f"days_remaining={ecdsa_perf} days_remaining_rsa={rsa_perf} handshake_time=Ts;;;0 "
+            f"{used(ecdsa.cert if ecdsa.cert.not_valid_after_utc <= rsa.cert.not_valid_after_utc else rsa.cert, now)}"
         )
 
     assert run.code == 2

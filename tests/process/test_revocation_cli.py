@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 from fakeserver import TlsConfig
-from lines import assert_line, utcnow, validity
+from lines import assert_line, used, utcnow, validity
 from pki import DAY, NOW, Issued
 from revocation_servers import REVOKED_AT, RevocationWorld
 from runs import Run, check, serving
@@ -29,10 +29,10 @@ def expect(world: RevocationWorld, name: str, state: str, words: str | None) -> 
 
     def line(now: datetime) -> str:
         served, perf = validity(issued.cert, now)
-        tail = f"| days_remaining={perf} handshake_time=Ts;;;0"
+        tail = f"| days_remaining={perf} handshake_time=Ts;;;0 {used(issued.cert, now)}"
         if words is None or state == "OK":
             return f"TLS_MAIL OK - 127.0.0.1:{port} imaps implicit TLS, TLS 1.3, {served}, {words} {tail}"
-        return f"TLS_MAIL {state} - 127.0.0.1:{port} imaps: {words}; {served} {tail}"
+        return f"TLS_MAIL {state} - 127.0.0.1:{port} imaps: {words} / {served} {tail}"
 
     assert run.code == ["OK", "WARNING", "CRITICAL"].index(state), run.stdout
     assert_line(run, line, started)

@@ -15,7 +15,7 @@ from datetime import datetime
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from lines import assert_line, day, utcnow, validity
+from lines import USED, assert_line, day, utcnow, validity
 from realservers import Credentials, RenewablePostfix
 from runs import check, require
 
@@ -109,7 +109,7 @@ def test_cli_warns_until_postfix_is_reloaded_after_a_renewal(renewable: Renewabl
             words, perf = validity(leaf, now)
             return (
                 f"TLS_MAIL OK - 127.0.0.1:{port} smtp STARTTLS, TLS 1.3, {words}, serves the certificate of "
-                f"--expect-cert | days_remaining={perf} handshake_time=Ts;;;0"
+                f"--expect-cert | days_remaining={perf} handshake_time=Ts;;;0 {USED}"
             )
 
         return line
@@ -130,8 +130,8 @@ def test_cli_warns_until_postfix_is_reloaded_after_a_renewal(renewable: Renewabl
         words, perf = validity(first.cert, now)
         return (
             f"TLS_MAIL WARNING - 127.0.0.1:{port} smtp: the server still serves the certificate valid until "
-            f"{day(first.cert)}; {chain_file} holds the renewed one (until {day(renewed.cert)}): reload the service; "
-            f"{words} | days_remaining={perf} handshake_time=Ts;;;0"
+            f"{day(first.cert)}, while {chain_file} holds the renewed one (until {day(renewed.cert)}): reload the "
+            f"service / {words} | days_remaining={perf} handshake_time=Ts;;;0 {USED}"
         )
 
     started = utcnow()

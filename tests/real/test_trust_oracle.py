@@ -280,11 +280,12 @@ def test_malformed_certificate_is_critical_through_the_cli_with_the_whole_line(
     assert leaf.not_after is not None and leaf.not_before is not None
     days = (leaf.not_after - leaf.not_before).days
     line = re.sub(r"_time=[0-9.]+s", "_time=Ts", run.first_line)
+    line = re.sub(r"lifetime_used=[0-9.]+%", "lifetime_used=U%", line)
     left = re.search(r"days_remaining=([0-9.]+);", line)
     assert left, line
     assert line == (
         f"TLS_MAIL CRITICAL - 127.0.0.1:{port} tls: certificate is malformed: {words} | "
-        f"days_remaining={left.group(1)};;;;{days} handshake_time=Ts;;;0"
+        f"days_remaining={left.group(1)};;;;{days} handshake_time=Ts;;;0 lifetime_used=U%;100;100;0;100"
     )
     assert run.code == 2
 

@@ -7,13 +7,16 @@ violation. The SHA-1 leaf is made by the openssl CLI (cryptography refuses SHA-1
 
 from __future__ import annotations
 
+import ssl
 import subprocess
 from pathlib import Path
 
 import pytest
-from clientcerts import NAME, SERVER_AUTH, ca, judge, leaf
+from clientcerts import NAME, SERVER_AUTH, ca, judge, key_of, leaf
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from fakeserver import DIALOGUES, Behaviour, MailServer
+from realservers import PostfixInstance
 from runs import require
 
 from check_tls_mail.clients.constraints import Verification
@@ -103,11 +106,56 @@ def case_chain(case: str, directory: Path) -> tuple[x509.Certificate, Path, Path
     return (cert, *write_chain(directory, cert))
 
 
+def key_file(case: str, directory: Path) -> Path:
+    """The leaf's private key as PEM (the SHA-1 case's was written by the openssl CLI)."""
+    path = directory / "leaf.key"
+    if case != "sha1":
+        key = key_of(case)
+        path.write_bytes(
+            key.private_bytes(  # type: ignore[attr-defined]
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+    return path
+
+
 @pytest.mark.parametrize("case", CASES)
-@pytest.mark.parametrize("name", ["postfix", "sendmail"])
+def test_postfixs_own_client_agrees_with_the_postfix_profile(
+    case: str, tmp_path: Path, postfix: PostfixInstance
+) -> None:
+    """posttls-finger -l secure, Postfix's smtp(8) TLS at a verifying level (security level 1, tls_client.c),
+    against an SMTP server serving each case: a 1024-bit RSA leaf verifies, a SHA-1-signed one does not."""
+    constraints = PROFILES["postfix"].certificate
+    assert constraints is not None
+    cert, leaf_file, ca_file = case_chain(case, tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")  # the server serves whatever the case is; the client judges
+    context.load_cert_chain(leaf_file, key_file(case, tmp_path))
+    anchors = postfix.dir / f"verify-{case}-ca.pem"  # where Postfix lives (the host, or its chroot)
+    anchors.write_bytes(ca_file.read_bytes())
+    with MailServer(lambda sock: DIALOGUES["smtp"](sock, context, Behaviour())) as server:
+        found = postfix.tool(
+            "posttls-finger",
+            "-c",
+            "-l",
+            "secure",
+            "-F",
+            postfix.where.inside(anchors),
+            f"[127.0.0.1]:{server.port}",
+            NAME,
+        )
+    said = found.stdout + found.stderr
+    assert "TLS connection established" in said, said
+    verified = "Verified TLS connection established" in said
+    assert verified is (judge([cert], constraints) == ()), said
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("name", ["sendmail"])
 def test_openssl_at_debians_security_level_agrees_with_the_openssl_mta_profiles(
     name: str, case: str, tmp_path: Path
 ) -> None:
+    """sendmail leaves OpenSSL's default security level, Debian's 2 (/etc/ssl/openssl.cnf)."""
     constraints = PROFILES[name].certificate
     assert constraints is not None and constraints.verifies is Verification.WHEN_CONFIGURED
     cert, leaf_file, ca_file = case_chain(case, tmp_path)

@@ -56,7 +56,7 @@ def test_a_stale_certificate_on_one_address_is_named(name_with_two_addresses: No
     first = text.split("\n")[0]
     assert code == 2, text
     assert f"{NAME}:{port} imaps: 127.0.0.2: certificate expires in 5.0 days" in first
-    assert first.split(" | ")[0].endswith("; 127.0.0.1: OK")
+    assert first.split(" | ")[0].endswith(" / 127.0.0.1: OK")
 
 
 def test_an_unreachable_address_is_named(name_with_two_addresses: None, pki: Pki, certs: Certs) -> None:
@@ -64,4 +64,4 @@ def test_an_unreachable_address_is_named(name_with_two_addresses: None, pki: Pki
         code, text = run_in_process(port, pki)
     assert code == 2, text
     assert f"127.0.0.2: connection refused (127.0.0.2:{port})" in text
-    assert "; 127.0.0.1: OK" in text.split(" | ")[0]
+    assert " / 127.0.0.1: OK" in text.split(" | ")[0]

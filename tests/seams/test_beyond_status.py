@@ -21,6 +21,7 @@ from seam import (
     NOW,
     PERF_60,
     RSA_OK,
+    USED_60,
     World,
     at,
     certificate,
@@ -113,7 +114,7 @@ def test_served_certificate_equal_to_the_file_is_ok(world: World) -> None:
     assert code == 0
     assert line == (
         f"TLS_MAIL OK - {NAME}:993 imaps implicit TLS, TLS 1.3, {ECDSA_OK}, serves the certificate of --expect-cert | "
-        f"days_remaining={PERF_60} {HANDSHAKE}"
+        f"days_remaining={PERF_60} {HANDSHAKE} {USED_60}"
     )
 
 
@@ -124,9 +125,9 @@ def test_renewed_file_not_served_is_a_warning_naming_both_dates_and_the_file(wor
     )
     assert code == 1
     assert line == (
-        f"TLS_MAIL WARNING - {NAME}:993 imaps: the server still serves the certificate valid until 2027-01-28; "
-        f"{FILE} holds the renewed one (until 2027-02-26): reload the service; {ECDSA_OK} | "
-        f"days_remaining={PERF_60} {HANDSHAKE}"
+        f"TLS_MAIL WARNING - {NAME}:993 imaps: the server still serves the certificate valid until 2027-01-28, while "
+        f"{FILE} holds the renewed one (until 2027-02-26): reload the service / {ECDSA_OK} | "
+        f"days_remaining={PERF_60} {HANDSHAKE} {USED_60}"
     )
 
 
@@ -138,9 +139,9 @@ def test_renewal_not_served_and_the_served_one_due_is_critical_by_expiry(world: 
     assert code == 2
     assert line == (
         f"TLS_MAIL CRITICAL - {NAME}:993 imaps: certificate expires in 5.0 days (2026-12-04 12:00 UTC), below 9 days "
-        f"(10% of its 90-day lifetime); the server still serves the certificate valid until 2026-12-04; {FILE} holds "
-        "the renewed one (until 2027-02-26): reload the service | days_remaining=5.00;18:;9:;;90 "
-        f"{HANDSHAKE}"
+        "(10% of its 90-day lifetime) / the server still serves the certificate valid until 2026-12-04, while "
+        f"{FILE} holds the renewed one (until 2027-02-26): reload the service | days_remaining=5.00;18:;9:;;90 "
+        f"{HANDSHAKE} lifetime_used=94.44%;80;90;0;100"
     )
 
 
@@ -163,9 +164,10 @@ def test_dual_certificates_are_held_against_their_own_files(world: World) -> Non
     assert code == 1
     rsa_30 = "RSA 2048 certificate valid 30.0 days (until 2026-12-29 12:00 UTC, warning at 18 days)"
     assert line == (
-        f"TLS_MAIL WARNING - {NAME}:993 imaps: the server still serves the RSA certificate valid until 2026-12-29; "
-        f"/etc/ssl/rsa.pem holds the renewed one (until 2027-02-25): reload the service; {ECDSA_OK} and {rsa_30} | "
-        f"days_remaining={PERF_60} days_remaining_rsa=30.00;18:;9:;;90 {HANDSHAKE}"
+        f"TLS_MAIL WARNING - {NAME}:993 imaps: the server still serves the RSA certificate valid until 2026-12-29, "
+        "while /etc/ssl/rsa.pem holds the renewed one (until 2027-02-25): reload the service / "
+        f"{ECDSA_OK} and {rsa_30} | "
+        f"days_remaining={PERF_60} days_remaining_rsa=30.00;18:;9:;;90 {HANDSHAKE} lifetime_used=66.67%;80;90;0;100"
     )
 
 
@@ -175,8 +177,8 @@ def test_file_older_than_the_served_certificate_names_both(world: World) -> None
     assert code == 1
     assert line == (
         f"TLS_MAIL WARNING - {NAME}:993 imaps: the server serves the certificate valid until 2027-01-28, newer than "
-        f"the one in {FILE} (until 2026-12-19): is that the file the service uses?; {ECDSA_OK} | "
-        f"days_remaining={PERF_60} {HANDSHAKE}"
+        f"the one in {FILE} (until 2026-12-19): is that the file the service uses? / {ECDSA_OK} | "
+        f"days_remaining={PERF_60} {HANDSHAKE} {USED_60}"
     )
 
 
@@ -189,7 +191,7 @@ def test_every_required_name_covered_is_ok(world: World) -> None:
     assert code == 0
     assert line == (
         f"TLS_MAIL OK - {NAME}:993 imaps implicit TLS, TLS 1.3, {ECDSA_OK}, covers imap.example.test and "
-        f"smtp.example.test | days_remaining={PERF_60} {HANDSHAKE}"
+        f"smtp.example.test | days_remaining={PERF_60} {HANDSHAKE} {USED_60}"
     )
 
 
@@ -207,9 +209,10 @@ def test_name_dropped_on_the_second_address_names_it(world: World) -> None:
     assert code == 2
     assert line == (
         f"TLS_MAIL CRITICAL - {NAME}:993 imaps: 127.0.0.2: the certificate (for {NAME}) does not cover "
-        "imap.example.test: clients that use those names fail; 127.0.0.2: "
-        f"{ECDSA_OK}; 127.0.0.1: OK | 'days_remaining@127.0.0.1'={PERF_60} 'days_remaining@127.0.0.2'={PERF_60} "
-        "'handshake_time@127.0.0.1'=0.01s;;;0 'handshake_time@127.0.0.2'=0.01s;;;0"
+        "imap.example.test: clients that use those names fail / 127.0.0.2: "
+        f"{ECDSA_OK} / 127.0.0.1: OK | 'days_remaining@127.0.0.1'={PERF_60} 'days_remaining@127.0.0.2'={PERF_60} "
+        "'handshake_time@127.0.0.1'=0.01s;;;0 'handshake_time@127.0.0.2'=0.01s;;;0 "
+        "'lifetime_used@127.0.0.1'=33.33%;80;90;0;100 'lifetime_used@127.0.0.2'=33.33%;80;90;0;100"
     )
 
 
@@ -226,7 +229,7 @@ def test_every_certificate_good_is_ok_with_the_sources(world: World) -> None:
     assert code == 0
     assert line == (
         f"TLS_MAIL OK - {NAME}:993 imaps implicit TLS, TLS 1.3, {ECDSA_OK}, not revoked (OCSP, CRL) | "
-        f"days_remaining={PERF_60} {HANDSHAKE}"
+        f"days_remaining={PERF_60} {HANDSHAKE} {USED_60}"
     )
 
 
@@ -249,8 +252,8 @@ def test_revoked_intermediate_of_the_second_certificate_is_critical_with_date_an
     assert code == 2
     assert line == (
         f"TLS_MAIL CRITICAL - {NAME}:993 imaps: intermediate Beyond RSA Intermediate was revoked on 2026-11-26 "
-        f"(cACompromise), says the CRL {CRL_URL}; {ECDSA_OK} and {RSA_OK} | "
-        f"days_remaining={PERF_60} days_remaining_rsa={PERF_60} {HANDSHAKE}"
+        f"(cACompromise), says the CRL {CRL_URL} / {ECDSA_OK} and {RSA_OK} | "
+        f"days_remaining={PERF_60} days_remaining_rsa={PERF_60} {HANDSHAKE} {USED_60}"
     )
 
 
@@ -278,7 +281,7 @@ def test_leaf_revocation_states(world: World, answer: object, code: int, words: 
     state = {1: "WARNING", 2: "CRITICAL"}[code]
     assert (got, line) == (
         code,
-        f"TLS_MAIL {state} - {NAME}:993 imaps: {words}; {ECDSA_OK} | days_remaining={PERF_60} {HANDSHAKE}",
+        f"TLS_MAIL {state} - {NAME}:993 imaps: {words} / {ECDSA_OK} | days_remaining={PERF_60} {HANDSHAKE} {USED_60}",
     )
 
 
@@ -289,7 +292,7 @@ def test_no_ocsp_or_crl_named_is_ok_and_said(world: World) -> None:
     assert (code, line) == (
         0,
         f"TLS_MAIL OK - {NAME}:993 imaps implicit TLS, TLS 1.3, {ECDSA_OK}, 1 certificate without OCSP or CRL | "
-        f"days_remaining={PERF_60} {HANDSHAKE}",
+        f"days_remaining={PERF_60} {HANDSHAKE} {USED_60}",
     )
 
 
@@ -321,7 +324,7 @@ def test_listed_mx_under_enforce_is_ok_with_max_age_perfdata(world: World) -> No
     assert (code, line) == (
         0,
         f"TLS_MAIL OK - {SMTP_OK}, MTA-STS enforce: matches mx *.example.test | days_remaining={PERF_60} "
-        f"{HANDSHAKE} {MAX_AGE}",
+        f"{HANDSHAKE} {USED_60} {MAX_AGE}",
     )
 
 
@@ -340,8 +343,8 @@ def test_unlisted_mx_is_critical_in_enforce_and_warning_in_testing(
     assert (got, line) == (
         code,
         f"TLS_MAIL {state} - {NAME}:25 smtp: {NAME} matches no mx of the MTA-STS policy of {DOMAIN} (mode "
-        f"{mode.value}: mx mx1.example.test, mx2.example.test): {consequence}; {ECDSA_OK} | "
-        f"days_remaining={PERF_60} {HANDSHAKE} {MAX_AGE}",
+        f"{mode.value}: mx mx1.example.test, mx2.example.test): {consequence} / {ECDSA_OK} | "
+        f"days_remaining={PERF_60} {HANDSHAKE} {USED_60} {MAX_AGE}",
     )
 
 
@@ -352,7 +355,7 @@ def test_untrusted_mx_under_enforce_is_critical_even_with_no_verify_chain(world:
         2,
         f"TLS_MAIL CRITICAL - {NAME}:25 smtp: the certificate of {NAME} does not verify (untrusted chain: issuer "
         f"Stranger Root CA is not in --ca-file root.pem), and the MTA-STS policy of {DOMAIN} is in enforce mode: "
-        f"senders refuse to deliver to it; {ECDSA_OK} | days_remaining={PERF_60} {HANDSHAKE} {MAX_AGE}",
+        f"senders refuse to deliver to it / {ECDSA_OK} | days_remaining={PERF_60} {HANDSHAKE} {USED_60} {MAX_AGE}",
     )
 
 
@@ -360,10 +363,10 @@ def test_expired_mx_certificate_under_testing_is_a_warning_beside_the_expiry(wor
     code, line = smtp(world, world.leaf(days_left=-2), verify=False, mta_sts=policy(Mode.TESTING, NAME))
     assert (code, line) == (
         2,
-        f"TLS_MAIL CRITICAL - {NAME}:25 smtp: certificate expired 2.0 days ago (2026-11-27 12:00 UTC); the "
+        f"TLS_MAIL CRITICAL - {NAME}:25 smtp: certificate expired 2.0 days ago (2026-11-27 12:00 UTC) / the "
         f"certificate of {NAME} does not verify, and the MTA-STS policy of {DOMAIN} is in testing mode: in testing "
         "mode senders still deliver, and report it | "
-        f"days_remaining=-2.00;18:;9:;;90 {HANDSHAKE} {MAX_AGE}",
+        f"days_remaining=-2.00;18:;9:;;90 {HANDSHAKE} lifetime_used=100.00%;80;90;0;100 {MAX_AGE}",
     )
 
 
@@ -372,9 +375,9 @@ def test_mode_none_and_a_short_max_age_warn(world: World) -> None:
     assert (code, line) == (
         1,
         f"TLS_MAIL WARNING - {NAME}:25 smtp: the MTA-STS policy of {DOMAIN} is in mode none: senders enforce "
-        f"nothing; the MTA-STS policy of {DOMAIN} has max_age 3600 s (1 hours), under a day: senders forget it soon "
-        f"when the policy host is down (RFC 8461 expects weeks); {ECDSA_OK} | days_remaining={PERF_60} "
-        f"{HANDSHAKE} mta_sts_max_age=3600s;86400:;;0;31557600",
+        f"nothing / the MTA-STS policy of {DOMAIN} has max_age 3600 s (1 hours), under a day: senders forget it soon "
+        f"when the policy host is down (RFC 8461 expects weeks) / {ECDSA_OK} | days_remaining={PERF_60} "
+        f"{HANDSHAKE} {USED_60} mta_sts_max_age=3600s;86400:;;0;31557600",
     )
 
 
@@ -396,8 +399,8 @@ def test_mode_none_and_a_short_max_age_warn(world: World) -> None:
                 DOMAIN, STS, PolicyUnreachable(URL, FetchFailure.TIMEOUT, "the fetch did not finish in time"), RPT
             ),
             2,
-            f"MTA-STS policy {URL} cannot be fetched: the fetch did not finish in time; senders keep a cached policy "
-            "only until its max_age runs out",
+            f"MTA-STS policy {URL} cannot be fetched: the fetch did not finish in time (senders keep a cached policy "
+            "only until its max_age runs out)",
         ),
         (
             policy(Mode.ENFORCE, NAME)._replace(
@@ -415,7 +418,8 @@ def test_records_and_fetch_states(world: World, report: MtaStsReport, code: int,
     perf = f" {MAX_AGE}" if isinstance(report.fetch, PolicyFetched) else ""
     assert (got, line) == (
         code,
-        f"TLS_MAIL {state} - {NAME}:25 smtp: {words}; {ECDSA_OK} | days_remaining={PERF_60} {HANDSHAKE}{perf}",
+        f"TLS_MAIL {state} - {NAME}:25 smtp: {words} / {ECDSA_OK} | days_remaining={PERF_60} {HANDSHAKE} "
+        f"{USED_60}{perf}",
     )
 
 
@@ -437,7 +441,8 @@ def test_words_of_every_check_with_v(world: World) -> None:
     lines = output.splitlines()
     assert lines[0] == (
         f"TLS_MAIL OK - {SMTP_OK}, serves the certificate of --expect-cert, covers imap.example.test, "
-        f"not revoked (OCSP), MTA-STS enforce: matches mx {NAME} | days_remaining={PERF_60} {HANDSHAKE} {MAX_AGE}"
+        f"not revoked (OCSP), MTA-STS enforce: matches mx {NAME} | days_remaining={PERF_60} {HANDSHAKE} {USED_60} "
+        f"{MAX_AGE}"
     )
     assert lines[5:] == [
         f"  --expect-cert: the certificate served is the one in {FILE}",
@@ -460,7 +465,7 @@ def test_untrusted_mx_with_the_chain_judged_says_why_once(world: World) -> None:
     code, line = smtp(world, stranger, mta_sts=policy(Mode.ENFORCE, NAME))
     assert (code, line) == (
         2,
-        f"TLS_MAIL CRITICAL - {NAME}:25 smtp: untrusted chain: issuer Stranger Root CA is not in --ca-file root.pem; "
+        f"TLS_MAIL CRITICAL - {NAME}:25 smtp: untrusted chain: issuer Stranger Root CA is not in --ca-file root.pem / "
         f"the certificate of {NAME} does not verify, and the MTA-STS policy of {DOMAIN} is in enforce mode: senders "
-        f"refuse to deliver to it | days_remaining={PERF_60} {HANDSHAKE} {MAX_AGE}",
+        f"refuse to deliver to it | days_remaining={PERF_60} {HANDSHAKE} {USED_60} {MAX_AGE}",
     )

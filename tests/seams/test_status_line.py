@@ -14,7 +14,7 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from pki import Issued
-from seam import ECDSA_OK, NAME, PERF_60, REFUSED, RSA_OK, World, at, dual, judged, plan, served
+from seam import ECDSA_OK, NAME, PERF_60, REFUSED, RSA_OK, USED_60, World, at, dual, judged, plan, served
 
 from check_tls_mail.checks.dane.check import Dane
 from check_tls_mail.checks.dane.lookup import TlsaState, TlsaStatus
@@ -50,7 +50,7 @@ def test_both_certificates_fine(world: World) -> None:
     assert code == 0
     assert line == (
         f"TLS_MAIL OK - {NAME}:993 imaps implicit TLS, TLS 1.3, {ECDSA_OK} and {RSA_OK} | "
-        f"days_remaining={PERF_60} days_remaining_rsa={PERF_60} handshake_time=0.01s;;;0"
+        f"days_remaining={PERF_60} days_remaining_rsa={PERF_60} handshake_time=0.01s;;;0 {USED_60}"
     )
 
 
@@ -59,7 +59,7 @@ def test_name_mismatch_on_the_second_certificate_names_it(world: World) -> None:
     assert code == 2
     assert line == (
         f"TLS_MAIL CRITICAL - {NAME}:993 imaps: RSA certificate: name mismatch: certificate is for other.example, "
-        f"not {NAME} | days_remaining={PERF_60} days_remaining_rsa={PERF_60} handshake_time=0.01s;;;0"
+        f"not {NAME} | days_remaining={PERF_60} days_remaining_rsa={PERF_60} handshake_time=0.01s;;;0 {USED_60}"
     )
 
 
@@ -69,7 +69,8 @@ def test_untrusted_second_certificate_names_it(world: World) -> None:
     assert code == 2
     assert line == (
         f"TLS_MAIL CRITICAL - {NAME}:993 imaps: RSA certificate: untrusted chain: issuer Stranger Root CA is not "
-        f"in --ca-file root.pem | days_remaining={PERF_60} days_remaining_rsa={PERF_60} handshake_time=0.01s;;;0"
+        f"in --ca-file root.pem | days_remaining={PERF_60} days_remaining_rsa={PERF_60} handshake_time=0.01s;;;0 "
+        f"{USED_60}"
     )
 
 
@@ -79,7 +80,8 @@ def test_second_certificate_expiring_is_a_warning_naming_it(world: World) -> Non
     assert line == (
         f"TLS_MAIL WARNING - {NAME}:993 imaps: RSA certificate expires in 15.0 days (2026-12-14 12:00 UTC), "
         "below 18 days (20% of its 90-day lifetime) | "
-        f"days_remaining={PERF_60} days_remaining_rsa=15.00;18:;9:;;90 handshake_time=0.01s;;;0"
+        f"days_remaining={PERF_60} days_remaining_rsa=15.00;18:;9:;;90 handshake_time=0.01s;;;0 "
+        "lifetime_used=83.33%;80;90;0;100"
     )
 
 
@@ -91,7 +93,7 @@ def test_intermediate_of_the_second_certificate_expiring_first(world: World) -> 
         f"TLS_MAIL CRITICAL - {NAME}:993 imaps: intermediate Short Intermediate (before the RSA certificate) "
         "expires in 4.0 days (2026-12-03 12:00 UTC), below 9 days (10% of its 90-day lifetime) | "
         f"days_chain_rsa=4.00;18:;9:;;90 days_remaining={PERF_60} days_remaining_rsa=80.00;18:;9:;;90 "
-        "handshake_time=0.01s;;;0"
+        f"handshake_time=0.01s;;;0 {USED_60}"
     )
 
 
@@ -100,8 +102,15 @@ def test_second_certificate_not_yet_valid(world: World) -> None:
     assert code == 2
     assert line == (
         f"TLS_MAIL CRITICAL - {NAME}:993 imaps: RSA certificate: certificate not valid before 2026-12-29 12:00 UTC "
-        f"(in 30.0 days) | days_remaining={PERF_60} days_remaining_rsa=120.00;18:;9:;;90 handshake_time=0.01s;;;0"
+        f"(in 30.0 days) | days_remaining={PERF_60} days_remaining_rsa=120.00;18:;9:;;90 "
+        f"handshake_time=0.01s;;;0 {USED_60}"
     )
+
+
+def _spki_sha256(leaf: Issued) -> str:
+    return hashlib.sha256(
+        leaf.cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    ).hexdigest()
 
 
 def _tlsa_for(leaf: Issued, validated: bool = True) -> TlsaState:
@@ -113,12 +122,14 @@ def _tlsa_for(leaf: Issued, validated: bool = True) -> TlsaState:
 
 def test_dane_mismatch_on_the_second_certificate_names_it(world: World) -> None:
     probes = plan("smtp")
-    code, line = status(world, probes, dual(world, world.leaf("RSA"), probes=probes), tlsa=_tlsa_for(world.leaf()))
+    rsa = world.leaf("RSA")
+    code, line = status(world, probes, dual(world, rsa, probes=probes), tlsa=_tlsa_for(world.leaf()))
     assert code == 2
     assert line == (
-        f"TLS_MAIL CRITICAL - {NAME}:25 smtp: RSA certificate: TLSA records at _25._tcp.{NAME} do not match the "
-        f"served certificate: was the key rotated without publishing the new TLSA first?; {ECDSA_OK} and {RSA_OK} | "
-        f"days_remaining={PERF_60} days_remaining_rsa={PERF_60} handshake_time=0.01s;;;0"
+        f"TLS_MAIL CRITICAL - {NAME}:25 smtp: RSA certificate: no TLSA record at _25._tcp.{NAME} covers it (they "
+        "match the other certificate): DANE senders that get it refuse to deliver: publish "
+        f"_25._tcp.{NAME}. IN TLSA 3 1 1 {_spki_sha256(rsa)} or stop serving it | "
+        f"days_remaining={PERF_60} days_remaining_rsa={PERF_60} handshake_time=0.01s;;;0 {USED_60}"
     )
 
 
@@ -128,10 +139,11 @@ def two(world: World, second: AddressReport, probes: ProbePlan | None = None) ->
     return at(probes, "127.0.0.1", served(good), ecdsa=served(good, TlsVersion.TLS1_2)), second
 
 
-def perf2(second: str = PERF_60) -> str:
+def perf2(second: str = PERF_60, used: str = "33.33") -> str:
     return (
         f"'days_remaining@127.0.0.1'={PERF_60} 'days_remaining@127.0.0.2'={second} "
-        "'handshake_time@127.0.0.1'=0.01s;;;0 'handshake_time@127.0.0.2'=0.01s;;;0"
+        "'handshake_time@127.0.0.1'=0.01s;;;0 'handshake_time@127.0.0.2'=0.01s;;;0 "
+        f"'lifetime_used@127.0.0.1'=33.33%;80;90;0;100 'lifetime_used@127.0.0.2'={used}%;80;90;0;100"
     )
 
 
@@ -141,7 +153,7 @@ def test_name_mismatch_on_the_second_address_names_it(world: World) -> None:
     assert code == 2
     assert line == (
         f"TLS_MAIL CRITICAL - {NAME}:993 imaps: 127.0.0.2: name mismatch: certificate is for other.example, "
-        f"not {NAME}; 127.0.0.1: OK | {perf2()}"
+        f"not {NAME} / 127.0.0.1: OK | {perf2()}"
     )
 
 
@@ -151,7 +163,7 @@ def test_untrusted_chain_on_the_second_address_names_it(world: World) -> None:
     assert code == 2
     assert line == (
         f"TLS_MAIL CRITICAL - {NAME}:993 imaps: 127.0.0.2: untrusted chain: issuer Stranger Root CA is not in "
-        f"--ca-file root.pem; 127.0.0.1: OK | {perf2()}"
+        f"--ca-file root.pem / 127.0.0.1: OK | {perf2()}"
     )
 
 
@@ -161,7 +173,7 @@ def test_expiry_on_the_second_address_names_it(world: World) -> None:
     assert code == 2
     assert line == (
         f"TLS_MAIL CRITICAL - {NAME}:993 imaps: 127.0.0.2: certificate expires in 5.0 days (2026-12-04 12:00 UTC), "
-        f"below 9 days (10% of its 90-day lifetime); 127.0.0.1: OK | {perf2('5.00;18:;9:;;90')}"
+        f"below 9 days (10% of its 90-day lifetime) / 127.0.0.1: OK | {perf2('5.00;18:;9:;;90', '94.44')}"
     )
 
 
@@ -172,8 +184,8 @@ def test_intermediate_expiry_on_the_second_address_names_it(world: World) -> Non
     assert code == 2
     assert line == (
         f"TLS_MAIL CRITICAL - {NAME}:993 imaps: 127.0.0.2: intermediate Short Intermediate (before the certificate) "
-        "expires in 4.0 days (2026-12-03 12:00 UTC), below 9 days (10% of its 90-day lifetime); 127.0.0.1: OK | "
-        f"'days_chain@127.0.0.2'=4.00;18:;9:;;90 {perf2('80.00;18:;9:;;90')}"
+        "expires in 4.0 days (2026-12-03 12:00 UTC), below 9 days (10% of its 90-day lifetime) / 127.0.0.1: OK | "
+        f"'days_chain@127.0.0.2'=4.00;18:;9:;;90 {perf2('80.00;18:;9:;;90', '11.11')}"
     )
 
 
@@ -183,9 +195,10 @@ def test_second_certificate_on_the_second_address_names_both(world: World) -> No
     assert code == 2
     assert line == (
         f"TLS_MAIL CRITICAL - {NAME}:993 imaps: 127.0.0.2: RSA certificate: name mismatch: certificate is for "
-        f"other.example, not {NAME}; 127.0.0.1: OK | 'days_remaining@127.0.0.1'={PERF_60} "
+        f"other.example, not {NAME} / 127.0.0.1: OK | 'days_remaining@127.0.0.1'={PERF_60} "
         f"'days_remaining@127.0.0.2'={PERF_60} 'days_remaining_rsa@127.0.0.2'={PERF_60} "
-        "'handshake_time@127.0.0.1'=0.01s;;;0 'handshake_time@127.0.0.2'=0.01s;;;0"
+        "'handshake_time@127.0.0.1'=0.01s;;;0 'handshake_time@127.0.0.2'=0.01s;;;0 "
+        "'lifetime_used@127.0.0.1'=33.33%;80;90;0;100 'lifetime_used@127.0.0.2'=33.33%;80;90;0;100"
     )
 
 
@@ -199,8 +212,8 @@ def test_dane_mismatch_on_the_second_address_names_it(world: World) -> None:
     assert code == 2
     assert line == (
         f"TLS_MAIL CRITICAL - {NAME}:25 smtp: 127.0.0.2: TLSA records at _25._tcp.{NAME} do not match the served "
-        f"certificate: was the key rotated without publishing the new TLSA first?; 127.0.0.2: {RSA_OK}; "
-        f"127.0.0.1: OK | {perf2()}"
+        f"certificate: DANE senders refuse to deliver: publish _25._tcp.{NAME}. IN TLSA 3 1 1 "
+        f"{_spki_sha256(stale_key)} or serve the certificate the records name | {perf2()}"
     )
 
 
@@ -233,8 +246,8 @@ def test_incident_clients_are_grouped_with_the_diagnosis(world: World) -> None:
     assert line == (
         f"TLS_MAIL CRITICAL - {NAME}:993 imaps: Apple Mail cannot connect over TLS 1.2: the certificate is ECDSA "
         "and the server accepts no ECDSA suite over TLS 1.2: add ECDHE-ECDSA suites to the server's TLS 1.2 cipher "
-        f"list; {ECDSA_OK} | clients_ok=1;;2:;0;2 days_remaining={PERF_60} handshake_time=0.01s;;;0 "
-        "probes_time=0.05s;;;0"
+        f"list / {ECDSA_OK} | clients_ok=1;;2:;0;2 days_remaining={PERF_60} handshake_time=0.01s;;;0 "
+        f"{USED_60} probes_time=0.05s;;;0"
     )
 
 
@@ -243,4 +256,4 @@ def test_unreadable_certificate_on_the_second_address_is_named(world: World) -> 
     code, line = status(world, plan(), *two(world, at(plan(), "127.0.0.2", broken)))
     assert code == 2
     assert line.startswith(f"TLS_MAIL CRITICAL - {NAME}:993 imaps: 127.0.0.2: server sent a certificate that cannot")
-    assert line.split(" | ")[0].endswith("; 127.0.0.1: OK")
+    assert line.split(" | ")[0].endswith(" / 127.0.0.1: OK")

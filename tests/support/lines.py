@@ -20,8 +20,10 @@ PERF_ITEM = re.compile(r"^('[^'=]+'|[^' =]+)=-?[\d.]+(s|%|B|c)?(;[^; ]*){0,4}$")
 
 
 def masked(run: Run) -> str:
-    """The first line with handshake_time and probes_time values shown as T."""
-    return re.sub(r"((?:handshake|probes)_time(?:@[^=']+)?'?=)[0-9.]+s", r"\1Ts", run.first_line)
+    """The first line with handshake_time and probes_time values shown as T, lifetime_used's share as U (its
+    value is asserted to the hundredth in the seams and tests/process/test_operator.py)."""
+    line = re.sub(r"((?:handshake|probes)_time(?:@[^=']+)?'?=)[0-9.]+s", r"\1Ts", run.first_line)
+    return re.sub(r"(lifetime_used(?:@[^=']+)?'?=)[0-9.]+%", r"\1U%", line)
 
 
 def validity(cert: x509.Certificate, now: datetime, key: str = "ECDSA P-256") -> tuple[str, str]:
@@ -49,6 +51,15 @@ def valid(cert: x509.Certificate, now: datetime, key: str = "ECDSA P-256") -> tu
         f"{key} certificate valid {days:.1f} days (until {until}, warning at {warn} days)",
         f"{days:.2f};{warn}:;{crit}:;;{lifetime}",
     )
+
+
+#: The lifetime_used item as ``masked`` shows it, under the default -w 20% -c 10% (upper bounds 80 and 90).
+USED = "lifetime_used=U%;80;90;0;100"
+
+
+def used(cert: x509.Certificate, now: datetime) -> str:
+    """The lifetime_used item of a certificate, masked (its share changes while a session runs)."""
+    return USED
 
 
 def day(cert: x509.Certificate) -> str:

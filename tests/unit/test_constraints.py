@@ -17,11 +17,13 @@ from pki import issue
 from check_tls_mail.clients.constraints import hello_curves, hello_key_types
 from check_tls_mail.clients.profiles import catalogue
 from check_tls_mail.judgement.violations import (
+    CaAsLeaf,
     CurveNotAccepted,
     Ed25519NotAccepted,
     KeyTypeNotAccepted,
     NoServerAuthEku,
     NoSubjectAltName,
+    PartialWildcard,
     RsaTooSmall,
     ValidityTooLong,
     ViolationKind,
@@ -57,22 +59,54 @@ def test_lifetime_and_eku_rules_bind_only_certificates_issued_from_july_2019() -
     old = leaf(days=1500, not_before=datetime.datetime(2019, 6, 30, tzinfo=datetime.UTC))
     new = leaf(days=1500, not_before=datetime.datetime(2019, 7, 1, tzinfo=datetime.UTC))
     assert judge([old], APPLE) == ()
-    assert judge([new], APPLE) == (NoServerAuthEku(False), ValidityTooLong(1500, 825))
+    assert judge([new], APPLE) == (ValidityTooLong(1500, 825),)  # a private root: an absent EKU passes
+    assert judge([new], APPLE, None, None, None, True) == (NoServerAuthEku(False), ValidityTooLong(1500, 825))
 
 
 def test_eku_must_name_server_auth_for_apple_and_when_present_for_everyone() -> None:
     client_only = leaf(eku=[ExtendedKeyUsageOID.CLIENT_AUTH])
     no_eku = leaf()
-    assert judge([no_eku], APPLE) == (NoServerAuthEku(False),)
+    # Apple (SecPolicyCheckServerAuthEKU): strict for chains to a built-in root; to a private one absent is fine.
+    assert judge([no_eku], APPLE, None, None, None, True) == (NoServerAuthEku(False),)
+    assert judge([no_eku], APPLE) == ()
     assert judge([no_eku], PROFILES["thunderbird"].certificate) == ()  # type: ignore[arg-type]
     for name in ("apple-mail", "thunderbird", "outlook", "postfix"):
         assert judge([client_only], PROFILES[name].certificate) == (NoServerAuthEku(True),), name  # type: ignore[arg-type]
 
 
-def test_rsa_under_2048_bits_fails_apple_and_passes_thunderbird() -> None:
+def test_rsa_under_2048_bits_fails_apple_and_thunderbird_to_a_public_root_only() -> None:
     cert = leaf("rsa1024", eku=SERVER_AUTH)
+    thunderbird = PROFILES["thunderbird"].certificate
     assert judge([cert], APPLE) == (RsaTooSmall(1024, 2048),)
-    assert judge([cert], PROFILES["thunderbird"].certificate) == ()  # type: ignore[arg-type]
+    assert judge([cert], thunderbird) == ()  # CertVerifier.cpp: MIN_RSA_BITS_WEAK for a private root
+    assert judge([cert], thunderbird, None, None, None, True) == (RsaTooSmall(1024, 2048),)
+    assert judge([cert], PROFILES["postfix"].certificate) == ()  # measured: posttls-finger -l secure verifies it
+
+
+def test_apple_caps_public_roots_at_398_days_from_september_2020() -> None:
+    before = leaf(days=500, not_before=datetime.datetime(2020, 8, 31, tzinfo=datetime.UTC), eku=SERVER_AUTH)
+    after = leaf(days=500, not_before=datetime.datetime(2020, 9, 1, tzinfo=datetime.UTC), eku=SERVER_AUTH)
+    assert judge([before], APPLE, None, None, None, True) == ()
+    assert judge([after], APPLE, None, None, None, True) == (ValidityTooLong(500, 398),)
+    assert judge([after], APPLE) == ()  # a private root: 825 days
+
+
+def test_thunderbird_refuses_a_ca_certificate_as_the_servers() -> None:
+    made = issue(NAME, key_of("p256"), ca(), NOW - DAY, NOW + 60 * DAY, ca=True, names=(NAME,))  # type: ignore[arg-type]
+    assert judge([made.cert], PROFILES["thunderbird"].certificate) == (CaAsLeaf(),)  # type: ignore[arg-type]
+    assert judge([made.cert], APPLE) == ()  # Apple's SSL policy adds no NotCA check
+
+
+@pytest.mark.parametrize(
+    ("pattern", "refused"),
+    [("m*.example.test", True), ("*ail.example.test", True), ("*.example.test", False), (NAME, False)],
+)
+def test_thunderbird_apple_and_android_match_only_whole_label_wildcards(pattern: str, refused: bool) -> None:
+    cert = issue(NAME, key_of("p256"), ca(), NOW - DAY, NOW + 60 * DAY, False, names=(pattern,), eku=SERVER_AUTH).cert  # type: ignore[arg-type]
+    for name in ("thunderbird", "apple-mail", "android"):
+        found = judge([cert], PROFILES[name].certificate, None, None, NAME)
+        assert found == ((PartialWildcard(pattern, NAME),) if refused else ()), name
+    assert judge([cert], PROFILES["postfix"].certificate, None, None, NAME) == ()  # OpenSSL's matching
 
 
 def test_ed25519_is_not_accepted_by_apple_mail_but_by_postfix() -> None:

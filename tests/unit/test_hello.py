@@ -28,6 +28,7 @@ from check_tls_mail.clients.profiles import catalogue
 from check_tls_mail.tls.hello.answer import (
     AlertAnswer,
     ConnectionEnded,
+    CutAfterHello,
     Ending,
     HelloRetry,
     Malformed,
@@ -36,10 +37,11 @@ from check_tls_mail.tls.hello.answer import (
 )
 from check_tls_mail.tls.hello.encoder import encode_client_hello
 from check_tls_mail.tls.hello.flight import FlightReader
+from check_tls_mail.tls.hello.shares import SHARES
 from check_tls_mail.tls.hello.spec import HelloSpec, shared_groups
 from check_tls_mail.tls.versions import TlsVersion
 
-ANSWER_TYPES = (ServerHelloAnswer, HelloRetry, AlertAnswer, ConnectionEnded, NotTls, Malformed)
+ANSWER_TYPES = (ServerHelloAnswer, CutAfterHello, HelloRetry, AlertAnswer, ConnectionEnded, NotTls, Malformed)
 
 
 def spec_with(*extensions: int, **fields: object) -> HelloSpec:
@@ -150,18 +152,18 @@ def test_key_share_layout_follows_rfc8446_section_4_2_8() -> None:
         assert len(key) == size and key[0] == 4
 
 
-def test_key_shares_are_fresh_keys_on_their_curve() -> None:
+def test_key_shares_are_the_fixed_shares_on_their_curve() -> None:
+    """A hello probe never completes the key exchange: its shares are shares.py's valid public values."""
     from cryptography.hazmat.primitives.asymmetric import ec, x25519
 
     spec = spec_with(51, supported_groups=(0x1D, 0x17), key_share_groups=(0x1D, 0x17))
-    first, second = (key_shares_of(parse_hello(encode_client_hello(spec))) for _ in range(2))
-    assert first[0].key_exchange != second[0].key_exchange
-    x25519.X25519PublicKey.from_public_bytes(first[0].key_exchange)
-    ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), first[1].key_exchange)  # raises off the curve
+    shares = key_shares_of(parse_hello(encode_client_hello(spec)))
+    assert [(s.group, s.key_exchange) for s in shares] == [(0x1D, SHARES[0x1D]), (0x17, SHARES[0x17])]
+    x25519.X25519PublicKey.from_public_bytes(shares[0].key_exchange)
+    ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), shares[1].key_exchange)  # raises off the curve
 
 
 def test_hybrid_share_is_mlkem768_then_x25519_and_ffdhe_is_left_out() -> None:
-    pytest.importorskip("cryptography.hazmat.primitives.asymmetric.mlkem")
     spec = spec_with(51, supported_groups=(0x11EC, 0x1D, 0x100), key_share_groups=(0x11EC, 0x100, 0x1D))
     shares = key_shares_of(parse_hello(encode_client_hello(spec)))
     assert [s.group for s in shares] == [0x11EC, 0x1D]  # ffdhe2048: no share, the server may ask for it

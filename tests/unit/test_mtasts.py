@@ -302,14 +302,14 @@ def findings_of(findings: tuple[object, ...], kind: type) -> list[object]:
         (
             RecordInvalid(RecordKind.MTA_STS, STS, RecordDefect.MULTIPLE, "2"),
             Severity.WARNING,
-            "MTA-STS record at _mta-sts.example.org is invalid: 2 records begin with v=STSv1; there must be exactly "
-            "one: senders apply no policy",
+            "MTA-STS record at _mta-sts.example.org is invalid: 2 records begin with v=STSv1, but there must be "
+            "exactly one: senders apply no policy",
         ),
         (
             PolicyUnreachable(URL, FetchFailure.UNREACHABLE, "connection refused (127.0.0.1:443)"),
             Severity.CRITICAL,
-            f"MTA-STS policy {URL} cannot be fetched: connection refused (127.0.0.1:443); senders keep a cached "
-            "policy only until its max_age runs out",
+            f"MTA-STS policy {URL} cannot be fetched: connection refused (127.0.0.1:443) (senders keep a cached "
+            "policy only until its max_age runs out)",
         ),
         (
             PolicyCertificateInvalid(

@@ -100,8 +100,8 @@ def test_renewed_file_not_served_says_reload(pki: Pki) -> None:
     assert result == FileNewer(facts(served).not_after, facts(renewed).not_after, path)
     assert severity(result) is Severity.WARNING
     assert describe(result) == (
-        f"the server still serves the certificate valid until {facts(served).not_after:%Y-%m-%d}; {path} holds the "
-        f"renewed one (until {facts(renewed).not_after:%Y-%m-%d}): reload the service"
+        f"the server still serves the certificate valid until {facts(served).not_after:%Y-%m-%d}, while {path} "
+        f"holds the renewed one (until {facts(renewed).not_after:%Y-%m-%d}): reload the service"
     )
 
 
@@ -173,6 +173,6 @@ def test_other_required_name_values_are_usage_errors(bad: str) -> None:
 def test_dates_in_words_are_days() -> None:
     result = FileNewer(datetime(2026, 12, 1, 8), datetime(2027, 2, 28, 23), "/etc/letsencrypt/live/mail/fullchain.pem")
     assert describe(result) == (
-        "the server still serves the certificate valid until 2026-12-01; /etc/letsencrypt/live/mail/fullchain.pem "
-        "holds the renewed one (until 2027-02-28): reload the service"
+        "the server still serves the certificate valid until 2026-12-01, while "
+        "/etc/letsencrypt/live/mail/fullchain.pem holds the renewed one (until 2027-02-28): reload the service"
     )

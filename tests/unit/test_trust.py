@@ -73,7 +73,7 @@ WORDS: list[tuple[P, str]] = [
     (P(K.KEY_TOO_SMALL, 0, LEAF, "x", number=192, key=Key(KeyType.ECDSA, 192, Curve.P192)), "ECDSA P-192 key is too weak: clients require P-256 or another curve of 224 bits or more"),
     (P(K.NAME_MISMATCH, 0, LEAF, "x", names=("www.example.test", "example.test"), wanted="mail.example.test"), "name mismatch: certificate is for www.example.test, example.test, not mail.example.test"),
     (P(K.NAME_MISMATCH, 0, LEAF, "x", names=("a", "b", "c", "d", "e", "f"), wanted="g|x"), "name mismatch: certificate is for a, b, c, d and 2 more, not g\\x7cx"),
-    (P(K.NO_SAN, 0, LEAF, "mail.example.test", wanted="mail.example.test"), "certificate has no subjectAltName (CN mail.example.test); clients cannot match mail.example.test"),
+    (P(K.NO_SAN, 0, LEAF, "mail.example.test", wanted="mail.example.test"), "certificate has no subjectAltName (CN mail.example.test), so clients cannot match mail.example.test"),
 ]  # fmt: skip
 
 
