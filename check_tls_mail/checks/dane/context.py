@@ -17,7 +17,7 @@ from .lookup import TlsaState, TlsaStatus
 
 if TYPE_CHECKING:
     from ...judgement.assessment import AddressAssessment, Served
-    from .match import DaneReport
+    from .match import DaneReport, RenewedFile
 
 
 class DaneJudged(NamedTuple):
@@ -35,6 +35,31 @@ class DaneJudged(NamedTuple):
         return "dane"
 
 
+class RenewedJudged(NamedTuple):
+    """An --expect-cert file not yet served, against the TLSA records: published before the reload?"""
+
+    renewed: RenewedFile
+    tlsa: TlsaState
+    ordinal: int
+
+    @property
+    def address(self) -> None:
+        return None
+
+    @property
+    def served(self) -> None:
+        return None
+
+    @property
+    def stem(self) -> str:
+        return f"dane_renewed{self.ordinal or ''}"
+
+    @property
+    def precedence(self) -> int:
+        """Said before the renewal check's "reload the service": reloading first is the outage."""
+        return 1
+
+
 class DaneContext(QuietContext):
     """TLSA records (DANE): looked up, validated, usable, and matching what the server presents."""
 
@@ -43,6 +68,8 @@ class DaneContext(QuietContext):
         self.required = required
 
     def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        if isinstance(metric.value, RenewedJudged):
+            return self._renewed(metric)
         finding: DaneJudged = metric.value
         prefix = whose(finding.served)
         tlsa = finding.tlsa
@@ -79,6 +106,24 @@ class DaneContext(QuietContext):
                 )
             return Result(Critical, hint, metric)
         return Result(Ok, None, metric)
+
+    @staticmethod
+    def _renewed(metric: Metric) -> Result:
+        """A renewed certificate on disk whose key no usable, validated record covers: WARNING before the reload.
+        No answer, no validated or usable records: the served certificate's judgement says so already."""
+        finding: RenewedJudged = metric.value
+        report = finding.renewed.report
+        if report is None or not report.answer.validated or not report.usable or report.matching:
+            return Result(Ok, None, metric)
+        from ...sanitize import clean
+        from .match import record_for
+
+        record = record_for(report.answer.name, finding.renewed.chain[0])
+        hint = (
+            f"the renewed certificate in {clean(finding.renewed.path, 200)} has no TLSA record yet: publish {record} "
+            "before reloading, or DANE senders will refuse mail"
+        )
+        return Result(Warn, hint, metric)
 
     def _required(self, metric: Metric, hint: str) -> Result:
         """Missing records or no answer: CRITICAL with --dane, else not judged."""
