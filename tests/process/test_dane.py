@@ -27,7 +27,7 @@ class Dns:
         self.served = served  # the SHA-256 of the served leaf's SubjectPublicKeyInfo, in hex
         self.next_key = next_key  # the key of the rollover zone's second record (published, not served)
 
-    def check(self, name: str, *extra: str, validating: bool = True) -> Run:
+    def check(self, name: str, *extra: str, validating: bool = True, clients: tuple[str, ...] = ("none",)) -> Run:
         server = self.unbound if validating else self.knot
         return check(
             "-H",
@@ -40,8 +40,7 @@ class Dns:
             self.pki.root_file,
             "--dns-server",
             f"127.0.0.1:{server.ports['dns']}",
-            "--client",
-            "none",
+            *[flag for client in clients for flag in ("--client", client)],
             *extra,
         )
 
@@ -100,8 +99,8 @@ def test_tlsa_for_another_key_is_critical(dns: Dns) -> None:
     assert run.code == 2, run.stdout
     assert (
         f"TLSA records at _{dns.port}._tcp.mismatch.{ZONE} do not match the served certificate: DANE senders "
-        f"refuse to deliver: publish _{dns.port}._tcp.mismatch.{ZONE}. IN TLSA 3 1 1 {dns.served} or serve the "
-        "certificate the records name"
+        f"would refuse to deliver: publish _{dns.port}._tcp.mismatch.{ZONE}. IN TLSA 3 1 1 {dns.served} or serve "
+        "the certificate the records name"
     ) in run.summary
 
 
@@ -260,3 +259,19 @@ def test_a_renewal_that_reuses_the_key_needs_no_new_record(dns: Dns) -> None:
     same = dns.pki.leaf(names=(f"*.{ZONE}",), key_type="ECDSA", days_left=89).write(dns.pki.directory, "reused")[0]
     run = dns.check("match", "--expect-cert", same)
     assert run.code == 1 and "no TLSA record yet" not in run.stdout, run.stdout
+
+
+def test_who_would_refuse_to_deliver_comes_from_the_sending_mtas_own_policies(dns: Dns) -> None:
+    """Issue #24 part 3: the default MTA set of -P smtp with their delivery policies (profiles.json "delivery",
+    with sources): Exim checks DANE by default (hosts_try_dane = *), Postfix where smtp_tls_security_level =
+    dane, a generic OpenSSL relay not at all; Microsoft 365 validates DANE, Gmail does not."""
+    default = dns.check("mismatch", clients=())
+    assert default.code == 2, default.stdout
+    assert (
+        "do not match the served certificate: Exim (GnuTLS), and Postfix MTA where DANE is set up, would refuse to "
+        "deliver (MTA capped at TLS 1.2 would deliver): publish "
+    ) in default.summary, default.stdout
+    providers = dns.check("mismatch", clients=("microsoft-365", "gmail"))
+    assert (
+        "do not match the served certificate: Microsoft 365 would refuse to deliver (Gmail would deliver): publish "
+    ) in providers.summary, providers.stdout

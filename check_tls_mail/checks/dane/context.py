@@ -94,15 +94,16 @@ class DaneContext(QuietContext):
             from .match import record_for
 
             record = record_for(name, finding.served.sent[0])
+            who = _refusers(resource)
             if finding.other_matched:
                 hint = (
-                    f"{prefix}no TLSA record at {name} covers it (they match the other certificate): DANE senders "
-                    f"that get it refuse to deliver: publish {record} or stop serving it"
+                    f"{prefix}no TLSA record at {name} covers it (they match the other certificate): {who}: "
+                    f"publish {record} or stop serving it"
                 )
             else:
                 hint = (
-                    f"{prefix}TLSA records at {name} do not match the served certificate: DANE senders refuse to "
-                    f"deliver: publish {record} or serve the certificate the records name"
+                    f"{prefix}TLSA records at {name} do not match the served certificate: {who}: "
+                    f"publish {record} or serve the certificate the records name"
                 )
             return Result(Critical, hint, metric)
         return Result(Ok, None, metric)
@@ -128,3 +129,18 @@ class DaneContext(QuietContext):
     def _required(self, metric: Metric, hint: str) -> Result:
         """Missing records or no answer: CRITICAL with --dane, else not judged."""
         return Result(Critical, hint, metric) if self.required else Result(Ok, None, metric)
+
+
+def _refusers(resource: nagiosplugin.Resource) -> str:
+    """Who would refuse to deliver, of the sending MTAs probed (their profiles' delivery policies), and who would
+    deliver all the same: "Exim (GnuTLS), and Postfix MTA where DANE is set up, would refuse to deliver (MTA
+    capped at TLS 1.2 would deliver)"; "DANE senders would refuse to deliver" without MTA profiles."""
+    from ...clients.profiles import DeliveryPolicy, who_applies
+
+    assessment = getattr(resource, "assessment", None)
+    clients = assessment.plan.clients if assessment is not None else ()
+    refusing, delivering = who_applies(clients, DeliveryPolicy.DANE)
+    if not refusing:
+        return "DANE senders would refuse to deliver"
+    comma = "," if ", and " in refusing else ""
+    return f"{refusing}{comma} would refuse to deliver" + (f" ({delivering} would deliver)" if delivering else "")
