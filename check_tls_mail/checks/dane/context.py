@@ -94,15 +94,15 @@ class DaneContext(QuietContext):
             from .match import record_for
 
             record = record_for(name, finding.served.sent[0])
-            who = _refusers(resource)
+            refuse, deliver = _refusers(resource)
             if finding.other_matched:
                 hint = (
-                    f"{prefix}no TLSA record at {name} covers it (they match the other certificate): {who}: "
-                    f"publish {record} or stop serving it"
+                    f"{prefix}no TLSA record at {name} covers it (they match the other certificate): {refuse} when "
+                    f"they get it{deliver}: publish {record} or stop serving it"
                 )
             else:
                 hint = (
-                    f"{prefix}TLSA records at {name} do not match the served certificate: {who}: "
+                    f"{prefix}TLSA records at {name} do not match the served certificate: {refuse}{deliver}: "
                     f"publish {record} or serve the certificate the records name"
                 )
             return Result(Critical, hint, metric)
@@ -131,16 +131,16 @@ class DaneContext(QuietContext):
         return Result(Critical, hint, metric) if self.required else Result(Ok, None, metric)
 
 
-def _refusers(resource: nagiosplugin.Resource) -> str:
+def _refusers(resource: nagiosplugin.Resource) -> tuple[str, str]:
     """Who would refuse to deliver, of the sending MTAs probed (their profiles' delivery policies), and who would
-    deliver all the same: "Exim (GnuTLS), and Postfix MTA where DANE is set up, would refuse to deliver (MTA
-    capped at TLS 1.2 would deliver)"; "DANE senders would refuse to deliver" without MTA profiles."""
+    deliver all the same: ("Exim (GnuTLS), and Postfix MTA where DANE is set up, would refuse to deliver",
+    " (MTA capped at TLS 1.2 would deliver)"); ("DANE senders would refuse to deliver", "") without MTA profiles."""
     from ...clients.profiles import DeliveryPolicy, who_applies
 
     assessment = getattr(resource, "assessment", None)
     clients = assessment.plan.clients if assessment is not None else ()
     refusing, delivering = who_applies(clients, DeliveryPolicy.DANE)
     if not refusing:
-        return "DANE senders would refuse to deliver"
+        return "DANE senders would refuse to deliver", ""
     comma = "," if ", and " in refusing else ""
-    return f"{refusing}{comma} would refuse to deliver" + (f" ({delivering} would deliver)" if delivering else "")
+    return f"{refusing}{comma} would refuse to deliver", (f" ({delivering} would deliver)" if delivering else "")
