@@ -358,3 +358,29 @@ def test_the_measured_outcomes_cannot_be_changed(acme_server: AcmeServer, world:
     leaf = world.leaf()
     outcomes = lookup(acme_server, "future", tmp_path).finish(host(single(world, leaf)), Deadline(10))
     assert isinstance(outcomes, MappingProxyType)
+
+
+def test_the_state_directory_is_made_0700_when_the_first_answer_is_kept(
+    acme_server: AcmeServer, world: World, tmp_path: Path
+) -> None:
+    leaf = world.leaf()
+    path = tmp_path / "state"
+    assert not path.exists()
+    lookup(acme_server, "future", tmp_path).finish(host(single(world, leaf)), Deadline(10))
+    assert path.is_dir() and (path.stat().st_mode & 0o777) == 0o700
+    assert [p.name for p in path.iterdir() if p.name.startswith("ari-")] == [
+        Path(cache.entry_path(state(tmp_path), acme_server.directory("future"), cert_id(leaf.cert))).name
+    ]
+
+
+def test_an_answer_that_cannot_be_kept_is_judged_and_says_so(
+    acme_server: AcmeServer, world: World, tmp_path: Path
+) -> None:
+    leaf = world.leaf()
+    ask = lookup(acme_server, "future", tmp_path)
+    (tmp_path / "state").write_text("")  # spoiled after the options were read
+    outcome = ask.finish(host(single(world, leaf)), Deadline(10))[leaf_of(leaf)]
+    assert outcome.answer == Answered(
+        f"{acme_server.url('future')}/renewal-info/{cert_id(leaf.cert)}", Window(*FUTURE, "")
+    )
+    assert outcome.note == "not cached: the state directory is not a directory"

@@ -4,8 +4,9 @@ Checks layer, the only files the plugin writes. Thousands of checks every five m
 each time: an answer is kept until the CA's Retry-After runs out (schedule.py), and every check of the same
 certificate (IMAP, submission and SMTP of one host) reads it from here until then.
 
-Safety: the directory is created 0700 and must be owned by the user running the check, not a symbolic link,
-and writable by no one else; otherwise the check refuses it (a usage error, UNKNOWN, saying why). A file in it
+Safety: the directory must be owned by the user running the check, not a symbolic link, and writable by no
+one else; otherwise the check refuses it (a usage error, UNKNOWN, saying why). A missing one is created 0700
+when the first answer is kept, not when the options are read. A file in it
 that is not a regular file of that user, is too large, unreadable or corrupt is ignored and replaced. Writes
 go to a temporary file renamed over the old one, so a reader never sees half an answer. Files no check has
 rewritten for a week (certificates no longer served) are removed, at most once a day.
@@ -63,25 +64,8 @@ def _user(uid: int) -> str:
         return f"uid {uid}"
 
 
-def open_state_dir(path: str, named: str) -> StateDir:
-    """The state directory, created 0700 if missing; UsageError saying why it cannot be used.
-
-    ``named`` is how the words name it ("--state-dir /x", "the state directory /var/tmp/check_tls_mail").
-    """
-    uid = os.geteuid()
-    try:
-        os.mkdir(path, 0o700)
-        os.chmod(path, 0o700)  # whatever the umask took away from the owner
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        reason = (exc.strerror or type(exc).__name__).lower()
-        raise UsageError(f"{named} cannot be created: {reason} (running as {_user(uid)})") from None
-    try:
-        info = os.lstat(path)
-    except OSError as exc:
-        reason = (exc.strerror or type(exc).__name__).lower()
-        raise UsageError(f"{named} cannot be used: {reason} (running as {_user(uid)})") from None
+def _judge(info: os.stat_result, named: str, uid: int) -> None:
+    """Refuse (UsageError, saying why) a state directory the check must not use."""
     if stat.S_ISLNK(info.st_mode):
         raise UsageError(f"{named} is a symbolic link: give the directory it points to")
     if not stat.S_ISDIR(info.st_mode):
@@ -91,12 +75,53 @@ def open_state_dir(path: str, named: str) -> StateDir:
             f"{named} belongs to {_user(info.st_uid)}, not to {_user(uid)} who runs the check: "
             "give each user its own --state-dir"
         )
-    if info.st_mode & 0o022:
-        mode = stat.S_IMODE(info.st_mode)
+    mode = stat.S_IMODE(info.st_mode)
+    if mode & 0o022:
         raise UsageError(f"{named} can be written by other users (mode {mode:04o}): make it 0700")
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise UsageError(f"{named} cannot be written (mode {stat.S_IMODE(info.st_mode):04o}): make it 0700")
+    if mode & 0o300 != 0o300:
+        raise UsageError(f"{named} cannot be written by {_user(uid)} (mode {mode:04o}): make it 0700")
+
+
+def open_state_dir(path: str, named: str) -> StateDir:
+    """The state directory, checked when the options are read; UsageError saying why it cannot be used.
+
+    A missing one is made (0700) only when there is an answer to keep (``prepared``): reading the options
+    creates nothing. ``named`` is how the words name it ("--state-dir /x").
+    """
+    uid = os.geteuid()
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        parent = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(parent):
+            raise UsageError(f"{named} cannot be created: {clean(parent, 200)} is not a directory") from None
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise UsageError(
+                f"{named} cannot be created in {clean(parent, 200)}: permission denied (running as {_user(uid)})"
+            ) from None
+        return StateDir(path, uid)
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise UsageError(f"{named} cannot be used: {reason} (running as {_user(uid)})") from None
+    _judge(info, named, uid)
     return StateDir(path, uid)
+
+
+def prepared(state: StateDir) -> str:
+    """Make the state directory if it is missing (0700, whatever the umask) and check it again: '' when it can
+    take entries, else why not (for -v)."""
+    try:
+        os.mkdir(state.path, 0o700)
+        os.chmod(state.path, 0o700)  # what the umask took away from the owner
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        return clean(exc.strerror or type(exc).__name__)
+    try:
+        _judge(os.lstat(state.path), "the state directory", state.uid)
+    except (OSError, UsageError) as exc:
+        return clean(str(exc), 200)
+    return ""
 
 
 def entry_path(state: StateDir, directory: str, cert_id: str) -> str:

@@ -68,12 +68,13 @@ class AriLookup:
         self._lock = threading.Lock()
         self._directory_locks: dict[str, threading.Lock] = {}
         self._bases: dict[str, str | Fetched] = {}  # directory -> its renewalInfo URL, or why it has none
+        self._unkept = ""  # why the state directory cannot take answers on this run ("" when it can)
 
     def finish(self, report: HostReport, deadline: Deadline) -> Mapping[bytes, AriOutcome]:
         from ...probe.workers import run_until
         from ...x509.chain import utcnow
         from ...x509.parse import read
-        from .cache import prune
+        from .cache import prepared, prune
 
         now = utcnow()
         outcomes: dict[bytes, AriOutcome] = {}
@@ -84,12 +85,13 @@ class AriLookup:
                 asks[der] = planned
             else:
                 outcomes[der] = planned
+        self._unkept = prepared(self.state) if asks else ""
         jobs = [(lambda ask=ask: self._ask(ask, deadline)) for ask in asks.values()]
         for der, done in zip(asks, run_until(jobs, self.parallel, deadline), strict=True):
             ask = asks[der]
             late = Unavailable(ask.where, ask.url, Failure.TIMEOUT, "no answer before the deadline")
             outcomes[der] = done or AriOutcome(late, note="not cached: the deadline came first")
-        if asks:
+        if asks and not self._unkept:
             prune(self.state, now)
         return MappingProxyType(outcomes)
 
@@ -137,6 +139,6 @@ class AriLookup:
         asked = utcnow()
         following = next_ask(fetched.answer, fetched.retry_after, ask.failures, asked)
         entry = Entry(fetched.answer, asked, following.at, following.failures)
-        why = write_entry(self.state, ask.directory, ask.cert_id, entry)
+        why = self._unkept or write_entry(self.state, ask.directory, ask.cert_id, entry)
         note = f"not cached: {why}" if why else ""
         return AriOutcome(fetched.answer, asked, following.at, cached=False, note=note)
