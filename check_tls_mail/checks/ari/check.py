@@ -44,9 +44,9 @@ class Ari(OptionalCheck):
         group.add_argument(
             "--ari",
             action="store_true",
-            help="ask the issuing CA's ACME renewal information (RFC 9773) when to renew each served certificate, "
-            "cached as the CA's Retry-After says; inside the suggested window WARNING, past it CRITICAL, no usable "
-            "answer a WARNING; perfdata ari_window_start",
+            help="ask the issuing CA's ACME renewal information (RFC 9773) when to renew each served certificate "
+            "(cached in --state-dir as the CA's Retry-After says); inside the suggested window WARNING, past it "
+            "CRITICAL, no usable answer a WARNING; perfdata ari_window_start (seconds until the window)",
         )
         group.add_argument(
             "--acme-directory",
