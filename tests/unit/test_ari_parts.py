@@ -492,6 +492,8 @@ def test_a_state_directory_spoiled_after_the_options_were_read_keeps_nothing(tmp
         ("world", "--state-dir S can be written by other users (mode 0777): make it 0700"),
         ("group", "--state-dir S can be written by other users (mode 0770): make it 0700"),
         ("missing parent", "--state-dir S cannot be created: TMP/absent is not a directory"),
+        ("empty", "--state-dir S: not a directory name"),
+        ("nul", "--state-dir S: not a directory name"),
     ],
 )
 def test_an_unusable_state_directory_is_refused_saying_why(tmp_path: Path, setup: str, words: str) -> None:
@@ -504,10 +506,10 @@ def test_an_unusable_state_directory_is_refused_saying_why(tmp_path: Path, setup
     elif setup in ("world", "group"):
         path.mkdir()
         path.chmod(0o777 if setup == "world" else 0o770)
-    else:
+    elif setup == "missing parent":
         path = tmp_path / "absent" / "state"
     with pytest.raises(UsageError) as raised:
-        cache.open_state_dir(str(path), "--state-dir S")
+        cache.open_state_dir({"empty": "", "nul": "state\0x"}.get(setup, str(path)), "--state-dir S")
     assert str(raised.value) == words.replace("TMP", str(tmp_path))
 
 

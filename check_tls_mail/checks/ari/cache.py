@@ -89,6 +89,8 @@ def open_state_dir(path: str, named: str) -> StateDir:
     creates nothing. ``named`` is how the words name it ("--state-dir /x").
     """
     uid = os.geteuid()
+    if not path or "\0" in path:
+        raise UsageError(f"{named}: not a directory name")
     try:
         info = os.lstat(path)
     except FileNotFoundError:
