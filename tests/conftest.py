@@ -16,6 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
+import acme_servers
 import mtasts_servers
 import revocation_servers
 from mtasts_servers import MtaStsWorld
@@ -69,6 +70,13 @@ def mtasts_world(pki: Pki) -> Iterator[MtaStsWorld]:
 
 
 # Real servers, shared by the real-server and the monitoring-engine tests.
+
+
+@pytest.fixture(scope="session")
+def acme_server(pki: Pki) -> Iterator[acme_servers.AcmeServer]:
+    """ACME directories and renewalInfo answers over HTTPS on loopback, one per scenario (acme_servers.py)."""
+    with acme_servers.AcmeServer(pki) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

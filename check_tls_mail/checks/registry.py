@@ -6,10 +6,11 @@ library a run without their options does not need.
 
 from __future__ import annotations
 
+from .ari.check import Ari
 from .dane.check import Dane
 from .mtasts.check import MtaSts
 from .protocol import OptionalCheck
 from .renewal.check import Renewal
 from .revocation.check import Revocation
 
-CHECKS: tuple[type[OptionalCheck], ...] = (Dane, Renewal, Revocation, MtaSts)
+CHECKS: tuple[type[OptionalCheck], ...] = (Dane, Renewal, Revocation, Ari, MtaSts)

@@ -1,7 +1,7 @@
 """Transport layer: one HTTP(S) request with http.client, bounded in time and size.
 
-For the MTA-STS policy (HTTPS, certificate verified, redirects not followed),
-OCSP and CRLs (plain HTTP). A watchdog closes the socket at the deadline, so
+For the MTA-STS policy and ACME renewal information (HTTPS, certificate
+verified, redirects not followed), OCSP and CRLs (plain HTTP). A watchdog closes the socket at the deadline, so
 a server that trickles a byte a second cannot stretch the request past it.
 Failures are typed results, never exceptions.
 """
@@ -63,6 +63,7 @@ class HttpResponse(NamedTuple):
     content_type: str  # cleaned, as sent ("" if none)
     location: str  # cleaned, "" if none
     body: bytes
+    retry_after: str = ""  # cleaned, as sent ("" if none): ACME renewal information schedules by it (RFC 9773)
 
 
 class HttpFailed(NamedTuple):
@@ -247,4 +248,5 @@ def _exchange(
         clean(response.getheader("Content-Type", "") or "", 100),
         clean(response.getheader("Location", "") or "", 200),
         data,
+        clean(response.getheader("Retry-After", "") or "", 60),
     )

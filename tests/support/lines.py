@@ -21,8 +21,10 @@ PERF_ITEM = re.compile(r"^('[^'=]+'|[^' =]+)=-?[\d.]+(s|%|B|c)?(;[^; ]*){0,4}$")
 
 def masked(run: Run) -> str:
     """The first line with handshake_time and probes_time values shown as T, lifetime_used's share as U (its
-    value is asserted to the hundredth in the seams and tests/process/test_operator.py)."""
+    value is asserted to the hundredth in the seams and tests/process/test_operator.py), and --ari's seconds
+    until the renewal window as N (asserted between the moments before and after the run, in test_ari_cli.py)."""
     line = re.sub(r"((?:handshake|probes)_time(?:@[^=']+)?'?=)[0-9.]+s", r"\1Ts", run.first_line)
+    line = re.sub(r"(ari_window_start[a-z0-9_]*(?:@[^=']+)?'?=)-?[0-9]+s", r"\1Ns", line)
     return re.sub(r"(lifetime_used(?:@[^=']+)?'?=)[0-9.]+%", r"\1U%", line)
 
 
