@@ -31,7 +31,8 @@ perfdata, the most important first: days_remaining (the certificate served
   before the leaf), clients_ok, ciphers_ok, lifetime_used (percent of the
   lifetime gone of the certificate nearest its end, -w/-c as plain upper
   bounds for engines that drop ranges, such as Icinga 2), probes_time, handshake_time, mta_sts_max_age (--mta-sts:
-  the policy's max_age in seconds). With several addresses each label ends
+  the policy's max_age in seconds), ari_window_start (--ari: seconds until
+  the CA's renewal window, negative inside it). With several addresses each label ends
   in @ADDRESS. The first line is at most 1000 bytes: items that do not fit
   are left off whole, from the end of this list.
 exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also SIGINT); --help,

@@ -218,9 +218,11 @@ class Limited:
     def __init__(self, handler: Handler, refuse: Handler, limit: int = 1, ever: bool = False) -> None:
         self.handler, self.refuse, self.limit, self.ever = handler, refuse, limit, ever
         self.active = self.served = self.refused = 0
+        self.decided: dict[int, bool] = {}
         self.lock = threading.Lock()
 
-    def __call__(self, sock: socket.socket) -> None:
+    def accepted(self, sock: socket.socket) -> None:
+        """Decide in accept order (MailServer's accept thread calls this), not in the order the workers run."""
         with self.lock:
             allowed = (self.served if self.ever else self.active) < self.limit
             if allowed:
@@ -228,6 +230,11 @@ class Limited:
                 self.served += 1
             else:
                 self.refused += 1
+            self.decided[sock.fileno()] = allowed
+
+    def __call__(self, sock: socket.socket) -> None:
+        with self.lock:
+            allowed = self.decided.pop(sock.fileno())
         if not allowed:
             return self.refuse(sock)
         try:
@@ -300,6 +307,9 @@ class MailServer:
                 return
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.connections += 1
+            accepted = getattr(self.handler, "accepted", None)
+            if accepted is not None:
+                accepted(conn)
             worker = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             worker.start()
             self._threads.append(worker)
