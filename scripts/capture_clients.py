@@ -44,6 +44,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -75,6 +76,28 @@ NOTE = (
     "records) and closes. 'hex' is the TLS records as received; 'derived' is scripts/derive_hellos.py's "
     "reading of them; 'skipped' lists the captures that could not be made, and why."
 )
+
+#: Clients of the issue's list with no capture id here, and why (kept in clients.json's "skipped").
+NOT_ATTEMPTED = {
+    client: {
+        "client": name,
+        "package": package,
+        "reason": (
+            "not attempted: it needs a desktop session to connect (a D-Bus session bus, "
+            f"{needs}, a display) and an account set up through it; its TLS is GIO's "
+            "(glib-networking on GnuTLS), which glib-networking-bookworm and glib-networking-trixie capture"
+        ),
+    }
+    for client, name, package, needs in (
+        (
+            "evolution",
+            "Evolution",
+            "evolution",
+            "evolution-source-registry for the account, libsecret for the password",
+        ),
+        ("geary", "Geary", "geary", "libsecret or GNOME Online Accounts for the password"),
+    )
+}
 
 
 # ----------------------------------------------------------------------------------------------- chroots
@@ -111,9 +134,9 @@ def apt_sources() -> dict[str, str]:
 def mirror(suite: str) -> tuple[str, str]:
     """(main mirror, security mirror) for ``suite``: the one listing it, else the host's own release's."""
     found = apt_sources()
-    release = dict(
-        line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines() if "=" in line
-    ).get("VERSION_CODENAME", "")
+    release = dict(line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines() if "=" in line).get(
+        "VERSION_CODENAME", ""
+    )
     for wanted in (suite, release.strip('"')):
         if wanted in found:
             main = found[wanted]
@@ -214,8 +237,10 @@ class Chroot:
             shutil.rmtree(base)
         main, security = mirror(self.suite)
         # debootstrap mounts /proc in the target itself: in its own namespaces, gone when it ends
-        log_run(["unshare", "--pid", "--fork", "--mount", "debootstrap", "--variant=minbase", self.suite,
-                 str(base), main], log)
+        log_run(
+            ["unshare", "--pid", "--fork", "--mount", "debootstrap", "--variant=minbase", self.suite, str(base), main],
+            log,
+        )
         (base / "etc/apt/sources.list").write_text(
             f"deb {main} {self.suite} main\n"
             f"deb {main} {self.suite}-updates main\n"
@@ -250,8 +275,10 @@ class Chroot:
             missing = [p for p in packages if p not in installed]
             if missing:
                 for line in preseed:
-                    log_run(["chroot", str(self.root), "sh", "-c", f"echo {shlex.quote(line)} | debconf-set-selections"],
-                            self.log)
+                    log_run(
+                        ["chroot", str(self.root), "sh", "-c", f"echo {shlex.quote(line)} | debconf-set-selections"],
+                        self.log,
+                    )
                 self._apt("install", "--no-install-recommends", *missing)
                 self.marker.write_text(" ".join(sorted(installed | set(missing))) + "\n")
 
@@ -281,8 +308,9 @@ class Chroot:
         for path in objects:
             host_path = self.root / path.lstrip("/")
             if host_path.exists():
-                dynamic = subprocess.run(["readelf", "-d", str(host_path)], capture_output=True, text=True,
-                                         timeout=60, check=False).stdout
+                dynamic = subprocess.run(
+                    ["readelf", "-d", str(host_path)], capture_output=True, text=True, timeout=60, check=False
+                ).stdout
                 direct |= set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dynamic))
         for path in objects:
             for line in self.output(["ldd", path]).splitlines():
@@ -291,8 +319,7 @@ class Chroot:
                     linked[match.group(1)] = match.group(2)
         ranked = [(soname, name, own) for own in (True, False) for soname, name in LIBRARIES]
         for soname, name, own in ranked:
-            hit = next(((k, v) for k, v in linked.items() if k.startswith(soname) and (k in direct or not own)),
-                       None)
+            hit = next(((k, v) for k, v in linked.items() if k.startswith(soname) and (k in direct or not own)), None)
             if hit:
                 real = self.output(["readlink", "-f", hit[1]]).strip() or hit[1]
                 owner = self.output(["dpkg-query", "-S", real]).split(":")[0].strip()
@@ -380,11 +407,11 @@ def thunderbird_prefs(port: int, socket_type: int) -> str:
     return "".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in prefs.items())
 
 
-def thunderbird(headless: bool) -> Callable[[Chroot, int, Path], Run]:
+def thunderbird(headless: bool, socket_type: int = 3) -> Callable[[Chroot, int, Path], Run]:
     def make(chroot: Chroot, port: int, work: Path) -> Run:
         profile = work / "profile"
         inside = "/" + str(work.relative_to(chroot.root))
-        files = {str(profile / "prefs.js"): thunderbird_prefs(port, 3)}
+        files = {str(profile / "prefs.js"): thunderbird_prefs(port, socket_type)}
         if headless:
             command = f"thunderbird --headless --no-remote -profile {inside}/profile"
         else:
@@ -392,8 +419,11 @@ def thunderbird(headless: bool) -> Callable[[Chroot, int, Path], Run]:
         return Run(
             f"export HOME={inside}/home MOZ_CRASHREPORTER_DISABLE=1\nmkdir -p $HOME\nexec {command}",
             files,
-            notes=["a fresh profile whose only account is an IMAP server with socketType 3 (SSL/TLS): it logs in at"
-                   " start-up; killed after the capture"],
+            notes=[
+                f"a fresh profile whose only account is an IMAP server with socketType {socket_type} "
+                f"({'SSL/TLS' if socket_type == 3 else 'STARTTLS'}): it logs in at start-up; killed after the "
+                "capture"
+            ],
         )
 
     return make
@@ -408,8 +438,7 @@ def neomutt(chroot: Chroot, port: int, work: Path) -> Run:
         f'set certificate_file="{inside}/certificates"\n'
     )
     return Run(
-        f"export TERM=xterm HOME={inside}\n"
-        f"sleep 60 | script -qfec 'neomutt -n -F {inside}/muttrc' /dev/null",
+        f"export TERM=xterm HOME={inside}\nsleep 60 | script -qfec 'neomutt -n -F {inside}/muttrc' /dev/null",
         {str(work / "muttrc"): muttrc},
         notes=["under script(1) for a terminal; -n: no system muttrc"],
     )
@@ -463,9 +492,16 @@ def claws(chroot: Chroot, port: int, work: Path) -> Run:
     folderlist = (
         '<?xml version="1.0" encoding="UTF-8" ?>\n<folderlist>\n'
         '  <folder type="mh" name="Mailbox" path="Mail" collapsed="0">\n'
-        + "".join(f'    <folderitem type="{kind}" name="{name}" path="{name}" />\n'
-                  for kind, name in (("inbox", "inbox"), ("outbox", "sent"), ("queue", "queue"),
-                                     ("draft", "draft"), ("trash", "trash")))
+        + "".join(
+            f'    <folderitem type="{kind}" name="{name}" path="{name}" />\n'
+            for kind, name in (
+                ("inbox", "inbox"),
+                ("outbox", "sent"),
+                ("queue", "queue"),
+                ("draft", "draft"),
+                ("trash", "trash"),
+            )
+        )
         + "  </folder>\n"
         '  <folder type="imap" name="capture" account_id="1" collapsed="0">\n'
         '    <folderitem type="inbox" name="INBOX" path="INBOX" />\n'
@@ -474,13 +510,16 @@ def claws(chroot: Chroot, port: int, work: Path) -> Run:
     return Run(
         f"export HOME={inside}/home\nmkdir -p $HOME/Mail/inbox $HOME/Mail/sent $HOME/Mail/queue $HOME/Mail/draft"
         f" $HOME/Mail/trash\nexec xvfb-run -a claws-mail --alternate-config-dir {inside}/claws --receive-all",
-        {str(work / "claws" / "accountrc"): accountrc, str(work / "claws" / "passwordstorerc"): "",
-         str(work / "claws" / "folderlist.xml"): folderlist},
+        {
+            str(work / "claws" / "accountrc"): accountrc,
+            str(work / "claws" / "passwordstorerc"): "",
+            str(work / "claws" / "folderlist.xml"): folderlist,
+        },
         notes=["under xvfb-run; --receive-all makes it connect at start"],
     )
 
 
-GIO = '''import sys
+GIO = """import sys
 from gi.repository import Gio
 client = Gio.SocketClient.new()
 client.set_tls(True)
@@ -489,7 +528,7 @@ try:
     client.connect_to_host(sys.argv[1], int(sys.argv[2]), None)
 except Exception as error:
     print(error)
-'''
+"""
 
 
 def gio(chroot: Chroot, port: int, work: Path) -> Run:
@@ -497,8 +536,10 @@ def gio(chroot: Chroot, port: int, work: Path) -> Run:
     return Run(
         f"exec python3 {inside}/gio_tls.py {SERVER} {port}",
         {str(work / "gio_tls.py"): GIO},
-        notes=["GIO's Gio.SocketClient with TLS, as Evolution (Camel) and Geary connect: glib-networking's "
-               "GnuTLS backend with its own priority string; not Evolution or Geary themselves"],
+        notes=[
+            "GIO's Gio.SocketClient with TLS, as Evolution (Camel) and Geary connect: glib-networking's "
+            "GnuTLS backend with its own priority string; not Evolution or Geary themselves"
+        ],
     )
 
 
@@ -511,8 +552,9 @@ def gnutls_cli(chroot: Chroot, port: int, work: Path) -> Run:
 
 
 def tstclnt(chroot: Chroot, port: int, work: Path) -> Run:
-    path = next((p for p in chroot.output(["dpkg-query", "-L", "libnss3-tools"]).split()
-                 if p.endswith("/tstclnt")), "tstclnt")
+    path = next(
+        (p for p in chroot.output(["dpkg-query", "-L", "libnss3-tools"]).split() if p.endswith("/tstclnt")), "tstclnt"
+    )
     inside = "/" + str(work.relative_to(chroot.root))
     return Run(
         f"mkdir -p {inside}/nssdb\ncertutil -N --empty-password -d sql:{inside}/nssdb\n"
@@ -539,12 +581,14 @@ sleep 60
     return Run(
         script,
         {str(work / "mail"): MAIL},
-        notes=["a real mail through Postfix's smtp(8) delivery agent with the main.cf Debian's postinst writes for "
-               "'Internet Site' (with ssl-cert installed first, as Recommends would: only then does it append "
-               "main.cf.tls, whose smtp_tls_security_level = may turns on client STARTTLS); relayhost the "
-               "capturing listener by address ([127.0.0.1]:PORT: Debian 12's smtp(8) runs chrooted in "
-               "/var/spool/postfix and did not resolve the name there; Postfix sends no SNI unless "
-               "smtp_tls_servername is set, so the hello is the same); master.cf's smtp inet listener removed"],
+        notes=[
+            "a real mail through Postfix's smtp(8) delivery agent with the main.cf Debian's postinst writes for "
+            "'Internet Site' (with ssl-cert installed first, as Recommends would: only then does it append "
+            "main.cf.tls, whose smtp_tls_security_level = may turns on client STARTTLS); relayhost the "
+            "capturing listener by address ([127.0.0.1]:PORT: Debian 12's smtp(8) runs chrooted in "
+            "/var/spool/postfix and did not resolve the name there; Postfix sends no SNI unless "
+            "smtp_tls_servername is set, so the hello is the same); master.cf's smtp inet listener removed"
+        ],
     )
 
 
@@ -576,9 +620,11 @@ sleep 60
     return Run(
         script,
         {str(work / "mail"): MAIL, str(work / "150_capture_route"): router},
-        notes=["Debian's exim4-config, split config, configtype 'internet'; one manualroute router added "
-               "(150_capture_route) that sends capture.test through Debian's remote_smtp transport; "
-               "delivered in the foreground with exim4 -odf"],
+        notes=[
+            "Debian's exim4-config, split config, configtype 'internet'; one manualroute router added "
+            "(150_capture_route) that sends capture.test through Debian's remote_smtp transport; "
+            "delivered in the foreground with exim4 -odf"
+        ],
     )
 
 
@@ -599,8 +645,10 @@ sleep 60
     return Run(
         script,
         {str(work / "mail"): MAIL},
-        notes=["Debian's generated /etc/mail/sendmail.mc with SMART_HOST esmtp:[" + SERVER + "] and "
-               "ESMTP_MAILER_ARGS 'TCP $h PORT' added, compiled with m4; delivered interactively (-odi)"],
+        notes=[
+            "Debian's generated /etc/mail/sendmail.mc with SMART_HOST esmtp:[" + SERVER + "] and "
+            "ESMTP_MAILER_ARGS 'TCP $h PORT' added, compiled with m4; delivered interactively (-odi)"
+        ],
     )
 
 
@@ -620,45 +668,326 @@ sleep 120
     return Run(
         script,
         {str(work / "smtpd.conf"): conf, str(work / "mail"): MAIL},
-        notes=["ca-certificates installed with it (without /etc/ssl/certs/ca-certificates.crt its dispatcher "
-               "exits at start)", "smtpd in the foreground with a relay action to smtp://" + SERVER + ":PORT (STARTTLS when "
-               "offered); the mail submitted with its sendmail (smtpctl)"],
+        notes=[
+            "ca-certificates installed with it (without /etc/ssl/certs/ca-certificates.crt its dispatcher "
+            "exits at start)",
+            "smtpd in the foreground with a relay action to smtp://" + SERVER + ":PORT (STARTTLS when "
+            "offered); the mail submitted with its sendmail (smtpctl)",
+        ],
     )
 
 
 CLIENTS = (
-    Client("thunderbird", "thunderbird", "Thunderbird", "thunderbird", ("thunderbird", "xvfb", "xauth"), "clients",
-           "tls", "IMAPS", ("/usr/lib/thunderbird/libxul.so",), thunderbird(True), timeout=120,
-           fallbacks=(thunderbird(False),),
-           bundled=("/usr/lib/thunderbird/libnss3.so", "NSS", r"Version: NSS (\d[\d.]*)")),
-    Client("claws-mail", "claws-mail", "Claws Mail", "claws-mail", ("claws-mail", "xvfb", "xauth"), "clients",
-           "tls", "IMAPS", ("/usr/bin/claws-mail",), claws, timeout=90),
-    Client("neomutt", "neomutt", "NeoMutt", "neomutt", ("neomutt",), "clients", "tls", "IMAPS",
-           ("/usr/bin/neomutt",), neomutt),
-    Client("fetchmail", "fetchmail", "fetchmail", "fetchmail", ("fetchmail",), "clients", "tls", "IMAPS",
-           ("/usr/bin/fetchmail",), fetchmail),
-    Client("msmtp", "msmtp", "msmtp", "msmtp", ("msmtp",), "clients", "smtp", "SMTP STARTTLS",
-           ("/usr/bin/msmtp",), msmtp),
-    Client("glib-networking", "gio", "GIO TLS (glib-networking, as Evolution and Geary use it)", "glib-networking",
-           ("python3-gi", "gir1.2-glib-2.0", "glib-networking"), "clients", "tls", "TLS (implicit)",
-           ("/usr/lib/x86_64-linux-gnu/gio/modules/libgiognutls.so",), gio),
-    Client("openssl", "openssl-default", "openssl s_client (library default)", "openssl", ("openssl",), "clients",
-           "tls", "TLS (implicit)", ("/usr/bin/openssl",), openssl),
-    Client("gnutls-cli", "gnutls-normal", "gnutls-cli --priority NORMAL (library default)", "gnutls-bin",
-           ("gnutls-bin",), "clients", "tls", "TLS (implicit)", ("/usr/bin/gnutls-cli",), gnutls_cli),
-    Client("tstclnt", "nss-default", "NSS tstclnt (library default)", "libnss3-tools", ("libnss3-tools",), "clients",
-           "tls", "TLS (implicit)", ("/usr/bin/tstclnt", "/usr/lib/nss/tstclnt"), tstclnt),
-    Client("postfix", "postfix", "Postfix smtp(8)", "postfix", ("postfix",), "postfix", "smtp", "SMTP STARTTLS",
-           ("/usr/lib/postfix/sbin/smtp",), postfix, timeout=60, first=("ssl-cert", "ca-certificates"),
-           preseed=("postfix postfix/main_mailer_type select Internet Site",
-                    f"postfix postfix/mailname string {CLIENT_HOST}")),
-    Client("exim", "exim", "Exim (remote_smtp transport)", "exim4-daemon-light", ("exim4-daemon-light",), "exim",
-           "smtp", "SMTP STARTTLS", ("/usr/sbin/exim4",), exim, timeout=60),
-    Client("sendmail", "sendmail", "sendmail", "sendmail-bin", ("sendmail-bin", "sendmail-cf", "m4"), "sendmail",
-           "smtp", "SMTP STARTTLS", ("/usr/libexec/sendmail/sendmail", "/usr/lib/sm.bin/sendmail"), sendmail, timeout=90),
-    Client("opensmtpd", "opensmtpd", "OpenSMTPD (relay)", "opensmtpd", ("opensmtpd", "ca-certificates"), "opensmtpd", "smtp",
-           "SMTP STARTTLS", ("/usr/sbin/smtpd",), opensmtpd, timeout=60),
+    Client(
+        "thunderbird",
+        "thunderbird",
+        "Thunderbird",
+        "thunderbird",
+        ("thunderbird", "xvfb", "xauth"),
+        "clients",
+        "tls",
+        "IMAPS",
+        ("/usr/lib/thunderbird/libxul.so",),
+        thunderbird(True),
+        timeout=120,
+        fallbacks=(thunderbird(False),),
+        bundled=("/usr/lib/thunderbird/libnss3.so", "NSS", r"Version: NSS (\d[\d.]*)"),
+    ),
+    Client(
+        "thunderbird-starttls",
+        "thunderbird",
+        "Thunderbird",
+        "thunderbird",
+        ("thunderbird", "xvfb", "xauth"),
+        "clients",
+        "imap",
+        "IMAP STARTTLS",
+        ("/usr/lib/thunderbird/libxul.so",),
+        thunderbird(True, 2),
+        timeout=120,
+        fallbacks=(thunderbird(False, 2),),
+        bundled=("/usr/lib/thunderbird/libnss3.so", "NSS", r"Version: NSS (\d[\d.]*)"),
+    ),
+    Client(
+        "claws-mail",
+        "claws-mail",
+        "Claws Mail",
+        "claws-mail",
+        ("claws-mail", "xvfb", "xauth"),
+        "clients",
+        "tls",
+        "IMAPS",
+        ("/usr/bin/claws-mail",),
+        claws,
+        timeout=90,
+    ),
+    Client(
+        "neomutt",
+        "neomutt",
+        "NeoMutt",
+        "neomutt",
+        ("neomutt",),
+        "clients",
+        "tls",
+        "IMAPS",
+        ("/usr/bin/neomutt",),
+        neomutt,
+    ),
+    Client(
+        "fetchmail",
+        "fetchmail",
+        "fetchmail",
+        "fetchmail",
+        ("fetchmail",),
+        "clients",
+        "tls",
+        "IMAPS",
+        ("/usr/bin/fetchmail",),
+        fetchmail,
+    ),
+    Client(
+        "msmtp", "msmtp", "msmtp", "msmtp", ("msmtp",), "clients", "smtp", "SMTP STARTTLS", ("/usr/bin/msmtp",), msmtp
+    ),
+    Client(
+        "glib-networking",
+        "gio",
+        "GIO TLS (glib-networking, as Evolution and Geary use it)",
+        "glib-networking",
+        ("python3-gi", "gir1.2-glib-2.0", "glib-networking"),
+        "clients",
+        "tls",
+        "TLS (implicit)",
+        ("/usr/lib/x86_64-linux-gnu/gio/modules/libgiognutls.so",),
+        gio,
+    ),
+    Client(
+        "openssl",
+        "openssl-default",
+        "openssl s_client (library default)",
+        "openssl",
+        ("openssl",),
+        "clients",
+        "tls",
+        "TLS (implicit)",
+        ("/usr/bin/openssl",),
+        openssl,
+    ),
+    Client(
+        "gnutls-cli",
+        "gnutls-normal",
+        "gnutls-cli --priority NORMAL (library default)",
+        "gnutls-bin",
+        ("gnutls-bin",),
+        "clients",
+        "tls",
+        "TLS (implicit)",
+        ("/usr/bin/gnutls-cli",),
+        gnutls_cli,
+    ),
+    Client(
+        "tstclnt",
+        "nss-default",
+        "NSS tstclnt (library default)",
+        "libnss3-tools",
+        ("libnss3-tools",),
+        "clients",
+        "tls",
+        "TLS (implicit)",
+        ("/usr/bin/tstclnt", "/usr/lib/nss/tstclnt"),
+        tstclnt,
+    ),
+    Client(
+        "postfix",
+        "postfix",
+        "Postfix smtp(8)",
+        "postfix",
+        ("postfix",),
+        "postfix",
+        "smtp",
+        "SMTP STARTTLS",
+        ("/usr/lib/postfix/sbin/smtp",),
+        postfix,
+        timeout=60,
+        first=("ssl-cert", "ca-certificates"),
+        preseed=(
+            "postfix postfix/main_mailer_type select Internet Site",
+            f"postfix postfix/mailname string {CLIENT_HOST}",
+        ),
+    ),
+    Client(
+        "exim",
+        "exim",
+        "Exim (remote_smtp transport)",
+        "exim4-daemon-light",
+        ("exim4-daemon-light",),
+        "exim",
+        "smtp",
+        "SMTP STARTTLS",
+        ("/usr/sbin/exim4",),
+        exim,
+        timeout=60,
+    ),
+    Client(
+        "sendmail",
+        "sendmail",
+        "sendmail",
+        "sendmail-bin",
+        ("sendmail-bin", "sendmail-cf", "m4"),
+        "sendmail",
+        "smtp",
+        "SMTP STARTTLS",
+        ("/usr/libexec/sendmail/sendmail", "/usr/lib/sm.bin/sendmail"),
+        sendmail,
+        timeout=90,
+    ),
+    Client(
+        "opensmtpd",
+        "opensmtpd",
+        "OpenSMTPD (relay)",
+        "opensmtpd",
+        ("opensmtpd", "ca-certificates"),
+        "opensmtpd",
+        "smtp",
+        "SMTP STARTTLS",
+        ("/usr/sbin/smtpd",),
+        opensmtpd,
+        timeout=60,
+    ),
 )
+
+
+# ----------------------------------------------------------------------------------------------- comparing
+
+#: The fields of a derived hello that a comparison looks at (raw extension bytes vary: GREASE ECH, padding).
+COMPARED = (
+    "supported_versions",
+    "cipher_suites",
+    "supported_groups",
+    "key_share_groups",
+    "signature_algorithms",
+    "signature_algorithms_cert",
+    "extensions",
+    "alpn",
+    "sni",
+    "ec_point_formats",
+    "psk_key_exchange_modes",
+    "record_size_limit",
+    "compress_certificate",
+    "delegated_credential",
+)
+VERSIONS = {"0x0304": "1.3", "0x0303": "1.2", "0x0302": "1.1", "0x0301": "1.0"}
+#: Each client's library default, to compare it with (by the TLS library it uses).
+REFERENCES = {"OpenSSL": "openssl", "GnuTLS": "gnutls-cli", "NSS": "tstclnt"}
+
+
+def _shape(hello: dict[str, object]) -> dict[str, object]:
+    return {k: hello.get(k) for k in COMPARED}
+
+
+def _list_diff(a: list[object], b: list[object]) -> str:
+    gone = [x for x in a if x not in b]
+    new = [x for x in b if x not in a]
+    if not gone and not new:
+        return "same members, other order"
+    parts = []
+    if gone:
+        parts.append("only first: " + " ".join(map(str, gone[:8])) + (" ..." if len(gone) > 8 else ""))
+    if new:
+        parts.append("only second: " + " ".join(map(str, new[:8])) + (" ..." if len(new) > 8 else ""))
+    return f"{len(a)} vs {len(b)}; " + "; ".join(parts)
+
+
+def differences(a: dict[str, object], b: dict[str, object]) -> list[str]:
+    """What differs between two derived hellos, field by field, in words."""
+    out = []
+    for key in COMPARED:
+        x, y = a.get(key), b.get(key)
+        if x == y:
+            continue
+        if isinstance(x, list) and isinstance(y, list):
+            out.append(f"{key}: {_list_diff(x, y)}")
+        else:
+            out.append(f"{key}: {x} vs {y}")
+    return out
+
+
+def _versions(hello: dict[str, object]) -> str:
+    listed = hello.get("supported_versions") or [hello.get("legacy_version")]
+    return " ".join(VERSIONS.get(str(v), str(v)) for v in listed)  # type: ignore[union-attr]
+
+
+def tables(captures: dict[str, dict[str, Any]]) -> str:
+    """The Markdown tables of captures/README.md: the captures, the distinct hellos, and pairs compared."""
+    rows = [(k, v) for k, v in captures.items() if v.get("derived")]
+    classes: dict[str, str] = {}
+    members: dict[str, list[str]] = {}
+    for capture_id, entry in rows:
+        key = json.dumps(_shape(entry["derived"]), sort_keys=True)
+        if key not in classes:
+            classes[key] = chr(ord("A") + len(classes)) if len(classes) < 26 else f"Z{len(classes)}"
+        members.setdefault(classes[key], []).append(capture_id)
+    lines = [
+        "| id | package version | TLS library | dialogue | bytes | TLS | suites | groups | key shares | sig algs "
+        "| SNI | hello |",
+        "| --- | --- | --- | --- | ---: | --- | ---: | ---: | --- | ---: | --- | --- |",
+    ]
+    for capture_id, entry in rows:
+        hello: dict[str, Any] = entry["derived"]
+        key = classes[json.dumps(_shape(hello), sort_keys=True)]
+        lines.append(
+            f"| {capture_id} | {entry['version']} | {entry['library']} {entry['library_version']} "
+            f"| {entry['protocol']} | {entry['record_bytes']} | {_versions(hello)} "
+            f"| {len(hello.get('cipher_suites') or [])} | {len(hello.get('supported_groups') or [])} "
+            f"| {' '.join(hello.get('key_share_groups') or [])} "
+            f"| {len(hello.get('signature_algorithms') or [])} "
+            f"| {'yes' if hello.get('sni') else 'no'} | {key} |"
+        )
+    lines += ["", "Distinct hellos (the 'hello' letter above; equal when every compared field is equal):", ""]
+    lines += ["| hello | captures | supported groups | extensions |", "| --- | --- | --- | --- |"]
+    for key, ids_ in members.items():
+        hello = captures[ids_[0]]["derived"]
+        lines.append(
+            f"| {key} | {', '.join(ids_)} | {' '.join(hello.get('supported_groups') or [])} "
+            f"| {' '.join(hello.get('extensions') or [])} |"
+        )
+    pairs: list[tuple[str, str]] = []
+    for client in CLIENTS:
+        one, two = f"{client.name}-bookworm", f"{client.name}-trixie"
+        if one in captures and two in captures:
+            pairs.append((one, two))
+    for capture_id, entry in rows:
+        reference = REFERENCES.get(str(entry["library"]))
+        if reference and not capture_id.startswith(reference + "-"):
+            other = f"{reference}-{entry['suite']}"
+            if other in captures and (capture_id, other) not in pairs:
+                pairs.append((capture_id, other))
+    lines += [
+        "",
+        "Pairs compared (first against second):",
+        "",
+        "| first | second | differences |",
+        "| --- | --- | --- |",
+    ]
+    for one, two in pairs:
+        found = differences(captures[one]["derived"] or {}, captures[two]["derived"] or {})
+        lines.append(f"| {one} | {two} | {'; '.join(found) or 'the same hello'} |")
+    return "\n".join(lines) + "\n"
+
+
+README_START = "<!-- capture_clients tables: begin (written by scripts/capture_clients.py --tables) -->"
+README_END = "<!-- capture_clients tables: end -->"
+
+
+def write_tables() -> None:
+    """Replace the generated part of captures/README.md with tables from captures/clients.json."""
+    readme = OUTPUT.parent / "README.md"
+    data = json.loads(OUTPUT.read_text())
+    text = readme.read_text() if readme.exists() else f"{README_START}\n{README_END}\n"
+    if README_START not in text:
+        text += f"\n{README_START}\n{README_END}\n"
+    head, rest = text.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    readme.write_text(f"{head}{README_START}\n\n{tables(data['captures'])}\n{README_END}{tail}")
 
 
 # ----------------------------------------------------------------------------------------------- capturing
@@ -682,8 +1011,9 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
-def capture_once(client: Client, chroot: Chroot, make: Callable[[Chroot, int, Path], Run],
-                 log: Path) -> tuple[bytes | None, Run, list[str], str]:
+def capture_once(
+    client: Client, chroot: Chroot, make: Callable[[Chroot, int, Path], Run], log: Path
+) -> tuple[bytes | None, Run, list[str], str]:
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     work = chroot.root / "tmp" / f"capture-{client.name}"
@@ -730,7 +1060,10 @@ def derive(hello: bytes) -> tuple[dict[str, object] | None, str | None]:
     try:
         result = subprocess.run(
             [sys.executable, str(HERE / "derive_hellos.py"), "hex", handle.name],
-            capture_output=True, text=True, timeout=60, check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
     finally:
         os.unlink(handle.name)
@@ -803,7 +1136,9 @@ def capture(capture_id: str, client: Client, suite: str, refresh: bool) -> dict[
         hello, run, transcript, output = capture_once(client, chroot, make, log)
         if hello:
             break
-        attempts.append(f"{run.script.splitlines()[-1]!r}: no ClientHello ({'; '.join(transcript[-3:]) or 'no connection'})")
+        attempts.append(
+            f"{run.script.splitlines()[-1]!r}: no ClientHello ({'; '.join(transcript[-3:]) or 'no connection'})"
+        )
     if not hello:
         raise RuntimeError("no ClientHello: " + " | ".join(attempts) + "\n" + output[-1500:])
     library, library_package, library_version, linked = chroot.library(list(client.objects), client.bundled)
@@ -823,7 +1158,7 @@ def capture(capture_id: str, client: Client, suite: str, refresh: bool) -> dict[
         "linked": linked,
         "debian": chroot.debian_version(),
         "suite": suite,
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "protocol": client.dialogue,
         "command": run.script.strip(),
         "config": run.files,
@@ -847,6 +1182,7 @@ def clients_json() -> Iterator[dict[str, dict[str, object]]]:
             data["note"] = NOTE
             captures: dict[str, object] = data.setdefault("captures", {})
             skipped: dict[str, object] = data.setdefault("skipped", {})
+            skipped.update(NOT_ATTEMPTED)
             yield {"captures": captures, "skipped": skipped}
             order = list(ids())
             rank = {k: order.index(k) if k in order else len(order) for k in {*captures, *skipped}}
@@ -864,8 +1200,12 @@ def main() -> None:
     parser.add_argument("ids", nargs="*", help="capture ids (thunderbird-trixie) or client names (thunderbird)")
     parser.add_argument("--list", action="store_true", help="print the capture ids and exit")
     parser.add_argument("--refresh", action="store_true", help="apt-get update and upgrade cached chroots first")
+    parser.add_argument("--tables", action="store_true", help="only rewrite captures/README.md's tables")
     args = parser.parse_args()
     known = ids()
+    if args.tables:
+        write_tables()
+        return
     if args.list:
         for capture_id, (client, suite) in known.items():
             print(f"{capture_id:28} {client.client} ({client.package}, Debian {SUITES[suite]}, {client.dialogue})")
@@ -894,13 +1234,14 @@ def main() -> None:
                     "client": client.client,
                     "package": client.package,
                     "suite": suite,
-                    "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "reason": reason[:1500] if reason else "?",
                 }
             continue
         with clients_json() as data:
             data["captures"][capture_id] = entry
             data["skipped"].pop(capture_id, None)
+        write_tables()
         print(
             f"{entry['version']} on {entry['library']} {entry['library_version']}: {entry['record_bytes']} bytes, "
             f"key shares {entry['key_share_groups']} ({time.monotonic() - started:.0f}s)"

@@ -86,7 +86,7 @@ def _dialogue(conn: socket.socket, protocol: str, transcript: list[str]) -> bool
             else:
                 send("250 2.0.0 Ok\r\n")
         elif protocol == "imap":
-            tag, command = (words + ["", ""])[:2] if words else ("*", "")
+            tag, command = ([*words, "", ""])[:2] if words else ("*", "")
             command = command.upper()
             if command == "CAPABILITY":
                 send(f"* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\n{tag} OK CAPABILITY completed\r\n")
