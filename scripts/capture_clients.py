@@ -1175,7 +1175,8 @@ def capture(capture_id: str, client: Client, suite: str, refresh: bool) -> dict[
 def clients_json() -> Iterator[dict[str, dict[str, object]]]:
     """captures/clients.json, read and written back under a lock (two runs, say one per suite, may share it)."""
     OUTPUT.parent.mkdir(exist_ok=True)
-    with OUTPUT.with_suffix(".lock").open("a") as lock:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / "capture-clients-json.lock").open("a") as lock:  # not beside it: captures/ holds data only
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             data = json.loads(OUTPUT.read_text()) if OUTPUT.exists() else {}
