@@ -547,6 +547,16 @@ def openssl(chroot: Chroot, port: int, work: Path) -> Run:
     return Run(f"exec openssl s_client -connect {SERVER}:{port} < /dev/null")
 
 
+def openssl_tls12(chroot: Chroot, port: int, work: Path) -> Run:
+    return Run(
+        f"exec openssl s_client -tls1_2 -noservername -connect {SERVER}:{port} < /dev/null",
+        notes=[
+            "OpenSSL's defaults capped at TLS 1.2, as an OpenSSL MTA that sets no TLS 1.3 sends them; "
+            "-noservername: an MTA sends no SNI on port 25"
+        ],
+    )
+
+
 def gnutls_cli(chroot: Chroot, port: int, work: Path) -> Run:
     return Run(f"exec gnutls-cli --priority NORMAL --insecure -p {port} {SERVER} < /dev/null")
 
@@ -771,6 +781,18 @@ CLIENTS = (
         "TLS (implicit)",
         ("/usr/bin/openssl",),
         openssl,
+    ),
+    Client(
+        "openssl-tls12",
+        "openssl-tls12",
+        "openssl s_client -tls1_2 (library default capped at TLS 1.2, no SNI)",
+        "openssl",
+        ("openssl",),
+        "clients",
+        "tls",
+        "TLS (implicit)",
+        ("/usr/bin/openssl",),
+        openssl_tls12,
     ),
     Client(
         "gnutls-cli",
