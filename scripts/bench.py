@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 
-from fakeserver import DIALOGUES, Behaviour, MailServer, TlsConfig  # noqa: E402
+from fakeserver import DIALOGUES, Behaviour, MailServer, TlsConfig, hold  # noqa: E402
 from pki import Pki  # noqa: E402
 from realservers import NAME, Credentials, DovecotInstance, PostfixInstance, base_directory, have  # noqa: E402
 
@@ -54,6 +54,83 @@ reply(); s.sendall(b"EHLO bench\\r\\n"); reply(); s.sendall(b"STARTTLS\\r\\n"); 
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
 ctx.wrap_socket(s, server_hostname=sys.argv[2]).close()
 """
+
+
+#: The floor issue #23 measures against: the libraries every check needs, imported and nothing done.
+IMPORT_FLOOR = "import nagiosplugin, cryptography.x509, ssl, json, threading"
+IMPORT_FLOOR_NAME = f"floor: python3 -c '{IMPORT_FLOOR}'"
+
+
+@dataclass
+class Footprint:
+    """What one run leaves on the watched server: connections it made, log lines, of them warnings."""
+
+    name: str
+    connections: int
+    lines: int
+    warnings: int
+    kinds: dict[str, int]
+
+
+FOOTPRINT: list[Footprint] = []
+
+
+def _kind(line: str) -> str:
+    """A log line without its time, pid, addresses, ports and session ids: what kind of line it is."""
+    import re
+
+    text = line.split(": ", 1)[1] if ": " in line else line
+    text = re.sub(r"\[[0-9a-f.:]+\](:\d+)?|\b\d+\b|session=<[^>]*>|[0-9A-F]{10,}", "", text)
+    return text.strip()[:90]
+
+
+def footprint(name: str, command: list[str], log: Path) -> Footprint:
+    """Run ``command`` once and count what its server logged meanwhile (Postfix: smtpd's "connect from" lines;
+    Dovecot: one line per connection from its login process)."""
+    before = log.read_text(errors="replace").splitlines() if log.exists() else []
+    subprocess.run(command, capture_output=True, check=False, timeout=60)
+    time.sleep(1.0)  # the server logs the closes after the client went
+    after = log.read_text(errors="replace").splitlines() if log.exists() else []
+    new = after[len(before) :]
+    connects = sum(" connect from " in line for line in new) or sum("-login: " in line for line in new)
+    warnings = sum("warning" in line.lower() or "error" in line.lower() for line in new)
+    kinds: dict[str, int] = {}
+    for line in new:
+        kinds[_kind(line)] = kinds.get(_kind(line), 0) + 1
+    print(f"  {name}: {connects} connections, {len(new)} log lines, {warnings} warnings", flush=True)
+    return Footprint(name, connects, len(new), warnings, kinds)
+
+
+def burst(count: int = 50, timeout: float = 3.0) -> list[tuple[float, int, str, bool]]:
+    """``count`` checks started at once against a server that accepts and never speaks, with -t ``timeout``:
+    per check, (seconds from its own start to its end, exit code, the first line's kind, stderr non-empty)."""
+    import threading
+
+    with MailServer(hold) as server:
+        command = [PLUGIN, "-H", "127.0.0.1", "-p", str(server.port), "-P", "imaps", "-t", f"{timeout:g}"]
+        started: list[tuple[float, subprocess.Popen[bytes]]] = []
+        for _ in range(count):
+            started.append(
+                (time.monotonic(), subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+            )
+        ended: dict[int, tuple[float, bytes, bytes]] = {}
+
+        def wait(index: int, process: subprocess.Popen[bytes]) -> None:
+            out, err = process.communicate(timeout=60)
+            ended[index] = (time.monotonic(), out, err)
+
+        waiters = [threading.Thread(target=wait, args=(i, p)) for i, (_, p) in enumerate(started)]
+        for waiter in waiters:
+            waiter.start()
+        for waiter in waiters:
+            waiter.join()
+    found = []
+    for index, (start, process) in enumerate(started):
+        end, out, err = ended[index]
+        first = out.decode(errors="replace").split("\n", 1)[0]
+        kind = "UNKNOWN timeout" if "timeout: check did not complete" in first else first.split(": ", 1)[-1][:60]
+        found.append((end - start, process.returncode, kind, bool(err)))
+    return found
 
 
 @dataclass
@@ -248,6 +325,34 @@ def comparison(runs: int, before: Sequence[Version] = ()) -> tuple[list[Result],
                 runs,
             )
         )
+        results.append(run(IMPORT_FLOOR_NAME, [sys.executable, "-c", IMPORT_FLOOR], runs))
+        if servers:
+            print("Footprint on the watched server:")
+            postfix_log, dovecot_log = servers[0].dir / "maillog", servers[1].dir / "dovecot.log"
+            FOOTPRINT.clear()
+            for name, command, log in (
+                (
+                    "check_tls_mail, defaults (submission)",
+                    [PLUGIN, *common, "-p", str(smtp_port), "-P", "submission"],
+                    postfix_log,
+                ),
+                (
+                    "check_tls_mail, defaults (smtp)",
+                    [PLUGIN, *common, "-p", str(relay_port), "-P", "smtp"],
+                    postfix_log,
+                ),
+                (
+                    "check_tls_mail, defaults (imaps)",
+                    [PLUGIN, *common, "-p", str(imaps_port), "-P", "imaps"],
+                    dovecot_log,
+                ),
+                *[
+                    (peer, command, postfix_log if "submission" in peer or "smtp" in peer else dovecot_log)
+                    for peer, command in peers
+                    if Path(command[0]).exists()
+                ],
+            ):
+                FOOTPRINT.append(footprint(name, command, log))
         pairs: list[Versions] = []
         costs: list[ProbeCost] = []
         if before:
@@ -486,6 +591,7 @@ def report(
     runs: int,
     pairs: Sequence[Versions] = (),
     costs: Sequence[ProbeCost] = (),
+    bursts: Sequence[tuple[float, int, str, bool]] = (),
 ) -> str:
     base = compared[0]
     lines = [
@@ -543,6 +649,55 @@ def report(
         "Postfix because Dovecot starts a login process per connection, which competes with the check for the "
         "two cores; against a remote server that work is not ours.",
     ]
+    imports = next((r for r in compared if r.name == IMPORT_FLOOR_NAME), None)
+    if imports is not None:
+        ratios = [
+            f"{r.name.split('(')[1].rstrip(')')} {r.cpu / imports.cpu:.2f}x"
+            for r in compared
+            if r.name.startswith("check_tls_mail, defaults")
+        ]
+        lines += [
+            "",
+            f"Against the floor of the libraries a check needs (`python3 -c '{IMPORT_FLOOR}'`, "
+            f"{imports.cpu:.3f} s CPU): check_tls_mail's default check takes {', '.join(ratios)} of its CPU "
+            "(target: 1.25x).",
+        ]
+    if FOOTPRINT:
+        lines += [
+            "",
+            "## On the watched server",
+            "",
+            "One run each against the real Postfix and Dovecot above, their logs read before and after: the "
+            "connections the run made (Postfix's `connect from`, Dovecot's login lines) and what it left in the "
+            "log, warnings and errors counted apart. The kinds of lines, without times, ports and ids, follow.",
+            "",
+            "| command | connections | log lines | of them warnings or errors |",
+            "|---|---:|---:|---:|",
+        ]
+        lines += [f"| {f.name} | {f.connections} | {f.lines} | {f.warnings} |" for f in FOOTPRINT]
+        for f in FOOTPRINT:
+            if f.name.startswith("check_tls_mail"):
+                lines += ["", f"{f.name}:", ""]
+                lines += [f"    {count} x {kind}" for kind, count in sorted(f.kinds.items(), key=lambda k: -k[1])]
+    if bursts:
+        count = len(bursts)
+        slowest = max(b[0] for b in bursts)
+        late = sum(b[0] > 3.0 + 1 for b in bursts)
+        noisy = sum(b[3] for b in bursts)
+        kinds: dict[str, int] = {}
+        for _, code, kind, _ in bursts:
+            kinds[f"{code} {kind}"] = kinds.get(f"{code} {kind}", 0) + 1
+        lines += [
+            "",
+            "## A burst",
+            "",
+            f"{count} checks started at once (as an engine does after a reload) against a server that accepts and "
+            f"never answers, `-t 3`, on this machine: the slowest ended {slowest:.2f} s after its own start; "
+            f"{late} of {count} ended later than -t plus one second (target: none); {noisy} wrote to standard "
+            "error (target: none). Their first lines:",
+            "",
+        ]
+        lines += [f"    {n} x exit {kind}" for kind, n in sorted(kinds.items(), key=lambda k: -k[1])]
     lines += _before_after(pairs, costs, runs)
     lines += [
         "",
@@ -576,16 +731,14 @@ def report(
     return "\n".join(lines)
 
 
-#: What changed between 65a9413 and this checkout, from the code (the numbers are the tables').
+#: The versions --before compares, and what changed between them, from the code (the numbers are the tables').
+BEFORE_TITLE = "Before and after the package redesign"
 CHANGES = (
-    "What differs, from the code: the profiles' probes are cheaper with the ClientHello (no key exchange, no "
-    "certificate verification, the connection closed after the server's first flight), but a check now also "
-    "imports hello.py, helloprobe.py, axes.py, tls_registry.py and constraints.py, generates the key shares "
-    "of the first hellos (which imports cryptography's serialization), judges each client's certificate "
-    "rules, and on port 25 with a server name makes one more full handshake, without SNI; so whole processes "
-    "of commit 8154b60 are slower than before where start-up dominates. After it (this checkout), dane.py no "
-    "longer imports resolver.py, and with it dnspython, for every check: only a TLSA lookup or --dns-server "
-    "loads it."
+    "What differs, from the code: the package was cut into folders (cli, checks, plugin, judgement, probe, "
+    "clients, tls, x509, net) with empty __init__.py files, so a check imports the same modules as before under "
+    "other names; each certificate's DER is now loaded by cryptography once per run (x509/parse.read caches it) "
+    "where trust, violations and revocation each loaded it again; the optional checks are imported only when "
+    "their option is given."
 )
 
 
@@ -596,12 +749,10 @@ def _before_after(pairs: Sequence[Versions], costs: Sequence[ProbeCost], runs: i
     oldest = pairs[0].results[-1][0]
     lines = [
         "",
-        "## Before and after the ClientHello probes",
+        f"## {BEFORE_TITLE}",
         "",
         "Each version installed in its own .venv (a regular install), against the same servers; the default "
-        f"checks of all versions run in turn, {runs} runs each after one warm-up run each, medians. Before the "
-        "ClientHello probes, each client profile was a full handshake with Python's ssl and OpenSSL's own offer; "
-        "with them it is that client's own ClientHello, judged by the server's answer without a full handshake. "
+        f"checks of all versions run in turn, {runs} runs each after one warm-up run each, medians. "
         f"Ratios are against the last one given, {oldest.label}. The commits: "
         + "; ".join(f"`{describe(v.directory, '%h: %s')}` ({v.runtime()})" for v, _ in pairs[0].results)
         + ".",
@@ -669,7 +820,9 @@ def main() -> int:
         scaled = scaling(max(args.runs // 2, 5), directory)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
-    text = report(compared, where, scaled, args.runs, pairs, costs)
+    print("Burst:")
+    bursts = burst()
+    text = report(compared, where, scaled, args.runs, pairs, costs, bursts)
     Path(args.output).parent.mkdir(exist_ok=True)
     Path(args.output).write_text(text)
     print("\n" + text)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import json
 import os
 import re
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -21,6 +22,39 @@ if TYPE_CHECKING:  # imported when first used: a check that runs no hello probe 
     from .constraints import CertificateConstraints
 
 PROFILES_FILE = os.path.join(os.path.dirname(__file__), "profiles.json")
+
+
+class DeliveryPolicy(enum.Enum):
+    """A policy a sending MTA applies to the receiving MX, beside TLS itself."""
+
+    DANE = "dane"  # RFC 7672: TLSA records must match
+    MTA_STS = "mta-sts"  # RFC 8461: the MX must be listed and its certificate verify
+
+
+class Adoption(enum.Enum):
+    DEFAULT = "default"  # out of the box (Exim's hosts_try_dane = *, Microsoft 365, Gmail for MTA-STS)
+    WHEN_CONFIGURED = "when-configured"  # an administrator turns it on (Postfix smtp_tls_security_level = dane)
+
+
+def who_applies(profiles: Sequence[ClientProfile], policy: DeliveryPolicy) -> tuple[str, str]:
+    """Which of ``profiles`` (the sending MTAs probed: those with a "delivery" object) apply ``policy``, and
+    which do not, in words: ("Exim (GnuTLS), and Postfix MTA where DANE is set up", "MTA on OpenSSL 1.0.2");
+    ("", "") when no sending MTA was probed."""
+    from ..words import join
+
+    named = {DeliveryPolicy.DANE: "DANE", DeliveryPolicy.MTA_STS: "MTA-STS"}[policy]
+    senders = [p for p in profiles if p.facts is not None and p.facts.data.get("delivery") is not None]
+    if not senders:
+        return "", ""
+    default = [p.title for p in senders if p.applies(policy) is Adoption.DEFAULT]
+    configured = [p.title for p in senders if p.applies(policy) is Adoption.WHEN_CONFIGURED]
+    without = [
+        p.title for p in profiles if p.applies(policy) is None and p.facts is not None and "delivery" in p.facts.data
+    ]
+    parts = [join(default)] if default else []
+    if configured:
+        parts.append(f"{join(configured)} where {named} is set up")
+    return ", and ".join(parts), join(without)
 
 
 class Capture(NamedTuple):
@@ -98,6 +132,12 @@ class ClientProfile(NamedTuple):
     @property
     def offer(self) -> ClientOffer:
         return ClientOffer(self.min_version, self.max_version, self.ciphers)
+
+    def applies(self, policy: DeliveryPolicy) -> Adoption | None:
+        """Whether this sending MTA applies a delivery policy (DANE, MTA-STS): by default, when configured, or
+        not at all (None). From profiles.json's "delivery"; mail user agents have none."""
+        value = self.facts.data.get("delivery", {}).get(policy.value) if self.facts else None
+        return Adoption(value) if value else None
 
     @property
     def tls12_only(self) -> bool:
@@ -189,8 +229,10 @@ def hello_from_json(data: Mapping[str, Any], min_version: TlsVersion) -> HelloSp
 
 
 def profile_from_json(data: Mapping[str, Any]) -> ClientProfile:
-    fields = {k: v for k, v in data.items() if k not in ("hello", "certificate", "sources", "inferred", "capture")}
-    facts = {k: data[k] for k in ("hello", "certificate") if k in data}
+    fields = {
+        k: v for k, v in data.items() if k not in ("hello", "certificate", "delivery", "sources", "inferred", "capture")
+    }
+    facts = {k: data[k] for k in ("hello", "certificate", "delivery") if k in data}
     try:
         fields["min_version"] = TlsVersion.parse(data["min_version"])
         fields["max_version"] = TlsVersion.parse(data["max_version"])

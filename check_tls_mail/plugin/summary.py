@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import nagiosplugin
-from nagiosplugin import Results
+from nagiosplugin import Result, Results
 from nagiosplugin.state import Ok
 
 from ..judgement.assessment import AddressAssessment, Assessment
@@ -53,6 +53,13 @@ class _Entry(NamedTuple):
         if compact and len(named) > 2:
             return f"{len(named)} of {total} addresses: {self.words}"
         return f"{join(named)}: {self.words}"
+
+
+def _precedence(result: Result) -> tuple[int, int]:
+    """Worst state first; within a state, a finding that must be read before the others (``precedence``, e.g.
+    DANE's record to publish before the reload that the renewal check advises) comes first."""
+    finding = result.metric.value if result.metric is not None else None
+    return -int(result.state), -int(getattr(finding, "precedence", 0))
 
 
 def _merged(items: list[tuple[str, str, bool]]) -> list[_Entry]:
@@ -162,7 +169,7 @@ class TlsMailSummary(nagiosplugin.Summary):
         groups: dict[_Group, list[str]] = {}
         troubled: set[str] = set()
         judged: set[str] = set()
-        for result in sorted(results, key=lambda r: -int(r.state)):
+        for result in sorted(results, key=_precedence):
             if result.state == Ok or result.metric is None:
                 continue
             finding = result.metric.value

@@ -37,7 +37,12 @@ def rejected(outcome: Rejected) -> str:
     cause = outcome.cause
     if outcome.wants_client_certificate and outcome.alert is not None:
         return f"server requires a client certificate (it asked for one, then sent TLS alert {outcome.alert.words})"
-    if outcome.server_hello and cause in (HandshakeCause.ALERT, HandshakeCause.CLOSED, HandshakeCause.RESET):
+    if outcome.server_hello and cause in (
+        HandshakeCause.ALERT,
+        HandshakeCause.CLOSED,
+        HandshakeCause.RESET,
+        HandshakeCause.STALLED,
+    ):
         return _after_hello(outcome)
     if outcome.closed_in_answer:
         return "server closed the connection in answer to the ClientHello, without an alert"
@@ -74,7 +79,11 @@ def _after_hello(outcome: Rejected) -> str:
         before = " before its certificate" if not answer.certificate_seen else " before the end of its first flight"
     if outcome.cause is HandshakeCause.ALERT and outcome.alert is not None:
         return f"{chose}, then sent TLS alert {outcome.alert.words}{before}"
-    then = {HandshakeCause.RESET: "reset the connection", HandshakeCause.CLOSED: "closed the connection"}
+    then = {
+        HandshakeCause.RESET: "reset the connection",
+        HandshakeCause.CLOSED: "closed the connection",
+        HandshakeCause.STALLED: f"sent nothing more for {outcome.seconds:.1f} s",
+    }
     if outcome.cause in then:
         return f"{chose}, then {then[outcome.cause]}{before}"
     return f"{chose}, then ended the handshake"

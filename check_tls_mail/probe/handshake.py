@@ -96,6 +96,8 @@ class HandshakeCause(enum.Enum):
     LOCAL_VERSION_LIMIT = "the local TLS library cannot offer this TLS version"
     LOCAL_CIPHER_LIMIT = "the local TLS library cannot offer these ciphers"
     CHOICE_REFUSED = "the server chose what the client did not offer (the client would abort)"
+    #: A hello probe: the server chose (ServerHello), then sent nothing more of its flight before the deadline.
+    STALLED = "the server stopped in the middle of its first flight"
     MALFORMED = "the server's TLS records break the protocol"
     RECORD_LAYER = "TLS record layer failure"
     OTHER = "another TLS failure"
@@ -150,8 +152,9 @@ class Rejected(NamedTuple):
 
     @property
     def dropped(self) -> bool:
-        """The connection broke (reset, closed without an alert): a connection problem, not an answer."""
-        if self.closed_in_answer:
+        """The connection broke (reset, closed without an alert): a connection problem, not an answer. After the
+        server's ServerHello it is not: the server had answered, then failed its own flight."""
+        if self.closed_in_answer or self.server_hello:
             return False
         return self.cause in (HandshakeCause.RESET, HandshakeCause.CLOSED, HandshakeCause.CONNECTION_FAILED)
 

@@ -83,10 +83,11 @@ def outcome(
             answer=answer,
         )
     if isinstance(answer, CutAfterHello):  # it chose, then ended its flight: never about the offer's suites
-        if answer.ending is Ending.TIMEOUT:
-            stalled = ServerTimeout(f"no answer after the server's ServerHello within {seconds:.1f} s")
-            return Failed(stalled, seconds, transcript, remarks)
         requested = answer.hello.certificate_requested
+        if answer.ending is Ending.TIMEOUT:  # the server's own flight stopped: its doing, not the connection's
+            return Rejected(
+                HandshakeCause.STALLED, None, seconds, transcript, "", True, requested, remarks, answer=answer
+            )
         if answer.alert is not None:
             alert = answer.alert.alert
             return Rejected(

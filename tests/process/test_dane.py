@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from dnsservers import ZONE, KnotInstance, UnboundInstance
 from fakeserver import MailServer, TlsConfig, servers_at
 from loopback import silent_udp
-from pki import Certs, Pki, new_key
+from pki import DAY, NOW, Certs, Key, Pki, issue, new_key
 from runs import Run, check, require
 
 
@@ -20,11 +20,14 @@ def spki_sha256(public_key: object) -> str:
 
 
 class Dns:
-    def __init__(self, port: int, knot: KnotInstance, unbound: UnboundInstance, pki: Pki, served: str = "") -> None:
+    def __init__(
+        self, port: int, knot: KnotInstance, unbound: UnboundInstance, pki: Pki, served: str = "", next_key: Key = None
+    ) -> None:
         self.port, self.knot, self.unbound, self.pki = port, knot, unbound, pki
         self.served = served  # the SHA-256 of the served leaf's SubjectPublicKeyInfo, in hex
+        self.next_key = next_key  # the key of the rollover zone's second record (published, not served)
 
-    def check(self, name: str, *extra: str, validating: bool = True) -> Run:
+    def check(self, name: str, *extra: str, validating: bool = True, clients: tuple[str, ...] = ("none",)) -> Run:
         server = self.unbound if validating else self.knot
         return check(
             "-H",
@@ -37,8 +40,7 @@ class Dns:
             self.pki.root_file,
             "--dns-server",
             f"127.0.0.1:{server.ports['dns']}",
-            "--client",
-            "none",
+            *[flag for client in clients for flag in ("--client", client)],
             *extra,
         )
 
@@ -49,7 +51,8 @@ def dns(pki: Pki, certs: Certs) -> Iterator[Dns]:
     leaf = pki.leaf(names=(f"*.{ZONE}",), key_type="ECDSA")
     chain = leaf.write(pki.directory, "dane-leaf")
     served = spki_sha256(leaf.cert.public_key())
-    next_key = spki_sha256(new_key("ECDSA").public_key())
+    next_private = new_key("ECDSA")
+    next_key = spki_sha256(next_private.public_key())
     intermediate = hashlib.sha256(pki.intermediate.cert.public_bytes(Encoding.DER)).hexdigest()
     stale = pki.leaf(names=(f"*.{ZONE}",), key_type="ECDSA", days_left=5).write(pki.directory, "dane-stale")
     with ExitStack() as stack:
@@ -82,7 +85,7 @@ def dns(pki: Pki, certs: Certs) -> Iterator[Dns]:
         unbound = UnboundInstance(knot)
         unbound.start()
         stack.callback(unbound.stop)
-        yield Dns(port, knot, unbound, pki, served)
+        yield Dns(port, knot, unbound, pki, served, next_private)
 
 
 def test_matching_tlsa_is_ok_and_said(dns: Dns) -> None:
@@ -96,8 +99,8 @@ def test_tlsa_for_another_key_is_critical(dns: Dns) -> None:
     assert run.code == 2, run.stdout
     assert (
         f"TLSA records at _{dns.port}._tcp.mismatch.{ZONE} do not match the served certificate: DANE senders "
-        f"refuse to deliver: publish _{dns.port}._tcp.mismatch.{ZONE}. IN TLSA 3 1 1 {dns.served} or serve the "
-        "certificate the records name"
+        f"would refuse to deliver: publish _{dns.port}._tcp.mismatch.{ZONE}. IN TLSA 3 1 1 {dns.served} or serve "
+        "the certificate the records name"
     ) in run.summary
 
 
@@ -219,3 +222,57 @@ def test_dane_with_a_resolver_that_never_answers_is_critical(silent_resolver: st
     assert f"the TLSA lookup of {tlsa} did not finish in time" in run.summary or (
         f"TLSA lookup of {tlsa} timed out ({silent_resolver})" in run.summary
     ), run.stdout
+
+
+# --- DANE before the reload: the renewed certificate on disk (--expect-cert) against the published records ------
+
+
+def renewed(dns: Dns, key: Key, stem: str) -> str:
+    """A renewed certificate for the zone's names with ``key``, written as an ACME client's fullchain.pem."""
+    leaf = issue(f"*.{ZONE}", key, dns.pki.intermediate, NOW - DAY, NOW + 89 * DAY, False, names=(f"*.{ZONE}",))
+    return leaf.write(dns.pki.directory, stem)[0]
+
+
+def test_a_renewed_key_without_a_tlsa_record_warns_before_the_reload_with_the_record_to_publish(dns: Dns) -> None:
+    key = new_key("ECDSA")
+    path = renewed(dns, key, "renewed-new-key")
+    run = dns.check("match", "--expect-cert", path)
+    assert run.code == 1, run.stdout
+    record = f"_{dns.port}._tcp.match.{ZONE}. IN TLSA 3 1 1 {spki_sha256(key.public_key())}"
+    assert (
+        f"the renewed certificate in {path} has no TLSA record yet: publish {record} before reloading, or DANE "
+        "senders will refuse mail"
+    ) in run.summary, run.stdout
+    assert run.summary.split(": ", 1)[1].startswith("the renewed certificate in ")  # before "reload the service"
+    assert "holds the renewed one" in run.stdout  # the renewal check's own words stay
+
+
+def test_a_renewed_key_published_as_the_next_key_is_fine_and_said_with_v(dns: Dns) -> None:
+    path = renewed(dns, dns.next_key, "renewed-next-key")
+    run = dns.check("rollover", "--expect-cert", path, "-v")
+    assert run.code == 1, run.stdout  # WARNING: the server still serves the old certificate (reload)
+    assert "no TLSA record yet" not in run.stdout, run.stdout
+    assert f"DANE: the renewed certificate in {path} is published already (TLSA 3 1 1 " in run.stdout
+
+
+def test_a_renewal_that_reuses_the_key_needs_no_new_record(dns: Dns) -> None:
+    same = dns.pki.leaf(names=(f"*.{ZONE}",), key_type="ECDSA", days_left=89).write(dns.pki.directory, "reused")[0]
+    run = dns.check("match", "--expect-cert", same)
+    assert run.code == 1 and "no TLSA record yet" not in run.stdout, run.stdout
+
+
+def test_who_would_refuse_to_deliver_comes_from_the_sending_mtas_own_policies(dns: Dns) -> None:
+    """Issue #24 part 3: the default MTA set of -P smtp with their delivery policies (profiles.json "delivery",
+    with sources): Exim checks DANE by default (hosts_try_dane = *), Postfix where smtp_tls_security_level =
+    dane, sendmail with its DANE option, a generic OpenSSL relay not at all; Microsoft 365 validates DANE, Gmail
+    does not."""
+    default = dns.check("mismatch", clients=())
+    assert default.code == 2, default.stdout
+    assert (
+        "do not match the served certificate: Exim (GnuTLS), and Postfix MTA and sendmail 8.18 where DANE is set up, "
+        "would refuse to deliver (MTA on OpenSSL 1.0.2 would deliver): publish "
+    ) in default.summary, default.stdout
+    providers = dns.check("mismatch", clients=("microsoft-365", "gmail"))
+    assert (
+        "do not match the served certificate: Microsoft 365 would refuse to deliver (Gmail would deliver): publish "
+    ) in providers.summary, providers.stdout

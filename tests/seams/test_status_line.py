@@ -127,7 +127,7 @@ def test_dane_mismatch_on_the_second_certificate_names_it(world: World) -> None:
     assert code == 2
     assert line == (
         f"TLS_MAIL CRITICAL - {NAME}:25 smtp: RSA certificate: no TLSA record at _25._tcp.{NAME} covers it (they "
-        "match the other certificate): DANE senders that get it refuse to deliver: publish "
+        "match the other certificate): DANE senders would refuse to deliver when they get it: publish "
         f"_25._tcp.{NAME}. IN TLSA 3 1 1 {_spki_sha256(rsa)} or stop serving it | "
         f"days_remaining={PERF_60} days_remaining_rsa={PERF_60} handshake_time=0.01s;;;0 {USED_60}"
     )
@@ -212,7 +212,7 @@ def test_dane_mismatch_on_the_second_address_names_it(world: World) -> None:
     assert code == 2
     assert line == (
         f"TLS_MAIL CRITICAL - {NAME}:25 smtp: 127.0.0.2: TLSA records at _25._tcp.{NAME} do not match the served "
-        f"certificate: DANE senders refuse to deliver: publish _25._tcp.{NAME}. IN TLSA 3 1 1 "
+        f"certificate: DANE senders would refuse to deliver: publish _25._tcp.{NAME}. IN TLSA 3 1 1 "
         f"{_spki_sha256(stale_key)} or serve the certificate the records name | {perf2()}"
     )
 

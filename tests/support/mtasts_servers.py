@@ -30,6 +30,21 @@ WELL_KNOWN = "/.well-known/mta-sts.txt"
 LOOPBACK_443 = [f"127.83.84.{n}" for n in range(10, 40)]
 
 
+def unreachable_443(ours: str) -> str:
+    """An address of LOOPBACK_443 where nothing listens on 443 now: from the end of the list, as the servers
+    take theirs from its start (another test session on this host may hold one too)."""
+    import socket
+
+    for address in reversed(LOOPBACK_443):
+        if address == ours:
+            continue
+        with socket.socket() as probe:
+            probe.settimeout(1)
+            if probe.connect_ex((address, 443)) != 0:
+                return address
+    raise RuntimeError("every 127.83.84.x address has a listener on 443")
+
+
 def policy(mode: str, *mx: str, max_age: int = 604800, newline: str = "\r\n") -> bytes:
     lines = ["version: STSv1", f"mode: {mode}", *(f"mx: {m}" for m in mx), f"max_age: {max_age}"]
     return (newline.join(lines) + newline).encode()
@@ -179,6 +194,7 @@ class MtaStsWorld:
     closed_port: int  # nothing listens there
     https_443: str | None  # the loopback address whose port 443 the good server also answers on
     extra: dict[str, PolicyServer] = field(default_factory=dict)
+    unreachable: str = ""  # the address mta-sts.unreachable resolves to, where nothing listens on 443
 
     @staticmethod
     def domain(label: str) -> str:
@@ -235,8 +251,8 @@ def running(pki: Pki) -> Iterator[MtaStsWorld]:
             records.append(f"mail.{label} A 127.0.0.1")
             if on_443 is not None and label != "unreachable":
                 records.append(f"mta-sts.{label} A {on_443.server_address[0]}")
-        if on_443 is not None:  # an address where nothing listens on 443
-            nobody = next(a for a in LOOPBACK_443 if a != on_443.server_address[0])
+        nobody = unreachable_443(on_443.server_address[0]) if on_443 is not None else ""
+        if nobody:  # an address where nothing listens on 443
             records.append(f"mta-sts.unreachable A {nobody}")
         knot = KnotInstance(records)
         knot.start()
@@ -253,4 +269,5 @@ def running(pki: Pki) -> Iterator[MtaStsWorld]:
             expired,
             free_port(),
             str(on_443.server_address[0]) if on_443 is not None else None,
+            unreachable=nobody,
         )

@@ -10,7 +10,6 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from pki import Pki
 
 from check_tls_mail.checks.renewal.judge import (
-    CertFileProblem,
     Different,
     ExpectCertError,
     FileNewer,
@@ -29,6 +28,7 @@ from check_tls_mail.checks.renewal.judge import (
 from check_tls_mail.errors import UsageError
 from check_tls_mail.severity import Severity
 from check_tls_mail.x509.certificate import Certificate
+from check_tls_mail.x509.files import FileProblem
 from check_tls_mail.x509.parse import read
 
 
@@ -62,16 +62,16 @@ def test_key_and_chain_in_one_file_and_der_files_are_read(pki: Pki, tmp_path: Pa
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        (None, CertFileProblem.MISSING),
-        ("directory", CertFileProblem.UNREADABLE),
-        (b"", CertFileProblem.NO_CERTIFICATE),
-        (b"key", CertFileProblem.NO_CERTIFICATE),
-        (b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n", CertFileProblem.INVALID),
-        (b"\x00" * 100, CertFileProblem.INVALID),
-        (b"#" * (1024 * 1024 + 1), CertFileProblem.TOO_LARGE),
+        (None, FileProblem.MISSING),
+        ("directory", FileProblem.UNREADABLE),
+        (b"", FileProblem.NO_CERTIFICATE),
+        (b"key", FileProblem.NO_CERTIFICATE),
+        (b"-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n", FileProblem.INVALID),
+        (b"\x00" * 100, FileProblem.INVALID),
+        (b"#" * (1024 * 1024 + 1), FileProblem.TOO_LARGE),
     ],
 )
-def test_unusable_file_is_a_usage_error(pki: Pki, tmp_path: Path, content: object, problem: CertFileProblem) -> None:
+def test_unusable_file_is_a_usage_error(pki: Pki, tmp_path: Path, content: object, problem: FileProblem) -> None:
     path = tmp_path / "cert.pem"
     if content == "directory":
         path.mkdir()

@@ -18,10 +18,11 @@ if TYPE_CHECKING:
     from nagiosplugin import Context, Metric
 
     from ...judgement.assessment import AddressAssessment, Assessment, Served
+    from ...net.resolver import TlsaAnswer
     from ...net.transport import Deadline
     from ...probe.plan import ProbePlan
     from .lookup import TlsaLookup, TlsaState
-    from .match import DaneReport
+    from .match import DaneReport, RenewedFile
 
 
 class DaneJudgement(NamedTuple):
@@ -29,6 +30,7 @@ class DaneJudgement(NamedTuple):
 
     tlsa: TlsaState
     reports: dict[tuple[bytes, ...], DaneReport | None]
+    renewed: tuple[RenewedFile, ...] = ()
 
 
 def _is_ip(text: str) -> bool:
@@ -44,9 +46,11 @@ class Dane(OptionalCheck):
 
     name = "dane"
 
-    def __init__(self, record: str, required: bool) -> None:
+    def __init__(self, record: str, required: bool, renewed: tuple[str, ...] = ()) -> None:
         self.record = record  # _25._tcp.mx.example.org
         self.required = required  # --dane: a missing or failed lookup is CRITICAL
+        #: --expect-cert files: a renewed certificate must be published before the reload (DANE senders).
+        self.renewed = renewed
 
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,12 +67,15 @@ class Dane(OptionalCheck):
     def configure(cls, args: argparse.Namespace, plan: ProbePlan) -> Dane | None:
         if args.no_dane:
             return None
+        # The renewal check's --expect-cert files (the renewed certificate on disk) are judged against the
+        # records too: their key must be published before the service is reloaded.
+        renewed = tuple(getattr(args, "expect_cert", None) or ())
         if args.dane:
             if plan.servername is None:
                 raise UsageError("--dane needs a host name: give -H NAME or --servername NAME")
-            return cls(f"_{plan.port}._tcp.{plan.servername.rstrip('.')}", required=True)
+            return cls(f"_{plan.port}._tcp.{plan.servername.rstrip('.')}", required=True, renewed=renewed)
         if plan.dialect.relay and not _is_ip(plan.host):
-            return cls(f"_{plan.port}._tcp.{plan.host.rstrip('.')}", required=False)
+            return cls(f"_{plan.port}._tcp.{plan.host.rstrip('.')}", required=False, renewed=renewed)
         return None
 
     def start(self, plan: ProbePlan, deadline: Deadline) -> TlsaLookup:
@@ -87,7 +94,22 @@ class Dane(OptionalCheck):
             for address in assessment.addresses
             for served in address.served
         }
-        return DaneJudgement(measured, reports)
+        return DaneJudgement(measured, reports, self._renewed(answer, {sent[:1] for sent in reports}))
+
+    def _renewed(self, answer: TlsaAnswer | None, served: set[tuple[bytes, ...]]) -> tuple[RenewedFile, ...]:
+        """The --expect-cert files whose leaf is not served yet (unusable ones: the renewal check says why)."""
+        from ...x509.files import FileError, read_certificate_file
+        from .match import RenewedFile, judge
+
+        found = []
+        for path in self.renewed:
+            try:
+                chain = read_certificate_file(path).chain
+            except FileError:
+                continue
+            if chain[:1] not in served:
+                found.append(RenewedFile(path, chain, judge(answer, chain) if answer is not None else None))
+        return tuple(found)
 
     def served_metrics(
         self, judged: DaneJudgement | None, address: AddressAssessment, served: Served
@@ -102,6 +124,17 @@ class Dane(OptionalCheck):
         other_matched = any(other is not None and other.matching for other in others)
         return (metric(DaneJudged(address, served, judged.tlsa, report, other_matched), "dane"),)
 
+    def metrics(self, judged: DaneJudgement | None, assessment: Assessment) -> Iterable[Metric]:
+        if judged is None:
+            return ()
+        from ...plugin.findings import metric
+        from .context import RenewedJudged
+
+        return tuple(
+            metric(RenewedJudged(renewed, judged.tlsa, ordinal), "dane")
+            for ordinal, renewed in enumerate(judged.renewed)
+        )
+
     def contexts(self) -> Sequence[Context]:
         from .context import DaneContext
 
@@ -114,6 +147,27 @@ class Dane(OptionalCheck):
             return []
         answer = judged.tlsa.answer
         return [f"DANE: TLSA at {answer.name} matches"] if answer is not None and answer.records else []
+
+    def lines(self, judged: DaneJudgement | None, assessment: Assessment) -> list[str]:
+        """-v: each renewed certificate on disk against the records, the record to publish when none covers it."""
+        if judged is None:
+            return []
+        from ...sanitize import clean
+        from .match import record_for
+
+        lines = []
+        for renewed in judged.renewed:
+            report = renewed.report
+            if report is None or not report.usable:
+                continue
+            where = clean(renewed.path, 200)
+            if report.matching:
+                covered = ", ".join(str(r) for r in report.matching)
+                lines.append(f"DANE: the renewed certificate in {where} is published already (TLSA {covered})")
+            else:
+                record = record_for(report.answer.name, renewed.chain[0])
+                lines.append(f"DANE: the renewed certificate in {where} needs {record}")
+        return lines
 
     def served_lines(self, judged: DaneJudgement | None, address: AddressAssessment, served: Served) -> list[str]:
         if judged is None:

@@ -17,7 +17,7 @@ from .lookup import TlsaState, TlsaStatus
 
 if TYPE_CHECKING:
     from ...judgement.assessment import AddressAssessment, Served
-    from .match import DaneReport
+    from .match import DaneReport, RenewedFile
 
 
 class DaneJudged(NamedTuple):
@@ -35,6 +35,31 @@ class DaneJudged(NamedTuple):
         return "dane"
 
 
+class RenewedJudged(NamedTuple):
+    """An --expect-cert file not yet served, against the TLSA records: published before the reload?"""
+
+    renewed: RenewedFile
+    tlsa: TlsaState
+    ordinal: int
+
+    @property
+    def address(self) -> None:
+        return None
+
+    @property
+    def served(self) -> None:
+        return None
+
+    @property
+    def stem(self) -> str:
+        return f"dane_renewed{self.ordinal or ''}"
+
+    @property
+    def precedence(self) -> int:
+        """Said before the renewal check's "reload the service": reloading first is the outage."""
+        return 1
+
+
 class DaneContext(QuietContext):
     """TLSA records (DANE): looked up, validated, usable, and matching what the server presents."""
 
@@ -43,6 +68,8 @@ class DaneContext(QuietContext):
         self.required = required
 
     def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        if isinstance(metric.value, RenewedJudged):
+            return self._renewed(metric)
         finding: DaneJudged = metric.value
         prefix = whose(finding.served)
         tlsa = finding.tlsa
@@ -67,19 +94,53 @@ class DaneContext(QuietContext):
             from .match import record_for
 
             record = record_for(name, finding.served.sent[0])
+            refuse, deliver = _refusers(resource)
             if finding.other_matched:
                 hint = (
-                    f"{prefix}no TLSA record at {name} covers it (they match the other certificate): DANE senders "
-                    f"that get it refuse to deliver: publish {record} or stop serving it"
+                    f"{prefix}no TLSA record at {name} covers it (they match the other certificate): {refuse} when "
+                    f"they get it{deliver}: publish {record} or stop serving it"
                 )
             else:
                 hint = (
-                    f"{prefix}TLSA records at {name} do not match the served certificate: DANE senders refuse to "
-                    f"deliver: publish {record} or serve the certificate the records name"
+                    f"{prefix}TLSA records at {name} do not match the served certificate: {refuse}{deliver}: "
+                    f"publish {record} or serve the certificate the records name"
                 )
             return Result(Critical, hint, metric)
         return Result(Ok, None, metric)
 
+    @staticmethod
+    def _renewed(metric: Metric) -> Result:
+        """A renewed certificate on disk whose key no usable, validated record covers: WARNING before the reload.
+        No answer, no validated or usable records: the served certificate's judgement says so already."""
+        finding: RenewedJudged = metric.value
+        report = finding.renewed.report
+        if report is None or not report.answer.validated or not report.usable or report.matching:
+            return Result(Ok, None, metric)
+        from ...sanitize import clean
+        from .match import record_for
+
+        record = record_for(report.answer.name, finding.renewed.chain[0])
+        hint = (
+            f"the renewed certificate in {clean(finding.renewed.path, 200)} has no TLSA record yet: publish {record} "
+            "before reloading, or DANE senders will refuse mail"
+        )
+        return Result(Warn, hint, metric)
+
     def _required(self, metric: Metric, hint: str) -> Result:
         """Missing records or no answer: CRITICAL with --dane, else not judged."""
         return Result(Critical, hint, metric) if self.required else Result(Ok, None, metric)
+
+
+def _refusers(resource: nagiosplugin.Resource) -> tuple[str, str]:
+    """Who would refuse to deliver, of the sending MTAs probed (their profiles' delivery policies), and who would
+    deliver all the same: ("Exim (GnuTLS), and Postfix MTA where DANE is set up, would refuse to deliver",
+    " (MTA capped at TLS 1.2 would deliver)"); ("DANE senders would refuse to deliver", "") without MTA profiles."""
+    from ...clients.profiles import DeliveryPolicy, who_applies
+
+    assessment = getattr(resource, "assessment", None)
+    clients = assessment.plan.clients if assessment is not None else ()
+    refusing, delivering = who_applies(clients, DeliveryPolicy.DANE)
+    if not refusing:
+        return "DANE senders would refuse to deliver", ""
+    comma = "," if ", and " in refusing else ""
+    return f"{refusing}{comma} would refuse to deliver", (f" ({delivering} would deliver)" if delivering else "")

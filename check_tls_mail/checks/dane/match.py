@@ -22,6 +22,14 @@ class DaneReport(NamedTuple):
     matching: tuple[TlsaRecord, ...]  # usable records that match the presented chain
 
 
+class RenewedFile(NamedTuple):
+    """An --expect-cert file whose certificate is not the one served yet: its chain against the records."""
+
+    path: str
+    chain: tuple[bytes, ...]
+    report: DaneReport | None
+
+
 def _selected(der: bytes, selector: int) -> bytes:
     """The certificate (0) or its SubjectPublicKeyInfo (1) as DER; empty for a certificate that cannot be read."""
     if selector == 0:

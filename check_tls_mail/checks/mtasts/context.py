@@ -80,13 +80,14 @@ class MtaStsContext(Context):
         if state == Ok:
             return Result(Ok, None, metric)
         served = finding.served
+        senders = _senders(resource)
         if served is None or finding.address is None:
-            return Result(state, describe(finding.finding), metric)
+            return Result(state, describe(finding.finding, senders=senders), metric)
         chain = finding.policy_chain
         why = _unverified(chain, served.chain.problems) if chain is not None else ""
         named = served.named
         prefix = f"{certificate(named)}: " if named else ""
-        return Result(state, prefix + describe(finding.finding, why), metric)
+        return Result(state, prefix + describe(finding.finding, why, senders), metric)
 
     def performance(self, metric: Metric, resource: nagiosplugin.Resource) -> Performance | None:
         """The fetched policy's max_age in seconds, WARNING under a day as judged by its own finding."""
@@ -96,3 +97,18 @@ class MtaStsContext(Context):
         age = finding.finding.policy.max_age
         warn = Range(f"{judge.SHORT_MAX_AGE}:")
         return Performance(metric.name, age, "s", warn=warn, min=0, max=policy.MAX_AGE_LIMIT)
+
+
+def _senders(resource: nagiosplugin.Resource) -> str:
+    """Under an enforced policy, who of the sending MTAs probed would refuse (their profiles' delivery
+    policies) and who would deliver all the same; "" for the general words when no sending MTA was probed."""
+    from ...clients.profiles import DeliveryPolicy, who_applies
+
+    assessment = getattr(resource, "assessment", None)
+    clients = assessment.plan.clients if assessment is not None else ()
+    refusing, delivering = who_applies(clients, DeliveryPolicy.MTA_STS)
+    if not refusing and not delivering:
+        return ""
+    comma = "," if ", and " in refusing else ""
+    refuse = f"{refusing}{comma} would refuse to deliver to it" if refusing else "senders that apply MTA-STS refuse"
+    return refuse + (f" ({delivering} would deliver)" if delivering else "")

@@ -51,16 +51,21 @@ _CONSEQUENCE = {
 }
 
 
+def _consequence(mode: Mode, senders: str) -> str:
+    return senders if senders and mode is Mode.ENFORCE else _CONSEQUENCE[mode]
+
+
 def _policy_error(error: PolicyError) -> str:
     where = f"line {error.line}: " if error.line else ""
     detail = f" ({error.detail})" if error.detail else ""
     return f"{where}{error.defect.value}{detail}"
 
 
-def describe(finding: MtaStsFinding, why: str = "") -> str:
+def describe(finding: MtaStsFinding, why: str = "", senders: str = "") -> str:
     """The operator's words for one finding (server text already cleaned).
 
-    ``why``: words for why the MX's certificate does not verify (HostCertificateUnverified).
+    ``why``: words for why the MX's certificate does not verify (HostCertificateUnverified). ``senders``: who
+    of the sending MTAs probed would refuse under an enforced policy, and who would not (the context's words).
     """
     match finding:
         case StsRecord(name=name, id=record_id):
@@ -120,13 +125,13 @@ def describe(finding: MtaStsFinding, why: str = "") -> str:
         case HostNotListed(host=host, domain=domain, mode=mode, patterns=patterns):
             return (
                 f"{clean(host)} matches no mx of the MTA-STS policy of {domain} "
-                f"(mode {mode.value}: mx {_patterns(patterns)}): {_CONSEQUENCE[mode]}"
+                f"(mode {mode.value}: mx {_patterns(patterns)}): {_consequence(mode, senders)}"
             )
         case HostCertificateUnverified(host=host, domain=domain, mode=mode):
             because = f" ({why})" if why else ""
             return (
                 f"the certificate of {clean(host)} does not verify{because}, and the MTA-STS policy of {domain} "
-                f"is in {mode.value} mode: {_CONSEQUENCE[mode]}"
+                f"is in {mode.value} mode: {_consequence(mode, senders)}"
             )
         case ModeNone(domain=domain):
             return f"the MTA-STS policy of {domain} is in mode none: senders enforce nothing"

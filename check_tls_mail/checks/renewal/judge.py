@@ -6,7 +6,6 @@ the only I/O is reading the --expect-cert files, bounded, at option time.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
@@ -15,27 +14,17 @@ from ...errors import UsageError
 from ...sanitize import clean
 from ...severity import Severity
 from ...words import day
+from ...x509.files import FileProblem
 
 if TYPE_CHECKING:
     from ...x509.certificate import Certificate
     from ...x509.keys import KeyType
 
-#: A certificate chain file is a few KiB; refuse to read more than this.
-MAX_CERT_FILE_BYTES = 1024 * 1024
-
-
-class CertFileProblem(enum.Enum):
-    MISSING = "no such file"
-    UNREADABLE = "cannot be read"
-    TOO_LARGE = "is larger than 1 MiB, not a certificate file"
-    NO_CERTIFICATE = "holds no PEM certificate"
-    INVALID = "holds a certificate that cannot be parsed"
-
 
 class ExpectCertError(UsageError):
     """An --expect-cert file the check cannot use: a usage error (UNKNOWN)."""
 
-    def __init__(self, path: str, problem: CertFileProblem, detail: str = "") -> None:
+    def __init__(self, path: str, problem: FileProblem, detail: str = "") -> None:
         self.path = path
         self.problem = problem
         self.detail = detail
@@ -46,32 +35,23 @@ class ExpectCertError(UsageError):
 class ExpectedCertificate(NamedTuple):
     path: str
     facts: Certificate  # the first certificate of the file
+    chain: tuple[bytes, ...] = ()  # every certificate of the file, DER (DANE-TA records match its issuers)
 
 
 def load_expected(path: str) -> ExpectedCertificate:
     """The first certificate of a PEM file (a chain file, or key and chain in one), or DER."""
+    from ...x509.files import FileError, read_certificate_file
     from ...x509.parse import read
-    from ...x509.store import pem_blocks
 
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_CERT_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise ExpectCertError(path, CertFileProblem.MISSING) from None
-    except OSError as exc:
-        raise ExpectCertError(path, CertFileProblem.UNREADABLE, clean(exc.strerror or str(exc))) from None
-    if len(data) > MAX_CERT_FILE_BYTES:
-        raise ExpectCertError(path, CertFileProblem.TOO_LARGE)
-    if not data.strip() or (b"-----BEGIN" in data and b"-----BEGIN CERTIFICATE-----" not in data):
-        raise ExpectCertError(path, CertFileProblem.NO_CERTIFICATE)
-    try:
-        der = pem_blocks(data)[0] if b"-----BEGIN" in data else data
-    except ValueError as exc:
-        raise ExpectCertError(path, CertFileProblem.INVALID, clean(str(exc), 80)) from None
-    cert = read(der)
+        found = read_certificate_file(path)
+    except FileError as exc:
+        detail = clean(exc.detail, 80) if exc.detail else ""
+        raise ExpectCertError(path, exc.problem, detail) from None
+    cert = read(found.chain[0])
     if cert.crypto is None:
-        raise ExpectCertError(path, CertFileProblem.INVALID, clean(cert.refusal, 80))
-    return ExpectedCertificate(path, cert)
+        raise ExpectCertError(path, FileProblem.INVALID, clean(cert.refusal, 80))
+    return ExpectedCertificate(path, cert, found.chain)
 
 
 def load_all(paths: Sequence[str]) -> tuple[ExpectedCertificate, ...]:
