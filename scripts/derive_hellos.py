@@ -10,6 +10,14 @@ not model kept as raw bytes.
 Usage:
   python scripts/derive_hellos.py testssl FILE "Apple Mail (16.0)" ...
   python scripts/derive_hellos.py hex FILE.hex ...
+  python scripts/derive_hellos.py profiles [--check]
+
+``profiles`` rewrites check_tls_mail/clients/profiles.json from
+captures/clients.json (scripts/capture_clients): each profile whose
+"capture" names an entry of that file gets the hello read here from the
+entry's bytes, and the entry's package version and capture date. With
+--check it writes nothing and exits 1 when the file is not what it would
+write.
 """
 
 from __future__ import annotations
@@ -25,6 +33,32 @@ from check_tls_mail.tls.codepoints import ExtensionType
 from check_tls_mail.tls.registry import EXTENSIONS, GROUPS, SIGNATURE_ALGORITHMS
 
 MODELLED = {int(e) for e in ExtensionType}
+ROOT = Path(__file__).resolve().parent.parent
+PROFILES = ROOT / "check_tls_mail" / "clients" / "profiles.json"
+CLIENTS = "captures/clients.json"
+#: The order of a profile's "hello" keys in profiles.json (what parse() does not find is left out).
+HELLO_KEYS = (
+    "record_version",
+    "legacy_version",
+    "supported_versions",
+    "cipher_suites",
+    "compression_methods",
+    "session_id_length",
+    "sni",
+    "extensions",
+    "supported_groups",
+    "key_share_groups",
+    "ec_point_formats",
+    "signature_algorithms",
+    "signature_algorithms_cert",
+    "alpn",
+    "psk_key_exchange_modes",
+    "record_size_limit",
+    "compress_certificate",
+    "delegated_credential",
+    "heartbeat_mode",
+    "raw_extensions",
+)
 
 
 def code_name(code: int, names: dict[int, str]) -> str:
@@ -136,7 +170,54 @@ def testssl_entries(path: str) -> dict[str, dict[str, str]]:
     return entries
 
 
+def dump(value: object, indent: int = 0) -> str:
+    """JSON as profiles.json is written: objects one member a line, lists of plain values on one line."""
+    pad = "  " * indent
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{pad}  {json.dumps(k, ensure_ascii=False)}: {dump(v, indent + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        items = [f"{pad}  {dump(v, indent + 1)}" for v in value]
+        return "[\n" + ",\n".join(items) + f"\n{pad}]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def profile_hello(record_bytes: bytes) -> dict[str, object]:
+    """A profile's "hello" object from a capture's bytes, its keys in profiles.json's order."""
+    parsed = parse(record_bytes)
+    return {key: parsed[key] for key in HELLO_KEYS if key in parsed}
+
+
+def profiles(check: bool) -> int:
+    """Rewrite (or, with ``check``, compare) profiles.json's captured hellos from captures/clients.json."""
+    text = PROFILES.read_text()
+    data = json.loads(text)
+    captures = json.loads((ROOT / CLIENTS).read_text())["captures"]
+    for profile in data["profiles"]:
+        capture = profile.get("capture")
+        if not capture or capture.get("file") != CLIENTS:
+            continue
+        entry = captures[capture["id"]]
+        hello = profile_hello(bytes.fromhex(entry["hex"]))
+        if profile.get("hello") != hello:
+            profile["hello"] = hello
+        capture["version"] = entry["version"]
+        capture["date"] = entry["date"][:10]
+    out = dump(data) + "\n"
+    if out == text:
+        return 0
+    if check:
+        print(f"{PROFILES.relative_to(ROOT)} differs from what {CLIENTS} gives: run derive_hellos.py profiles")
+        return 1
+    PROFILES.write_text(out)
+    return 0
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["profiles"]:
+        sys.exit(profiles("--check" in sys.argv[2:]))
     mode, path, *names = sys.argv[1:]
     result: dict[str, object] = {}
     if mode == "testssl":

@@ -124,10 +124,11 @@ def _clients(requested: list[str], dialect: Dialect) -> tuple[ClientProfile, ...
         if len(requested) > 1:
             raise UsageError("--client none cannot be combined with other profiles")
         return ()
-    unknown_names = [name for name in requested if name not in cat.profiles]
+    unknown_names = [name for name in requested if cat.named(name) is None]
     if unknown_names:
         raise UsageError(f"unknown client profile {', '.join(unknown_names)}; known: {', '.join(cat.profiles)}")
-    return tuple(cat.profiles[name] for name in dict.fromkeys(requested))
+    named = (cat.named(name) for name in requested)  # a former name (an alias) is its profile now
+    return tuple(dict.fromkeys(profile for profile in named if profile is not None))
 
 
 def _ciphers(requested: list[str]) -> tuple[str, ...]:

@@ -6,9 +6,11 @@ import enum
 import ipaddress
 import json
 import os
+import re
 import ssl
 from collections.abc import Mapping, Sequence
 from functools import cache
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..net.dialects import Audience
@@ -36,7 +38,7 @@ class Adoption(enum.Enum):
 
 def who_applies(profiles: Sequence[ClientProfile], policy: DeliveryPolicy) -> tuple[str, str]:
     """Which of ``profiles`` (the sending MTAs probed: those with a "delivery" object) apply ``policy``, and
-    which do not, in words: ("Exim (GnuTLS), and Postfix MTA where DANE is set up", "MTA capped at TLS 1.2");
+    which do not, in words: ("Exim (GnuTLS), and Postfix MTA where DANE is set up", "MTA on OpenSSL 1.0.2");
     ("", "") when no sending MTA was probed."""
     from ..words import join
 
@@ -55,6 +57,32 @@ def who_applies(profiles: Sequence[ClientProfile], policy: DeliveryPolicy) -> tu
     return ", and ".join(parts), join(without)
 
 
+class Capture(NamedTuple):
+    """Where a profile's hello was captured: the client's version and the capture's date."""
+
+    file: str  # captures/clients.json, or testssl.sh's client simulation data
+    id: str  # the capture's key in that file
+    client: str  # the Debian package captured, or the product
+    version: str  # its exact version (a Debian package version: epoch and revision included)
+    date: str  # YYYY-MM-DD: the capture, or (testssl.sh) the commit that added it
+    same: tuple[str, ...] = ()  # other captures of the same hello (up to its random bytes)
+
+    @property
+    def short_version(self) -> str:
+        """The upstream version: '153.8.0esr' of the Debian package version '1:153.8.0esr-1~deb12u1'."""
+        if not self.file.startswith("captures/"):
+            return self.version
+        upstream = re.sub(r"^\d+:", "", self.version).rsplit("-", 1)[0]
+        return re.sub(r"[+~]dfsg\d*$", "", upstream)
+
+    @property
+    def words(self) -> str:
+        """'thunderbird 1:153.8.0esr-1~deb12u1, captured 2026-12-02'."""
+        if self.file.startswith("testssl.sh"):  # the date is the commit that added it: captured by then
+            return f"{self.client} {self.version}, captured by {self.date} (testssl.sh)"
+        return f"{self.client} {self.version}, captured {self.date}"
+
+
 class ClientProfile(NamedTuple):
     name: str
     title: str
@@ -69,6 +97,15 @@ class ClientProfile(NamedTuple):
     sources: tuple[tuple[str, str], ...] = ()
     #: Field path -> why the fact is inferred rather than read off a capture or a document.
     inferred: tuple[tuple[str, str], ...] = ()
+    #: The capture the hello comes from; None: built from documentation.
+    capture: Capture | None = None
+
+    @property
+    def freshness(self) -> str:
+        """The client version and capture date the profile stands for, in a few words (for --list-clients, -v)."""
+        if self.capture is None:
+            return "built from documentation, not captured"
+        return self.capture.words
 
     @property
     def hello_template(self) -> HelloSpec | None:
@@ -133,6 +170,12 @@ class Catalogue(NamedTuple):
     revision: str
     profiles: dict[str, ClientProfile]
     defaults: dict[str, tuple[str, ...]]
+    #: Former profile names, still accepted by --client, and the profile each now is.
+    aliases: Mapping[str, str] = MappingProxyType({})
+
+    def named(self, name: str) -> ClientProfile | None:
+        """The profile of a name or of a former name; None: no such profile."""
+        return self.profiles.get(self.aliases.get(name, name))
 
     def default_for(self, audience: Audience) -> tuple[ClientProfile, ...]:
         """The default set: MTAs for port-25 relay, plain TLS baselines, else mail user agents."""
@@ -186,7 +229,9 @@ def hello_from_json(data: Mapping[str, Any], min_version: TlsVersion) -> HelloSp
 
 
 def profile_from_json(data: Mapping[str, Any]) -> ClientProfile:
-    fields = {k: v for k, v in data.items() if k not in ("hello", "certificate", "delivery", "sources", "inferred")}
+    fields = {
+        k: v for k, v in data.items() if k not in ("hello", "certificate", "delivery", "sources", "inferred", "capture")
+    }
     facts = {k: data[k] for k in ("hello", "certificate", "delivery") if k in data}
     try:
         fields["min_version"] = TlsVersion.parse(data["min_version"])
@@ -198,7 +243,14 @@ def profile_from_json(data: Mapping[str, Any]) -> ClientProfile:
         facts=Facts(facts) if facts else None,
         sources=tuple(data.get("sources", {}).items()),
         inferred=tuple(data.get("inferred", {}).items()),
+        capture=_capture(data.get("capture")),
     )
+
+
+def _capture(data: Mapping[str, Any] | None) -> Capture | None:
+    if data is None:
+        return None
+    return Capture(data["file"], data["id"], data["client"], data["version"], data["date"], tuple(data.get("same", ())))
 
 
 @cache
@@ -207,7 +259,8 @@ def catalogue() -> Catalogue:
         data = json.load(handle)
     profiles = {p["name"]: profile_from_json(p) for p in data["profiles"]}
     defaults = {role: tuple(names) for role, names in data["defaults"].items()}
-    return Catalogue(data["revision"], profiles, defaults)
+    aliases = dict(data.get("aliases", {}))
+    return Catalogue(data["revision"], profiles, defaults, aliases)
 
 
 def local_ciphers(cipher_string: str) -> list[str]:
@@ -237,20 +290,23 @@ def describe_all(verbose: bool = False) -> str:
             roles.setdefault(name, []).append(role)
     if not verbose:
         width = max(len(name) for name in cat.profiles)
-        lines = [f"Client profiles (revision {cat.revision}), for --client NAME; -v lists each one's hello and rules"]
+        lines = [f"Client profiles (revision {cat.revision}), --client NAME; client version, capture date; -v: detail"]
         for p in cat.profiles.values():
             default = f" (default {', '.join(_ROLE_WORDS.get(r, r) for r in roles[p.name])})" if p.name in roles else ""
-            lines.append(f"  {p.name:<{width}}  {p.title}, {p.offer.versions}{default}")
+            fresh = f"{p.capture.short_version}, {p.capture.date}" if p.capture else "not captured"
+            lines.append(f"  {p.name:<{width}}  {p.title}, {p.offer.versions}{default}; {fresh}")
         return "\n".join(lines)
     lines = [
         f"Client profiles (revision {cat.revision}); defaults: "
         + "; ".join(f"{role}: {', '.join(names)}" for role, names in cat.defaults.items())
+        + "".join(f"; {old} is now {new}" for old, new in cat.aliases.items())
     ]
     for p in cat.profiles.values():
         lines.append("")
         lines.append(f"{p.name}: {p.title}, {p.offer.versions}")
         lines.append(f"  {p.description}")
         lines.append(f"  source: {p.source}")
+        lines.append(f"  {_capture_line(p)}")
         lines.append(f"  TLS <= 1.2 ciphers: {p.ciphers}")
         missing = missing_locally(p)
         if missing:
@@ -261,6 +317,15 @@ def describe_all(verbose: bool = False) -> str:
         lines.extend(f"  source of {field}: {text}" for field, text in p.sources)
         lines.extend(f"  inferred: {field}: {why}" for field, why in p.inferred)
     return "\n".join(lines)
+
+
+def _capture_line(profile: ClientProfile) -> str:
+    """'capture: thunderbird 1:153.8.0esr-1~deb12u1, captured 2026-12-02 (captures/clients.json: thunderbird-...)'."""
+    c = profile.capture
+    if c is None:
+        return "capture: none, built from documentation"
+    same = f"; the same hello: {', '.join(c.same)}" if c.same else ""
+    return f"capture: {c.words} ({c.file}: {c.id}{same})"
 
 
 #: The protocols whose default set each role of profiles.json is.

@@ -221,7 +221,8 @@ def _client(
         axes = report.axes.get(profile.name, ())
         why = diagnose(profile.offer, outcome, report, key_type, axes, profile.title)
         if why.why in (Why.CONNECTION_LOST, Why.FAILED_BEFORE_HANDSHAKE) and outcome.dropped and through:
-            why = dropped_probe(profile.offer, outcome, hello_size(profile), max(through), profile.title)
+            size = hello_size(profile, report.target.servername)
+            why = dropped_probe(profile.offer, outcome, size, max(through), profile.title)
         return ClientResult(profile, outcome, why, axes=axes)
     given = _given(profile, outcome, served, judged)
     if given is not None and given.origin is Origin.CLIENT and given.chain.problems:
@@ -239,14 +240,14 @@ def _client(
     return ClientResult(profile, outcome, None, given)
 
 
-def hello_size(profile: ClientProfile) -> int:
-    """The bytes of a client's ClientHello on the wire (a host name's SNI: the size the probe sent, give or take
-    the name's length)."""
+def hello_size(profile: ClientProfile, servername: str | None) -> int:
+    """The bytes of a client's ClientHello on the wire, as its probe sent it (with SNI for ``servername`` when the
+    client sends SNI)."""
     from ..tls.hello.encoder import encode_client_hello
 
     if profile.hello_template is None:
         return 0
-    return len(encode_client_hello(profile.hello("mail.example.org")))
+    return len(encode_client_hello(profile.hello(servername)))
 
 
 def _repeats(violations: tuple[Violation, ...], given: Served, served: tuple[Served, ...]) -> bool:
@@ -288,9 +289,10 @@ def _address(
         return judge_chain(chain, name, anchors, now, sent)
 
     answered = report.clients()
-    through = tuple(hello_size(profiles[subject]) for subject, outcome in answered.items() if not dropped(outcome)) or (
-        (0,) if reference is not None else ()
-    )
+    servername = report.target.servername
+    through = tuple(
+        hello_size(profiles[subject], servername) for subject, outcome in answered.items() if not dropped(outcome)
+    ) or ((0,) if reference is not None else ())
     clients = tuple(
         _client(report, profiles[subject], outcome, served, anchors, name, judged, through)
         for subject, outcome in answered.items()

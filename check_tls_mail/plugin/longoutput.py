@@ -128,6 +128,8 @@ def _client_lines(assessment: Assessment, client: ClientResult, verbosity: int, 
     sni = "" if profile.sends_sni else ", no SNI"
     title = f"client {profile.title} ({profile.offer.versions}{sni})"
     lines = [f"{title}: {_outcome(client.outcome)}"]
+    if client.diagnosis is not None:  # a failure is only as true as the profile is fresh: which client, when
+        lines.append(f"  profile: {profile.freshness}")
     if client.given is not None and not client.given.default:
         lines.append(f"  gets the {certificate(client.given.named)}")
     for result in client.axes:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from ..errors import FailureKind
 from ..judgement.diagnosis import Diagnosis, Why
-from ..probe.handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected
+from ..probe.handshake import Accepted, Failed, HandshakeCause, HandshakeOutcome, Rejected
 from ..tls.versions import TlsVersion
 from ..words import CLAUSES, join, limited
 from ..x509.keys import KeyType
@@ -179,15 +180,19 @@ def diagnosis(found: Diagnosis, cipher: bool = False) -> str:
         )
     if why is Why.LARGE_HELLO_DROPPED:
         size, through = found.sizes
-        what = (
-            "reset"
-            if isinstance(found.outcome, Rejected) and found.outcome.cause is HandshakeCause.RESET
-            else ("dropped")
-        )
+        hello = f"its {size / 1000:.1f} KB ClientHello"
+        ended = found.outcome.cause if isinstance(found.outcome, Rejected) else None
+        if ended is HandshakeCause.RESET:
+            what = f"the connection is reset after {hello}"
+        elif ended is HandshakeCause.CLOSED:
+            what = f"the connection is closed after {hello}"
+        elif isinstance(found.outcome, Failed) and found.outcome.error.kind is FailureKind.TIMEOUT:
+            what = f"the connection stalls after {hello} (no answer until the timeout)"
+        else:
+            what = f"the connection is dropped after {hello}"
         return (
-            f"the connection is {what} after its {size / 1024:.1f} KB ClientHello, while smaller hellos "
-            f"({through} bytes and less) connect: a middlebox or the server drops large ClientHellos (a "
-            "post-quantum key share makes them span two TCP segments)"
+            f"{what}, while smaller hellos ({through} bytes and less) connect: a middlebox or the server drops "
+            "large ClientHellos (a post-quantum key share makes them span two TCP segments)"
         )
     if why is Why.CLIENT_ABORTS:
         return outcome(found.outcome)

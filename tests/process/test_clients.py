@@ -58,9 +58,9 @@ def test_incident_on_port_25_fails_the_mta_capped_at_tls12(pki: Pki, certs: Cert
     with serving("smtp", TlsConfig([certs.ecdsa], ciphers=RSA_ONLY)) as server:
         run = check(*args_for(server, "smtp", pki))
     assert run.code == 2, run.stdout
-    assert "MTA capped at TLS 1.2 cannot connect over TLS 1.2" in run.summary
+    assert "MTA on OpenSSL 1.0.2 cannot connect over TLS 1.2" in run.summary
     assert "the certificate is ECDSA" in run.summary
-    assert run.perfdata["clients_ok"] == ["2", "", "3:", "0", "3"]
+    assert run.perfdata["clients_ok"] == ["3", "", "4:", "0", "4"]
 
 
 @pytest.mark.parametrize("protocol", ALL_PROTOCOLS)
@@ -196,7 +196,7 @@ def test_list_clients_shows_every_profile_with_source() -> None:
         "outlook",
         "android",
         "postfix",
-        "openssl-mta-tls12",
+        "openssl-1.0.2-mta",
         "exim-gnutls",
         "microsoft-365",
         "mozilla-intermediate",

@@ -184,7 +184,7 @@ def test_a_server_that_only_asks_for_a_client_certificate_is_fine(pki: Pki, cert
     with serving("smtp", tls) as server:
         run = check(*args_for(server, "smtp", pki))
     assert run.code == 0, run.stdout
-    assert run.summary.endswith("3/3 clients connect")
+    assert run.summary.endswith("4/4 clients connect")
 
 
 def test_pop3_without_capa_sends_stls_anyway(pki: Pki, certs: Certs) -> None:

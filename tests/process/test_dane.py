@@ -264,12 +264,13 @@ def test_a_renewal_that_reuses_the_key_needs_no_new_record(dns: Dns) -> None:
 def test_who_would_refuse_to_deliver_comes_from_the_sending_mtas_own_policies(dns: Dns) -> None:
     """Issue #24 part 3: the default MTA set of -P smtp with their delivery policies (profiles.json "delivery",
     with sources): Exim checks DANE by default (hosts_try_dane = *), Postfix where smtp_tls_security_level =
-    dane, a generic OpenSSL relay not at all; Microsoft 365 validates DANE, Gmail does not."""
+    dane, sendmail with its DANE option, a generic OpenSSL relay not at all; Microsoft 365 validates DANE, Gmail
+    does not."""
     default = dns.check("mismatch", clients=())
     assert default.code == 2, default.stdout
     assert (
-        "do not match the served certificate: Exim (GnuTLS), and Postfix MTA where DANE is set up, would refuse to "
-        "deliver (MTA capped at TLS 1.2 would deliver): publish "
+        "do not match the served certificate: Exim (GnuTLS), and Postfix MTA and sendmail 8.18 where DANE is set up, "
+        "would refuse to deliver (MTA on OpenSSL 1.0.2 would deliver): publish "
     ) in default.summary, default.stdout
     providers = dns.check("mismatch", clients=("microsoft-365", "gmail"))
     assert (

@@ -116,14 +116,15 @@ def test_cli_who_would_refuse_under_an_enforced_policy_comes_from_the_senders_ow
     mtasts_world: MtaStsWorld, mx: Mx
 ) -> None:
     """Issue #24 part 3: Microsoft 365 and Gmail honour MTA-STS (profiles.json "delivery", with sources); the
-    default MTA set of -P smtp (Postfix, Exim, a generic OpenSSL relay) does not."""
+    default MTA set of -P smtp (Postfix, Exim, sendmail, a generic OpenSSL relay) does not."""
     domain = mtasts_world.domain("nomatch")
     head = f"mail.{domain} matches no mx of the MTA-STS policy of {domain} (mode enforce: mx mx.other.example): "
     default = sts_check(mtasts_world, mx.port, "nomatch", clients=())
     providers = sts_check(mtasts_world, mx.port, "nomatch", clients=("microsoft-365", "gmail", "postfix"))
     assert default.code == providers.code == 2, default.stdout + providers.stdout
     assert (
-        head + "senders that apply MTA-STS refuse (Postfix MTA, MTA capped at TLS 1.2 and Exim (GnuTLS) would deliver)"
+        head + "senders that apply MTA-STS refuse (Postfix MTA, MTA on OpenSSL 1.0.2, Exim (GnuTLS) and sendmail 8.18 "
+        "would deliver)"
     ) in default.summary, default.stdout
     # (Microsoft 365's own TLS 1.2 suites are RSA-only: against this ECDSA MX it fails first, in the first line.)
     assert (head + "Microsoft 365 and Gmail would refuse to deliver to it (Postfix MTA would deliver)") in (

@@ -220,8 +220,24 @@ def test_list_clients_is_one_line_per_profile_and_the_detail_comes_with_v() -> N
     assert all(line.split()[0] in profiles for line in lines[1:])
     assert max(len(line) for line in lines) <= 100
     assert "  apple-mail" in short.stdout and "Apple Mail, TLS 1.0-1.2 (default for mail clients)" in short.stdout
+    # each with the client version its hello was captured from, and the date: how fresh the verdict is
+    thunderbird = (
+        r"^  thunderbird +Thunderbird, TLS 1\.2-1\.3 \(default for mail clients\); 153\.[\d.]+esr, \d{4}-\d\d-\d\d$"
+    )
+    assert re.search(thunderbird, short.stdout, re.M), short.stdout
+    for line, profile in zip(lines[1:], profiles.values(), strict=True):
+        capture = profile.capture
+        assert line.endswith(f"; {capture.short_version}, {capture.date}" if capture else "; not captured"), line
     assert detail.code == 0 and len(detail.stdout.splitlines()) > 5 * len(profiles)
     assert all(f"\n{name}: " in detail.stdout for name in profiles)
+    assert re.search(
+        r"^  capture: thunderbird 1:153\.[\d.]+esr-\S+, captured \d{4}-\d\d-\d\d \(captures/clients\.json: "
+        r"thunderbird-bookworm; the same hello: thunderbird-trixie, thunderbird-starttls-bookworm, "
+        r"thunderbird-starttls-trixie\)$",
+        detail.stdout,
+        re.M,
+    ), detail.stdout
+    assert "\n  capture: none, built from documentation\n" in detail.stdout.split("\noutlook: ")[1]
 
 
 # --- EHLO name -----------------------------------------------------------------------------------------------------

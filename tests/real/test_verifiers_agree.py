@@ -84,7 +84,7 @@ assert APPLE is not None
 def test_sha1_signature_fails_apple_and_is_ignored_on_a_root_sent_along(tmp_path: Path) -> None:
     cert, _, ca_file = sha1_leaf(tmp_path)
     assert judge([cert], APPLE) == (Sha1Signature(Digest.SHA1, 0),)
-    assert judge([cert], PROFILES["openssl-mta-tls12"].certificate) == ()  # type: ignore[arg-type]
+    assert judge([cert], PROFILES["openssl-1.0.2-mta"].certificate) == ()  # type: ignore[arg-type]
     root = x509.load_pem_x509_certificate(ca_file.read_bytes())
     assert judge([leaf(eku=SERVER_AUTH), root], APPLE) == ()  # the root's self-signature is not judged
 

@@ -208,6 +208,65 @@ def reset(sock: socket.socket) -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
+def hello_size(sock: socket.socket, seconds: float = 5) -> int:
+    """The bytes of the client's first TLS record (header included), peeked: the socket still holds all of it.
+
+    What a middlebox sees before it decides: a ClientHello of one record, however many TCP segments it spans.
+    0: no TLS record header came within ``seconds``.
+    """
+    sock.settimeout(seconds)
+    until = time.monotonic() + seconds
+    header = b""
+    while len(header) < 5 and time.monotonic() < until:
+        header = sock.recv(5, socket.MSG_PEEK)
+        if not header:
+            return 0
+        if len(header) < 5:
+            time.sleep(0.005)
+    if len(header) < 5 or header[0] != 22:
+        return 0
+    size = 5 + struct.unpack("!H", header[3:5])[0]
+    while len(sock.recv(size, socket.MSG_PEEK)) < size and time.monotonic() < until:
+        time.sleep(0.005)
+    return size
+
+
+class HelloGate:
+    """A middlebox in front of a server's TLS: a ClientHello over ``limit`` bytes is reset (``answer`` "reset") or
+    never answered ("stall"), while smaller ones go on to the server's handshake.
+
+    Stands in for the server's SSLContext in a dialogue (its ``wrap_socket``), so it acts where TLS starts: at
+    once for implicit TLS, after STARTTLS otherwise. ``sizes`` records each hello's size, ``stopped`` the sizes it
+    reset or held.
+    """
+
+    def __init__(self, ctx: ssl.SSLContext, limit: int, answer: str) -> None:
+        assert answer in ("reset", "stall"), answer
+        self.ctx, self.limit, self.answer = ctx, limit, answer
+        self.sizes: list[int] = []
+        self.stopped: list[int] = []
+
+    def wrap_socket(self, sock: socket.socket, server_side: bool = True) -> ssl.SSLSocket:
+        size = hello_size(sock)
+        self.sizes.append(size)
+        if size > self.limit:
+            self.stopped.append(size)
+            if self.answer == "reset":
+                reset(sock)
+            else:
+                hold(sock)
+            raise ConnectionResetError(f"the gate stopped a {size}-byte ClientHello")
+        return self.ctx.wrap_socket(sock, server_side=server_side)
+
+
+def gated(protocol: str, tls: TlsConfig, limit: int, answer: str) -> tuple[Handler, HelloGate]:
+    """A well-behaved server's handler behind a HelloGate (see there), and the gate."""
+    gate = HelloGate(tls.context(), limit, answer)
+    dialogue = DIALOGUES[protocol]
+    behaviour = Behaviour()
+    return (lambda sock: dialogue(sock, gate, behaviour)), gate  # type: ignore[arg-type]  # a context's stand-in
+
+
 class Limited:
     """A handler that serves ``limit`` connections at once (or, ``ever``, only the first ``limit``).
 

@@ -2,7 +2,8 @@
 
 The parser is written from RFC 8446 section 4.1.2 and RFC 5246 section 6.2.1,
 not from check_tls_mail/tls/hello/encoder.py; the captures
-(captured_hellos.json) are what the real clients sent; the record and
+(captured_hellos.json from testssl.sh, captures/clients.json from Debian's
+clients) are what the real clients sent; the record and
 ServerHello builders make what a fake server answers.
 """
 
@@ -14,16 +15,20 @@ import struct
 from pathlib import Path
 from typing import NamedTuple
 
-from check_tls_mail.clients.profiles import ClientProfile
+from check_tls_mail.clients.profiles import Capture, ClientProfile
 from check_tls_mail.tls.hello.encoder import encode_client_hello
 from check_tls_mail.tls.hello.spec import HelloSpec, KeyShare
 from check_tls_mail.tls.versions import TlsVersion
 
 NAME = "mail.example.test"
-#: Real clients' ClientHellos (hex), by profile name, with where each was captured.
+#: Real clients' ClientHellos (hex) from testssl.sh's client simulation data, by their testssl.sh names.
 CAPTURES: dict[str, dict[str, str]] = json.loads((Path(__file__).parent / "captured_hellos.json").read_text())[
     "captures"
 ]
+#: The Debian clients' ClientHellos (scripts/capture_clients), by capture id, with package version and date.
+CLIENT_CAPTURES: dict[str, dict[str, object]] = json.loads(
+    (Path(__file__).resolve().parents[2] / "captures" / "clients.json").read_text()
+)["captures"]
 
 
 class ParsedHello(NamedTuple):
@@ -89,6 +94,51 @@ def server_name_of(hello: ParsedHello) -> str | None:
     if 0 not in [t for t, _ in hello.extensions]:
         return None
     return hello.ext(0)[5:].decode()
+
+
+def captured(capture: Capture, capture_id: str | None = None) -> bytes:
+    """The records of a profile's capture (or of ``capture_id``, another capture of the same file)."""
+    key = capture_id or capture.id
+    if capture.file == "captures/clients.json":
+        return bytes.fromhex(str(CLIENT_CAPTURES[key]["hex"]))
+    assert capture.file.startswith("testssl.sh"), capture.file
+    return bytes.fromhex(CAPTURES[key]["hex"])
+
+
+def _grease(code: int) -> int:
+    """GREASE code points (RFC 8701: 0x?A?A) as one, since a client draws them anew for each connection."""
+    return 0x0A0A if code & 0x0F0F == 0x0A0A and code >> 8 == code & 0xFF else code
+
+
+def _u16s(data: bytes) -> bytes:
+    return b"".join(struct.pack("!H", _grease(struct.unpack("!H", data[i : i + 2])[0])) for i in range(0, len(data), 2))
+
+
+def masked(records: bytes) -> ParsedHello:
+    """A hello with what its client draws anew for each connection masked: the random, the session id and the key
+    shares' bytes zeroed, GREASE values as one, the GREASE encrypted_client_hello payload (0xfe0d) zeroed. Lengths
+    and everything else stay as sent, so two hellos of one client compare equal and any other difference shows."""
+    hello = parse_hello(records)
+    extensions = []
+    for ext_type, body in hello.extensions:
+        if ext_type == 51:  # key_share: each group kept, its key_exchange bytes zeroed
+            body = body[:2] + b"".join(
+                struct.pack("!HH", _grease(share.group), len(share.key_exchange)) + bytes(len(share.key_exchange))
+                for share in key_shares_of(hello)
+            )
+        elif ext_type == 0xFE0D:
+            body = bytes(len(body))
+        elif ext_type in (10, 13):  # supported_groups, signature_algorithms: a u16 list after its length
+            body = body[:2] + _u16s(body[2:])
+        elif ext_type == 43 and len(body) % 2:  # supported_versions: a u8 length, then u16s
+            body = body[:1] + _u16s(body[1:])
+        extensions.append((_grease(ext_type), body))
+    return hello._replace(
+        random=bytes(len(hello.random)),
+        session_id=bytes(len(hello.session_id)),
+        suites=[_grease(suite) for suite in hello.suites],
+        extensions=extensions,
+    )
 
 
 def reencode(profile: ClientProfile, captured: bytes) -> bytes:

@@ -421,6 +421,17 @@ def dovecot_version() -> tuple[int, int]:
     return int(major), int(minor)
 
 
+@functools.cache
+def openssl_version(server: str) -> tuple[int, int]:
+    """The OpenSSL the tests' ``postfix`` or ``dovecot`` runs on, from its package: (3, 0) on Debian 12, (3, 5) on
+    Debian 13, where X25519MLKEM768 is among the library's default groups."""
+    query = ["dpkg-query", "-W", "-f", "${Version}\\n", "libssl3", "libssl3t64"]  # one of the two is installed
+    command = mail_server_root(server).command(query)
+    output = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False).stdout
+    major, minor = next(line for line in output.split() if line[:1].isdigit()).split(".")[:2]
+    return int(major), int(minor)
+
+
 class DovecotInstance(Instance):
     """One private Dovecot (``dovecot -c FILE``) for one scenario: IMAP, IMAPS, POP3, POP3S, ManageSieve."""
 

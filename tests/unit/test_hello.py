@@ -2,7 +2,8 @@
 
 Oracles: the RFCs' byte layouts (expectations written here from the RFC text,
 not from the encoder), and the captured hellos of real clients
-(support/captured_hellos.json). Any bytes a server may send give the reader a
+(support/captured_hellos.json from testssl.sh, captures/clients.json from
+Debian's packages). Any bytes a server may send give the reader a
 typed answer.
 """
 
@@ -12,10 +13,12 @@ import struct
 
 import pytest
 from hellos import (
-    CAPTURES,
+    CLIENT_CAPTURES,
     NAME,
     SIMPLE,
+    captured,
     key_shares_of,
+    masked,
     parse_hello,
     record,
     reencode,
@@ -24,7 +27,7 @@ from hellos import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from check_tls_mail.clients.profiles import catalogue
+from check_tls_mail.clients.profiles import ClientProfile, catalogue
 from check_tls_mail.tls.hello.answer import (
     AlertAnswer,
     ConnectionEnded,
@@ -213,33 +216,82 @@ def test_a_spec_the_encoder_cannot_build_is_refused() -> None:
         encode_client_hello(spec_with(10, 10))
 
 
-@pytest.mark.parametrize("name", ["apple-mail", "thunderbird", "postfix", "exim-gnutls", "sendmail"])
-def test_profile_hello_is_the_captured_hello_byte_for_byte(name: str) -> None:
-    captured = bytes.fromhex(CAPTURES[name]["hex"])
-    assert reencode(catalogue().profiles[name], captured) == captured
+#: The profiles whose hello is a capture, each with every capture of that hello (its own first).
+CAPTURED = [
+    pytest.param(profile, capture_id, id=f"{profile.name}:{capture_id}")
+    for profile in catalogue().profiles.values()
+    if profile.capture is not None and profile.name not in ("android", "apple-ats", "openssl-1.0.2-mta")
+    for capture_id in (profile.capture.id, *profile.capture.same)
+]
+
+
+@pytest.mark.parametrize(("profile", "capture_id"), CAPTURED)
+def test_profile_hello_is_the_captured_hello_byte_for_byte(profile: ClientProfile, capture_id: str) -> None:
+    """The hello a profile sends is its capture's, byte for byte, with the capture's random, session id, key shares
+    and server name; and the same, but for what a client draws anew each time, as every other capture it names."""
+    assert profile.capture is not None
+    seen = captured(profile.capture, capture_id)
+    ours = reencode(profile, seen)
+    assert masked(ours) == masked(seen)
+    if capture_id == profile.capture.id:
+        assert ours == seen
+
+
+def test_every_debian_client_profile_is_the_capture_of_its_version_and_date() -> None:
+    """Each profile read from captures/clients.json says the package version and capture date of that entry;
+    Thunderbird's is the current ESR, 1.9 KB with the hybrid share first."""
+    from_debian = [p for p in catalogue().profiles.values() if p.capture and p.capture.file == "captures/clients.json"]
+    assert len(from_debian) >= 14
+    for profile in from_debian:
+        assert profile.capture is not None
+        entry = CLIENT_CAPTURES[profile.capture.id]
+        assert (profile.capture.version, profile.capture.date) == (entry["version"], str(entry["date"])[:10])
+        assert profile.capture.client == entry["package"]
+    thunderbird = catalogue().profiles["thunderbird"]
+    assert thunderbird.capture is not None and thunderbird.capture.short_version.startswith("153.")
+    spec = thunderbird.hello(NAME)
+    assert [s.group for s in key_shares_of(parse_hello(encode_client_hello(spec)))] == [0x11EC, 0x001D, 0x0017]
+    assert 1800 < len(encode_client_hello(spec)) < 2000
 
 
 @pytest.mark.parametrize(
     ("name", "dropped"),
     [
+        ("apple-mail", set()),
         ("android", {16, 0x44CD, 41}),  # ALPN and ALPS of an HTTP app; a resumption PSK
-        ("openssl-mta-tls12", {0}),  # SSL Labs sent SNI; the MTA sends none
+        ("openssl-1.0.2-mta", {0}),  # SSL Labs sent SNI; the MTA sends none
         ("apple-ats", {16}),  # Safari's ALPN
     ],
 )
 def test_profile_hello_is_the_capture_less_the_documented_drops(name: str, dropped: set[int]) -> None:
+    """The profiles from testssl.sh's captures: each the capture, less what a mail client does not send."""
     profile = catalogue().profiles[name]
-    seen = parse_hello(bytes.fromhex(CAPTURES[name]["hex"]))
-    ours = parse_hello(reencode(profile, bytes.fromhex(CAPTURES[name]["hex"])))
+    assert profile.capture is not None and profile.capture.file.startswith("testssl.sh")
+    hello = captured(profile.capture)
+    seen = parse_hello(hello)
+    ours = parse_hello(reencode(profile, hello))
     assert [(t, b) for t, b in ours.extensions] == [(t, b) for t, b in seen.extensions if t not in dropped]
     if name != "apple-ats":  # apple-ats carries ATS's suites instead of Safari's
         assert ours.suites == seen.suites
+    if not dropped:
+        assert reencode(profile, hello) == hello
 
     def inferred(field: str) -> bool:  # why the fact is inferred, said for the field or a field above it
         return any(field == key or field.startswith(key + ".") for key, _ in profile.inferred)
 
     for ext_type in dropped:
         assert inferred(f"hello.{'alpn' if ext_type == 16 else 'extensions'}") or inferred("hello.sni")
+
+
+def test_masking_hides_only_what_a_client_draws_anew() -> None:
+    """Two captures of Thunderbird differ in their random bytes, key shares and GREASE ECH payload, and compare
+    equal masked; the same hello with two suites swapped does not."""
+    capture = catalogue().profiles["thunderbird"].capture
+    assert capture is not None
+    first, second = (captured(capture, key) for key in ("thunderbird-bookworm", "thunderbird-trixie"))
+    assert parse_hello(first).ext(0xFE0D) != parse_hello(second).ext(0xFE0D)
+    assert masked(first) == masked(second)
+    assert masked(first) != masked(first.replace(bytes.fromhex("c02bc02f"), bytes.fromhex("c02fc02b"), 1))
 
 
 def feed_all(chunks: list[bytes], how: Ending = Ending.CLOSED) -> object:
