@@ -179,6 +179,7 @@ class GraphiteReceiver:
         self.sock.listen(8)
         self.port = int(self.sock.getsockname()[1])
         self.lines: list[str] = []
+        self.connections = 0
         self._lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -188,7 +189,15 @@ class GraphiteReceiver:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
+            self.connections += 1
             threading.Thread(target=self._read, args=(conn,), daemon=True).start()
+
+    def wait_connected(self, seconds: float = 60) -> bool:
+        """Whether the writer has connected within ``seconds`` (it drops what it has to send until then)."""
+        deadline = time.monotonic() + seconds
+        while not self.connections and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.connections > 0
 
     def _read(self, conn: socket.socket) -> None:
         buffer = b""
