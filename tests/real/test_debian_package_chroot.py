@@ -40,6 +40,10 @@ from runs import IN_CI, ROOT, check, require
 
 from check_tls_mail import __version__
 from check_tls_mail.cli.arguments import parser
+from check_tls_mail.clients.profiles import catalogue
+from check_tls_mail.tls.registry import GROUP_CODES
+
+X25519MLKEM768 = GROUP_CODES["X25519MLKEM768"]
 
 
 class PackageChroot(Chroot):
@@ -310,6 +314,9 @@ def test_the_installed_plugin_sends_a_hybrid_key_share(debian: Debian) -> None:
     ``openssl s_server`` (Debian 13's OpenSSL 3.5) accepts X25519MLKEM768 and nothing else, over TLS 1.3:
     the profiles whose hello has that share connect without a retry, one whose hello lacks the group fails.
     """
+    hellos = {name: catalogue().profiles[name].hello("mail.example.test") for name in ("android", "gmail", "outlook")}
+    assert [X25519MLKEM768 in hellos[name].key_share_groups for name in hellos] == [True, True, False]
+    assert X25519MLKEM768 not in hellos["outlook"].supported_groups  # no HelloRetryRequest can help it
     (debian.src / "pki").mkdir()
     pki = Pki(debian.src / "pki")
     leaf = pki.leaf(("mail.example.test",), key_type="ECDSA", issuer=pki.root)  # no intermediate to send
@@ -324,7 +331,7 @@ for _ in $(seq 100); do grep -q ACCEPT /tmp/s_server.log && break; sleep 0.1; do
 run() { su -s /bin/sh nagios -c "$*"; echo "EXIT $?"; }
 args="-H 127.0.0.1 -p $port -P tls --servername mail.example.test --ca-file $ca"
 echo "== hybrid"; run /usr/lib/nagios/plugins/check_tls_mail $args --client android --client gmail -v
-echo "== classic"; run /usr/lib/nagios/plugins/check_tls_mail $args --client thunderbird
+echo "== classic"; run /usr/lib/nagios/plugins/check_tls_mail $args --client outlook
 kill $server
 echo "== trace"; grep -E "key_share|NamedGroup|X25519MLKEM768|HelloRetryRequest" /tmp/s_server.log | sort | uniq -c
 """
@@ -363,14 +370,15 @@ def test_the_suites_cli_tests_pass_against_the_installed_package(debian: Debian)
     """tests/process in the chroot, where check_tls_mail is the installed package, not this checkout.
 
     The suite's runs.check() runs ``python -m check_tls_mail`` in its ROOT with PYTHONPATH=ROOT: there ROOT is a
-    copy of tests/ (with pyproject.toml and setup.cfg, which tests read) whose check_tls_mail is a link to the
-    installed package, so the CLI, the tests' own imports and the files they read are the installed ones.
+    copy of tests/ (with pyproject.toml, setup.cfg and captures/, which tests read) whose check_tls_mail is a link to
+    the installed package, so the CLI, the tests' own imports and the files they read are the installed ones.
     """
     suite = debian.src / "suite"
     suite.mkdir()
     shutil.copytree(ROOT / "tests", suite / "tests", ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
     for name in ("pyproject.toml", "setup.cfg"):
         shutil.copy(ROOT / name, suite / name)
+    shutil.copytree(ROOT / "captures", suite / "captures")  # the recorded hellos the tests parse theirs against
     (suite / "check_tls_mail").symlink_to(f"{SITE}/check_tls_mail")
     for path in [suite, *suite.rglob("*")]:
         if not path.is_symlink():
