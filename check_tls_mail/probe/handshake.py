@@ -13,7 +13,6 @@ import contextlib
 import enum
 import ssl
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..clients.offer import ClientOffer
@@ -92,13 +91,15 @@ _HANDSHAKE = 22  # the TLS record content type of handshake messages
 _RECORD_HEADER = 5  # bytes before a TLS record's content
 
 
-@dataclass
 class _Watched:
-    """What OpenSSL's message callback saw on one connection."""
+    """What OpenSSL's message callback saw on one connection (a plain class: dataclasses would cost its imports)."""
 
-    server_messages: set[int] = field(default_factory=set)  # the handshake message types the server sent
-    hello: int = 0  # the bytes of our first ClientHello, as one record with its header (0: none sent yet)
-    answered: bool = False  # the server sent anything at all (a record header read)
+    __slots__ = ("answered", "hello", "server_messages")
+
+    def __init__(self) -> None:
+        self.server_messages: set[int] = set()  # the handshake message types the server sent
+        self.hello = 0  # the bytes of our first ClientHello, as one record with its header (0: none sent yet)
+        self.answered = False  # the server sent anything at all (a record header read)
 
 
 def _watch(conn: object, direction: str, version: object, content_type: int, msg_type: int, data: bytes) -> None:

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..errors import ServiceError
 from ..net.transport import Address, Deadline, resolve
-from ..tls.registry import group_name
 from .axes import Axis, AxisResult, offered, scans, widened
 from .handshake import (
     LIBRARY,
@@ -151,6 +150,8 @@ class _Prober:
     def small_hello(self, target: Target, key: ProbeKey, large: HandshakeOutcome) -> SmallHello:
         """The full handshake ``key`` again with a small hello (one key exchange group), after its large one
         was dropped: one connection more, made only then."""
+        from ..tls.registry import group_name  # here: a server that answers never loads the registry for it
+
         offer = self.offers[key]
         small = probe(_addressed(target, key), offer, small_context_for(offer), self.deadline)
         return SmallHello(large, small, group_name(SMALL_HELLO_GROUP), LIBRARY)
