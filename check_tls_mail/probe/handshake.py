@@ -65,8 +65,8 @@ def small_context_for(offer: ClientOffer) -> ssl.SSLContext:
     """``offer`` with one key exchange group, P-256: a small ClientHello (one 65-byte key share, no post-quantum
     one), for an offer whose large hello a middlebox drops.
 
-    Python before 3.15 has no SSLContext.set_groups; set_ecdh_curve sets the group list to its one group
-    (SSL_CTX_set1_groups on OpenSSL 3). The offer's versions and suites stay as they are.
+    Python before 3.15 has no SSLContext.set_groups; set_ecdh_curve makes its one group the whole group list
+    and the one key share (seen with OpenSSL 3.0 and 3.5). The offer's versions and suites stay as they are.
     """
     ctx = context_for(offer)
     ctx.set_ecdh_curve(_SMALL_HELLO_CURVE)

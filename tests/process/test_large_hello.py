@@ -14,8 +14,6 @@ runs that on any OpenSSL with a stand-in for the large hello.
 
 from __future__ import annotations
 
-import re
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -152,8 +150,7 @@ def test_the_checks_own_large_hello_dropped_still_judges_the_certificate_and_say
         )
 
     assert run.code == 2, run.stdout
-    stalled = re.sub(r"\(no answer in [0-9.]+ s\)", "(no answer in S s)", run.stdout)  # the wait, masked
-    assert_line(replace(run, stdout=stalled), line, before)
+    assert_line(run, line, before)
     assert gate.stopped == [OWN] * len(gate.stopped) and server.connections == connections == len(gate.sizes)
     small = gate.sizes[-1]  # the last hello: the small one
     assert small <= 1500
