@@ -14,11 +14,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
-from ..clients.offer import cipher_offer
+from ..clients.offer import PRIMARY, cipher_offer
 from ..clients.profiles import ClientProfile
 from ..errors import ServiceError
 from ..probe.handshake import Accepted, HandshakeOutcome, Rejected
-from ..probe.plan import ProbePlan
+from ..probe.plan import DEFAULT_PROBE, ProbePlan
 from ..probe.report import AddressReport, HostReport, dropped
 from ..tls.versions import TlsVersion
 from ..x509.chain import ChainReport, judge_chain
@@ -106,6 +106,9 @@ class AddressAssessment(NamedTuple):
     #: The handshake the certificates come from: the default probe's, or when the local OpenSSL cannot make
     #: an offer the server takes (a 3DES-only server), a client hello answer that carried them; None: none did.
     reference: Accepted | None = None
+    #: The first handshake's large ClientHello was dropped each time while the same offer with a small hello
+    #: connected: LARGE_HELLO_DROPPED, or NOT_PROBED when as large a hello got through. None: not so.
+    first_hello: Diagnosis | None = None
 
     @property
     def fingerprints(self) -> tuple[str, ...]:
@@ -306,7 +309,20 @@ def _address(
         for cipher, outcome in report.ciphers().items()
     )
     versions = report.versions()
-    return AddressAssessment(report, shown_as, served, unreadable, clients, ciphers, versions, reference)
+    first_hello = _first_hello(report, through)
+    return AddressAssessment(report, shown_as, served, unreadable, clients, ciphers, versions, reference, first_hello)
+
+
+def _first_hello(report: AddressReport, through: tuple[int, ...]) -> Diagnosis | None:
+    """Why the first handshake's large hello failed when the same offer with a small hello connected: the
+    large hello's fate, judged as a client's (``dropped_probe``) against every hello that got through, the
+    clients' (``through``) and the full handshakes' (the small one's among them)."""
+    again = report.small.get(DEFAULT_PROBE)
+    if again is None or not isinstance(again.small, Accepted) or isinstance(again.large, Accepted):
+        return None
+    sizes = [*through, *(outcome.hello for outcome in report.outcomes.values() if isinstance(outcome, Accepted))]
+    large = again.large
+    return dropped_probe(PRIMARY, large, large.hello, max(sizes))
 
 
 def assess(host: HostReport, anchors: TrustAnchors | None, name: str, now: datetime) -> Assessment:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..clients.offer import ClientOffer
 from ..probe.axes import Axis, AxisResult
-from ..probe.handshake import Accepted, Failed, HandshakeCause, HandshakeOutcome, Rejected, context_for
+from ..probe.handshake import LARGE_HELLO, Accepted, Failed, HandshakeCause, HandshakeOutcome, Rejected, context_for
 from ..probe.report import AddressReport
 from ..tls.alerts import Alert
 from ..tls.versions import TlsVersion
@@ -182,17 +182,13 @@ def refuses_every_offer(report: AddressReport) -> bool:
     return bool(outcomes) and all(isinstance(o, Rejected) and o.refused_offer for o in outcomes)
 
 
-#: A hello this much larger than every hello that got through, and over one TCP segment's payload on an
-#: Ethernet path (1460 bytes), is "large" when it alone is dropped.
-LARGE_HELLO = 1460
-
-
 def dropped_probe(
     offer: ClientOffer, outcome: Rejected | Failed, size: int, through: int, client: str = ""
 ) -> Diagnosis:
     """A client's hello dropped each time (also alone, after pauses) at an address where other connections got
     through, the largest client hello among them ``through`` bytes (0: none of the clients' hellos): the large
-    hello's own fate, or not probed at all."""
+    hello's own fate, or not probed at all. A hello over LARGE_HELLO bytes (one TCP segment's payload on an
+    Ethernet path) and larger than every hello that got through is "large" when it alone is dropped."""
     if through and size > LARGE_HELLO and size > through:  # another client's smaller hello got through
         return Diagnosis(Why.LARGE_HELLO_DROPPED, outcome, offer, client=client, sizes=(size, through))
     return Diagnosis(Why.NOT_PROBED, outcome, offer, client=client)

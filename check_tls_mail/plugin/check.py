@@ -17,6 +17,7 @@ from .contexts import (
     CipherContext,
     ClientContext,
     ExpiryContext,
+    FirstHelloContext,
     LifetimeContext,
     ServiceContext,
     TimeContext,
@@ -48,6 +49,7 @@ def build(
     check = nagiosplugin.Check(
         resource,
         ServiceContext(),
+        FirstHelloContext(),
         ChainContext(),
         ExpiryContext(warning, critical),
         LifetimeContext(warning, critical),

@@ -25,6 +25,7 @@ from .findings import (
     ClientTried,
     Elapsed,
     Expiry,
+    FirstHello,
     LifetimeUsed,
     ServiceDown,
 )
@@ -70,6 +71,27 @@ class ServiceContext(QuietContext):
             if refuses_every_offer(address.report):
                 text = wording.every_offer_refused(failure, len(address.clients))
         return Result(Critical, text, metric)
+
+
+class FirstHelloContext(QuietContext):
+    """The first handshake's large ClientHello dropped while a small one connected: the certificates come from
+    the small one, and every client whose hello is as large is locked out (CRITICAL)."""
+
+    def __init__(self) -> None:
+        super().__init__("first_hello")
+
+    def evaluate(self, metric: Metric, resource: nagiosplugin.Resource) -> Result:
+        finding: FirstHello = metric.value
+        diagnosis = finding.diagnosis
+        from ..judgement.diagnosis import Why
+        from . import wording
+
+        if diagnosis.why is not Why.LARGE_HELLO_DROPPED:  # as large a hello got through: no verdict on the size
+            return Result(Warn, wording.first_hello(diagnosis, finding.library), metric)
+        clients = [c.diagnosis for c in finding.address.clients if c.diagnosis is not None]
+        if any(d.why is Why.LARGE_HELLO_DROPPED for d in clients):  # a client's words say it, with its name
+            return Result(Critical, None, metric)
+        return Result(Critical, wording.first_hello(diagnosis, finding.library), metric)
 
 
 class ChainContext(QuietContext):

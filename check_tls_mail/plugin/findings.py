@@ -17,6 +17,7 @@ from nagiosplugin import Metric
 
 from ..errors import ServiceError
 from ..judgement.assessment import AddressAssessment, CipherResult, ClientResult, Origin, Served
+from ..judgement.diagnosis import Diagnosis
 from ..probe.handshake import HandshakeOutcome
 from ..tls.versions import TlsVersion
 from ..x509.certificate import Certificate
@@ -27,6 +28,14 @@ class ServiceDown(NamedTuple):
 
     address: AddressAssessment | None
     failure: HandshakeOutcome | ServiceError
+
+
+class FirstHello(NamedTuple):
+    """The first handshake's large ClientHello was dropped while the same offer with a small hello connected."""
+
+    address: AddressAssessment
+    diagnosis: Diagnosis  # AddressAssessment.first_hello
+    library: str  # what made the hellos ("OpenSSL 3.5")
 
 
 class Elapsed(NamedTuple):
@@ -108,6 +117,7 @@ class CheckFinding(Protocol):
 
 Finding = (
     ServiceDown
+    | FirstHello
     | Elapsed
     | ChainJudged
     | Expiry
@@ -141,6 +151,8 @@ def label(finding: Finding) -> str:
     tag = _tag(finding.address)
     if isinstance(finding, ServiceDown):
         return f"service{tag}"
+    if isinstance(finding, FirstHello):
+        return f"first_hello{tag}"
     if isinstance(finding, Elapsed):
         return f"{'handshake' if finding.address else 'probes'}_time{tag}"
     if isinstance(finding, ChainJudged):

@@ -10,7 +10,8 @@ from ..judgement.diagnosis import Why
 from ..net.names import endpoint
 from ..probe.axes import Axis
 from ..probe.handshake import Accepted, HandshakeOutcome, Rejected
-from ..probe.report import dropped
+from ..probe.plan import DEFAULT_PROBE, ProbeKey, Purpose
+from ..probe.report import AddressReport, SmallHello, dropped
 from ..words import certificate, day, days, join, limited, when
 from . import wording
 
@@ -33,6 +34,23 @@ def _outcome(outcome: HandshakeOutcome) -> str:
         return f"accepted, {outcome.version.label} {outcome.cipher}{group} ({outcome.seconds:.3f} s)"
     verb = "rejected" if isinstance(outcome, Rejected) else "failed"
     return f"{verb}: {wording.outcome(outcome)} ({outcome.seconds:.3f} s)"
+
+
+def _small_hello(again: SmallHello) -> str:
+    """A full handshake's large hello dropped, then made again with a small one: the sizes and how it went."""
+    large, small = again.large.hello, again.small.hello
+    return (
+        f"  its {f'{large}-byte ' if large else ''}ClientHello ({again.library}) dropped, made again with a "
+        f"{f'{small}-byte ' if small else ''}hello with one key share ({again.group}): {_outcome(again.small)}"
+    )
+
+
+def _made(title: str, key: ProbeKey, report: AddressReport, outcome: HandshakeOutcome) -> list[str]:
+    """A full handshake's line; with the small hello it was made again with, when its large one was dropped."""
+    again = report.small.get(key)
+    if again is None:
+        return [f"{title}: {_outcome(outcome)}"]
+    return [f"{title}: {_outcome(again.large)}", _small_hello(again)]
 
 
 def _transcript(title: str, outcome: HandshakeOutcome) -> list[str]:
@@ -67,13 +85,16 @@ def _address_lines(assessment: Assessment, address: AddressAssessment, verbosity
         f"service: {endpoint(plan.host, plan.port)} ({report.target.address.ip}) {plan.dialect.name}, "
         f"{plan.dialect.description}; SNI {plan.servername or 'none'}"
     ]
-    lines.append(f"{FIRST} (TLS 1.0-1.3, any suite): {_outcome(report.primary)}")
+    lines += _made(f"{FIRST} (TLS 1.0-1.3, any suite)", DEFAULT_PROBE, report, report.primary)
+    bare = ProbeKey(Purpose.NO_SNI)
+    if bare in report.small:  # else the certificate without SNI says how it went
+        lines += _made(f"{FIRST} without SNI", bare, report, report.outcomes[bare])
     lines += [f"  note: {remark}" for remark in report.primary.remarks]
     if report.dropped:
         # Closes shown to be the server's answer (closed_in_answer) came again too: no sign of a limit.
         again = sum(
             dropped(o) or (isinstance(o, Rejected) and o.closed_in_answer)
-            for o in (report.outcomes[key] for key in report.dropped)
+            for o in (report.large(key) for key in report.dropped)
         )
         causes = sorted({wording.outcome(outcome) for outcome in report.dropped.values()})
         dropped_now = f"{len(report.dropped)} of {len(report.outcomes)} connections made at once were dropped"
@@ -102,10 +123,13 @@ def _address_lines(assessment: Assessment, address: AddressAssessment, verbosity
     probes: list[tuple[str, HandshakeOutcome]] = [
         (f"{key_type.value} suites over TLS 1.2", outcome) for key_type, outcome in report.key_types().items()
     ]
-    probes += [(f"{version.label} only", outcome) for version, outcome in address.versions.items()]
     ciphers = [(f"cipher {c.cipher} (TLS 1.2)", c.outcome) for c in address.ciphers]
     for title, outcome in probes:
         lines += _probe_lines(title, outcome, verbosity, report.primary)
+    for version, outcome in address.versions.items():
+        title = f"{version.label} only"
+        lines += _made(title, ProbeKey(Purpose.VERSION, version), report, outcome)
+        lines += _own_transcript(title, outcome, report.primary) if verbosity >= 3 else []
     for client in address.clients:
         lines += _client_lines(assessment, client, verbosity, report.primary)
     for title, outcome in ciphers:

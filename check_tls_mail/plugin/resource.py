@@ -16,6 +16,7 @@ from nagiosplugin import Metric
 
 from ..judgement.assessment import AddressAssessment, Assessment, Origin, assess
 from ..probe.handshake import Accepted, Rejected
+from ..probe.plan import DEFAULT_PROBE
 from ..probe.report import HostReport
 from ..x509.chain import utcnow
 from ..x509.store import TrustAnchors
@@ -27,6 +28,7 @@ from .findings import (
     ClientTried,
     Elapsed,
     Expiry,
+    FirstHello,
     LifetimeUsed,
     ServiceDown,
     Versions,
@@ -81,6 +83,9 @@ class MailTlsService(nagiosplugin.Resource):
             return
         if isinstance(primary, Accepted):  # else the clients' own hellos got through where OpenSSL's offer cannot
             yield metric(Elapsed(address, round(primary.seconds, 4)), "time")
+        if address.first_hello is not None:  # the certificates come from the small hello made after it
+            library = address.report.small[DEFAULT_PROBE].library
+            yield metric(FirstHello(address, address.first_hello, library), "first_hello")
         if address.unreadable is not None:
             yield metric(ServiceDown(address, address.unreadable), "service")
             return

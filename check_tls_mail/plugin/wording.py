@@ -179,21 +179,7 @@ def diagnosis(found: Diagnosis, cipher: bool = False) -> str:
             "(a connection limit, or a flaky path?)"
         )
     if why is Why.LARGE_HELLO_DROPPED:
-        size, through = found.sizes
-        hello = f"its {size / 1000:.1f} KB ClientHello"
-        ended = found.outcome.cause if isinstance(found.outcome, Rejected) else None
-        if ended is HandshakeCause.RESET:
-            what = f"the connection is reset after {hello}"
-        elif ended is HandshakeCause.CLOSED:
-            what = f"the connection is closed after {hello}"
-        elif isinstance(found.outcome, Failed) and found.outcome.error.kind is FailureKind.TIMEOUT:
-            what = f"the connection stalls after {hello} (no answer until the timeout)"
-        else:
-            what = f"the connection is dropped after {hello}"
-        return (
-            f"{what}, while smaller hellos ({through} bytes and less) connect: a middlebox or the server drops "
-            "large ClientHellos (a post-quantum key share makes them span two TCP segments)"
-        )
+        return _large_hello(found, f"its {found.sizes[0] / 1000:.1f} KB ClientHello", "no answer until the timeout")
     if why is Why.CLIENT_ABORTS:
         return outcome(found.outcome)
     if why is Why.AFTER_SERVER_HELLO:
@@ -251,6 +237,40 @@ def diagnosis(found: Diagnosis, cipher: bool = False) -> str:
     if not cipher:
         return f"the server accepts none of the TLS 1.2 suites it offers ({outcome(found.outcome)})"
     return f"not in the server's TLS 1.2 cipher list ({outcome(found.outcome)})"
+
+
+def _large_hello(found: Diagnosis, hello: str, silence: str) -> str:
+    """LARGE_HELLO_DROPPED: how the connection ended after ``hello`` ("its 1.9 KB ClientHello"), and that smaller
+    hellos connect; ``silence`` says how long a stall lasted."""
+    through = found.sizes[1]
+    ended = found.outcome.cause if isinstance(found.outcome, Rejected) else None
+    if ended is HandshakeCause.RESET:
+        what = f"the connection is reset after {hello}"
+    elif ended is HandshakeCause.CLOSED:
+        what = f"the connection is closed after {hello}"
+    elif isinstance(found.outcome, Failed) and found.outcome.error.kind is FailureKind.TIMEOUT:
+        what = f"the connection stalls after {hello} ({silence})"
+    else:
+        what = f"the connection is dropped after {hello}"
+    return (
+        f"{what}, while smaller hellos ({through} bytes and less) connect: a middlebox or the server drops "
+        "large ClientHellos (a post-quantum key share makes them span two TCP segments)"
+    )
+
+
+def first_hello(found: Diagnosis, library: str) -> str:
+    """The first handshake's large ClientHello (``library``'s default offer) dropped each time, while the same
+    offer with a small hello connected: in the words of a client's large hello (LARGE_HELLO_DROPPED), or, when as
+    large a hello got through, no verdict on the size (NOT_PROBED)."""
+    large = found.outcome
+    size = large.hello if isinstance(large, Rejected | Failed) else 0
+    if found.why is Why.LARGE_HELLO_DROPPED:
+        own = f"the check's own {size / 1000:.1f} KB {library} ClientHello"
+        return _large_hello(found, own, f"no answer in {large.seconds:.1f} s")
+    return (
+        f"the first handshake failed each time with its {size}-byte ClientHello ({outcome(large)}), then "
+        "connected with a small one, while as large hellos got through (a connection limit, or a flaky path?)"
+    )
 
 
 #: What to advise adding, in this order, when the client offers it: what every common server (OpenSSL 1.1.1

@@ -27,6 +27,22 @@ if TYPE_CHECKING:
     from ..tls.hello.answer import ServerAnswer
 
 
+#: A ClientHello over one TCP segment's payload on an Ethernet path (1460 bytes), record header included, is
+#: "large": a middlebox or server that drops hellos spanning two segments drops it. OpenSSL 3.5's default offer
+#: (an X25519MLKEM768 hybrid key share of 1216 bytes) makes the widest offer's hello about 1.7 KB.
+LARGE_HELLO = 1460
+#: A large ClientHello that gets no answer at all within this share of the time left is given up (see
+#: ``probe``), so that the same offer with a small hello still fits in the rest.
+UNANSWERED_SHARE = 0.5
+#: The one key exchange group of a small hello (``small_context_for``): P-256, which every TLS 1.3 server must
+#: support (RFC 8446 section 9.1), by its code point and by the name SSLContext.set_ecdh_curve takes with every
+#: OpenSSL (Python 3.11 on OpenSSL 3.0 takes no X25519 there).
+SMALL_HELLO_GROUP = 0x0017
+_SMALL_HELLO_CURVE = "prime256v1"
+#: The TLS library that makes the full handshakes' hellos, as the words name it ("OpenSSL 3.5").
+LIBRARY = f"{ssl.OPENSSL_VERSION.split()[0]} {'.'.join(map(str, ssl.OPENSSL_VERSION_INFO[:2]))}"
+
+
 def context_for(offer: ClientOffer) -> ssl.SSLContext:
     """An SSLContext offering exactly ``offer`` (warnings about old versions are silenced by the CLI)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -45,6 +61,18 @@ def context_for(offer: ClientOffer) -> ssl.SSLContext:
     return ctx
 
 
+def small_context_for(offer: ClientOffer) -> ssl.SSLContext:
+    """``offer`` with one key exchange group, P-256: a small ClientHello (one 65-byte key share, no post-quantum
+    one), for an offer whose large hello a middlebox drops.
+
+    Python before 3.15 has no SSLContext.set_groups; set_ecdh_curve makes its one group the whole group list
+    and the one key share (seen with OpenSSL 3.0 and 3.5). The offer's versions and suites stay as they are.
+    """
+    ctx = context_for(offer)
+    ctx.set_ecdh_curve(_SMALL_HELLO_CURVE)
+    return ctx
+
+
 class Target(NamedTuple):
     """The one service being checked, at one address."""
 
@@ -56,16 +84,35 @@ class Target(NamedTuple):
 
 
 #: TLS handshake message types (RFC 8446 section 4) that change what a failure means.
+CLIENT_HELLO = 1
 SERVER_HELLO = 2
 CERTIFICATE_REQUEST = 13
 _HANDSHAKE = 22  # the TLS record content type of handshake messages
+_RECORD_HEADER = 5  # bytes before a TLS record's content
+
+
+class _Watched:
+    """What OpenSSL's message callback saw on one connection (a plain class: dataclasses would cost its imports)."""
+
+    __slots__ = ("answered", "hello", "server_messages")
+
+    def __init__(self) -> None:
+        self.server_messages: set[int] = set()  # the handshake message types the server sent
+        self.hello = 0  # the bytes of our first ClientHello, as one record with its header (0: none sent yet)
+        self.answered = False  # the server sent anything at all (a record header read)
 
 
 def _watch(conn: object, direction: str, version: object, content_type: int, msg_type: int, data: bytes) -> None:
-    """OpenSSL's message callback: note the handshake messages the server sent on this connection."""
-    seen = getattr(conn, "_server_messages", None)
-    if seen is not None and direction == "read" and content_type == _HANDSHAKE:
-        seen.add(int(msg_type))
+    """OpenSSL's message callback: note what was sent and read on this connection."""
+    watched = getattr(conn, "_watched", None)
+    if watched is None:
+        return
+    if direction == "read":
+        watched.answered = True
+        if content_type == _HANDSHAKE:
+            watched.server_messages.add(int(msg_type))
+    elif content_type == _HANDSHAKE and msg_type == CLIENT_HELLO and not watched.hello:
+        watched.hello = len(data) + _RECORD_HEADER  # the message with its own header; one record (< 16 KB)
 
 
 class Accepted(NamedTuple):
@@ -79,6 +126,7 @@ class Accepted(NamedTuple):
     remarks: tuple[str, ...] = ()  # what the dialogue noticed, for -v
     group: str = ""  # a hello probe's key exchange group, when the answer names it ("X25519")
     answer: ServerAnswer | None = None  # a hello probe's server answer, whole
+    hello: int = 0  # the bytes of the ClientHello a full handshake sent, record header included (0: not measured)
 
 
 class HandshakeCause(enum.Enum):
@@ -128,6 +176,7 @@ class Rejected(NamedTuple):
     #: next connection: it is the server's answer to this offer (Dovecot closes on an offer it cannot serve).
     closed_in_answer: bool = False
     answer: ServerAnswer | None = None  # a hello probe's server answer, whole
+    hello: int = 0  # the bytes of the ClientHello a full handshake sent, record header included (0: not measured)
 
     @property
     def refused_offer(self) -> bool:
@@ -176,6 +225,9 @@ class Failed(NamedTuple):
     seconds: float
     transcript: tuple[tuple[str, str], ...] = ()
     remarks: tuple[str, ...] = ()
+    #: The bytes of a full handshake's ClientHello that the server never answered (not a byte came back before
+    #: the failure, a timeout); 0: the failure was another, or came before the hello.
+    hello: int = 0
 
     @property
     def dropped(self) -> bool:
@@ -184,6 +236,16 @@ class Failed(NamedTuple):
 
 
 HandshakeOutcome = Accepted | Rejected | Failed
+
+
+def large_hello_dropped(outcome: HandshakeOutcome) -> bool:
+    """A full handshake's large ClientHello (over LARGE_HELLO bytes) went out, and the connection then broke (a
+    reset, a close without an alert) or the server never answered it: what a middlebox that drops large hellos
+    does. Not an answer of the server's (an alert, a ServerHello)."""
+    if isinstance(outcome, Rejected):
+        return outcome.dropped and outcome.hello > LARGE_HELLO
+    return isinstance(outcome, Failed) and outcome.hello > LARGE_HELLO
+
 
 #: OpenSSL reason codes that are not alerts, and what they mean.
 _CAUSES = {
@@ -244,12 +306,36 @@ def _insists_on_certificate(tls: ssl.SSLSocket, deadline: Deadline) -> ssl.SSLEr
     return None
 
 
+class _Unanswered(Exception):
+    """A large ClientHello got no answer at all within its share of the time (see ``_handshake``)."""
+
+
+def _handshake(tls: ssl.SSLSocket, watched: _Watched, deadline: Deadline) -> None:
+    """The handshake within the deadline; raises _Unanswered for a large ClientHello the server does not answer.
+
+    A middlebox that drops large hellos may swallow them: the server never answers, and waiting for it would
+    take the whole deadline. So the handshake first waits UNANSWERED_SHARE of the time left; when it is still
+    under way then, a small hello, or a hello the server began to answer, is waited for to the deadline (the
+    handshake goes on where it was), and a large hello that got no byte back is given up.
+    """
+    tls.settimeout(max(deadline.remaining() * UNANSWERED_SHARE, 0.001))
+    try:
+        tls.do_handshake()
+        return
+    except TimeoutError:
+        if watched.hello > LARGE_HELLO and not watched.answered:
+            raise _Unanswered from None
+    tls.settimeout(max(deadline.remaining(), 0.001))
+    tls.do_handshake()
+
+
 def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Deadline) -> HandshakeOutcome:
     """Run one full probe. Never raises for anything the server does."""
     started = time.monotonic()
     conn: Connection | None = None
     tls: ssl.SSLSocket | None = None
-    seen: set[int] = set()
+    watched = _Watched()
+    seen = watched.server_messages
 
     def elapsed() -> float:
         return time.monotonic() - started
@@ -262,8 +348,21 @@ def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Dea
 
     def rejected(cause: HandshakeCause, alert: Alert | None, detail: str = "") -> Rejected:
         return Rejected(
-            cause, alert, elapsed(), said(), detail, SERVER_HELLO in seen, CERTIFICATE_REQUEST in seen, remarks()
+            cause,
+            alert,
+            elapsed(),
+            said(),
+            detail,
+            SERVER_HELLO in seen,
+            CERTIFICATE_REQUEST in seen,
+            remarks(),
+            hello=watched.hello,
         )
+
+    def unanswered(words: str) -> Failed:
+        """A timeout; with the size of the ClientHello when not a byte came back after it."""
+        hello = 0 if watched.answered else watched.hello
+        return Failed(ServerTimeout(f"{words} within {elapsed():.1f} s"), elapsed(), said(), remarks(), hello)
 
     try:
         conn = Connection.open(target.address, deadline)
@@ -272,10 +371,9 @@ def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Dea
             tls = ctx.wrap_socket(conn.sock, server_hostname=target.servername, do_handshake_on_connect=False)
         except OSError as exc:
             raise connection_error(exc, target.address) from None
-        tls._server_messages = seen  # type: ignore[attr-defined]  # filled by _watch
-        tls.settimeout(max(deadline.remaining(), 0.001))
+        tls._watched = watched  # type: ignore[attr-defined]  # filled by _watch
         try:
-            tls.do_handshake()
+            _handshake(tls, watched, deadline)
             version = TlsVersion.from_openssl(tls.version())
             if CERTIFICATE_REQUEST in seen and version is TlsVersion.TLS1_3:
                 refusal = _insists_on_certificate(tls, deadline)
@@ -283,8 +381,10 @@ def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Dea
                     return rejected(*_ssl_error(refusal))
         except ssl.SSLError as exc:
             return rejected(*_ssl_error(exc))
+        except _Unanswered:
+            return unanswered("no answer to the ClientHello")
         except TimeoutError:
-            raise ServerTimeout(f"TLS handshake not completed within {elapsed():.1f} s") from None
+            return unanswered("TLS handshake not completed")
         except ConnectionResetError:
             return rejected(HandshakeCause.RESET, None)
         except OSError as exc:
@@ -302,6 +402,7 @@ def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Dea
             transcript=said(),
             certificate_request=CERTIFICATE_REQUEST in seen,
             remarks=remarks(),
+            hello=watched.hello,
         )
         if target.dialect.goodbye:
             try:  # polite goodbye, best effort and without waiting for an answer

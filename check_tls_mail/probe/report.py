@@ -19,12 +19,28 @@ if TYPE_CHECKING:
     from ..x509.keys import KeyType
 
 
+class SmallHello(NamedTuple):
+    """A full handshake whose large ClientHello was dropped, made again with a small hello.
+
+    ``large`` is the large hello's last outcome (a reset or a close, also when made alone after pauses, or no
+    answer at all); ``small`` the same offer's with one key exchange group (``group``), whose hello fits one TCP
+    segment. ``library`` made both hellos ("OpenSSL 3.5").
+    """
+
+    large: HandshakeOutcome
+    small: HandshakeOutcome
+    group: str
+    library: str
+
+
 class AddressReport(NamedTuple):
     """What the server at one address did, probe by probe. Measured, not judged.
 
     ``outcomes`` holds each probe's final outcome; ``dropped`` the first
     outcome of the probes whose connection broke in the concurrent wave and
-    that were therefore tried again one at a time.
+    that were therefore tried again one at a time; ``small`` the full
+    handshakes whose large hello was dropped and that were made again with a
+    small one (in ``outcomes`` the small hello's outcome when it connected).
     """
 
     target: Target
@@ -33,10 +49,16 @@ class AddressReport(NamedTuple):
     control: HandshakeOutcome | None = None  # the widest offer tried once more after closes that came again
     #: Profiles whose hello the server refused -> what widening each axis of it showed.
     axes: Mapping[str, tuple[AxisResult, ...]] = MappingProxyType({})
+    small: Mapping[ProbeKey, SmallHello] = MappingProxyType({})
 
     @property
     def primary(self) -> HandshakeOutcome:
         return self.outcomes[DEFAULT_PROBE]
+
+    def large(self, key: ProbeKey) -> HandshakeOutcome:
+        """Probe ``key``'s outcome with its own hello: the large hello's when it was made again with a small one."""
+        again = self.small.get(key)
+        return again.large if again is not None else self.outcomes[key]
 
     def _of(self, purpose: Purpose) -> dict[Any, HandshakeOutcome]:
         return {key.subject: outcome for key, outcome in self.outcomes.items() if key.purpose is purpose}

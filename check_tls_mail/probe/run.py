@@ -22,9 +22,22 @@ from typing import TYPE_CHECKING, Protocol
 from ..errors import ServiceError
 from ..net.transport import Address, Deadline, resolve
 from .axes import Axis, AxisResult, offered, scans, widened
-from .handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected, Target, context_for, probe
+from .handshake import (
+    LIBRARY,
+    SMALL_HELLO_GROUP,
+    Accepted,
+    Failed,
+    HandshakeCause,
+    HandshakeOutcome,
+    Rejected,
+    Target,
+    context_for,
+    large_hello_dropped,
+    probe,
+    small_context_for,
+)
 from .plan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
-from .report import AddressReport, HostReport, dropped
+from .report import AddressReport, HostReport, SmallHello, dropped
 from .workers import run_concurrently
 
 if TYPE_CHECKING:
@@ -120,9 +133,45 @@ class _Prober:
             from .hello import probe_hello  # here: a check without client probes never loads the hello modules
 
             return probe_hello(target, self.hellos[key], self.deadline)
-        if key.purpose is Purpose.NO_SNI:
-            target = target._replace(servername=None)
-        return probe(target, self.offers[key], self.contexts[key], self.deadline)
+        return probe(_addressed(target, key), self.offers[key], self.contexts[key], self.deadline)
+
+    def first(self, target: Target, key: ProbeKey) -> tuple[HandshakeOutcome, SmallHello | None]:
+        """A probe of the concurrent wave. A full handshake whose large hello got no answer at all is made again
+        with a small hello at once: the silence took a share of the time, and after the wave none may be left
+        (a client's hello held by the same middlebox waits to the deadline)."""
+        outcome = self(target, key)
+        if key in self.hellos or not (isinstance(outcome, Failed) and large_hello_dropped(outcome)):
+            return outcome, None
+        if self.deadline.remaining() <= 0:
+            return outcome, None
+        again = self.small_hello(target, key, outcome)
+        return _final(again), again
+
+    def small_hello(self, target: Target, key: ProbeKey, large: HandshakeOutcome) -> SmallHello:
+        """The full handshake ``key`` again with a small hello (one key exchange group), after its large one
+        was dropped: one connection more, made only then."""
+        from ..tls.registry import group_name  # here: a server that answers never loads the registry for it
+
+        offer = self.offers[key]
+        small = probe(_addressed(target, key), offer, small_context_for(offer), self.deadline)
+        return SmallHello(large, small, group_name(SMALL_HELLO_GROUP), LIBRARY)
+
+    def small_hellos(self, report: AddressReport, made: dict[ProbeKey, SmallHello], through: bool) -> AddressReport:
+        """The full handshakes whose large hello was dropped each time (also alone, after pauses), made again
+        one at a time with a small hello, where something at the address got through (``through``)."""
+        outcomes = dict(report.outcomes)
+        small = dict(made)
+        for key, outcome in report.outcomes.items():
+            if key in self.hellos or key in small or not large_hello_dropped(outcome) or not through:
+                continue
+            if self.deadline.remaining() <= 0:
+                break
+            self.pause(0)
+            small[key] = self.small_hello(report.target, key, outcome)
+            outcomes[key] = _final(small[key])
+        if not small:
+            return report
+        return report._replace(outcomes=MappingProxyType(outcomes), small=MappingProxyType(small))
 
     def hellos_answered(self, target: Target, specs: Sequence[HelloSpec]) -> list[bool]:
         """Whether the server accepts each hello; what the wave drops is tried again alone."""
@@ -182,15 +231,25 @@ class _Prober:
         assert outcome is not None
         return outcome
 
-    def after_wave(self, target: Target, wave: dict[ProbeKey, HandshakeOutcome]) -> AddressReport:
-        """One address's report: its second chances, then the axes of its refused hellos."""
-        return self.axes(self.second_chances(target, wave))
+    def after_wave(
+        self, target: Target, wave: dict[ProbeKey, tuple[HandshakeOutcome, SmallHello | None]]
+    ) -> AddressReport:
+        """One address's report: its second chances, the small hellos of full handshakes whose large hello was
+        dropped, then the axes of its refused hellos."""
+        outcomes = {key: outcome for key, (outcome, _) in wave.items()}
+        made = {key: again for key, (_, again) in wave.items() if again is not None}
+        through = not all(dropped(outcome) for outcome in outcomes.values())
+        report = self.second_chances(target, outcomes, frozenset(made))
+        return self.axes(self.small_hellos(report, made, through))
 
-    def second_chances(self, target: Target, wave: dict[ProbeKey, HandshakeOutcome]) -> AddressReport:
+    def second_chances(
+        self, target: Target, wave: dict[ProbeKey, HandshakeOutcome], again: frozenset[ProbeKey] = frozenset()
+    ) -> AddressReport:
         """The report of one address after the concurrent wave: dropped probes tried again one at a time.
 
         Servers and firewalls limit connections per client: what the wave lost
-        to that is tried again, where something at the address got through.
+        to that is tried again, where something at the address got through
+        (not those ``again``, already made again with a small hello).
         Closes that come again are then checked with the widest offer: when it
         connects right after, the server closes in answer to those offers
         (``closed_in_answer``); otherwise they stay connection problems.
@@ -199,7 +258,7 @@ class _Prober:
         first: dict[ProbeKey, HandshakeOutcome] = {}
         if not all(dropped(outcome) for outcome in wave.values()):
             for key, outcome in wave.items():
-                if dropped(outcome) and self.deadline.remaining() > 0:
+                if dropped(outcome) and key not in again and self.deadline.remaining() > 0:
                     first[key] = outcome
                     outcomes[key] = self.alone(target, key)
         closed = [key for key in first if isinstance(o := outcomes[key], Rejected) and o.closed_after_hello]
@@ -220,8 +279,21 @@ class _Prober:
 
 def _limited(outcome: HandshakeOutcome) -> bool:
     """Dropped as a connection limit drops: a reset or a failure before TLS, worth another wait. A close during
-    the handshake, tried alone once, is checked against the widest offer instead (see second_chances)."""
+    the handshake, tried alone once, is checked against the widest offer instead (see second_chances); a
+    ClientHello that got no answer at all is not how a limit acts, and waiting for it again takes the time."""
+    if isinstance(outcome, Failed) and outcome.hello:
+        return False
     return dropped(outcome) and not (isinstance(outcome, Rejected) and outcome.cause is HandshakeCause.CLOSED)
+
+
+def _addressed(target: Target, key: ProbeKey) -> Target:
+    """The target as probe ``key`` addresses it: without SNI for the widest offer without SNI."""
+    return target._replace(servername=None) if key.purpose is Purpose.NO_SNI else target
+
+
+def _final(again: SmallHello) -> HandshakeOutcome:
+    """A probe's outcome after its small hello: the small one's when it connected, else the large one's."""
+    return again.small if isinstance(again.small, Accepted) else again.large
 
 
 def run(plan: ProbePlan, lookups: Sequence[Lookup] = ()) -> HostReport:
@@ -239,7 +311,7 @@ def run(plan: ProbePlan, lookups: Sequence[Lookup] = ()) -> HostReport:
     prober = _Prober(plan, deadline)
     # Offer by offer across the addresses, so that every address's default probe goes first.
     order = [(key, target) for key in prober.offers for target in targets]
-    jobs = [(lambda key=key, target=target: prober(target, key)) for key, target in order]
+    jobs = [(lambda key=key, target=target: prober.first(target, key)) for key, target in order]
     wave = list(zip(order, run_concurrently(jobs, plan.parallel), strict=True))
     # One address after the other: its addresses may be one server that limits connections per client, and
     # "tried again alone" must be alone there (and --max-parallel bound the axes' hellos).

@@ -5,25 +5,34 @@ sendmail's (OpenSSL 3.5) 1529: more than one TCP segment on an Ethernet path. Se
 such hellos, or never answer them, lock those clients out while every smaller hello connects. Here a
 ``fakeserver.HelloGate`` stands in front of a well-behaved server's TLS: hellos over the limit are reset or held,
 the others go on to the handshake. Whole first lines through the CLI, measured times masked.
+
+The check's own first handshake is the local OpenSSL's widest offer: 517 bytes on OpenSSL 3.0, 1.7 KB on
+OpenSSL 3.5, whose hybrid share the gate stops too. The check then makes it again with a small hello (P-256
+only), judges the certificate that one gets, and says that large hellos are dropped; tests/seams/test_small_hello.py
+runs that on any OpenSSL with a stand-in for the large hello.
 """
 
 from __future__ import annotations
 
-import ssl
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 from fakeserver import MailServer, TlsConfig, gated
+from hellos import NAME, sent_hello
 from lines import assert_line, utcnow, validity
 from pki import Certs, Pki
 from runs import args_for, check
 
+from check_tls_mail.clients.offer import PRIMARY
 from check_tls_mail.clients.profiles import catalogue
+from check_tls_mail.probe.handshake import LARGE_HELLO, LIBRARY, context_for
 
 TAIL = "handshake_time=Ts;;;0 lifetime_used=U%;80;90;0;100 probes_time=Ts;;;0"
 WHY = "a middlebox or the server drops large ClientHellos (a post-quantum key share makes them span two TCP segments)"
+#: The check's own first handshake's ClientHello, as the local OpenSSL sends it (SNI included).
+OWN = len(sent_hello(context_for(PRIMARY), NAME))
 #: How the connection ends after the large hello, in the words of each gate.
 ENDS = {
     "reset": "the connection is reset after its {size} ClientHello",
@@ -41,21 +50,9 @@ def leaf(chain: str) -> x509.Certificate:
         # Thunderbird 153's 1882 bytes stop; Android's 1732 (a hybrid share too, but less besides) pass.
         pytest.param("imaps", 1800, "Thunderbird", "1.9 KB", 1732, "3;;4:;0;4", id="mail-clients"),
         # Port 25: Debian 13's sendmail sends OpenSSL 3.5's 1529 bytes; Postfix's padded 517 is the largest through.
-        pytest.param(
-            "smtp",
-            1500,
-            "sendmail 8.18",
-            "1.5 KB",
-            517,
-            "3;;4:;0;4",
-            id="port-25",
-            marks=pytest.mark.xfail(
-                ssl.OPENSSL_VERSION_INFO >= (3, 5),
-                reason="the check's own first handshake is OpenSSL 3.5's default hello, 1.5 KB with the hybrid "
-                "share: the gate stops it too, and the first line says only that the handshake failed",
-                strict=True,
-            ),
-        ),
+        # On OpenSSL 3.5 the gate stops the check's own 1.7 KB first handshake too: sendmail's words say it, and
+        # the certificate comes from the small hello made after it.
+        pytest.param("smtp", 1500, "sendmail 8.18", "1.5 KB", 517, "3;;4:;0;4", id="port-25"),
     ],
 )
 @pytest.mark.parametrize("answer", ["reset", "stall"])
@@ -116,3 +113,58 @@ def test_with_both_large_clients_stopped_the_smaller_hellos_set_the_bound(pki: P
         f"bytes and less) connect: {WHY}\n"
     ) in run.stdout
     assert sorted(set(gate.stopped)) == [1732, 1882]
+
+
+@pytest.mark.skipif(
+    OWN <= LARGE_HELLO,
+    reason=f"the local {LIBRARY}'s first handshake sends {OWN} bytes, one TCP segment: nothing for the gate to stop "
+    "(the Debian 13 part of the suite runs this with OpenSSL 3.5; test_small_hello.py runs it on any OpenSSL)",
+)
+@pytest.mark.parametrize(
+    ("answer", "ending", "connections"),
+    [
+        # the wave's first handshake, three times alone after pauses, then the small hello; and the key types
+        ("reset", "the connection is reset after", 7),
+        # no answer within half the time: the small hello at once
+        ("stall", "the connection stalls after", 4),
+    ],
+)
+def test_the_checks_own_large_hello_dropped_still_judges_the_certificate_and_says_why(
+    pki: Pki, certs: Certs, answer: str, ending: str, connections: int
+) -> None:
+    """No client probed: the check's own OpenSSL 3.5 hello is the only large one, and the first line says its fate."""
+    handler, gate = gated("smtp", TlsConfig([certs.ecdsa]), 1500, answer)
+    cert = leaf(certs.ecdsa[0])
+    before = utcnow()
+    with MailServer(handler) as server:
+        run = check(*args_for(server, "smtp", pki, "--client", "none", "-v", "-t", "6"))
+    through = max(seen for seen in gate.sizes if seen <= 1500)
+
+    def line(now: datetime) -> str:
+        served, days = validity(cert, now)
+        stall = " (no answer in S s)" if answer == "stall" else ""
+        return (
+            f"TLS_MAIL CRITICAL - 127.0.0.1:{server.port} smtp: {ending} the check's own {OWN / 1000:.1f} KB "
+            f"{LIBRARY} ClientHello{stall}, while smaller hellos ({through} bytes and less) connect: {WHY} / {served} "
+            f"| days_remaining={days} handshake_time=Ts;;;0 lifetime_used=U%;80;90;0;100"
+        )
+
+    assert run.code == 2, run.stdout
+    assert_line(run, line, before)
+    assert gate.stopped == [OWN] * len(gate.stopped) and server.connections == connections == len(gate.sizes)
+    small = gate.sizes[-1]  # the last hello: the small one
+    assert small <= 1500
+    assert (
+        f"\n  its {OWN}-byte ClientHello ({LIBRARY}) dropped, made again with a {small}-byte hello with one key "
+        "share (P-256): accepted, TLS 1.3 "
+    ) in run.stdout
+
+
+def test_a_server_that_answers_the_checks_own_hello_sees_no_connection_more(pki: Pki, certs: Certs) -> None:
+    """The gate stops nothing: the first handshake (large on OpenSSL 3.5) and the two key types, one connection each."""
+    handler, gate = gated("smtp", TlsConfig([certs.ecdsa]), 2**14, "reset")
+    with MailServer(handler) as server:
+        run = check(*args_for(server, "smtp", pki, "--client", "none", "-v"))
+    assert run.code == 0, run.stdout
+    assert server.connections == 3 and len(gate.sizes) == 3 and OWN in gate.sizes and not gate.stopped
+    assert "made again" not in run.stdout

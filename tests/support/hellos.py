@@ -9,9 +9,13 @@ ServerHello builders make what a fake server answers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
+import ssl
 import struct
+import threading
 from pathlib import Path
 from typing import NamedTuple
 
@@ -103,6 +107,33 @@ def captured(capture: Capture, capture_id: str | None = None) -> bytes:
         return bytes.fromhex(str(CLIENT_CAPTURES[key]["hex"]))
     assert capture.file.startswith("testssl.sh"), capture.file
     return bytes.fromhex(CAPTURES[key]["hex"])
+
+
+def sent_hello(ctx: ssl.SSLContext, server_name: str | None = NAME) -> bytes:
+    """The records of the ClientHello an SSLContext sends (to a socket pair that reads it and closes)."""
+    ours, theirs = socket.socketpair()
+    records: list[bytes] = []
+
+    def read() -> None:
+        data = b""
+        theirs.settimeout(5)
+        with contextlib.suppress(OSError):
+            while len(data) < 5 or len(data) < 5 + struct.unpack("!H", data[3:5])[0]:
+                chunk = theirs.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        records.append(data)
+        theirs.close()
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    with ctx.wrap_socket(ours, server_hostname=server_name, do_handshake_on_connect=False) as tls:
+        tls.settimeout(5)
+        with contextlib.suppress(OSError):
+            tls.do_handshake()
+    reader.join()
+    return records[0]
 
 
 def _grease(code: int) -> int:

@@ -22,9 +22,11 @@ PERF_ITEM = re.compile(r"^('[^'=]+'|[^' =]+)=-?[\d.]+(s|%|B|c)?(;[^; ]*){0,4}$")
 def masked(run: Run) -> str:
     """The first line with handshake_time and probes_time values shown as T, lifetime_used's share as U (its
     value is asserted to the hundredth in the seams and tests/process/test_operator.py), and --ari's seconds
-    until the renewal window as N (asserted between the moments before and after the run, in test_ari_cli.py)."""
+    until the renewal window as N (asserted between the moments before and after the run, in test_ari_cli.py), and
+    the wait for a large hello that got no answer as S."""
     line = re.sub(r"((?:handshake|probes)_time(?:@[^=']+)?'?=)[0-9.]+s", r"\1Ts", run.first_line)
     line = re.sub(r"(ari_window_start[a-z0-9_]*(?:@[^=']+)?'?=)-?[0-9]+s", r"\1Ns", line)
+    line = re.sub(r"\(no answer in [0-9.]+ s\)", "(no answer in S s)", line)  # how long a stalled hello was waited for
     return re.sub(r"(lifetime_used(?:@[^=']+)?'?=)[0-9.]+%", r"\1U%", line)
 
 
