@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..clients.offer import PRIMARY, cipher_offer
 from ..clients.profiles import ClientProfile
 from ..errors import ServiceError
-from ..probe.handshake import Accepted, HandshakeOutcome, Rejected
+from ..probe.outcome import Accepted, HandshakeOutcome, Rejected
 from ..probe.plan import DEFAULT_PROBE, ProbePlan
 from ..probe.report import AddressReport, HostReport, dropped
 from ..tls.versions import TlsVersion

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..clients.offer import ClientOffer
 from ..probe.axes import Axis, AxisResult
-from ..probe.handshake import LARGE_HELLO, Accepted, Failed, HandshakeCause, HandshakeOutcome, Rejected, context_for
+from ..probe.handshake import context_for
+from ..probe.outcome import LARGE_HELLO, Accepted, Failed, HandshakeCause, HandshakeOutcome, Rejected
 from ..probe.report import AddressReport
 from ..tls.alerts import Alert
 from ..tls.versions import TlsVersion

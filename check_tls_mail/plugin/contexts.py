@@ -15,7 +15,7 @@ import nagiosplugin
 from nagiosplugin import Context, Metric, Performance, Range, Result
 from nagiosplugin.state import Critical, Ok, Unknown, Warn
 
-from ..probe.handshake import Accepted, HandshakeOutcome, Rejected
+from ..probe.outcome import Accepted, HandshakeOutcome, Rejected
 from ..tls.versions import TlsVersion
 from ..words import CLAUSES, certificate, days, when
 from .findings import (

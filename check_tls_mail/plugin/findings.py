@@ -18,7 +18,7 @@ from nagiosplugin import Metric
 from ..errors import ServiceError
 from ..judgement.assessment import AddressAssessment, CipherResult, ClientResult, Origin, Served
 from ..judgement.diagnosis import Diagnosis
-from ..probe.handshake import HandshakeOutcome
+from ..probe.outcome import HandshakeOutcome
 from ..tls.versions import TlsVersion
 from ..x509.certificate import Certificate
 

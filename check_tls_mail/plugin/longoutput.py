@@ -9,7 +9,7 @@ from ..judgement.assessment import AddressAssessment, Assessment, ClientResult, 
 from ..judgement.diagnosis import Why
 from ..net.names import endpoint
 from ..probe.axes import Axis
-from ..probe.handshake import Accepted, HandshakeOutcome, Rejected
+from ..probe.outcome import Accepted, HandshakeOutcome, Rejected
 from ..probe.plan import DEFAULT_PROBE, ProbeKey, Purpose
 from ..probe.report import AddressReport, SmallHello, dropped
 from ..words import certificate, day, days, join, limited, when

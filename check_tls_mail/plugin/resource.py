@@ -15,7 +15,7 @@ import nagiosplugin
 from nagiosplugin import Metric
 
 from ..judgement.assessment import AddressAssessment, Assessment, Origin, assess
-from ..probe.handshake import Accepted, Rejected
+from ..probe.outcome import Accepted, Rejected
 from ..probe.plan import DEFAULT_PROBE
 from ..probe.report import HostReport
 from ..x509.chain import utcnow

@@ -18,7 +18,7 @@ from nagiosplugin.state import Ok
 
 from ..judgement.assessment import AddressAssessment, Assessment
 from ..net.names import endpoint
-from ..probe.handshake import Accepted
+from ..probe.outcome import Accepted
 from ..words import CLAUSES, days, join, when
 from .findings import ChainJudged, CipherTried, ClientTried, Expiry
 from .output import SUMMARY_TARGET, size

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import FailureKind
 from ..judgement.diagnosis import Diagnosis, Why
-from ..probe.handshake import Accepted, Failed, HandshakeCause, HandshakeOutcome, Rejected
+from ..probe.outcome import Accepted, Failed, HandshakeCause, HandshakeOutcome, Rejected
 from ..tls.versions import TlsVersion
 from ..words import CLAUSES, join, limited
 from ..x509.keys import KeyType

@@ -1,7 +1,7 @@
 """One client's probe at the ClientHello: connect, speak the dialect, send that client's own hello, read the answer.
 
 Handshake layer beside handshake.py: the outcome is the same typed
-``HandshakeOutcome`` (Accepted, Rejected, Failed), made from helloanswer.py's
+``HandshakeOutcome`` (outcome.py), made from tls/hello/answer.py's
 ``ServerAnswer``, which it carries for the diagnosis and the long output.
 No full handshake: the server's answer to the hello decides.
 """
@@ -29,7 +29,8 @@ from ..tls.hello.exchange import exchange_hello
 from ..tls.hello.spec import HelloSpec
 from ..tls.registry import group_name, suite_name
 from ..tls.versions import TlsVersion
-from .handshake import Accepted, Failed, HandshakeCause, HandshakeOutcome, Rejected, Target
+from .handshake import Target
+from .outcome import Accepted, Failed, HandshakeCause, HandshakeOutcome, Rejected
 
 
 def probe_hello(target: Target, spec: HelloSpec, deadline: Deadline) -> HandshakeOutcome:

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import ServiceError
 from .axes import AxisResult
-from .handshake import Accepted, HandshakeOutcome, Rejected, Target
+from .handshake import Target
+from .outcome import Accepted, HandshakeOutcome, Rejected
 from .plan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
 
 if TYPE_CHECKING:

@@ -22,20 +22,8 @@ from typing import TYPE_CHECKING, Protocol
 from ..errors import ServiceError
 from ..net.transport import Address, Deadline, resolve
 from .axes import Axis, AxisResult, offered, scans, widened
-from .handshake import (
-    LIBRARY,
-    SMALL_HELLO_GROUP,
-    Accepted,
-    Failed,
-    HandshakeCause,
-    HandshakeOutcome,
-    Rejected,
-    Target,
-    context_for,
-    large_hello_dropped,
-    probe,
-    small_context_for,
-)
+from .handshake import LIBRARY, SMALL_HELLO_GROUP, Target, context_for, probe, small_context_for
+from .outcome import Accepted, Failed, HandshakeCause, HandshakeOutcome, Rejected, large_hello_dropped
 from .plan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
 from .report import AddressReport, HostReport, SmallHello, dropped
 from .workers import run_concurrently

@@ -27,7 +27,8 @@ from runs import args_for, check
 
 from check_tls_mail.clients.offer import PRIMARY
 from check_tls_mail.clients.profiles import catalogue
-from check_tls_mail.probe.handshake import LARGE_HELLO, LIBRARY, context_for
+from check_tls_mail.probe.handshake import LIBRARY, context_for
+from check_tls_mail.probe.outcome import LARGE_HELLO
 
 TAIL = "handshake_time=Ts;;;0 lifetime_used=U%;80;90;0;100 probes_time=Ts;;;0"
 WHY = "a middlebox or the server drops large ClientHellos (a post-quantum key share makes them span two TCP segments)"

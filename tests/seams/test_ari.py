@@ -45,7 +45,7 @@ from check_tls_mail.checks.ari.status import (
     Window,
 )
 from check_tls_mail.net.transport import Deadline
-from check_tls_mail.probe.handshake import Accepted
+from check_tls_mail.probe.outcome import Accepted
 from check_tls_mail.probe.report import AddressReport, HostReport
 
 URL = "https://acme.example.test/renewal-info/x.AQ"

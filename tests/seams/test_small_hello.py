@@ -33,19 +33,15 @@ from check_tls_mail.errors import ServerTimeout
 from check_tls_mail.net.dialects import PROTOCOLS
 from check_tls_mail.net.transport import Address, Deadline
 from check_tls_mail.probe import run as probe_run
-from check_tls_mail.probe.handshake import (
+from check_tls_mail.probe.handshake import LIBRARY, Target, context_for, probe, small_context_for
+from check_tls_mail.probe.outcome import (
     LARGE_HELLO,
-    LIBRARY,
     Accepted,
     Failed,
     HandshakeCause,
     HandshakeOutcome,
     Rejected,
-    Target,
-    context_for,
     large_hello_dropped,
-    probe,
-    small_context_for,
 )
 from check_tls_mail.probe.plan import DEFAULT_PROBE, ProbePlan
 from check_tls_mail.probe.report import AddressReport, SmallHello

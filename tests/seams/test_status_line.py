@@ -20,7 +20,7 @@ from check_tls_mail.checks.dane.check import Dane
 from check_tls_mail.checks.dane.lookup import TlsaState, TlsaStatus
 from check_tls_mail.errors import ResolveError
 from check_tls_mail.net.resolver import TlsaAnswer, TlsaRecord
-from check_tls_mail.probe.handshake import Accepted
+from check_tls_mail.probe.outcome import Accepted
 from check_tls_mail.probe.plan import ProbePlan
 from check_tls_mail.probe.report import AddressReport
 from check_tls_mail.tls.versions import TlsVersion

@@ -23,7 +23,8 @@ from check_tls_mail.net.dialects import PROTOCOLS
 from check_tls_mail.net.transport import Address
 from check_tls_mail.plugin.check import build, run_and_render
 from check_tls_mail.plugin.thresholds import ExpiryThreshold
-from check_tls_mail.probe.handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected, Target
+from check_tls_mail.probe.handshake import Target
+from check_tls_mail.probe.outcome import Accepted, HandshakeCause, HandshakeOutcome, Rejected
 from check_tls_mail.probe.plan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
 from check_tls_mail.probe.report import AddressReport, HostReport
 from check_tls_mail.tls.alerts import Alert

@@ -8,7 +8,7 @@ import pytest
 from seam import NAME, NOW, World, dual, plan
 
 from check_tls_mail.plugin.thresholds import ExpiryThreshold
-from check_tls_mail.probe.handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected
+from check_tls_mail.probe.outcome import Accepted, HandshakeCause, HandshakeOutcome, Rejected
 from check_tls_mail.probe.report import HostReport
 from check_tls_mail.tls.alerts import Alert
 from check_tls_mail.tls.versions import TlsVersion

@@ -14,7 +14,7 @@ from check_tls_mail.clients.profiles import catalogue
 from check_tls_mail.errors import FailureKind, ServerTimeout, ServiceError
 from check_tls_mail.judgement.diagnosis import LARGE_HELLO, Why, dropped_probe
 from check_tls_mail.plugin import wording
-from check_tls_mail.probe.handshake import Failed, HandshakeCause, Rejected
+from check_tls_mail.probe.outcome import Failed, HandshakeCause, Rejected
 
 OFFER = catalogue().profiles["thunderbird"].offer
 WHY = "a middlebox or the server drops large ClientHellos (a post-quantum key share makes them span two TCP segments)"

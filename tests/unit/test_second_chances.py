@@ -7,7 +7,8 @@ import socket
 from check_tls_mail.net.dialects import PROTOCOLS
 from check_tls_mail.net.transport import Address, Deadline
 from check_tls_mail.probe import run as probe
-from check_tls_mail.probe.handshake import Accepted, HandshakeCause, HandshakeOutcome, Rejected, Target
+from check_tls_mail.probe.handshake import Target
+from check_tls_mail.probe.outcome import Accepted, HandshakeCause, HandshakeOutcome, Rejected
 from check_tls_mail.probe.plan import DEFAULT_PROBE, ProbeKey, Purpose
 from check_tls_mail.tls.versions import TlsVersion
 

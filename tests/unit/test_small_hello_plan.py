@@ -15,14 +15,14 @@ from check_tls_mail.errors import ConnectError, ServerTimeout
 from check_tls_mail.net.dialects import PROTOCOLS
 from check_tls_mail.net.transport import Address, Deadline
 from check_tls_mail.probe import run as probe
-from check_tls_mail.probe.handshake import (
+from check_tls_mail.probe.handshake import Target
+from check_tls_mail.probe.outcome import (
     LARGE_HELLO,
     Accepted,
     Failed,
     HandshakeCause,
     HandshakeOutcome,
     Rejected,
-    Target,
     large_hello_dropped,
 )
 from check_tls_mail.probe.plan import DEFAULT_PROBE, ProbeKey, Purpose

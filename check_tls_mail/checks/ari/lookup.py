@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 def served_leaves(reports: tuple[AddressReport, ...]) -> list[bytes]:
     """Each distinct leaf the servers sent (DER), in the order first seen: as revocation's served_chains."""
-    from ...probe.handshake import Accepted
+    from ...probe.outcome import Accepted
 
     leaves: dict[bytes, None] = {}
     for report in reports:

@@ -134,7 +134,7 @@ def served_chains(reports: Sequence[AddressReport]) -> list[tuple[bytes, ...]]:
     """Each distinct chain the servers sent, in the order first seen: the reference probe's (as the assessment
     takes it: the default probe, or a client's answer when the server refused the default offer), the
     key-type probes' and the no-SNI probe's."""
-    from ...probe.handshake import Accepted
+    from ...probe.outcome import Accepted
 
     chains: dict[tuple[bytes, ...], None] = {}
     for report in reports:
