@@ -98,13 +98,19 @@ class GnutlsServer(TlsServer):
         super().__init__(lambda port: ["gnutls-serv", "-p", str(port), *files, "--priority", priority])
 
 
-def traced_client_hello(trace: str) -> tuple[list[int], list[int]]:
-    """(cipher suites, extension types) of the first ClientHello in ``s_server -trace`` output, as OpenSSL read them."""
+def client_hello_trace(trace: str) -> str:
+    """The first ClientHello's part of ``s_server -trace`` output: the server's own messages (its Certificate, which
+    names the server) come after it, and how much of them the output holds when it is read depends on timing."""
     start = trace.index("ClientHello")
     # The ClientHello ends where the trace shows the next record (OpenSSL 3.0 "Sent Record", 3.5 "Sent TLS Record")
     # or the server's first message.
     end = re.search(r"\n\S*\s*(Sent|Received)\b[^\n]*Record|ServerHello|HelloRetryRequest", trace[start + 1 :])
-    section = trace[start : start + 1 + end.start() if end else None]
+    return trace[start : start + 1 + end.start() if end else None]
+
+
+def traced_client_hello(trace: str) -> tuple[list[int], list[int]]:
+    """(cipher suites, extension types) of the first ClientHello in ``s_server -trace`` output, as OpenSSL read them."""
+    section = client_hello_trace(trace)
     suites_at = section.index("cipher_suites")
     suites_end = section.find("compression_methods", suites_at)
     suites = [
