@@ -38,8 +38,19 @@ def _interrupted(signum: int, frame: FrameType | None) -> None:
     os._exit(3)
 
 
+def one_offer() -> None:
+    """Every SSLContext of the run offers what the local OpenSSL offers, made before or after cryptography's import.
+
+    cryptography loads OpenSSL's legacy provider unless this variable says not to; where it shares Python's
+    libssl (Debian's python3-cryptography), that adds the four SEED suites to every context made after its import,
+    and the probes start before the imports end. Nothing the check does needs the legacy provider.
+    """
+    os.environ["CRYPTOGRAPHY_OPENSSL_NO_LEGACY"] = "1"
+
+
 def run() -> NoReturn:
     started = time.monotonic()
+    one_offer()
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not where the caller ignores SIGINT
         signal.signal(signal.SIGINT, _interrupted)
     exit_at_timeout(timeout_given(sys.argv[1:]))
