@@ -20,13 +20,12 @@ import base64
 import json
 import socket
 import ssl
-import time
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 
 from cryptography import x509
-from loopback import HttpServer
+from loopback import Answer, HttpServer, send
 from pki import NOW, Pki
 
 HOUR = timedelta(hours=1)
@@ -60,15 +59,6 @@ def cert_id(cert: x509.Certificate) -> str:
     serial = cert.serial_number
     content = serial.to_bytes((serial.bit_length() + 8) // 8, "big")  # two's complement: a leading 0 if the top bit
     return ".".join(base64.urlsafe_b64encode(part).decode().rstrip("=") for part in (key_id, content))
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int = 200
-    body: bytes = b""
-    headers: tuple[tuple[str, str], ...] = ()
-    length: bool = True  # send Content-Length
-    trickle: bool = False  # a byte every half second
 
 
 def _http_date(moment: datetime) -> str:
@@ -118,21 +108,7 @@ class _Handler(BaseHTTPRequestHandler):
             answer = renewal_answer(scenario, self.path)
         else:
             answer = Answer(404, b"not found")
-        self.send_response(answer.status)
-        self.send_header("Content-Type", "application/json")
-        for name, value in answer.headers:
-            self.send_header(name, value)
-        if answer.length:
-            self.send_header("Content-Length", str(len(answer.body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if answer.trickle:
-            for byte in answer.body:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                time.sleep(0.5)
-        else:
-            self.wfile.write(answer.body)
+        send(self, replace(answer, content_type="application/json"))  # every answer of an ACME server is JSON
 
     def _directory(self, scenario: str) -> Answer:
         base = self.server.url(scenario)

@@ -28,6 +28,17 @@ from realservers import Instance, base_directory
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
+def _end(process: subprocess.Popen[bytes] | None, directory: Path) -> None:
+    """Stop an engine's daemon (killed if it takes more than 15 s) and remove its directory."""
+    if process is not None:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
 class Icinga2Instance(Instance):
     """``icinga2 daemon`` with its own directories, an API on loopback and a checker."""
 
@@ -113,13 +124,7 @@ object CheckerComponent "checker" {{}}
             raise RuntimeError(f"icinga2 API not up\n{self.logs()}")
 
     def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(15)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        _end(self._process, self.dir)
 
     def api(self, method: str, path: str, body: dict[str, object] | None = None) -> dict[str, object]:
         request = urllib.request.Request(
@@ -314,13 +319,7 @@ class NagiosInstance(Instance):
             time.sleep(0.2)
 
     def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(15)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        _end(self._process, self.dir)
 
     def command(self, line: str) -> None:
         """Write ``[now] line`` to the external command file (a FIFO Nagios reads)."""
@@ -455,10 +454,7 @@ class NrpeInstance(Instance):
             raise RuntimeError(f"nrpe not up\n{self.logs()}")
 
     def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            self._process.wait(10)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        _end(self._process, self.dir)
 
     def check(self, command: str, *options: str) -> subprocess.CompletedProcess[str]:
         """check_nrpe -c ``command``, then ``options`` (``-2`` for version 2 packets, ``-a ARGS``)."""

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 #: Ports this process has handed out: the kernel may give a closed port out again at once, and two listeners of
@@ -54,6 +55,38 @@ def silent_udp() -> Iterator[tuple[str, int]]:
         yield "127.0.0.1", int(sock.getsockname()[1])
     finally:
         sock.close()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one of the tests' HTTP servers sends for a request (``send``)."""
+
+    status: int = 200
+    body: bytes = b""
+    content_type: str | None = "text/plain"
+    headers: tuple[tuple[str, str], ...] = ()
+    length: bool = True  # send Content-Length
+    trickle: bool = False  # send the body a byte every half second
+
+
+def send(handler: BaseHTTPRequestHandler, answer: Answer) -> None:
+    """Write ``answer`` as the handler's response, closing the connection after it."""
+    handler.send_response(answer.status)
+    if answer.content_type:
+        handler.send_header("Content-Type", answer.content_type)
+    for name, value in answer.headers:
+        handler.send_header(name, value)
+    if answer.length:
+        handler.send_header("Content-Length", str(len(answer.body)))
+    handler.send_header("Connection", "close")
+    handler.end_headers()
+    if answer.trickle:
+        for byte in answer.body:
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            time.sleep(0.5)
+    else:
+        handler.wfile.write(answer.body)
 
 
 class HttpServer(ThreadingHTTPServer):

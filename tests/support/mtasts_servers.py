@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import socket
 import ssl
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 
 from dnsservers import ZONE, KnotInstance, UnboundInstance
-from loopback import HttpServer, free_port
+from loopback import Answer, HttpServer, free_port, send
 from pki import Pki
 
 WELL_KNOWN = "/.well-known/mta-sts.txt"
@@ -48,18 +47,6 @@ def unreachable_443(ours: str) -> str:
 def policy(mode: str, *mx: str, max_age: int = 604800, newline: str = "\r\n") -> bytes:
     lines = ["version: STSv1", f"mode: {mode}", *(f"mx: {m}" for m in mx), f"max_age: {max_age}"]
     return (newline.join(lines) + newline).encode()
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What the policy server sends for one domain."""
-
-    status: int = 200
-    body: bytes = b""
-    content_type: str | None = "text/plain"
-    headers: tuple[tuple[str, str], ...] = ()
-    length: bool = True  # send Content-Length
-    trickle: bool = False  # send the body a byte every half second
 
 
 def _domain(label: str) -> str:
@@ -148,22 +135,7 @@ class _Handler(BaseHTTPRequestHandler):
         answer = scenario[0] if scenario else None
         if answer is None or self.path != WELL_KNOWN:
             answer = Answer(status=404, body=b"no such policy\n")
-        self.send_response(answer.status)
-        if answer.content_type:
-            self.send_header("Content-Type", answer.content_type)
-        for name, value in answer.headers:
-            self.send_header(name, value)
-        if answer.length:
-            self.send_header("Content-Length", str(len(answer.body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if answer.trickle:
-            for byte in answer.body:
-                self.wfile.write(bytes([byte]))
-                self.wfile.flush()
-                time.sleep(0.5)
-        else:
-            self.wfile.write(answer.body)
+        send(self, answer)
 
 
 class PolicyServer(HttpServer):
