@@ -831,6 +831,7 @@ class SuiteChroot(Chroot):
         "unbound",
         "openssl",  # s_server, s_client and x509 -checkhost: the oracles
         "gnutls-bin",  # gnutls-cli and gnutls-serv (the Exim profile's hello, a 3DES server), certtool
+        "libnss3-tools",  # tstclnt and certutil: NSS, Thunderbird's own TLS library, as an oracle
         "locales",  # localedef: the output test under an ISO-8859-1 locale
     )
     PRESEED = ("postfix postfix/main_mailer_type select No configuration",)
