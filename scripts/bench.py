@@ -6,11 +6,14 @@ STARTTLS handshake in Python); then the scaling with the number of client
 probes against a server that delays its greeting by 300 ms. Prints a Markdown
 report and writes it to docs/performance.md.
 
-Usage: .venv/bin/python scripts/bench.py [--runs N] [--output FILE] [--before CHECKOUT]...
+Usage: .venv/bin/python scripts/bench.py [--runs N] [--output FILE] [--before CHECKOUT]... [--watched-only]
 
 --before (repeatable): an earlier commit checked out with its own .venv (`git worktree add
 DIR COMMIT`, `bash DIR/.ci/setup`): its default check runs in turn with this one against
 the same servers, and each version's probes are measured in-process.
+
+On real Postfix and Dovecot, what one run leaves in their logs, and what fail2ban's stock filters match there
+(scripts/bench_watched.py); --watched-only measures that alone and prints it.
 """
 
 from __future__ import annotations
@@ -26,13 +29,28 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests" / "support"))
 
+from bench_watched import (  # noqa: E402
+    FAIL2BAN,
+    FILTERS,
+    FULL_POLITE,
+    MAXRETRY,
+    MODES,
+    Ending,
+    Matches,
+    ban_words,
+    fail2ban_regex,
+    fail2ban_tree,
+    fail2ban_version,
+    hello_endings,
+    spec,
+)
 from fakeserver import DIALOGUES, Behaviour, MailServer, TlsConfig, hold  # noqa: E402
 from pki import Pki  # noqa: E402
 from realservers import NAME, Credentials, DovecotInstance, PostfixInstance, base_directory, have  # noqa: E402
@@ -63,28 +81,46 @@ IMPORT_FLOOR_NAME = f"floor: python3 -c '{IMPORT_FLOOR}'"
 
 @dataclass
 class Footprint:
-    """What one run leaves on the watched server: connections it made, log lines, of them warnings."""
+    """What one run leaves on the watched server: connections it made, log lines, of them warnings; and what
+    fail2ban's stock filter for the service matches in them, by mode ("" the default)."""
 
     name: str
+    service: str
     connections: int
     lines: int
     warnings: int
     kinds: dict[str, int]
+    log: list[str]
+    matches: dict[str, Matches] = field(default_factory=dict)
 
 
 FOOTPRINT: list[Footprint] = []
 
 
-def _kind(line: str) -> str:
-    """A log line without its time, pid, addresses, ports and session ids: what kind of line it is."""
+@dataclass
+class Watched:
+    """fail2ban on the watched server: the package version read with, or why it was not; the hello endings."""
+
+    fail2ban: str = ""
+    missing: str = ""
+    endings: list[Ending] = field(default_factory=list)
+
+
+WATCHED = Watched()
+
+
+def _kind(line: str, width: int | None = 90) -> str:
+    """A log line without its time, pid, addresses, ports and session ids: what kind of line it is (its first
+    ``width`` characters; None: all)."""
     import re
 
     text = line.split(": ", 1)[1] if ": " in line else line
-    text = re.sub(r"\[[0-9a-f.:]+\](:\d+)?|\b\d+\b|session=<[^>]*>|[0-9A-F]{10,}", "", text)
-    return text.strip()[:90]
+    text = re.sub(r"\b(?:\d{1,3}\.){3}\d{1,3}\b", "", text)
+    text = re.sub(r"\[[0-9a-f.:]*\](:\d+)?|\b\d+\b|, session=<[^>]*>|session=<[^>]*>|[0-9A-F]{10,}", "", text)
+    return text.strip()[:width]
 
 
-def footprint(name: str, command: list[str], log: Path) -> Footprint:
+def footprint(name: str, service: str, command: list[str], log: Path) -> Footprint:
     """Run ``command`` once and count what its server logged meanwhile (Postfix: smtpd's "connect from" lines;
     Dovecot: one line per connection from its login process)."""
     before = log.read_text(errors="replace").splitlines() if log.exists() else []
@@ -98,7 +134,7 @@ def footprint(name: str, command: list[str], log: Path) -> Footprint:
     for line in new:
         kinds[_kind(line)] = kinds.get(_kind(line), 0) + 1
     print(f"  {name}: {connects} connections, {len(new)} log lines, {warnings} warnings", flush=True)
-    return Footprint(name, connects, len(new), warnings, kinds)
+    return Footprint(name, service, connects, len(new), warnings, kinds, new)
 
 
 def burst(count: int = 50, timeout: float = 3.0) -> list[tuple[float, int, str, bool]]:
@@ -223,8 +259,11 @@ def machine() -> str:
     )
 
 
-def comparison(runs: int, before: Sequence[Version] = ()) -> tuple[list[Result], str, list[Versions], list[ProbeCost]]:
-    """Default check_tls_mail against the peers, on real Postfix/Dovecot where installed.
+def comparison(
+    runs: int, before: Sequence[Version] = (), watched_only: bool = False
+) -> tuple[list[Result], str, list[Versions], list[ProbeCost]]:
+    """Default check_tls_mail against the peers, on real Postfix/Dovecot where installed; with real ones, what
+    one run leaves on them (``watched``). With ``watched_only``, that alone.
 
     With ``before`` (checkouts of earlier commits, each with its own .venv): their default checks too, run in
     turn with this one, and every version's probe costs measured in-process.
@@ -250,55 +289,14 @@ def comparison(runs: int, before: Sequence[Version] = ()) -> tuple[list[Result],
             where = "the test suite's in-process servers (Postfix/Dovecot not installed)"
         ca = creds.ca_file
         common = ["-H", "127.0.0.1", "--servername", NAME, "--ca-file", ca]
-        results = [
-            run(
-                "check_tls_mail, defaults (submission)",
-                [PLUGIN, *common, "-p", str(smtp_port), "-P", "submission"],
-                runs,
-            ),
-            run("check_tls_mail, defaults (imaps)", [PLUGIN, *common, "-p", str(imaps_port), "-P", "imaps"], runs),
-        ]
+        ssl_cert = str(PLUGINS / "check_ssl_cert")
+        ssl_cert_options = ["--sni", NAME, "-r", ca, "-w", "18", "-c", "9", "--ignore-sct"]
         peers = [
             (
                 "check_ssl_cert (submission)",
-                [
-                    str(PLUGINS / "check_ssl_cert"),
-                    "-H",
-                    "127.0.0.1",
-                    "-p",
-                    str(smtp_port),
-                    "-P",
-                    "smtp",
-                    "--sni",
-                    NAME,
-                    "-r",
-                    ca,
-                    "-w",
-                    "18",
-                    "-c",
-                    "9",
-                    "--ignore-sct",
-                ],
+                [ssl_cert, "-H", "127.0.0.1", "-p", str(smtp_port), "-P", "smtp", *ssl_cert_options],
             ),
-            (
-                "check_ssl_cert (imaps)",
-                [
-                    str(PLUGINS / "check_ssl_cert"),
-                    "-H",
-                    "127.0.0.1",
-                    "-p",
-                    str(imaps_port),
-                    "--sni",
-                    NAME,
-                    "-r",
-                    ca,
-                    "-w",
-                    "18",
-                    "-c",
-                    "9",
-                    "--ignore-sct",
-                ],
-            ),
+            ("check_ssl_cert (imaps)", [ssl_cert, "-H", "127.0.0.1", "-p", str(imaps_port), *ssl_cert_options]),
             (
                 "check_smtp -S -D 18,9",
                 [str(PLUGINS / "check_smtp"), "-H", "127.0.0.1", "-p", str(smtp_port), "-S", "-D", "18,9"],
@@ -308,54 +306,60 @@ def comparison(runs: int, before: Sequence[Version] = ()) -> tuple[list[Result],
                 [str(PLUGINS / "check_simap"), "-H", "127.0.0.1", "-p", str(imaps_port), "-D", "18,9"],
             ),
         ]
-        for name, command in peers:
-            if Path(command[0]).exists():
-                results.append(run(name, command, runs))
-            else:
-                print(f"  {name}: not installed (monitoring-plugins-contrib / -standard)")
-        results.append(run("floor: python3 -c pass", [sys.executable, "-c", "pass"], runs))
-        for module in ("cryptography.x509", "nagiosplugin"):
-            results.append(
-                run(f"floor: python3 -c 'import {module}'", [sys.executable, "-c", f"import {module}"], runs)
-            )
-        results.append(
-            run(
-                "floor: one bare STARTTLS handshake in Python",
-                [sys.executable, "-c", BARE_STARTTLS, str(smtp_port), NAME],
-                runs,
-            )
-        )
-        results.append(run(IMPORT_FLOOR_NAME, [sys.executable, "-c", IMPORT_FLOOR], runs))
-        if servers:
-            print("Footprint on the watched server:")
-            postfix_log, dovecot_log = servers[0].dir / "maillog", servers[1].dir / "dovecot.log"
-            FOOTPRINT.clear()
-            for name, command, log in (
-                (
+        results: list[Result] = []
+        if not watched_only:
+            results += [
+                run(
                     "check_tls_mail, defaults (submission)",
                     [PLUGIN, *common, "-p", str(smtp_port), "-P", "submission"],
-                    postfix_log,
+                    runs,
                 ),
-                (
-                    "check_tls_mail, defaults (smtp)",
-                    [PLUGIN, *common, "-p", str(relay_port), "-P", "smtp"],
-                    postfix_log,
-                ),
-                (
-                    "check_tls_mail, defaults (imaps)",
-                    [PLUGIN, *common, "-p", str(imaps_port), "-P", "imaps"],
-                    dovecot_log,
-                ),
-                *[
-                    (peer, command, postfix_log if "submission" in peer or "smtp" in peer else dovecot_log)
-                    for peer, command in peers
-                    if Path(command[0]).exists()
-                ],
-            ):
-                FOOTPRINT.append(footprint(name, command, log))
+                run("check_tls_mail, defaults (imaps)", [PLUGIN, *common, "-p", str(imaps_port), "-P", "imaps"], runs),
+            ]
+            for name, command in peers:
+                if Path(command[0]).exists():
+                    results.append(run(name, command, runs))
+                else:
+                    print(f"  {name}: not installed (monitoring-plugins-contrib / -standard)")
+            results.append(run("floor: python3 -c pass", [sys.executable, "-c", "pass"], runs))
+            for module in ("cryptography.x509", "nagiosplugin"):
+                results.append(
+                    run(f"floor: python3 -c 'import {module}'", [sys.executable, "-c", f"import {module}"], runs)
+                )
+            results.append(
+                run(
+                    "floor: one bare STARTTLS handshake in Python",
+                    [sys.executable, "-c", BARE_STARTTLS, str(smtp_port), NAME],
+                    runs,
+                )
+            )
+            results.append(run(IMPORT_FLOOR_NAME, [sys.executable, "-c", IMPORT_FLOOR], runs))
+        if servers:
+            assert relay_port is not None
+            postfix_log, dovecot_log = servers[0].dir / "maillog", servers[1].dir / "dovecot.log"
+            ports = {"submission": smtp_port, "smtp": relay_port, "imaps": imaps_port}
+            logs = {"submission": postfix_log, "smtp": postfix_log, "imaps": dovecot_log}
+            ours = [
+                (f"check_tls_mail, defaults ({s})", s, [PLUGIN, *common, "-p", str(p), "-P", s])
+                for s, p in ports.items()
+            ]
+            relay_peer = [ssl_cert, "-H", "127.0.0.1", "-p", str(relay_port), "-P", "smtp", *ssl_cert_options]
+            theirs = [
+                (peers[0][0], "submission", peers[0][1]),
+                ("check_ssl_cert (smtp)", "smtp", relay_peer),
+                (peers[1][0], "imaps", peers[1][1]),
+                (peers[2][0], "submission", peers[2][1]),
+                (peers[3][0], "imaps", peers[3][1]),
+            ]
+            watched(
+                [(n, s, c, logs[s]) for n, s, c in [*ours, *theirs] if Path(c[0]).exists()],
+                ports,
+                logs,
+                ca,
+            )
         pairs: list[Versions] = []
         costs: list[ProbeCost] = []
-        if before:
+        if before and not watched_only:
             services = [("submission", smtp_port), ("imaps", imaps_port)]
             if relay_port is not None:
                 services.append(("smtp", relay_port))
@@ -373,6 +377,46 @@ def comparison(runs: int, before: Sequence[Version] = ()) -> tuple[list[Result],
         for fake in fallback:
             fake.__exit__()
         shutil.rmtree(creds.directory, ignore_errors=True)
+
+
+def settle(logs: Sequence[Path], quiet: float = 2.0, longest: float = 30.0) -> None:
+    """Wait until ``logs`` have not grown for ``quiet`` seconds: a fresh Postfix logs its start, and the
+    connections that waited for its ports, a while after it answers."""
+    ended = time.monotonic() + longest
+    sizes: list[int] = []
+    while time.monotonic() < ended:
+        now = [log.stat().st_size if log.exists() else 0 for log in logs]
+        if now == sizes:
+            return
+        sizes = now
+        time.sleep(quiet)
+
+
+def watched(
+    runs: Sequence[tuple[str, str, list[str], Path]], ports: dict[str, int], logs: dict[str, Path], ca: str
+) -> None:
+    """One run of each (name, service, command, log) against the real servers: what it left in the log
+    (FOOTPRINT), what fail2ban's stock filters match in it, and how the hello probes' endings change it (WATCHED).
+    """
+    print("Footprint on the watched server:")
+    settle(sorted(set(logs.values())))
+    FOOTPRINT.clear()
+    for name, service, command, log in runs:
+        FOOTPRINT.append(footprint(name, service, command, log))
+    try:
+        tree = fail2ban_tree()
+        WATCHED.fail2ban, WATCHED.missing = fail2ban_version(tree), ""
+    except (OSError, RuntimeError, subprocess.CalledProcessError) as exc:
+        tree, WATCHED.missing = None, str(exc)
+        print(f"  fail2ban not measured: {exc}", flush=True)
+    if tree is not None:
+        print(f"fail2ban {WATCHED.fail2ban} (unpacked in {tree}):")
+        for f in FOOTPRINT:
+            for mode in MODES:
+                f.matches[mode] = fail2ban_regex(tree, f.log, spec(FILTERS[f.service], mode))
+            print(f"  {f.name}: " + ", ".join(f"{spec(FILTERS[f.service], m)} {f.matches[m].count}" for m in MODES))
+    print("Ending the hello probes otherwise:")
+    WATCHED.endings = hello_endings({"submission": ports["submission"], "imaps": ports["imaps"]}, logs, NAME, ca, tree)
 
 
 @dataclass
@@ -662,23 +706,7 @@ def report(
             f"{imports.cpu:.3f} s CPU): check_tls_mail's default check takes {', '.join(ratios)} of its CPU "
             "(target: 1.25x).",
         ]
-    if FOOTPRINT:
-        lines += [
-            "",
-            "## On the watched server",
-            "",
-            "One run each against the real Postfix and Dovecot above, their logs read before and after: the "
-            "connections the run made (Postfix's `connect from`, Dovecot's login lines) and what it left in the "
-            "log, warnings and errors counted apart. The kinds of lines, without times, ports and ids, follow.",
-            "",
-            "| command | connections | log lines | of them warnings or errors |",
-            "|---|---:|---:|---:|",
-        ]
-        lines += [f"| {f.name} | {f.connections} | {f.lines} | {f.warnings} |" for f in FOOTPRINT]
-        for f in FOOTPRINT:
-            if f.name.startswith("check_tls_mail"):
-                lines += ["", f"{f.name}:", ""]
-                lines += [f"    {count} x {kind}" for kind, count in sorted(f.kinds.items(), key=lambda k: -k[1])]
+    lines += watched_section()
     if bursts:
         count = len(bursts)
         slowest = max(b[0] for b in bursts)
@@ -729,6 +757,153 @@ def report(
         "",
     ]
     return "\n".join(lines)
+
+
+def _kinds(lines: Sequence[str], width: int | None = 90) -> list[tuple[str, int]]:
+    """The kinds of ``lines`` (``_kind``), most frequent first."""
+    kinds: dict[str, int] = {}
+    for line in lines:
+        kinds[_kind(line, width)] = kinds.get(_kind(line, width), 0) + 1
+    return sorted(kinds.items(), key=lambda k: -k[1])
+
+
+def watched_section() -> list[str]:
+    """The section on the watched server: FOOTPRINT, and with fail2ban its matches and the hello endings."""
+    if not FOOTPRINT:
+        return []
+    lines = [
+        "",
+        "## On the watched server",
+        "",
+        "One run each against the real Postfix and Dovecot above, their logs read before and after: the "
+        "connections the run made (Postfix's `connect from`, Dovecot's login lines) and what it left in the "
+        "log, warnings and errors counted apart. The kinds of lines, without times, ports and ids, follow.",
+        "",
+        "| command | connections | log lines | of them warnings or errors |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [f"| {f.name} | {f.connections} | {f.lines} | {f.warnings} |" for f in FOOTPRINT]
+    for f in FOOTPRINT:
+        if f.name.startswith("check_tls_mail"):
+            lines += ["", f"{f.name}:", ""]
+            lines += [f"    {count} x {kind}" for kind, count in sorted(f.kinds.items(), key=lambda k: -k[1])]
+    lines += ["", "### fail2ban", ""]
+    if WATCHED.missing:
+        return [*lines, f"Not measured: {WATCHED.missing}"]
+    aggressive = MODES[-1]
+    lines += [
+        f"fail2ban {WATCHED.fail2ban}, Debian's package unpacked into {FAIL2BAN} (not installed: no service, "
+        "nothing changed on the machine), read the lines of each run above with its stock filters, as "
+        "`fail2ban-regex --config DIR LOG FILTER` run by Debian's python3: `postfix` for submission and port 25, "
+        "`dovecot` for IMAPS, each in its default mode (postfix `more`, dovecot `normal`: what Debian's jail.conf "
+        f"uses) and with `mode={aggressive}` (`postfix[mode={aggressive}]` in a filter line, `mode = {aggressive}` "
+        "in a jail). Before fail2ban reads them, the Postfix lines get the syslog names Debian's master.cf gives "
+        "these services (`postfix/submission/smtpd`, `postfix/smtpd`): the bench's own names "
+        "(`postfix/fixed-submission/smtpd`) have a hyphen the filter's `_daemon` does not take, so it would match "
+        "none of them. The last column: "
+        f"with Debian's jail defaults (maxretry {MAXRETRY}, findtime 10m, which its [postfix] and [dovecot] jails "
+        f"keep) and the {aggressive} mode, when the monitoring host is banned if this one check is all it runs "
+        "against that jail.",
+        "",
+        f"| command | filter | matches per run, default mode | matches per run, mode={aggressive} "
+        f"| banned ({aggressive}, maxretry {MAXRETRY}, findtime 10m) |",
+        "|---|---|---:|---:|---|",
+    ]
+    for f in FOOTPRINT:
+        default, strict = f.matches[""].count, f.matches[aggressive].count
+        lines.append(f"| {f.name} | {FILTERS[f.service]} | {default} | {strict} | {ban_words(strict)} |")
+    lines += ["", f"What the {aggressive} modes matched, per run:", ""]
+    for f in FOOTPRINT:
+        for kind, count in _kinds(f.matches[aggressive].matched, None):
+            lines.append(f"    {f.name}: {count} x {kind}")
+    ours = [f for f in FOOTPRINT if f.name.startswith("check_tls_mail")]
+    none_default = all(f.matches[""].count == 0 for f in FOOTPRINT)
+    per_run = ", ".join(f"{f.matches[aggressive].count} ({f.service})" for f in ours)
+    lines += [
+        "",
+        (
+            "In their default modes the filters match none of these lines: the jails as Debian ships them never ban "
+            "the monitoring host for these checks. "
+            if none_default
+            else ""
+        )
+        + f"In the {aggressive} modes one default run of check_tls_mail matches {per_run}. Postfix's services share "
+        "one log and one jail, so a host that checks submission and port 25 adds their counts."
+        + _dovecot_words(aggressive),
+    ]
+    lines += _endings_section(aggressive)
+    return lines
+
+
+def _dovecot_words(aggressive: str) -> str:
+    """What Dovecot's aggressive mode matches, if the polite full handshakes showed it."""
+    polite = next((e for e in WATCHED.endings if e.service == "imaps" and e.name == FULL_POLITE), None)
+    if polite is None or polite.matches[aggressive].count < polite.connections:
+        return ""
+    return (
+        f" Dovecot's {aggressive} mode matches every connection that ends without a login (`no auth attempts`), "
+        "a polite LOGOUT included (below)."
+    )
+
+
+def _endings_section(aggressive: str) -> list[str]:
+    """The hello probes ended otherwise (bench_watched.hello_endings), if measured."""
+    if not WATCHED.endings:
+        return []
+    lines = [
+        "",
+        "### Ending the hello probes otherwise",
+        "",
+        "An experiment (the plugin's probes are not changed by it): the hello probes of the four default "
+        "profiles (the ones a default run makes), one after another against the same servers, each ending as "
+        "the first column says once the server's first flight is read; the plugin's own probes close at once. "
+        "Alerts are sent in the clear: a hello probe has no keys (fixed key shares), so over TLS 1.3 it cannot "
+        "send the encrypted alert a real client would. For reference, four full handshakes (Python's ssl) "
+        "that end with an encrypted alert after refusing the chain, and four that end politely (QUIT on "
+        "submission, LOGOUT on IMAPS).",
+        "",
+        f"| how each of the 4 connections ends | service | log lines | matches, default mode | matches, "
+        f"mode={aggressive} |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for e in WATCHED.endings:
+        lines.append(
+            f"| {e.name} | {e.service} | {len(e.lines)} | {e.matches[''].count} | {e.matches[aggressive].count} |"
+        )
+    lines += ["", "The kinds of lines, where they differ from the plugin's way (the first row of each service):"]
+    for service in dict.fromkeys(e.service for e in WATCHED.endings):
+        rows = [e for e in WATCHED.endings if e.service == service]
+        base = dict(_kinds(rows[0].lines, None))
+        lines += ["", f"{service}, {rows[0].name}:", ""]
+        lines += [f"    {count} x {kind}" for kind, count in base.items()]
+        for e in rows[1:]:
+            kinds = dict(_kinds(e.lines, None))
+            if kinds == base:
+                lines += ["", f"{service}, {e.name}: the same lines"]
+                continue
+            lines += ["", f"{service}, {e.name}:", ""]
+            lines += [f"    {count} x {kind}" for kind, count in kinds.items() if base.get(kind) != count]
+            gone = [kind for kind in base if kind not in kinds]
+            lines += [f"    (no longer: {kind})" for kind in gone]
+    lines += ["", *_endings_verdict(aggressive)]
+    return lines
+
+
+def _endings_verdict(aggressive: str) -> list[str]:
+    """What the endings change in the matches, in words made from the numbers."""
+    said = []
+    for service in dict.fromkeys(e.service for e in WATCHED.endings):
+        rows = [e for e in WATCHED.endings if e.service == service]
+        hellos = [e for e in rows if e.name.startswith("hello probe")]
+        base = hellos[0].matches[aggressive].count
+        changed = [e.name for e in hellos[1:] if e.matches[aggressive].count != base]
+        polite = next(e for e in rows if e.name == FULL_POLITE).matches[aggressive].count
+        said.append(
+            f"{service}: the plugin's way makes {base} {aggressive} matches for {hellos[0].connections} connections; "
+            + (f"other endings change that: {', '.join(changed)}" if changed else "no other ending changes that")
+            + f"; the polite full handshakes match {polite}."
+        )
+    return [" ".join(said)]
 
 
 #: The versions --before compares, and what changed between them, from the code (the numbers are the tables').
@@ -810,8 +985,18 @@ def main() -> int:
         help="a checkout of an earlier commit with its own .venv (bash .ci/setup there), repeatable: its default "
         "check and probes are measured beside this version's",
     )
+    options.add_argument(
+        "--watched-only",
+        action="store_true",
+        help="only what one run leaves on the real servers (connections, log lines, fail2ban, the hello endings): "
+        "printed, no file written",
+    )
     args = options.parse_args()
     before = [Version(describe(directory), directory) for directory in args.before]
+    if args.watched_only:
+        comparison(args.runs, watched_only=True)
+        print("\n".join(watched_section()))
+        return 0 if FOOTPRINT else 1
     print("Comparison with the peers:")
     compared, where, pairs, costs = comparison(args.runs, before)
     print("Scaling:")
