@@ -7,8 +7,6 @@ resource, the summary and the long output all read an ``Assessment``; the
 optional checks judge what they measured beside it (checks/).
 """
 
-from __future__ import annotations
-
 import enum
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -17,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from ..clients.offer import PRIMARY, cipher_offer
 from ..clients.profiles import ClientProfile
 from ..errors import ServiceError
+from ..probe.axes import AxisResult
 from ..probe.outcome import Accepted, HandshakeOutcome, Rejected
 from ..probe.plan import DEFAULT_PROBE, ProbePlan
 from ..probe.report import AddressReport, HostReport, dropped
@@ -27,7 +26,6 @@ from ..x509.store import TrustAnchors
 from .diagnosis import Diagnosis, Why, diagnose, dropped_probe
 
 if TYPE_CHECKING:
-    from ..probe.axes import AxisResult
     from .violations import Violation
 
 
@@ -152,6 +150,10 @@ def _served(
     return tuple(served)
 
 
+#: Judges a chain a client's hello answer carried: (DER chain, length as sent) -> its ChainReport.
+Judged = Callable[[tuple[bytes, ...], int], ChainReport]
+
+
 def _given(profile: ClientProfile, outcome: Accepted, served: tuple[Served, ...], judged: Judged) -> Served | None:
     """The certificate a client gets: the one its hello answer carried (TLS <= 1.2), else by SNI and key.
 
@@ -180,7 +182,7 @@ def _given(profile: ClientProfile, outcome: Accepted, served: tuple[Served, ...]
 
 def _violations(
     profile: ClientProfile, outcome: Accepted, given: Served | None, anchors: TrustAnchors | None, name: str
-) -> tuple[Violation, ...]:
+) -> tuple["Violation", ...]:
     """The client's certificate rules that the certificate it gets breaks, as far as this client checks.
 
     A malformed certificate is not judged again here: its chain already says
@@ -196,10 +198,6 @@ def _violations(
         return ()
     builtin = anchors is not None and anchors.builtin
     return judge(given.chain.path, rules, profile.hello_template, outcome.version, name, builtin)
-
-
-#: Judges a chain a client's hello answer carried: (DER chain, length as sent) -> its ChainReport.
-Judged = Callable[[tuple[bytes, ...], int], ChainReport]
 
 
 def _client(
@@ -253,7 +251,7 @@ def hello_size(profile: ClientProfile, servername: str | None) -> int:
     return len(encode_client_hello(profile.hello(servername)))
 
 
-def _repeats(violations: tuple[Violation, ...], given: Served, served: tuple[Served, ...]) -> bool:
+def _repeats(violations: tuple["Violation", ...], given: Served, served: tuple[Served, ...]) -> bool:
     """Whether each violation is one the chain judgement of that served certificate already words."""
     from ..x509.problems import ProblemKind
     from .violations import ViolationKind

@@ -8,8 +8,6 @@ checks' findings (checks/) give their stem; ``label`` adds which certificate
 and which address, as for every other finding.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import NamedTuple, Protocol
 

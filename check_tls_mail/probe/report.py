@@ -3,21 +3,17 @@
 Probe layer, data only: measured, not judged, and immutable once made.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from ..errors import ServiceError
+from ..tls.versions import TlsVersion
+from ..x509.keys import KeyType
 from .axes import AxisResult
 from .handshake import Target
 from .outcome import Accepted, HandshakeOutcome, Rejected
 from .plan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
-
-if TYPE_CHECKING:
-    from ..tls.versions import TlsVersion
-    from ..x509.keys import KeyType
 
 
 class SmallHello(NamedTuple):
