@@ -5,14 +5,13 @@ the profiles and the resolver are imported only when their option is given, the 
 themselves from theirs (checks/registry.py).
 """
 
-from __future__ import annotations
-
 import argparse
 import ipaddress
 import os
 import socket
 from typing import TYPE_CHECKING, NamedTuple
 
+from ..checks.protocol import OptionalCheck
 from ..errors import UsageError
 from ..net.dialects import BY_PORT, PROTOCOLS, Dialect, Smtp
 from ..net.names import NameDefect, check_host_name
@@ -23,7 +22,6 @@ from .alarm import MIN_TIMEOUT
 from .arguments import parser
 
 if TYPE_CHECKING:
-    from ..checks.protocol import OptionalCheck
     from ..clients.profiles import ClientProfile
     from ..probe.plan import ProbePlan
 
@@ -45,7 +43,7 @@ class Judgement(NamedTuple):
 class Options(NamedTuple):
     """The parsed command line: what to probe, how to judge it, the optional checks asked for, the run's settings."""
 
-    plan: ProbePlan  # carries the client profile objects
+    plan: "ProbePlan"  # imported when options are made (options_from); carries the client profile objects
     judgement: Judgement
     ca_file: str | None
     verify_chain: bool
@@ -114,7 +112,7 @@ def _protocol(args: argparse.Namespace) -> tuple[Dialect, int]:
     raise UsageError("give -P PROTOCOL or a well-known -p PORT")
 
 
-def _clients(requested: list[str], dialect: Dialect) -> tuple[ClientProfile, ...]:
+def _clients(requested: list[str], dialect: Dialect) -> tuple["ClientProfile", ...]:
     from ..clients.profiles import catalogue
 
     cat = catalogue()
@@ -231,7 +229,7 @@ def options_from(args: argparse.Namespace) -> Options:
     return Options(plan, judgement, args.ca_file, not args.no_verify_chain, args.timeout, extras)
 
 
-def _optional_checks(args: argparse.Namespace, plan: ProbePlan) -> tuple[OptionalCheck, ...]:
+def _optional_checks(args: argparse.Namespace, plan: "ProbePlan") -> tuple[OptionalCheck, ...]:
     """The optional checks whose options were given (or that are on by default), in the registry's order."""
     from ..checks.registry import CHECKS
 

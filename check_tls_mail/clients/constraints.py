@@ -4,8 +4,6 @@ Assessment layer, facts only: the key types, curves, key sizes, signatures and l
 takes, read from profiles.json; the key types and curves a client's hello lets a server use.
 """
 
-from __future__ import annotations
-
 import datetime
 import enum
 from collections.abc import Iterable, Mapping
@@ -141,7 +139,7 @@ class CertificateConstraints(NamedTuple):
     partial_wildcards: bool = True
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> CertificateConstraints:
+    def from_json(cls, data: Mapping[str, Any]) -> "CertificateConstraints":
         curves = data.get("ecdsa_curves")
         since = data.get("lifetime_rules_since")
         return cls(

@@ -4,8 +4,6 @@ Client layer, data only: the probes turn an offer into an SSLContext (probe/hand
 also has its own ClientHello (profiles.py).
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 from ..tls.versions import TlsVersion

@@ -1,7 +1,5 @@
 """Client profiles: the package data file profiles.json as typed objects."""
 
-from __future__ import annotations
-
 import enum
 import ipaddress
 import json
@@ -36,7 +34,7 @@ class Adoption(enum.Enum):
     WHEN_CONFIGURED = "when-configured"  # an administrator turns it on (Postfix smtp_tls_security_level = dane)
 
 
-def who_applies(profiles: Sequence[ClientProfile], policy: DeliveryPolicy) -> tuple[str, str]:
+def who_applies(profiles: Sequence["ClientProfile"], policy: DeliveryPolicy) -> tuple[str, str]:
     """Which of ``profiles`` (the sending MTAs probed: those with a "delivery" object) apply ``policy``, and
     which do not, in words: ("Exim (GnuTLS), and Postfix MTA where DANE is set up", "MTA on OpenSSL 1.0.2");
     ("", "") when no sending MTA was probed."""
@@ -83,6 +81,27 @@ class Capture(NamedTuple):
         return f"{self.client} {self.version}, captured {self.date}"
 
 
+class Facts:
+    """A profile's "hello" and "certificate" JSON objects, turned into typed values once, when first asked."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+        self._hello: HelloSpec | None = None
+        self._certificate: CertificateConstraints | None = None
+
+    def hello(self, min_version: TlsVersion) -> "HelloSpec | None":
+        if self._hello is None and "hello" in self.data:
+            self._hello = hello_from_json(self.data["hello"], min_version)
+        return self._hello
+
+    def certificate(self) -> "CertificateConstraints | None":
+        if self._certificate is None and "certificate" in self.data:
+            from .constraints import CertificateConstraints
+
+            self._certificate = CertificateConstraints.from_json(self.data["certificate"])
+        return self._certificate
+
+
 class ClientProfile(NamedTuple):
     name: str
     title: str
@@ -108,7 +127,7 @@ class ClientProfile(NamedTuple):
         return self.capture.words
 
     @property
-    def hello_template(self) -> HelloSpec | None:
+    def hello_template(self) -> "HelloSpec | None":
         """The client's ClientHello without a server name (see ``hello``); None: no hello facts."""
         return self.facts.hello(self.min_version) if self.facts else None
 
@@ -118,11 +137,11 @@ class ClientProfile(NamedTuple):
         return bool(self.facts.data.get("hello", {}).get("sni", True)) if self.facts else True
 
     @property
-    def certificate(self) -> CertificateConstraints | None:
+    def certificate(self) -> "CertificateConstraints | None":
         """The certificate rules the client's verifier enforces; None: not known."""
         return self.facts.certificate() if self.facts else None
 
-    def hello(self, servername: str | None) -> HelloSpec:
+    def hello(self, servername: str | None) -> "HelloSpec":
         """This client's ClientHello for a server: SNI only when the client sends it and the name is a DNS name."""
         if self.hello_template is None:
             raise ValueError(f"profile {self.name} has no hello facts")
@@ -143,27 +162,6 @@ class ClientProfile(NamedTuple):
     def tls12_only(self) -> bool:
         """True when TLS 1.3 cannot rescue this client: its TLS <= 1.2 offer decides."""
         return self.max_version < TlsVersion.TLS1_3
-
-
-class Facts:
-    """A profile's "hello" and "certificate" JSON objects, turned into typed values once, when first asked."""
-
-    def __init__(self, data: Mapping[str, Any]) -> None:
-        self.data = data
-        self._hello: HelloSpec | None = None
-        self._certificate: CertificateConstraints | None = None
-
-    def hello(self, min_version: TlsVersion) -> HelloSpec | None:
-        if self._hello is None and "hello" in self.data:
-            self._hello = hello_from_json(self.data["hello"], min_version)
-        return self._hello
-
-    def certificate(self) -> CertificateConstraints | None:
-        if self._certificate is None and "certificate" in self.data:
-            from .constraints import CertificateConstraints
-
-            self._certificate = CertificateConstraints.from_json(self.data["certificate"])
-        return self._certificate
 
 
 class Catalogue(NamedTuple):
@@ -194,7 +192,7 @@ def _code(text: str) -> int:
     return int(text, 16)
 
 
-def hello_from_json(data: Mapping[str, Any], min_version: TlsVersion) -> HelloSpec:
+def hello_from_json(data: Mapping[str, Any], min_version: TlsVersion) -> "HelloSpec":
     """The HelloSpec (without a server name) of a profile's "hello" object."""
     from ..tls.hello.spec import HelloSpec
     from ..tls.registry import EXTENSION_CODES, GROUP_CODES, SIGNATURE_ALGORITHM_CODES, code_of
@@ -354,7 +352,7 @@ def describe_hello(profile: ClientProfile) -> list[str]:
     ]
 
 
-def describe_constraints(c: CertificateConstraints) -> str:
+def describe_constraints(c: "CertificateConstraints") -> str:
     parts = ["keys " + "/".join(sorted(k.value for k in c.key_types))]
     if c.min_rsa_bits is not None:
         builtin = c.min_rsa_bits_builtin

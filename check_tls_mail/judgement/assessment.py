@@ -7,8 +7,6 @@ resource, the summary and the long output all read an ``Assessment``; the
 optional checks judge what they measured beside it (checks/).
 """
 
-from __future__ import annotations
-
 import enum
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -24,10 +22,10 @@ from ..tls.versions import TlsVersion
 from ..x509.chain import ChainReport, judge_chain
 from ..x509.keys import KeyType
 from ..x509.store import TrustAnchors
-from .diagnosis import Diagnosis, Why, diagnose, dropped_probe
 
 if TYPE_CHECKING:
     from ..probe.axes import AxisResult
+    from .diagnosis import Diagnosis  # imported where a client or cipher fails: an OK run never loads it
     from .violations import Violation
 
 
@@ -74,9 +72,9 @@ class Served(NamedTuple):
 class ClientResult(NamedTuple):
     profile: ClientProfile
     outcome: HandshakeOutcome
-    diagnosis: Diagnosis | None  # None when the client connects and takes the certificate it gets
+    diagnosis: "Diagnosis | None"  # None when the client connects and takes the certificate it gets
     given: Served | None = None  # the certificate the client gets (its hello answer, or by SNI and key type)
-    axes: tuple[AxisResult, ...] = ()  # what widening each axis of its refused hello showed
+    axes: tuple["AxisResult", ...] = ()  # what widening each axis of its refused hello showed
     #: The client refuses its certificate only for what that certificate's own judgement already says
     #: (RSA under 2048 bits, SHA-1, no subjectAltName): it fails, and the chain's words say why, once.
     repeats_chain: bool = False
@@ -90,7 +88,7 @@ class ClientResult(NamedTuple):
 class CipherResult(NamedTuple):
     cipher: str
     outcome: HandshakeOutcome
-    diagnosis: Diagnosis | None
+    diagnosis: "Diagnosis | None"
 
 
 class AddressAssessment(NamedTuple):
@@ -108,7 +106,7 @@ class AddressAssessment(NamedTuple):
     reference: Accepted | None = None
     #: The first handshake's large ClientHello was dropped each time while the same offer with a small hello
     #: connected: LARGE_HELLO_DROPPED, or NOT_PROBED when as large a hello got through. None: not so.
-    first_hello: Diagnosis | None = None
+    first_hello: "Diagnosis | None" = None
 
     @property
     def fingerprints(self) -> tuple[str, ...]:
@@ -152,6 +150,10 @@ def _served(
     return tuple(served)
 
 
+#: Judges a chain a client's hello answer carried: (DER chain, length as sent) -> its ChainReport.
+Judged = Callable[[tuple[bytes, ...], int], ChainReport]
+
+
 def _given(profile: ClientProfile, outcome: Accepted, served: tuple[Served, ...], judged: Judged) -> Served | None:
     """The certificate a client gets: the one its hello answer carried (TLS <= 1.2), else by SNI and key.
 
@@ -180,7 +182,7 @@ def _given(profile: ClientProfile, outcome: Accepted, served: tuple[Served, ...]
 
 def _violations(
     profile: ClientProfile, outcome: Accepted, given: Served | None, anchors: TrustAnchors | None, name: str
-) -> tuple[Violation, ...]:
+) -> tuple["Violation", ...]:
     """The client's certificate rules that the certificate it gets breaks, as far as this client checks.
 
     A malformed certificate is not judged again here: its chain already says
@@ -196,10 +198,6 @@ def _violations(
         return ()
     builtin = anchors is not None and anchors.builtin
     return judge(given.chain.path, rules, profile.hello_template, outcome.version, name, builtin)
-
-
-#: Judges a chain a client's hello answer carried: (DER chain, length as sent) -> its ChainReport.
-Judged = Callable[[tuple[bytes, ...], int], ChainReport]
 
 
 def _client(
@@ -219,8 +217,12 @@ def _client(
     if isinstance(outcome, Accepted) and isinstance(primary, Rejected) and primary.wants_client_certificate:
         # The full handshake showed the server insists on a client certificate, which mail clients do not send:
         # a hello answered (even its CertificateRequest, in the clear over TLS 1.2) does not make a connection.
+        from .diagnosis import Diagnosis, Why
+
         return ClientResult(profile, outcome, Diagnosis(Why.CLIENT_CERTIFICATE, primary, profile.offer))
     if not isinstance(outcome, Accepted):
+        from .diagnosis import Why, diagnose, dropped_probe
+
         axes = report.axes.get(profile.name, ())
         why = diagnose(profile.offer, outcome, report, key_type, axes, profile.title)
         if why.why in (Why.CONNECTION_LOST, Why.FAILED_BEFORE_HANDSHAKE) and outcome.dropped and through:
@@ -231,12 +233,16 @@ def _client(
     if given is not None and given.origin is Origin.CLIENT and given.chain.problems:
         # A chain no other probe got (chosen by this hello's signature algorithms, groups or SNI): the client
         # judges its trust, name and dates as for any other; the chain's own words are not said elsewhere.
+        from .diagnosis import Diagnosis, Why
+
         own = Diagnosis(
             Why.OWN_CERTIFICATE, outcome, profile.offer, client=profile.title, problems=given.chain.problems
         )
         return ClientResult(profile, outcome, own, given)
     violations = _violations(profile, outcome, given, anchors, name)
     if violations:
+        from .diagnosis import Diagnosis, Why
+
         refusal = Diagnosis(Why.CERTIFICATE, outcome, profile.offer, violations=violations, client=profile.title)
         assert given is not None
         return ClientResult(profile, outcome, refusal, given, repeats_chain=_repeats(violations, given, served))
@@ -253,7 +259,7 @@ def hello_size(profile: ClientProfile, servername: str | None) -> int:
     return len(encode_client_hello(profile.hello(servername)))
 
 
-def _repeats(violations: tuple[Violation, ...], given: Served, served: tuple[Served, ...]) -> bool:
+def _repeats(violations: tuple["Violation", ...], given: Served, served: tuple[Served, ...]) -> bool:
     """Whether each violation is one the chain judgement of that served certificate already words."""
     from ..x509.problems import ProblemKind
     from .violations import ViolationKind
@@ -300,20 +306,22 @@ def _address(
         _client(report, profiles[subject], outcome, served, anchors, name, judged, through)
         for subject, outcome in answered.items()
     )
-    ciphers = tuple(
-        CipherResult(
-            cipher,
-            outcome,
-            None if isinstance(outcome, Accepted) else diagnose(cipher_offer(cipher), outcome, report, key_type),
-        )
-        for cipher, outcome in report.ciphers().items()
-    )
+    ciphers = tuple(_cipher(report, cipher, outcome, key_type) for cipher, outcome in report.ciphers().items())
     versions = report.versions()
     first_hello = _first_hello(report, through)
     return AddressAssessment(report, shown_as, served, unreadable, clients, ciphers, versions, reference, first_hello)
 
 
-def _first_hello(report: AddressReport, through: tuple[int, ...]) -> Diagnosis | None:
+def _cipher(report: AddressReport, cipher: str, outcome: HandshakeOutcome, key_type: KeyType | None) -> CipherResult:
+    """A required cipher (--cipher): whether the server takes it, and why not."""
+    if isinstance(outcome, Accepted):
+        return CipherResult(cipher, outcome, None)
+    from .diagnosis import diagnose
+
+    return CipherResult(cipher, outcome, diagnose(cipher_offer(cipher), outcome, report, key_type))
+
+
+def _first_hello(report: AddressReport, through: tuple[int, ...]) -> "Diagnosis | None":
     """Why the first handshake's large hello failed when the same offer with a small hello connected: the
     large hello's fate, judged as a client's (``dropped_probe``) against every hello that got through, the
     clients' (``through``) and the full handshakes' (the small one's among them)."""
@@ -321,6 +329,8 @@ def _first_hello(report: AddressReport, through: tuple[int, ...]) -> Diagnosis |
     if again is None or not isinstance(again.small, Accepted) or isinstance(again.large, Accepted):
         return None
     sizes = [*through, *(outcome.hello for outcome in report.outcomes.values() if isinstance(outcome, Accepted))]
+    from .diagnosis import dropped_probe
+
     large = again.large
     return dropped_probe(PRIMARY, large, large.hello, max(sizes))
 

@@ -5,8 +5,6 @@ server completes TLS 1.2 handshakes for (the ECDSA-only and RSA-only probes),
 which TLS alerts it sent, and what the failing client offered.
 """
 
-from __future__ import annotations
-
 import enum
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -18,9 +16,9 @@ from ..probe.report import AddressReport
 from ..tls.alerts import Alert
 from ..tls.versions import TlsVersion
 from ..x509.keys import KeyType
+from ..x509.problems import CertificateProblem
 
 if TYPE_CHECKING:
-    from ..x509.problems import CertificateProblem
     from .violations import Violation
 
 #: OpenSSL's names (SSLContext.get_ciphers()) of the certificate key types a suite authenticates with.
@@ -69,7 +67,7 @@ class Diagnosis(NamedTuple):
     served: tuple[KeyType, ...] = ()  # key types the server completes TLS 1.2 for (KEY_TYPE_MISMATCH)
     offered: tuple[KeyType, ...] = ()  # key types the offer has suites for (KEY_TYPE_MISMATCH)
     axis: AxisResult | None = None  # GROUPS, TLS13_SUITES, SIGNATURE_ALGORITHMS: what widening it showed
-    violations: tuple[Violation, ...] = ()  # CERTIFICATE: the client's rules the certificate breaks
+    violations: tuple["Violation", ...] = ()  # CERTIFICATE: the client's rules the certificate breaks
     client: str = ""  # the client's name, for words that name it twice
     #: NO_SUITE_FOR_KEY_TYPE: the server closed without an alert, so a TLS 1.2 switched off looks the same.
     silent: bool = False

@@ -3,8 +3,6 @@
 Judgement layer beside x509/chain.py (which judges dates, names and trust), on certificates already read.
 """
 
-from __future__ import annotations
-
 import datetime
 import enum
 import math
@@ -164,7 +162,7 @@ def _key_violations(
 def judge(
     chain: Sequence[Certificate],
     constraints: CertificateConstraints,
-    hello: HelloSpec | None = None,
+    hello: "HelloSpec | None" = None,
     version: TlsVersion | None = None,
     name: str | None = None,
     builtin: bool = False,

@@ -6,8 +6,6 @@ the point where the handshake starts. We never send credentials or mail
 commands: only greeting, capabilities, STARTTLS, and a polite goodbye.
 """
 
-from __future__ import annotations
-
 import enum
 import socket
 from typing import NamedTuple

@@ -5,8 +5,6 @@ Network layer, pure: labels of letters, digits and hyphens (underscores where a 
 labels must have an IDNA form (Python's socket and ssl modules encode them so). The callers word the defect.
 """
 
-from __future__ import annotations
-
 import enum
 from typing import NamedTuple
 

@@ -5,8 +5,6 @@ per-call timeout, so a server that trickles a byte a second cannot stretch a
 probe past it. Reads are bounded in line length and in total bytes.
 """
 
-from __future__ import annotations
-
 import errno
 import socket
 import threading
@@ -119,7 +117,7 @@ class Connection:
         self.remarks: list[str] = []
 
     @classmethod
-    def open(cls, address: Address, deadline: Deadline) -> Connection:
+    def open(cls, address: Address, deadline: Deadline) -> "Connection":
         sock = socket.socket(address.family, socket.SOCK_STREAM)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:

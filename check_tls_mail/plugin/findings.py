@@ -8,19 +8,19 @@ checks' findings (checks/) give their stem; ``label`` adds which certificate
 and which address, as for every other finding.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from nagiosplugin import Metric
 
 from ..errors import ServiceError
 from ..judgement.assessment import AddressAssessment, CipherResult, ClientResult, Origin, Served
-from ..judgement.diagnosis import Diagnosis
 from ..probe.outcome import HandshakeOutcome
 from ..tls.versions import TlsVersion
 from ..x509.certificate import Certificate
+
+if TYPE_CHECKING:  # a FirstHello is made only when the first hello failed, after the diagnosis is imported
+    from ..judgement.diagnosis import Diagnosis
 
 
 class ServiceDown(NamedTuple):
@@ -34,7 +34,7 @@ class FirstHello(NamedTuple):
     """The first handshake's large ClientHello was dropped while the same offer with a small hello connected."""
 
     address: AddressAssessment
-    diagnosis: Diagnosis  # AddressAssessment.first_hello
+    diagnosis: "Diagnosis"  # AddressAssessment.first_hello
     library: str  # what made the hellos ("OpenSSL 3.5")
 
 

@@ -10,8 +10,6 @@ when they do not all fit, whole items are left off, the highest rank first.
 The text is written as UTF-8 whatever the locale (see ``emit``).
 """
 
-from __future__ import annotations
-
 import errno
 import os
 from collections.abc import Sequence

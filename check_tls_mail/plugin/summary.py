@@ -8,8 +8,6 @@ addresses the good ones are listed as OK. Wording longer than
 the last problems as "and N more below") and given whole in the long output.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 import nagiosplugin

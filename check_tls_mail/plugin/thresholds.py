@@ -4,8 +4,6 @@ A percentage only becomes a number of days against one certificate's total
 lifetime, so thresholds are resolved per certificate at judgement time.
 """
 
-from __future__ import annotations
-
 import enum
 import re
 from typing import NamedTuple
@@ -38,7 +36,7 @@ class ExpiryThreshold(NamedTuple):
     unit: Unit
 
     @classmethod
-    def parse(cls, text: str, option: str) -> ExpiryThreshold:
+    def parse(cls, text: str, option: str) -> "ExpiryThreshold":
         match = _SYNTAX.match(text.strip())
         if not match:
             raise UsageError(

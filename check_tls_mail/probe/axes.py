@@ -7,8 +7,6 @@ client fails; ``scans`` then make one hello per candidate value, so the words
 can say what the server accepts. probe.py sends them.
 """
 
-from __future__ import annotations
-
 import enum
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -48,11 +46,11 @@ class AxisResult(NamedTuple):
     server_accepts: tuple[int, ...] = ()  # of the candidates tried one by one, what the server took
 
 
-def _offers_tls13(spec: HelloSpec) -> bool:
+def _offers_tls13(spec: "HelloSpec") -> bool:
     return TlsVersion.TLS1_3 in spec.offered_versions()
 
 
-def offered(spec: HelloSpec, axis: Axis) -> tuple[int, ...]:
+def offered(spec: "HelloSpec", axis: Axis) -> tuple[int, ...]:
     if axis is Axis.GROUPS:
         return spec.supported_groups
     if axis is Axis.TLS13_SUITES:
@@ -60,7 +58,7 @@ def offered(spec: HelloSpec, axis: Axis) -> tuple[int, ...]:
     return spec.signature_algorithms
 
 
-def widened(spec: HelloSpec, axis: Axis) -> HelloSpec | None:
+def widened(spec: "HelloSpec", axis: Axis) -> "HelloSpec | None":
     """The hello with ``axis`` opened up; None when the axis does not apply or nothing can be added."""
     if axis is Axis.GROUPS:
         if SUPPORTED_GROUPS not in spec.extensions:
@@ -83,7 +81,7 @@ def widened(spec: HelloSpec, axis: Axis) -> HelloSpec | None:
     return spec._replace(signature_algorithms=spec.signature_algorithms + extra) if extra else None
 
 
-def scans(spec: HelloSpec, axis: Axis) -> dict[int, HelloSpec]:
+def scans(spec: "HelloSpec", axis: Axis) -> dict[int, "HelloSpec"]:
     """One hello per candidate value of ``axis``, to find what the server accepts (signature algorithms: none).
 
     A group is tried first, ahead of the client's own ones: in TLS 1.2 those

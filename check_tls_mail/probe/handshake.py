@@ -4,8 +4,6 @@ The result is a typed ``HandshakeOutcome`` (outcome.py). Certificates are not
 verified here; x509/ judges them.
 """
 
-from __future__ import annotations
-
 import contextlib
 import ssl
 import time

@@ -7,8 +7,6 @@ handshake). handshake.py makes them for full handshakes, tls/hello/ for
 clients' recorded hellos; judgement/ reads them.
 """
 
-from __future__ import annotations
-
 import enum
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -36,7 +34,7 @@ class Accepted(NamedTuple):
     certificate_request: bool = False  # the server asked for a client certificate (and did not insist)
     remarks: tuple[str, ...] = ()  # what the dialogue noticed, for -v
     group: str = ""  # a hello probe's key exchange group, when the answer names it ("X25519")
-    answer: ServerAnswer | None = None  # a hello probe's server answer, whole
+    answer: "ServerAnswer | None" = None  # a hello probe's server answer, whole
     hello: int = 0  # the bytes of the ClientHello a full handshake sent, record header included (0: not measured)
 
 
@@ -86,7 +84,7 @@ class Rejected(NamedTuple):
     #: The close (CLOSED) came again when tried alone, while the server served the widest offer on the
     #: next connection: it is the server's answer to this offer (Dovecot closes on an offer it cannot serve).
     closed_in_answer: bool = False
-    answer: ServerAnswer | None = None  # a hello probe's server answer, whole
+    answer: "ServerAnswer | None" = None  # a hello probe's server answer, whole
     hello: int = 0  # the bytes of the ClientHello a full handshake sent, record header included (0: not measured)
 
     @property

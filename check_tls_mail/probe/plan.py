@@ -4,8 +4,6 @@ Probe layer, data only: the plan lists every offer one address gets, in the orde
 found by its key, never by position.
 """
 
-from __future__ import annotations
-
 import enum
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -70,7 +68,7 @@ class ProbePlan(NamedTuple):
             offers[ProbeKey(Purpose.NO_SNI)] = PRIMARY
         return offers
 
-    def hellos(self) -> dict[ProbeKey, HelloSpec]:
+    def hellos(self) -> dict[ProbeKey, "HelloSpec"]:
         """The client profiles probed with their own ClientHello (all that carry hello facts)."""
         return {
             ProbeKey(Purpose.CLIENT, p.name): p.hello(self.servername)

@@ -3,21 +3,19 @@
 Probe layer, data only: measured, not judged, and immutable once made.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import ServiceError
-from .axes import AxisResult
+from ..tls.versions import TlsVersion
+from ..x509.keys import KeyType
 from .handshake import Target
 from .outcome import Accepted, HandshakeOutcome, Rejected
 from .plan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
 
-if TYPE_CHECKING:
-    from ..tls.versions import TlsVersion
-    from ..x509.keys import KeyType
+if TYPE_CHECKING:  # the axes are probed, and their module imported, only for a client whose hello is refused
+    from .axes import AxisResult
 
 
 class SmallHello(NamedTuple):
@@ -49,7 +47,7 @@ class AddressReport(NamedTuple):
     dropped: Mapping[ProbeKey, HandshakeOutcome] = MappingProxyType({})
     control: HandshakeOutcome | None = None  # the widest offer tried once more after closes that came again
     #: Profiles whose hello the server refused -> what widening each axis of it showed.
-    axes: Mapping[str, tuple[AxisResult, ...]] = MappingProxyType({})
+    axes: Mapping[str, tuple["AxisResult", ...]] = MappingProxyType({})
     small: Mapping[ProbeKey, SmallHello] = MappingProxyType({})
 
     @property

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..errors import ServiceError
 from ..net.transport import Address, Deadline, resolve
-from .axes import Axis, AxisResult, offered, scans, widened
 from .handshake import LIBRARY, SMALL_HELLO_GROUP, Target, context_for, probe, small_context_for
 from .outcome import Accepted, Failed, HandshakeCause, HandshakeOutcome, Rejected, large_hello_dropped
 from .plan import DEFAULT_PROBE, ProbeKey, ProbePlan, Purpose
@@ -183,6 +182,8 @@ class _Prober:
         }
         if not refused or self.deadline.remaining() <= 0:
             return report
+        from .axes import Axis, AxisResult, offered, scans, widened  # here: without a refused hello, never loaded
+
         variants = [
             (name, axis, wide)
             for name, spec in refused.items()

@@ -3,8 +3,6 @@
 TLS layer, data only: OpenSSL's reasons and the flight reader's records both become an ``Alert``.
 """
 
-from __future__ import annotations
-
 import enum
 from typing import NamedTuple
 
@@ -60,12 +58,12 @@ class Alert(enum.IntEnum):
         return self in (Alert.handshake_failure, Alert.insufficient_security)
 
     @classmethod
-    def of(cls, code: int) -> Alert | None:
+    def of(cls, code: int) -> "Alert | None":
         """The alert with this code, or None for a code no RFC defines."""
         return cls(code) if code in cls._value2member_map_ else None
 
     @classmethod
-    def from_openssl_reason(cls, code: str) -> Alert | None:
+    def from_openssl_reason(cls, code: str) -> "Alert | None":
         """The alert in an OpenSSL reason code: SSLV3_ALERT_HANDSHAKE_FAILURE, TLSV1_UNRECOGNIZED_NAME."""
         for marker in ("_ALERT_", "TLSV1_"):
             if marker in code:

@@ -3,8 +3,6 @@
 Regenerate with scripts/make_tls_registry.py; look names up with registry.suite_name.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 from ..x509.keys import KeyType

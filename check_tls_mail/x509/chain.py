@@ -7,8 +7,6 @@ such as an expired cross-sign). Reading never raises on a malformed
 certificate (parse.py): its defects are problems like any other.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple

@@ -3,8 +3,6 @@
 Reading layer below certparse (pure): what is malformed inside an extension becomes a ``Defect``.
 """
 
-from __future__ import annotations
-
 import ipaddress
 from typing import NamedTuple
 

@@ -3,8 +3,6 @@
 X.509 layer, data and look-ups: the extension OIDs operators meet, what OpenSSL handles, the malformations.
 """
 
-from __future__ import annotations
-
 import enum
 from datetime import datetime
 from typing import NamedTuple

@@ -4,8 +4,6 @@ X.509 layer, data only: one vocabulary for each fact, used by the certificates, 
 signature schemes, the client profiles and the words. cryptography is imported only to read a key.
 """
 
-from __future__ import annotations
-
 import enum
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -52,7 +50,7 @@ class Curve(enum.Enum):
     SECT571R1 = "sect571r1"
 
     @classmethod
-    def from_cryptography(cls, name: str) -> Curve | None:
+    def from_cryptography(cls, name: str) -> "Curve | None":
         """The curve cryptography names 'secp256r1', or None for one this vocabulary lacks."""
         return _SEC_NAMES.get(name) or next((c for c in cls if c.value == name), None)
 
@@ -117,7 +115,7 @@ class Key(NamedTuple):
 UNSUPPORTED = Key(None)
 
 
-def key_of(public_key: CertificatePublicKeyTypes) -> Key:
+def key_of(public_key: "CertificatePublicKeyTypes") -> Key:
     """The ``Key`` of one of cryptography's public keys."""
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 

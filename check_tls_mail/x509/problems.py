@@ -3,8 +3,6 @@
 Trust layer, data only: the verdict makes these, the assessment and the contexts read them, trustwords words them.
 """
 
-from __future__ import annotations
-
 import enum
 from datetime import datetime
 from typing import NamedTuple

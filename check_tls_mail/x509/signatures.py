@@ -5,8 +5,6 @@ signed by its issuer or responder) alike: RSA (PKCS#1 v1.5 and PSS), ECDSA, DSA,
 cryptography is imported only when a signature is verified.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, NamedTuple
 
 from .der import DerError, items, read_oid, tlv
@@ -137,7 +135,7 @@ def _pss(parameters: bytes) -> Pss | None:
     return Pss(digest, mgf_digest, salt)
 
 
-def verify(key: CertificatePublicKeyTypes, signed: Scheme, signature: bytes, data: bytes) -> bool:
+def verify(key: "CertificatePublicKeyTypes", signed: Scheme, signature: bytes, data: bytes) -> bool:
     """Whether ``key`` made ``signature`` over ``data`` with the scheme (False for a key that does not fit it)."""
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes
@@ -177,7 +175,7 @@ def verify(key: CertificatePublicKeyTypes, signed: Scheme, signature: bytes, dat
     return True
 
 
-def signed_by(cert: Certificate, issuer: Certificate) -> bool:
+def signed_by(cert: "Certificate", issuer: "Certificate") -> bool:
     """The issuer's key verifies the certificate's signature.
 
     cryptography's own check first; by hand where it refuses: SHA-1 and MD5

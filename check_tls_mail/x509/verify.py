@@ -11,8 +11,6 @@ clients are documented to be: a certificate without subjectAltName (NO_SAN),
 malformed certificates (MALFORMED). More lenient: a trailing dot on the name.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import NamedTuple

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ...errors import UsageError
 from ..protocol import OptionalCheck
@@ -22,15 +22,7 @@ if TYPE_CHECKING:
     from ...net.transport import Deadline
     from ...probe.plan import ProbePlan
     from .lookup import TlsaLookup, TlsaState
-    from .match import DaneReport, RenewedFile
-
-
-class DaneJudgement(NamedTuple):
-    """The lookup, and each served chain (as sent) matched against its answer (None: no answer to match)."""
-
-    tlsa: TlsaState
-    reports: dict[tuple[bytes, ...], DaneReport | None]
-    renewed: tuple[RenewedFile, ...] = ()
+    from .match import DaneJudgement, RenewedFile
 
 
 def _is_ip(text: str) -> bool:
@@ -86,7 +78,7 @@ class Dane(OptionalCheck):
     def assess(self, measured: TlsaState | None, assessment: Assessment) -> DaneJudgement | None:
         if measured is None:
             return None
-        from .match import judge
+        from .match import DaneJudgement, judge
 
         answer = measured.answer
         reports = {

@@ -14,6 +14,7 @@ from ...x509.parse import read
 
 if TYPE_CHECKING:  # resolver.py imports dnspython, which only DANE and --dns-server need
     from ...net.resolver import TlsaAnswer, TlsaRecord
+    from .lookup import TlsaState
 
 
 class DaneReport(NamedTuple):
@@ -28,6 +29,14 @@ class RenewedFile(NamedTuple):
     path: str
     chain: tuple[bytes, ...]
     report: DaneReport | None
+
+
+class DaneJudgement(NamedTuple):
+    """The lookup, and each served chain (as sent) matched against its answer (None: no answer to match)."""
+
+    tlsa: TlsaState
+    reports: dict[tuple[bytes, ...], DaneReport | None]
+    renewed: tuple[RenewedFile, ...] = ()
 
 
 def _selected(der: bytes, selector: int) -> bytes:

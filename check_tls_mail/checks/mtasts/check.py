@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ...errors import UsageError
 from ..protocol import OptionalCheck
@@ -23,26 +23,8 @@ if TYPE_CHECKING:
     from ...probe.plan import ProbePlan
     from ...x509.chain import ChainReport
     from ...x509.store import TrustAnchors
-    from .judge import HostCertificateUnverified, MtaStsFinding, MtaStsReport
+    from .judge import MtaStsJudgement, MtaStsReport, PolicyChain
     from .lookup import MtaStsLookup
-    from .policy import Policy
-
-
-class PolicyChain(NamedTuple):
-    """A served chain as an MTA-STS sender verifies it, and the policy's verdict (None: it verifies)."""
-
-    chain: ChainReport
-    problem: HostCertificateUnverified | None
-
-
-class MtaStsJudgement(NamedTuple):
-    """The domain's records and policy judged for the MX name, and each served chain against the policy."""
-
-    report: MtaStsReport
-    mx: str  # the name matched against the policy's mx patterns
-    policy: Policy | None  # the policy senders apply, when one was fetched
-    findings: tuple[MtaStsFinding, ...]  # record, policy, mx, mode, max_age, TLS-RPT; most severe first
-    chains: dict[tuple[bytes, ...], PolicyChain]  # served chain (as sent) -> as the policy verifies it
 
 
 def verifies(chain: ChainReport, now: datetime) -> bool:
@@ -94,7 +76,7 @@ class MtaSts(OptionalCheck):
     def assess(self, measured: MtaStsReport | None, assessment: Assessment) -> MtaStsJudgement | None:
         if measured is None:
             return None
-        from .judge import HostCertificateUnverified, assess, policy_of
+        from .judge import HostCertificateUnverified, MtaStsJudgement, PolicyChain, assess, policy_of
         from .policy import Mode
 
         mx = assessment.name

@@ -7,7 +7,7 @@ maps each to a state; mtastswords.py words them. Every value is typed.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ...severity import Severity
 from .policy import (
@@ -36,6 +36,9 @@ from .records import (
     TlsRptRecord,
     TlsRptState,
 )
+
+if TYPE_CHECKING:
+    from ...x509.chain import ChainReport
 
 #: A max_age under this is worth a warning (the RFC expects weeks or more).
 SHORT_MAX_AGE = 86400
@@ -91,6 +94,23 @@ MtaStsFinding = (
     | ModeNone
     | MaxAgeShort
 )
+
+
+class PolicyChain(NamedTuple):
+    """A served chain as an MTA-STS sender verifies it, and the policy's verdict (None: it verifies)."""
+
+    chain: ChainReport
+    problem: HostCertificateUnverified | None
+
+
+class MtaStsJudgement(NamedTuple):
+    """The domain's records and policy judged for the MX name, and each served chain against the policy."""
+
+    report: MtaStsReport
+    mx: str  # the name matched against the policy's mx patterns
+    policy: Policy | None  # the policy senders apply, when one was fetched
+    findings: tuple[MtaStsFinding, ...]  # record, policy, mx, mode, max_age, TLS-RPT; most severe first
+    chains: dict[tuple[bytes, ...], PolicyChain]  # served chain (as sent) -> as the policy verifies it
 
 
 def policy_of(fetch: PolicyFetch | None) -> Policy | None:

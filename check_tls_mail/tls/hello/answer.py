@@ -3,8 +3,6 @@
 Wire layer, data only: the flight reader makes these; the hello probe turns them into handshake outcomes.
 """
 
-from __future__ import annotations
-
 import enum
 from typing import NamedTuple
 
@@ -66,6 +64,12 @@ class ServerHelloAnswer(NamedTuple):
         return not self.problems
 
 
+class Ending(enum.Enum):
+    CLOSED = "closed the connection"
+    RESET = "reset the connection"
+    TIMEOUT = "did not answer in time"
+
+
 class CutAfterHello(NamedTuple):
     """TLS <= 1.2: the server chose (``hello``), then ended the flight before ServerHelloDone: with a fatal
     alert (``alert``) or by closing, resetting or going silent (``ending``). The client cannot go on."""
@@ -104,12 +108,6 @@ class AlertAnswer(NamedTuple):
     @property
     def accepted(self) -> bool:
         return False
-
-
-class Ending(enum.Enum):
-    CLOSED = "closed the connection"
-    RESET = "reset the connection"
-    TIMEOUT = "did not answer in time"
 
 
 class ConnectionEnded(NamedTuple):

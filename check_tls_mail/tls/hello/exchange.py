@@ -4,8 +4,6 @@ Wire layer below the probes: the socket must be past any STARTTLS dialogue; the
 result is one typed ``ServerAnswer`` within the deadline, never an exception.
 """
 
-from __future__ import annotations
-
 import os
 import socket
 import time

@@ -3,8 +3,6 @@
 Wire layer below the flight reader (pure): the fields and extensions, the version a TLS 1.3 server chose.
 """
 
-from __future__ import annotations
-
 import struct
 from typing import NamedTuple
 

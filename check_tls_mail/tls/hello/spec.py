@@ -3,8 +3,6 @@
 Wire layer below the probes: what the encoder writes and the flight reader checks the server's choice against.
 """
 
-from __future__ import annotations
-
 from typing import NamedTuple
 
 from ..codepoints import GREASE
