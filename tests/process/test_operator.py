@@ -77,9 +77,14 @@ def test_verbose_makes_the_same_connections_and_the_same_first_line(pki: Pki, ce
     seen = {}
     with serving("imaps", TlsConfig([certs.ecdsa])) as server:
         for verbose in ((), ("-v",), ("-vv",), ("-vvv",)):
-            before = server.connections
-            run = runs.check(*args_for(server, "imaps", pki, *verbose))
-            seen[verbose] = (server.connections - before, run.code, mask_times(run.first_line))
+            made, lines = [], set()
+            for _ in range(2):  # the fewest of two runs: on a loaded machine a probe may time out and be made again
+                before = server.connections
+                run = runs.check(*args_for(server, "imaps", pki, *verbose))
+                made.append(server.connections - before)
+                lines.add((run.code, mask_times(run.first_line)))
+            assert len(lines) == 1, (verbose, lines)
+            seen[verbose] = (min(made), *lines.pop())
     assert len(set(seen.values())) == 1, seen
     assert "accepts TLS" not in seen[()][2]
 
