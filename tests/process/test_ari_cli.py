@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +14,7 @@ from fakeserver import MailServer, TlsConfig
 from lines import PERF_ITEM, assert_line, used, utcnow, validity
 from loopback import free_port
 from pki import Issued, Pki
-from runs import CLI_SLACK, ROOT, Run, args_for, check
+from runs import CLI_SLACK, Run, args_for, check, imported
 
 #: How the first line's perfdata shows the window (its seconds masked: lines.masked).
 WINDOW_PERF = "ari_window_start=Ns;0:;-172800:"
@@ -224,19 +222,6 @@ def test_cli_unusable_options_are_usage_errors(mail: Mail, tmp_path: Path) -> No
         3,
         f"TLS_MAIL UNKNOWN - usage: --state-dir {shared} can be written by other users (mode 1777): make it 0700",
     )
-
-
-def imported(*args: str) -> set[str]:
-    """The check_tls_mail modules a run of the CLI imports (python -X importtime)."""
-    proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "check_tls_mail", *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    return {line.rsplit("|", 1)[1].strip() for line in proc.stderr.split("\n") if line.startswith("import time:")}
 
 
 def test_without_ari_nothing_of_it_but_its_options_is_imported(

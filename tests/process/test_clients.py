@@ -8,7 +8,7 @@ import ssl
 import pytest
 from fakeserver import TlsConfig
 from pki import Certs, Pki
-from runs import ECDSA_ONLY, NAME, RSA_ONLY, args_for, check, serving
+from runs import ECDSA_ONLY, NAME, RSA_ONLY, args_for, check, imported, serving
 
 from check_tls_mail.clients.profiles import catalogue
 
@@ -42,6 +42,18 @@ def test_incident_is_critical_and_names_apple_mail_with_the_ecdsa_diagnosis(
     assert "Thunderbird" not in run.summary  # TLS 1.3 clients still connect
     assert run.perfdata["clients_ok"] == ["3", "", "4:", "0", "4"]
     assert run.value("days_remaining") == pytest.approx(60, abs=0.02)
+
+
+def test_only_a_failing_client_loads_the_diagnosis_and_the_axes(pki: Pki, certs: Certs) -> None:
+    """Why a client fails (judgement/diagnosis.py) and which axis of its hello the server refuses (probe/axes.py)
+    are imported where a client fails, not by a check whose clients all connect (docs/performance.md)."""
+    why = {"check_tls_mail.judgement.diagnosis", "check_tls_mail.probe.axes"}
+    with serving("imaps", TlsConfig([certs.ecdsa])) as server:
+        ok = imported(*args_for(server, "imaps", pki))
+    with serving("imaps", TlsConfig([certs.ecdsa], ciphers=RSA_ONLY)) as server:
+        incident = imported(*args_for(server, "imaps", pki))
+    assert "check_tls_mail.probe.run" in ok and not why & ok, sorted(ok)
+    assert why <= incident, sorted(incident)
 
 
 def test_incident_is_hidden_from_a_tls13_handshake(pki: Pki, certs: Certs) -> None:

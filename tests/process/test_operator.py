@@ -201,29 +201,29 @@ def test_an_unreadable_ca_file_says_why_and_as_whom() -> None:
         pytest.skip("no nagios user on this host")
     # The check runs as nagios from copies it can read: the checkout and its .venv may be where only root
     # can (a clone under /root). Debian's python3 with PYTHONPATH, as the plugin runs from scripts/install.
-    base = Path(tempfile.mkdtemp(prefix="check_tls_mail-nagios-"))  # not tmp_path: pytest makes it below a 0700 folder
-    readable = base / "readable"
-    for name in ("check_tls_mail", "cryptography", "nagiosplugin", "_cffi_backend"):
-        spec = importlib.util.find_spec(name)
-        assert spec is not None and spec.origin is not None, name
-        origin = Path(spec.origin)
-        if origin.name == "__init__.py":
-            shutil.copytree(origin.parent, readable / name)
-        else:
-            readable.mkdir(exist_ok=True)
-            shutil.copy2(origin, readable / origin.name)
-    for path in [base, readable, *readable.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    secret = base / "root.pem"  # in a folder nagios can enter: the file's own mode refuses
-    secret.write_text("-----BEGIN CERTIFICATE-----\n")
-    secret.chmod(0o600)
-    command = f"cd / && PYTHONPATH={readable} /usr/bin/python3 -m check_tls_mail -H 127.0.0.1 -p 993 --ca-file {secret}"
-    try:
+    with tempfile.TemporaryDirectory(prefix="check_tls_mail-nagios-") as folder:  # not tmp_path: below a 0700 one
+        base = Path(folder)
+        readable = base / "readable"
+        for name in ("check_tls_mail", "cryptography", "nagiosplugin", "_cffi_backend"):
+            spec = importlib.util.find_spec(name)
+            assert spec is not None and spec.origin is not None, name
+            origin = Path(spec.origin)
+            if origin.name == "__init__.py":
+                shutil.copytree(origin.parent, readable / name)
+            else:
+                readable.mkdir(exist_ok=True)
+                shutil.copy2(origin, readable / origin.name)
+        for path in [base, readable, *readable.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        secret = base / "root.pem"  # in a folder nagios can enter: the file's own mode refuses
+        secret.write_text("-----BEGIN CERTIFICATE-----\n")
+        secret.chmod(0o600)
+        command = (
+            f"cd / && PYTHONPATH={readable} /usr/bin/python3 -m check_tls_mail -H 127.0.0.1 -p 993 --ca-file {secret}"
+        )
         result = subprocess.run(
             ["su", "-s", "/bin/sh", "nagios", "-c", command], capture_output=True, text=True, timeout=30, check=False
         )
-    finally:
-        shutil.rmtree(base)
     assert (result.returncode, result.stdout) == (
         3,
         f"TLS_MAIL UNKNOWN - usage: cannot read --ca-file {secret}: permission denied (running as nagios)\n",

@@ -184,3 +184,16 @@ def require(*commands: str) -> None:
         pytest.fail(f"{', '.join(missing)} missing with CI=true: .ci/setup must install them")
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed; `make test` installs them (needs root and apt)")
+
+
+def imported(*args: str) -> set[str]:
+    """The check_tls_mail modules a run of the CLI imports (python -X importtime)."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "check_tls_mail", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    return {line.rsplit("|", 1)[1].strip() for line in proc.stderr.split("\n") if line.startswith("import time:")}
