@@ -749,7 +749,7 @@ def report(
         "`python -X importtime -m check_tls_mail -H ...` shows where start-up goes: cryptography's x509, "
         "nagiosplugin and ssl; argparse, json and threading are small. Measures taken: no work at import time; "
         "NamedTuples instead of dataclasses (which pulled in inspect and exec'd code per class); no `from "
-        "__future__ import annotations` in the modules that define NamedTuples (typing.NamedTuple turns every "
+        "__future__ import annotations` in the modules a default check imports that define NamedTuples (typing.NamedTuple turns every "
         "string annotation into a ForwardRef, one compile() each: about 380 on the default path, 5-7 ms; names "
         "imported only for type checking are quoted in signatures, where a string costs nothing); a check whose "
         "clients all connect imports neither the diagnosis (judgement/diagnosis.py) nor the axes "
