@@ -40,6 +40,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from hellos import is_grease
 from realservers import ServerRoot
 
 from check_tls_mail.clients.profiles import ClientProfile
@@ -85,11 +86,6 @@ class Replay(NamedTuple):
 
     command: tuple[str, ...]
     dropped: tuple[str, ...]
-
-
-def is_grease(code: int) -> bool:
-    """RFC 8701 GREASE values: 0x0A0A, 0x1A1A, ... 0xFAFA."""
-    return code & 0x0F0F == 0x0A0A and code >> 12 == (code >> 4) & 0xF
 
 
 # Groups: IANA code point -> (OpenSSL name, GnuTLS priority keyword, NSS tstclnt -I name); "" where there is none.

@@ -136,9 +136,14 @@ def sent_hello(ctx: ssl.SSLContext, server_name: str | None = NAME) -> bytes:
     return records[0]
 
 
+def is_grease(code: int) -> bool:
+    """RFC 8701 GREASE values: 0x0A0A, 0x1A1A, ... 0xFAFA."""
+    return code & 0x0F0F == 0x0A0A and code >> 8 == code & 0xFF
+
+
 def _grease(code: int) -> int:
-    """GREASE code points (RFC 8701: 0x?A?A) as one, since a client draws them anew for each connection."""
-    return 0x0A0A if code & 0x0F0F == 0x0A0A and code >> 8 == code & 0xFF else code
+    """GREASE code points as one, since a client draws them anew for each connection."""
+    return 0x0A0A if is_grease(code) else code
 
 
 def _u16s(data: bytes) -> bytes:
