@@ -299,9 +299,13 @@ def _address(
 
     answered = report.clients()
     servername = report.target.servername
-    through = tuple(
-        hello_size(profiles[subject], servername) for subject, outcome in answered.items() if not dropped(outcome)
-    ) or ((0,) if reference is not None else ())
+    through: tuple[int, ...] = ()
+    if DEFAULT_PROBE in report.small or any(dropped(outcome) for outcome in answered.values()):
+        # Only a dropped hello is judged against the sizes that got through: the hellos are not encoded again
+        # for a run where none was dropped.
+        through = tuple(
+            hello_size(profiles[subject], servername) for subject, outcome in answered.items() if not dropped(outcome)
+        ) or ((0,) if reference is not None else ())
     clients = tuple(
         _client(report, profiles[subject], outcome, served, anchors, name, judged, through)
         for subject, outcome in answered.items()
