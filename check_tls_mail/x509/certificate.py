@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 
 from ..sanitize import clean
 from .fields import OPENSSL_HANDLED, CertificateFields
-from .keys import UNSUPPORTED, Key, KeyType
+from .keys import UNSUPPORTED, Key, KeyType, load_public_key
 
 if TYPE_CHECKING:
     from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 DAY = 86400.0
 #: Certificates kept from what a server sends, and read from one chain; a longer chain is cut.
@@ -31,7 +32,11 @@ class Certificate(CertificateFields):
 
     @cached_property
     def crypto(self) -> x509.Certificate | None:
-        """cryptography's object, or None when cryptography refuses the DER (``refusal`` says why)."""
+        """cryptography's object, or None when cryptography refuses any part of it (``refusal`` says why).
+
+        Only the optional checks read it (revocation, --expect-cert): the default run reads the key alone
+        (``public_key``) and never imports cryptography.x509. What they read of it then never raises.
+        """
         try:
             return load(self.der)
         except ValueError as exc:
@@ -45,16 +50,21 @@ class Certificate(CertificateFields):
         return str(self.__dict__.get("refusal", ""))
 
     @cached_property
+    def public_key(self) -> PublicKeyTypes | None:
+        """cryptography's object for the subjectPublicKeyInfo the walk found (None when it cannot read it)."""
+        return load_public_key(self.spki_der) if self.spki_der else None
+
+    @cached_property
     def key(self) -> Key:
         """The public key as cryptography reads it (UNSUPPORTED when it cannot)."""
         from cryptography.exceptions import UnsupportedAlgorithm
 
         from .keys import key_of
 
-        if self.crypto is None:
+        if self.public_key is None:
             return UNSUPPORTED
         try:
-            return key_of(self.crypto.public_key())
+            return key_of(self.public_key)
         except (ValueError, UnsupportedAlgorithm, TypeError):
             return UNSUPPORTED
 
@@ -125,7 +135,8 @@ def load(der: bytes) -> x509.Certificate:
     """cryptography's certificate object, without the deprecation warnings it prints (negative serials...).
 
     The one place that asks cryptography to parse a certificate (``Certificate.crypto`` calls it once per
-    DER). Raises ValueError for whatever cryptography cannot read (InvalidVersion for a bad version).
+    DER). Raises ValueError for whatever cryptography cannot read (InvalidVersion for a bad version), reading
+    each part the optional checks use, so that none of their reads raises later.
     """
     import warnings
 
@@ -134,6 +145,22 @@ def load(der: bytes) -> x509.Certificate:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return x509.load_der_x509_certificate(der)
+            cert = x509.load_der_x509_certificate(der)
         except x509.InvalidVersion as exc:
             raise ValueError(f"the certificate's version is invalid: {exc}") from None
+        for part, what in _PARTS:
+            try:
+                getattr(cert, part)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"its {what} cannot be read: {exc}") from None
+    return cert
+
+
+#: What the optional checks read of cryptography's object, and the words for each.
+_PARTS = (
+    ("subject", "subject name"),
+    ("issuer", "issuer name"),
+    ("extensions", "extensions"),
+    ("not_valid_before_utc", "notBefore date"),
+    ("not_valid_after_utc", "notAfter date"),
+)

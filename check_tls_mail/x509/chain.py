@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import NamedTuple
 
 from ..errors import CertificateError
-from ..sanitize import clean
 from .certificate import Certificate
+from .fields import Malformation
 from .names import name_matches
 from .parse import read
 from .path import by_name
@@ -28,10 +28,13 @@ def matches_name(cert: Certificate, name: str) -> bool:
 
 
 def readable(der: bytes) -> Certificate:
-    """The certificate, when cryptography can read it; else the server sent something no client can use."""
+    """The certificate, when it is a certificate at all; else the server sent something no client can use.
+
+    The DER walk decides (what OpenSSL's own reading let through the handshake); what is malformed in a
+    certificate it reads is a defect, judged with the chain."""
     cert = read(der)
-    if cert.crypto is None:
-        raise CertificateError(f"server sent a certificate that cannot be read: {clean(cert.refusal)}")
+    if any(defect.what is Malformation.UNREADABLE for defect in cert.defects):
+        raise CertificateError("server sent a certificate that cannot be read: it is not a DER X.509 certificate")
     return cert
 
 

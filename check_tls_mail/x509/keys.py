@@ -1,14 +1,15 @@
 """What a public key is: its ``KeyType``, an ECDSA key's ``Curve``, a signature's ``Digest``, and the ``Key`` itself.
 
 X.509 layer, data only: one vocabulary for each fact, used by the certificates, the TLS suites and
-signature schemes, the client profiles and the words. cryptography is imported only to read a key.
+signature schemes, the client profiles and the words. cryptography is imported only to read a key, and
+then only its key loader: never cryptography.x509, whose import alone costs a default run a quarter of its CPU.
 """
 
 import enum
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+    from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 
 class KeyType(enum.Enum):
@@ -115,7 +116,28 @@ class Key(NamedTuple):
 UNSUPPORTED = Key(None)
 
 
-def key_of(public_key: "CertificatePublicKeyTypes") -> Key:
+def load_public_key(spki_der: bytes) -> "PublicKeyTypes | None":
+    """cryptography's object for a DER SubjectPublicKeyInfo, None when it cannot read it.
+
+    ``serialization.load_der_public_key`` is this very function (cryptography >= 42 binds it from its Rust
+    module); importing it from there costs ~25 ms of CPU (the SSH and cipher modules), so the Rust module is
+    asked directly, and the public name is the fallback should a release move it.
+    """
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    try:
+        from cryptography.hazmat.bindings._rust import openssl
+
+        load = openssl.keys.load_der_public_key
+    except (ImportError, AttributeError):  # pragma: no cover - the layout of cryptography 43 to 50
+        from cryptography.hazmat.primitives.serialization import load_der_public_key as load
+    try:
+        return load(spki_der)
+    except (ValueError, UnsupportedAlgorithm, TypeError):
+        return None
+
+
+def key_of(public_key: "PublicKeyTypes") -> Key:
     """The ``Key`` of one of cryptography's public keys."""
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 

@@ -7,7 +7,7 @@ extensions, an x400Address, a BIT STRING common name, an IP address with a
 netmask) where cryptography would raise.
 """
 
-from __future__ import annotations
+from typing import NamedTuple
 
 from ..sanitize import clean
 from .certificate import Certificate
@@ -257,31 +257,33 @@ def _parse(der: bytes, defects: list[Defect]) -> Certificate:
         name_constraints=found.constraints,
         defects=tuple(dict.fromkeys(defects)),
     )
-    if not parsed.defects:
-        refused = _cryptography_refuses(parsed)
-        if refused:
-            marked = parsed._replace(defects=refused)
-            marked.__dict__.update(parsed.__dict__)  # what cryptography read is not read again
-            return marked
     return parsed
 
 
-def _cryptography_refuses(parsed: Certificate) -> tuple[Defect, ...]:
-    """What cryptography cannot read that the walk above did not name (so later reads never raise)."""
-    cert = parsed.crypto
-    if cert is None:
-        return (Defect(Malformation.UNREADABLE),)
-    for part in ("subject", "issuer"):
-        try:
-            getattr(cert, part)
-        except (ValueError, TypeError):
-            return (Defect(Malformation.UNREADABLE_NAME, part),)
+class Signed(NamedTuple):
+    """What a certificate's signature covers and is, as X509_verify reads them."""
+
+    tbs: bytes  # the TBSCertificate, whole (its DER)
+    inner_algorithm: bytes  # the TBSCertificate's signature AlgorithmIdentifier (DER)
+    outer_algorithm: bytes  # the certificate's signatureAlgorithm (DER)
+    signature: bytes  # the signatureValue's bits (whole octets only)
+
+
+def signed_parts(der: bytes) -> Signed | None:
+    """The parts of a certificate its signature check reads; None when they cannot be read, or when the
+    signatureValue has bits left over (OpenSSL refuses those: ASN1_R_INVALID_BIT_STRING_BITS_LEFT)."""
     try:
-        cert.extensions  # noqa: B018
-    except (ValueError, TypeError):
-        return (Defect(Malformation.UNREADABLE_EXTENSION),)
-    try:
-        cert.not_valid_after_utc  # noqa: B018
-    except ValueError:
-        return (Defect(Malformation.UNREADABLE_DATES),)
-    return ()
+        _, start, end, _ = tlv(der, 0)
+        parts = items(der, start, end)
+        if len(parts) != 3 or parts[2][0] != 0x03:
+            return None
+        (_, tstart, tend, thead), (_, _, aend, ahead), (_, sstart, send, _) = parts
+        fields = items(der, tstart, tend)
+        if fields and fields[0][0] == 0xA0:
+            fields = fields[1:]
+        inner = fields[1]
+    except (DerError, IndexError):
+        return None
+    if send == sstart or der[sstart] != 0:
+        return None
+    return Signed(der[thead:tend], der[inner[3] : inner[2]], der[ahead:aend], der[sstart + 1 : send])

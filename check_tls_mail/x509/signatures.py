@@ -11,7 +11,7 @@ from .der import DerError, items, read_oid, tlv
 from .keys import Digest, KeyType
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+    from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
     from .certificate import Certificate
 
@@ -135,7 +135,7 @@ def _pss(parameters: bytes) -> Pss | None:
     return Pss(digest, mgf_digest, salt)
 
 
-def verify(key: "CertificatePublicKeyTypes", signed: Scheme, signature: bytes, data: bytes) -> bool:
+def verify(key: "PublicKeyTypes", signed: Scheme, signature: bytes, data: bytes) -> bool:
     """Whether ``key`` made ``signature`` over ``data`` with the scheme (False for a key that does not fit it)."""
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes
@@ -176,27 +176,17 @@ def verify(key: "CertificatePublicKeyTypes", signed: Scheme, signature: bytes, d
 
 
 def signed_by(cert: "Certificate", issuer: "Certificate") -> bool:
-    """The issuer's key verifies the certificate's signature.
+    """The issuer's key verifies the certificate's signature, as OpenSSL's X509_verify decides it.
 
-    cryptography's own check first; by hand where it refuses: SHA-1 and MD5
-    signatures, and issuer names that differ in encoding only (OpenSSL compares
-    names by value).
+    The signatureAlgorithm must be the TBSCertificate's own, byte for byte (X509_ALGOR_cmp), and the
+    signatureValue whole octets; SHA-1 and MD5 signatures verify here (whether a client accepts them is its
+    security level's and its profile's judgement, not the signature's). Issuer names are not compared here:
+    path building does that, by value, as OpenSSL compares names.
     """
-    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from .parse import signed_parts
 
-    child, parent = cert.crypto, issuer.crypto
-    if child is None or parent is None:
+    key = issuer.public_key
+    signed = signed_parts(cert.der)
+    if key is None or signed is None or signed.inner_algorithm != signed.outer_algorithm:
         return False
-    try:
-        child.verify_directly_issued_by(parent)
-        return True
-    except InvalidSignature:
-        return False
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        pass
-    try:
-        key = parent.public_key()
-    except (ValueError, UnsupportedAlgorithm):
-        return False
-    signed = scheme(cert.signature_oid, cert.signature_parameters)
-    return verify(key, signed, child.signature, child.tbs_certificate_bytes)
+    return verify(key, scheme(cert.signature_oid, cert.signature_parameters), signed.signature, signed.tbs)

@@ -56,6 +56,18 @@ def test_only_a_failing_client_loads_the_diagnosis_and_the_axes(pki: Pki, certs:
     assert why <= incident, sorted(incident)
 
 
+def test_a_default_check_reads_certificates_without_cryptography_x509(pki: Pki, certs: Certs) -> None:
+    """Importing cryptography.x509 costs more CPU than the rest of a default run (docs/performance.md): the DER
+    walk reads the certificates and cryptography only their keys and signatures. --expect-cert needs its
+    certificate parser, and imports it."""
+    ecdsa_chain, _ = certs.ecdsa
+    with serving("imaps", TlsConfig([certs.ecdsa, certs.rsa])) as server:
+        default = imported(*args_for(server, "imaps", pki))
+        expecting = imported(*args_for(server, "imaps", pki, "--expect-cert", ecdsa_chain))
+    assert "check_tls_mail.x509.verify" in default and "cryptography.x509" not in default, sorted(default)
+    assert "cryptography.x509" in expecting, sorted(expecting)
+
+
 def test_incident_is_hidden_from_a_tls13_handshake(pki: Pki, certs: Certs) -> None:
     """The premise: a default TLS 1.3 handshake passes, only the TLS 1.2 clients fail."""
     with serving("imaps", TlsConfig([certs.ecdsa], ciphers=RSA_ONLY)) as server:
