@@ -42,8 +42,9 @@ def one_offer() -> None:
     """Every SSLContext of the run offers what the local OpenSSL offers, made before or after cryptography's import.
 
     cryptography loads OpenSSL's legacy provider unless this variable says not to; where it shares Python's
-    libssl (Debian's python3-cryptography), that adds the four SEED suites to every context made after its import,
-    and the probes start before the imports end. Nothing the check does needs the legacy provider.
+    libssl (Debian's python3-cryptography), that adds the four SEED suites to every context made after its import:
+    the probes' contexts are made before a key is read, the optional checks' after. Nothing the check does needs
+    the legacy provider.
     """
     os.environ["CRYPTOGRAPHY_OPENSSL_NO_LEGACY"] = "1"
 

@@ -56,7 +56,7 @@ class Lookup(Protocol):
 
 
 class RunningProbes:
-    """Probes started in the background, so that start-up work overlaps the network."""
+    """Probes started in the background: the main thread reads the trust store meanwhile, then waits."""
 
     def __init__(self, plan: ProbePlan, lookups: Sequence[Lookup] = ()) -> None:
         self.plan = plan

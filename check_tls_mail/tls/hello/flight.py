@@ -312,8 +312,8 @@ def _needs_certificate(suite: int) -> bool:
 def _readable(der: bytes) -> bool:
     """Whether the leaf is a DER certificate at all (one SEQUENCE of its whole length, starting with the
     to-be-signed SEQUENCE), as every client must find before it goes on. What only a strict parser refuses is
-    for each client's own rules and the chain's judgement, not a refusal by all; and no parsing here, where
-    the probe threads run beside the imports."""
+    for each client's own rules and the chain's judgement, not a refusal by all; the judgement reads the
+    certificate (once, x509/parse.py), not the probe."""
     from ...x509.der import DerError, tlv
 
     try:
