@@ -95,6 +95,8 @@ class Footprint:
 
 
 FOOTPRINT: list[Footprint] = []
+#: Per service: the default check's CPU over the import floor's, each pair run back to back (``paired``).
+PAIRED: dict[str, tuple[float, int]] = {}
 
 
 @dataclass
@@ -235,6 +237,14 @@ def run(name: str, command: list[str], runs: int) -> Result:
     return result
 
 
+def paired(check: Sequence[str], floor: Sequence[str], runs: int) -> tuple[float, int]:
+    """The median over ``runs`` pairs of (check's CPU / floor's CPU), each pair run back to back: on a shared
+    machine whose speed drifts over minutes, a ratio of two medians taken minutes apart drifts with it."""
+    measure(check), measure(floor)  # warm the page cache
+    ratios = [measure(check).cpu / max(measure(floor).cpu, 1e-6) for _ in range(runs)]
+    return statistics.median(ratios), runs
+
+
 def machine() -> str:
     model = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
@@ -334,6 +344,10 @@ def comparison(
                 )
             )
             results.append(run(IMPORT_FLOOR_NAME, [sys.executable, "-c", IMPORT_FLOOR], runs))
+            for service, port in (("submission", smtp_port), ("imaps", imaps_port)):
+                check = [PLUGIN, *common, "-p", str(port), "-P", service]
+                PAIRED[service] = paired(check, [sys.executable, "-c", IMPORT_FLOOR], 2 * runs)
+                print(f"  paired with the floor ({service}): {PAIRED[service][0]:.2f}x", flush=True)
         if servers:
             assert relay_port is not None
             postfix_log, dovecot_log = servers[0].dir / "maillog", servers[1].dir / "dovecot.log"
@@ -685,10 +699,11 @@ def report(
     lines += [
         "",
         "What stands between these numbers and a lower ratio, measured on this machine (the floor rows): the "
-        f"interpreter starts in {start * 1000:.0f} ms, importing cryptography's x509 (every run reads the "
-        f"certificate with it) adds {x509 * 1000:.0f} ms and nagiosplugin (whose package import loads all of its "
-        f"modules) {plugin * 1000:.0f} ms; {work}. The probes start before those imports and run while they "
-        "happen, so the network costs little wall time. Against Dovecot the wall time is higher than against "
+        f"interpreter starts in {start * 1000:.0f} ms, importing cryptography's x509 (part of the floor; a default "
+        f"check does not import it) adds {x509 * 1000:.0f} ms and nagiosplugin (whose package import loads all of "
+        f"its modules) {plugin * 1000:.0f} ms; {work}. The probes start once the imports are done: overlapping "
+        "them saved a few ms of wall time and cost more CPU than that (GIL hand-offs). Against Dovecot the wall "
+        "time is higher than against "
         "Postfix because Dovecot starts a login process per connection, which competes with the check for the "
         "two cores; against a remote server that work is not ours.",
     ]
@@ -699,11 +714,17 @@ def report(
             for r in compared
             if r.name.startswith("check_tls_mail, defaults")
         ]
+        twinned = ", ".join(f"{service} {ratio:.2f}x ({n} pairs)" for service, (ratio, n) in PAIRED.items())
         lines += [
             "",
             f"Against the floor of the libraries a check needs (`python3 -c '{IMPORT_FLOOR}'`, "
             f"{imports.cpu:.3f} s CPU): check_tls_mail's default check takes {', '.join(ratios)} of its CPU "
-            "(target: 1.25x).",
+            "(target: 1.25x), from the medians above, taken minutes apart."
+            + (
+                f" Run in pairs, a check and then the floor, the median of the pairs' ratios: {twinned}."
+                if PAIRED
+                else ""
+            ),
         ]
     lines += watched_section()
     if bursts:
@@ -746,9 +767,9 @@ def report(
         "",
         "## Start-up",
         "",
-        "`python -X importtime -m check_tls_mail -H ...` shows where start-up goes: cryptography's x509, "
-        "nagiosplugin and ssl; argparse, json and threading are small. Measures taken: no work at import time; "
-        "NamedTuples instead of dataclasses (which pulled in inspect and exec'd code per class); no `from "
+        "`python -X importtime -m check_tls_mail -H ...` shows where start-up goes: nagiosplugin, ssl "
+        "and cryptography's Rust module; argparse, json and threading are small. Measures taken: no work at "
+        "import time; NamedTuples instead of dataclasses (which pulled in inspect and exec'd code per class); no `from "
         "__future__ import annotations` in the modules a default check imports that define NamedTuples "
         "(typing.NamedTuple turns every string annotation into a ForwardRef, one compile() each: about 380 on the "
         "default path, 5-7 ms; names "
@@ -756,17 +777,20 @@ def report(
         "clients all connect imports neither the diagnosis (judgement/diagnosis.py) nor the axes "
         "(probe/axes.py), and the optional checks' judgement types are imported with their judges; no pathlib or "
         "hashlib; dnspython only for DANE; a regular install (an editable one adds about 10 ms to every start); "
-        "`-V`, `-h` and usage errors import neither cryptography nor nagiosplugin nor ssl.",
+        "`-V`, `-h` and usage errors import neither cryptography nor nagiosplugin nor ssl; a default check does not "
+        "import cryptography.x509 (the DER walk reads the certificates and cryptography's key loader their keys); "
+        "the imports run before the probes, not beside them; no cyclic garbage collector in the console process.",
         "",
-        "What is left above the floor, counted in instructions with valgrind's callgrind (repeatable on a "
-        "shared machine; the floor's imports are 314.5 M instructions, about 0.1 s, so 3 M are about 1 ms), on "
-        "2026-12-03 against a local `openssl s_server`: a whole default check 454 M (1.45x the floor; 478 M, "
-        "1.52x, before the measures of that day), of which the package's own 82 modules 113 M: creating 73 "
-        "NamedTuple classes about 44 M (a class with `__slots__` would be about 6 M), 30 enums about 22 M "
-        "(plain constants about 2 M), loading the 82 modules about 20 M before their bodies run, and the "
-        "optional checks' modules, imported for their command-line options, 5 M. The 1.25x target would take "
-        "about 61 M fewer: typed facts in slotted classes and constants instead of NamedTuples and enums, which "
-        "the code has kept so far for their immutability, equality and exhaustiveness checks.",
+        "Counted in instructions with valgrind's callgrind (repeatable on a shared machine) against a local "
+        "`openssl s_server`: the floor's imports are 314.0 M instructions, of which importing cryptography.x509 "
+        "163 M; a whole default check 331 M on 2026-12-03 (1.05x the floor's instructions; 454 M, 1.45x, at "
+        "870c6cc, and 478 M, 1.52x, at 8a56a70). What the CPU time still spends above the floor is mostly not "
+        "instructions but the kernel's share of a process that connects and runs threads: `perf stat` counted "
+        "about 240 context switches and 4180 page faults per default check (the floor: 3 and 3450), and its "
+        "system time is about twice the floor's. Left in the instructions: 72 NamedTuple classes (31 of them "
+        "never instantiated by a check whose clients all connect) and 30 enums, about 12 ms together; slotted "
+        "classes and constants would cost about a tenth of that, at the price of the immutability, equality "
+        "and exhaustiveness checks the code has kept them for.",
         "",
         "Reproduce: `bash scripts/bench` (after `bash scripts/test` or `bash scripts/demo` has installed things).",
         "",
@@ -924,10 +948,14 @@ def _endings_verdict(aggressive: str) -> list[str]:
 #: The versions --before compares, and what changed between them, from the code (the numbers are the tables').
 BEFORE_TITLE = "Before and after the start-up cuts of 2026-12-03"
 CHANGES = (
-    "What differs, from the code: the modules that define NamedTuples no longer use `from __future__ import "
-    "annotations` (about 380 compile() calls fewer per run); a check whose clients all connect no longer imports "
-    "judgement/diagnosis.py and probe/axes.py; the DANE and MTA-STS judgement types moved beside their judges, "
-    "imported only when those checks run. The probes are the same: the same connections, the same hellos."
+    "What differs, from the code. 8a56a70 to 870c6cc: the modules that define NamedTuples no longer use `from "
+    "__future__ import annotations` (about 380 compile() calls fewer per run); a check whose clients all connect "
+    "no longer imports judgement/diagnosis.py and probe/axes.py; the DANE and MTA-STS judgement types moved beside "
+    "their judges. 870c6cc to this checkout: a default check no longer imports cryptography.x509 (the DER walk "
+    "reads the certificates, cryptography loads only their keys, and signatures are verified from the walk's "
+    "parts, as X509_verify reads them); the imports come before the probes instead of beside them (no GIL "
+    "hand-offs between the importing thread and the probe threads); no cyclic garbage collector in the console "
+    "process. The probes are the same: the same connections, the same hellos."
 )
 
 
