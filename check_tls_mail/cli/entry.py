@@ -1,7 +1,7 @@
 """The console entry point: SIGINT and the global timeout, from the first import on, are one UNKNOWN line.
 
 Python turns SIGINT into a KeyboardInterrupt raised wherever the main thread
-is. While it imports beside the probe threads, that can be inside a finalizer
+is. While it imports (lazily, during the run), that can be inside a finalizer
 (importlib's module-lock callback), which swallows the exception with a
 traceback on stderr, and the check ran on to its timeout. So the process
 entry installs a handler that ends the process itself, before anything else

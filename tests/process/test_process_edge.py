@@ -226,7 +226,7 @@ def test_sigint_while_the_server_stalls_is_one_unknown_line(stalling_server: Mai
 
 
 #: SIGINT arrives while the main thread runs a finalizer, as importlib's module-lock callback during the
-#: lazy imports beside the probe threads: a KeyboardInterrupt raised there is swallowed ("Exception ignored").
+#: lazy imports of a run: a KeyboardInterrupt raised there is swallowed ("Exception ignored").
 IN_A_FINALIZER = """
 import os, signal, sys, time, weakref
 from check_tls_mail.cli import entry
