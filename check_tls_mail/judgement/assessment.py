@@ -186,7 +186,7 @@ def _violations(
     """The client's certificate rules that the certificate it gets breaks, as far as this client checks.
 
     A malformed certificate is not judged again here: its chain already says
-    what is wrong with it (and cryptography cannot read it whole).
+    what is wrong with it.
     """
     rules = profile.certificate
     if rules is None or given is None or any(cert.defects for cert in given.chain.path):

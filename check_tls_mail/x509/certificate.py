@@ -1,9 +1,10 @@
 """One certificate, read once per run: ``Certificate`` (parse.read makes it, the only way one is read).
 
-X.509 layer. Each DER is read once (parse.read keeps what it read): cryptography loads it at most once, for
-what cryptography says best (the key, the dates, the signature), and a DER walk (parse.py) reads what
-cryptography cannot say or would refuse: the names' exact encodings (path building, DANE), OpenSSL's
-lenient reading of the extensions, and each malformation by its kind.
+X.509 layer. Each DER is read once (parse.read keeps what it read) by a DER walk (parse.py), as OpenSSL
+reads it: the names' exact encodings (path building, DANE), the dates, OpenSSL's lenient reading of the
+extensions, and each malformation by its kind. cryptography loads the key once (``public_key``: its facts
+and the signatures it verifies), and its whole certificate object only for the optional checks that need it
+(``crypto``): a default check never imports cryptography.x509.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ MAX_CHAIN = 10
 
 
 class Certificate(CertificateFields):
-    """A certificate: the fields of the DER walk, and what cryptography reads of it, each read at most once."""
+    """A certificate: the fields of the DER walk, its key, and cryptography's object, each read at most once."""
 
     @cached_property
     def crypto(self) -> x509.Certificate | None:
@@ -79,17 +80,15 @@ class Certificate(CertificateFields):
 
     @property
     def valid_from(self) -> datetime:
-        """notBefore (the walk's reading, else cryptography's); only for certificates that can be judged."""
-        moment = self.not_before or (self.crypto.not_valid_before_utc if self.crypto is not None else None)
-        assert moment is not None, "a certificate without readable dates is refused before it is judged"
-        return moment
+        """notBefore; only for certificates that can be judged (chain.readable refuses one without dates)."""
+        assert self.not_before is not None, "a certificate without readable dates is refused before it is judged"
+        return self.not_before
 
     @property
     def valid_until(self) -> datetime:
-        """notAfter (the walk's reading, else cryptography's); only for certificates that can be judged."""
-        moment = self.not_after or (self.crypto.not_valid_after_utc if self.crypto is not None else None)
-        assert moment is not None, "a certificate without readable dates is refused before it is judged"
-        return moment
+        """notAfter; only for certificates that can be judged (chain.readable refuses one without dates)."""
+        assert self.not_after is not None, "a certificate without readable dates is refused before it is judged"
+        return self.not_after
 
     def days_left(self, now: datetime) -> float:
         return (self.valid_until - now).total_seconds() / DAY

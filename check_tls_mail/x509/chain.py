@@ -35,6 +35,8 @@ def readable(der: bytes) -> Certificate:
     cert = read(der)
     if any(defect.what is Malformation.UNREADABLE for defect in cert.defects):
         raise CertificateError("server sent a certificate that cannot be read: it is not a DER X.509 certificate")
+    if cert.not_before is None or cert.not_after is None:  # OpenSSL: error 13/14, no client goes on
+        raise CertificateError("server sent a certificate that cannot be read: its validity dates cannot be read")
     return cert
 
 

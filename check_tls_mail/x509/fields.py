@@ -66,7 +66,6 @@ class Malformation(enum.Enum):
     NON_TEXT_NAME = "non-text name"  # text: "common name is a BIT STRING"
     IP_WITH_NETMASK = "IP address with netmask"  # text: "127.0.0.1/255.255.255.255"
     BAD_IP_ADDRESS = "IP address of a wrong length"  # text: the length
-    UNREADABLE_NAME = "unreadable name"  # text: "subject" or "issuer"
     UNREADABLE_DATES = "unreadable dates"
     UNSUPPORTED_KEY = "unsupported key"
 

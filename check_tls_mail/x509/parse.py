@@ -7,6 +7,7 @@ extensions, an x400Address, a BIT STRING common name, an IP address with a
 netmask) where cryptography would raise.
 """
 
+import re
 from typing import NamedTuple
 
 from ..sanitize import clean
@@ -36,6 +37,11 @@ _ASN1_TYPES = {
     0x05: "NULL",
     0x30: "SEQUENCE",
 }
+#: After the subjectPublicKeyInfo: issuerUniqueID [1], subjectUniqueID [2], extensions [3], each optional, in order.
+_OPTIONAL_FIELDS = re.compile(b"\\A\x81?\x82?\xa3?\\Z")
+#: Name strings OpenSSL converts to UTF-8 when it decodes a Name (x509_name_canon): one it cannot convert
+#: makes the whole certificate undecodable; their codecs here, strict.
+_CANONICAL_STRINGS = {0x0C: "utf-8", 0x1E: "utf-16-be", 0x1C: "utf-32-be"}
 #: X.500 attributes whose value is not text by definition (x500UniqueIdentifier).
 _BINARY_ATTRIBUTES = frozenset({"2.5.4.45"})
 
@@ -54,6 +60,8 @@ def _name(
                 raise DerError("bad attribute")
             oid = read_oid(data[parts[0][1] : parts[0][2]])
             tag, vstart, vend, _ = parts[1]
+            if tag in _CANONICAL_STRINGS:
+                data[vstart:vend].decode(_CANONICAL_STRINGS[tag])  # UnicodeDecodeError: not a certificate
             text = string_value(tag, data[vstart:vend])
             if text is None:
                 if oid not in _BINARY_ATTRIBUTES:
@@ -180,9 +188,9 @@ def _parse(der: bytes, defects: list[Defect]) -> Certificate:
     tag, start, end, _ = tlv(der, 0)
     if tag != 0x30 or end != len(der):
         raise DerError("not a certificate")
-    tbs_tag, tstart, tend, _ = tlv(der, start)
-    if tbs_tag != 0x30:
-        raise DerError("no TBSCertificate")
+    if [part[0] for part in items(der, start, end)] != [0x30, 0x30, 0x03]:
+        raise DerError("not TBSCertificate, signatureAlgorithm, signatureValue")  # OpenSSL's d2i refuses it
+    _, tstart, tend, _ = tlv(der, start)
     fields = items(der, tstart, tend)
     version = 1
     if fields[0][0] == 0xA0:
@@ -190,6 +198,8 @@ def _parse(der: bytes, defects: list[Defect]) -> Certificate:
         version = int.from_bytes(der[inner[1] : inner[2]], "big") + 1
         fields = fields[1:]
     serial_f, sig_f, issuer_f, validity_f, subject_f, spki_f = fields[:6]
+    if not _OPTIONAL_FIELDS.match(bytes(field[0] for field in fields[6:])):
+        raise DerError("unexpected TBSCertificate fields")  # as OpenSSL's d2i: [1], [2], [3], in order, once
     sig_items = items(der, sig_f[1], sig_f[2])
     signature_oid = read_oid(der[sig_items[0][1] : sig_items[0][2]])
     signature_parameters = der[sig_items[1][3] : sig_items[1][2]] if len(sig_items) > 1 else b""

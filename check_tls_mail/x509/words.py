@@ -44,8 +44,6 @@ def _malformed_words(problem: CertificateProblem) -> str:
         return f"its subjectAltName holds an IP address with a netmask ({problem.text})"
     if what is Malformation.BAD_IP_ADDRESS:
         return f"its subjectAltName holds an IP address of {problem.text} bytes"
-    if what is Malformation.UNREADABLE_NAME:
-        return f"its {problem.text} name cannot be read"
     assert isinstance(what, Malformation)
     return _MALFORMED_WORDS[what]
 

@@ -51,6 +51,6 @@ def test_each_served_certificate_is_read_once(
     assert code == 0, text
     assert "RSA 2048 certificate" in text and "ECDSA P-256 certificate" in text, text
     assert len(walks) >= 3 and len(keys) >= 3, (walks, keys)  # the two leaves and the intermediate at least
-    assert len(loads) >= 2, loads  # the two files --expect-cert names
+    assert len(loads) == 2, loads  # the leaves of the two files --expect-cert names, and nothing else
     for counted in (walks, keys, loads):
         assert max(counted.values()) == 1, {der[:16].hex(): count for der, count in counted.items() if count > 1}

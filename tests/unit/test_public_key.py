@@ -41,6 +41,17 @@ def test_the_key_read_from_the_walk_is_the_one_cryptographys_certificate_parser_
 
 
 @pytest.mark.parametrize("spki", [b"", b"\x30\x03\x02\x01\x00", bytes(40)], ids=["empty", "not a key", "zeros"])
-def test_what_is_not_a_key_is_none_and_its_key_unsupported(spki: bytes) -> None:
+def test_what_is_not_a_key_is_none(spki: bytes) -> None:
     assert load_public_key(spki) is None
-    assert parse(b"\x30\x03\x02\x01\x00").key is UNSUPPORTED
+
+
+def test_a_certificate_whose_key_cannot_be_read_has_an_unsupported_key() -> None:
+    """The EC point of the key replaced by bytes that are no point: the certificate reads, its key does not."""
+    issued = issue("key.example.test", new_key("ECDSA"), None, NOW - DAY, NOW + 30 * DAY, ca=False)
+    der = issued.cert.public_bytes(serialization.Encoding.DER)
+    point = issued.cert.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    broken = parse(der.replace(point, b"\x04" + bytes(len(point) - 1)))
+    assert broken.key_algorithm is KeyType.ECDSA and broken.public_key is None
+    assert broken.key is UNSUPPORTED

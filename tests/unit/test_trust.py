@@ -39,7 +39,6 @@ WORDS: list[tuple[P, str]] = [
     (P(K.MALFORMED, 0, LEAF, "x", M.NON_TEXT_NAME, text="common name", text2="BIT STRING"), "certificate is malformed: its common name is a BIT STRING, not text"),
     (P(K.MALFORMED, 0, LEAF, "x", M.IP_WITH_NETMASK, text="192.0.2.0/255.255.255.0"), "certificate is malformed: its subjectAltName holds an IP address with a netmask (192.0.2.0/255.255.255.0)"),
     (P(K.MALFORMED, 0, LEAF, "x", M.BAD_IP_ADDRESS, text="5"), "certificate is malformed: its subjectAltName holds an IP address of 5 bytes"),
-    (P(K.MALFORMED, 0, LEAF, "x", M.UNREADABLE_NAME, text="issuer"), "certificate is malformed: its issuer name cannot be read"),
     (P(K.MALFORMED, 0, LEAF, "x", M.UNREADABLE), "certificate is malformed: it cannot be read as a certificate"),
     (P(K.MALFORMED, 0, LEAF, "x", M.UNREADABLE_DATES), "certificate is malformed: its validity dates cannot be read"),
     (P(K.MALFORMED, 0, LEAF, "x", M.UNSUPPORTED_KEY), "certificate is malformed: its public key is of a kind clients do not support"),

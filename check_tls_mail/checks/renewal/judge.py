@@ -51,6 +51,8 @@ def load_expected(path: str) -> ExpectedCertificate:
     cert = read(found.chain[0])
     if cert.crypto is None:
         raise ExpectCertError(path, FileProblem.INVALID, clean(cert.refusal, 80))
+    if cert.not_before is None or cert.not_after is None:
+        raise ExpectCertError(path, FileProblem.INVALID, "its validity dates cannot be read")
     return ExpectedCertificate(path, cert, found.chain)
 
 
