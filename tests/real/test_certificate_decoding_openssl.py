@@ -8,34 +8,20 @@ dates cannot be read ends the check CRITICAL in those words (OpenSSL's verifier:
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from chains import pem, replace_once, resign, split, tlv
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import ExtensionOID, NameOID
 from fakeserver import TlsConfig
 from pki import DAY, NOW, Pki, issue
 from runs import args_for, check, serving
 
-from check_tls_mail.x509.der import items, tlv
 from check_tls_mail.x509.fields import Malformation
 from check_tls_mail.x509.parse import parse
-
-
-def encode(tag: int, content: bytes) -> bytes:
-    size = len(content)
-    length = (
-        bytes([size])
-        if size < 0x80
-        else bytes([0x80 | ((size.bit_length() + 7) // 8)]) + size.to_bytes((size.bit_length() + 7) // 8, "big")
-    )
-    return bytes([tag]) + length + content
-
-
-def parts(der: bytes) -> list[bytes]:
-    _, start, end, _ = tlv(der, 0)
-    return [der[head:stop] for _, _, stop, head in items(der, start, end)]
 
 
 def openssl_decodes(der: bytes, tmp_path: Path) -> bool:
@@ -50,21 +36,24 @@ def as_issued(pki: Pki) -> bytes:
     return pki.leaf(("decode.example.test",)).cert.public_bytes(serialization.Encoding.DER)
 
 
+def signed_again(pki: Pki, patch: Callable[[bytes], bytes], der: bytes | None = None) -> bytes:
+    """The leaf with its TBSCertificate edited by ``patch``, signed again by the intermediate's key."""
+    return resign(der or as_issued(pki), patch, pki.intermediate.key, hashes.SHA256())
+
+
 def extra_after_signature(pki: Pki) -> bytes:
-    return encode(0x30, b"".join(parts(as_issued(pki))) + encode(0x02, b"\x01"))
+    return tlv(0x30, b"".join(split(as_issued(pki))) + tlv(0x02, b"\x01"))
 
 
 def extra_tbs_field(pki: Pki) -> bytes:
-    tbs, algorithm, signature = parts(as_issued(pki))
-    return encode(0x30, encode(0x30, b"".join(parts(tbs)) + encode(0x02, b"\x01")) + algorithm + signature)
+    return signed_again(pki, lambda tbs: tlv(0x30, b"".join(split(tbs)) + tlv(0x02, b"\x01")))
 
 
 def invalid_utf8_common_name(pki: Pki) -> bytes:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "utf8-ABCD.example.test")])
     issued = issue(name, pki._keys["ECDSA"], pki.intermediate, NOW - DAY, NOW + 30 * DAY, ca=False)
     der = issued.cert.public_bytes(serialization.Encoding.DER)
-    assert der.count(b"ABCD") == 1
-    return der.replace(b"ABCD", b"\xff\xfe\xc0\x80")  # not UTF-8 (0xff; an overlong NUL)
+    return signed_again(pki, replace_once(b"ABCD", b"\xff\xfe\xc0\x80"), der)  # not UTF-8: 0xff, an overlong NUL
 
 
 @pytest.mark.parametrize(
@@ -89,15 +78,71 @@ def test_a_certificate_whose_dates_cannot_be_read_is_critical_in_those_words(pki
     leaf = pki.leaf(("mail.example.test",))
     der = leaf.cert.public_bytes(serialization.Encoding.DER)
     until = leaf.cert.not_valid_after_utc.strftime("%y%m%d%H%M%SZ").encode()
-    assert der.count(until) == 1
-    broken = der.replace(until, until[:2] + b"13" + until[4:])  # month 13
-    pem = subprocess.run(
-        ["openssl", "x509", "-inform", "DER"], input=broken, capture_output=True, check=True
-    ).stdout  # OpenSSL decodes it; its verifier refuses it (error 14: format error in notAfter)
+    broken = signed_again(pki, replace_once(until, until[:2] + b"13" + until[4:]), der)  # month 13
+    assert openssl_decodes(broken, tmp_path), "OpenSSL decodes it"
+    (tmp_path / "anchors.pem").write_bytes(pki.root.pem)
+    (tmp_path / "untrusted.pem").write_bytes(pki.intermediate.pem)
+    (tmp_path / "leaf.pem").write_bytes(pem(broken))
+    verified = subprocess.run(
+        [
+            "openssl",
+            "verify",
+            "-CAfile",
+            str(tmp_path / "anchors.pem"),
+            "-untrusted",
+            str(tmp_path / "untrusted.pem"),
+            str(tmp_path / "leaf.pem"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert verified.returncode != 0 and "error 14 " in verified.stdout + verified.stderr, verified  # notAfter
     chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
-    chain.write_bytes(pem + pki.intermediate.pem)
+    chain.write_bytes(pem(broken) + pki.intermediate.pem)
     key.write_bytes(leaf.key_pem)
     with serving("imaps", TlsConfig([(str(chain), str(key))])) as server:
         run = check(*args_for(server, "imaps", pki))
     assert run.code == 2, run
     assert "certificate that cannot be read: its validity dates cannot be read" in run.summary, run
+
+
+def test_what_only_cryptographys_parser_refuses_is_not_a_problem_where_openssl_verifies_it(
+    pki: Pki, tmp_path: Path
+) -> None:
+    """An authorityInfoAccess that is no AccessDescription list: cryptography's parser refuses the certificate
+    (before this check read certificates without it, that made it 'malformed'); OpenSSL, which clients use,
+    verifies it. The check says what OpenSSL says."""
+    aia = x509.UnrecognizedExtension(ExtensionOID.AUTHORITY_INFORMATION_ACCESS, tlv(0x30, tlv(0x02, b"\x01")))
+    leaf = issue(
+        "mail.example.test",
+        pki._keys["ECDSA"],
+        pki.intermediate,
+        NOW - DAY,
+        NOW + 60 * DAY,
+        ca=False,
+        names=("mail.example.test",),
+        extra=[(aia, False)],
+    )
+    der = leaf.cert.public_bytes(serialization.Encoding.DER)
+    with pytest.raises(ValueError):
+        x509.load_der_x509_certificate(der).extensions  # noqa: B018
+    (tmp_path / "anchors.pem").write_bytes(pki.root.pem)
+    (tmp_path / "chain.pem").write_bytes(pem(der) + pki.intermediate.pem)
+    verified = subprocess.run(
+        [
+            "openssl",
+            "verify",
+            "-CAfile",
+            str(tmp_path / "anchors.pem"),
+            "-untrusted",
+            str(tmp_path / "chain.pem"),
+            str(tmp_path / "chain.pem"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert verified.returncode == 0, verified
+    (tmp_path / "key.pem").write_bytes(leaf.key_pem)
+    with serving("imaps", TlsConfig([(str(tmp_path / "chain.pem"), str(tmp_path / "key.pem"))])) as server:
+        run = check(*args_for(server, "imaps", pki, "--client", "none"))
+    assert run.code == 0, run

@@ -163,7 +163,7 @@ def tlv(tag: int, content: bytes) -> bytes:
     return bytes([tag]) + _length(len(content)) + content
 
 
-def _split(der: bytes) -> list[bytes]:
+def split(der: bytes) -> list[bytes]:
     """The TLVs inside one SEQUENCE (definite lengths only)."""
     assert der[0] == 0x30
     offset = 2 if der[1] < 0x80 else 2 + (der[1] & 0x7F)
@@ -190,7 +190,7 @@ def resign(
     new_algorithm: bytes = b"",
 ) -> bytes:
     """The certificate with its TBS edited by ``patch`` and signed again by ``signer``."""
-    tbs, algorithm, _ = _split(der)
+    tbs, algorithm, _ = split(der)
     tbs = patch(tbs)
     if old_algorithm:
         algorithm = algorithm.replace(old_algorithm, new_algorithm)
