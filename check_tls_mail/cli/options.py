@@ -9,13 +9,14 @@ import argparse
 import ipaddress
 import os
 import socket
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ..checks.protocol import OptionalCheck
 from ..errors import UsageError
 from ..net.dialects import BY_PORT, PROTOCOLS, Dialect, Smtp
 from ..net.names import NameDefect, check_host_name
 from ..plugin.thresholds import ExpiryThreshold, check_order
+from ..records import NamedTuple
 from ..sanitize import clean
 from ..tls.versions import TlsVersion
 from .alarm import MIN_TIMEOUT

@@ -7,8 +7,9 @@ takes, read from profiles.json; the key types and curves a client's hello lets a
 import datetime
 import enum
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
+from ..records import NamedTuple
 from ..tls.codepoints import ExtensionType
 from ..tls.hello.spec import HelloSpec
 from ..tls.suites import CIPHER_SUITES

@@ -4,8 +4,7 @@ Client layer, data only: the probes turn an offer into an SSLContext (probe/hand
 also has its own ClientHello (profiles.py).
 """
 
-from typing import NamedTuple
-
+from ..records import NamedTuple
 from ..tls.versions import TlsVersion
 from ..x509.keys import KeyType
 

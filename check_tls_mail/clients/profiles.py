@@ -9,9 +9,10 @@ import ssl
 from collections.abc import Mapping, Sequence
 from functools import cache
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from ..net.dialects import Audience
+from ..records import NamedTuple
 from ..tls.versions import TlsVersion
 from .offer import ClientOffer
 

@@ -10,7 +10,7 @@ optional checks judge what they measured beside it (checks/).
 import enum
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ..clients.offer import PRIMARY, cipher_offer
 from ..clients.profiles import ClientProfile
@@ -18,6 +18,7 @@ from ..errors import ServiceError
 from ..probe.outcome import Accepted, HandshakeOutcome, Rejected
 from ..probe.plan import DEFAULT_PROBE, ProbePlan
 from ..probe.report import AddressReport, HostReport, dropped
+from ..records import NamedTuple
 from ..tls.versions import TlsVersion
 from ..x509.chain import ChainReport, judge_chain
 from ..x509.keys import KeyType

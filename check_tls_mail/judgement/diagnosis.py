@@ -6,13 +6,14 @@ which TLS alerts it sent, and what the failing client offered.
 """
 
 import enum
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ..clients.offer import ClientOffer
 from ..probe.axes import Axis, AxisResult
 from ..probe.handshake import context_for
 from ..probe.outcome import LARGE_HELLO, Accepted, Failed, HandshakeCause, HandshakeOutcome, Rejected
 from ..probe.report import AddressReport
+from ..records import NamedTuple
 from ..tls.alerts import Alert
 from ..tls.versions import TlsVersion
 from ..x509.keys import KeyType

@@ -7,9 +7,10 @@ import datetime
 import enum
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ..clients.constraints import CertificateConstraints, EkuRule, hello_curves, hello_key_types
+from ..records import NamedTuple
 from ..tls.versions import TlsVersion
 from ..x509.certificate import Certificate
 from ..x509.keys import Curve, Digest, KeyType

@@ -8,9 +8,9 @@ commands: only greeting, capabilities, STARTTLS, and a polite goodbye.
 
 import enum
 import socket
-from typing import NamedTuple
 
 from ..errors import FailureKind, ProtocolError, StartTlsError
+from ..records import NamedTuple
 from ..sanitize import from_wire
 from .transport import Connection
 

@@ -15,9 +15,9 @@ import http.client
 import socket
 import ssl
 import threading
-from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from ..records import NamedTuple
 from ..sanitize import clean
 from .transport import Deadline, error_words
 

@@ -6,7 +6,8 @@ labels must have an IDNA form (Python's socket and ssl modules encode them so). 
 """
 
 import enum
-from typing import NamedTuple
+
+from ..records import NamedTuple
 
 
 class NameDefect(enum.Enum):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from typing import NamedTuple
 
 import dns.exception
 import dns.flags
@@ -16,6 +15,7 @@ import dns.rdatatype
 import dns.resolver
 
 from ..errors import ResolveError, UsageError
+from ..records import NamedTuple
 from ..sanitize import clean
 from .transport import Address, Deadline
 

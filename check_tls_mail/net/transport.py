@@ -9,9 +9,9 @@ import errno
 import socket
 import threading
 import time
-from typing import NamedTuple
 
 from ..errors import ConnectError, FailureKind, ProtocolError, ResolveError, ServerTimeout
+from ..records import NamedTuple
 from ..sanitize import clean
 
 #: Longest line accepted from a server (RFC 5321 allows 512; be lenient).

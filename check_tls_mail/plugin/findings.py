@@ -9,13 +9,14 @@ and which address, as for every other finding.
 """
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from nagiosplugin import Metric
 
 from ..errors import ServiceError
 from ..judgement.assessment import AddressAssessment, CipherResult, ClientResult, Origin, Served
 from ..probe.outcome import HandshakeOutcome
+from ..records import NamedTuple
 from ..tls.versions import TlsVersion
 from ..x509.certificate import Certificate
 

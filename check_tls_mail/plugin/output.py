@@ -13,8 +13,8 @@ The text is written as UTF-8 whatever the locale (see ``emit``).
 import errno
 import os
 from collections.abc import Sequence
-from typing import NamedTuple
 
+from ..records import NamedTuple
 from ..sanitize import clean
 
 NAME = "TLS_MAIL"

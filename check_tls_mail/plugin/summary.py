@@ -8,8 +8,6 @@ addresses the good ones are listed as OK. Wording longer than
 the last problems as "and N more below") and given whole in the long output.
 """
 
-from typing import NamedTuple
-
 import nagiosplugin
 from nagiosplugin import Result, Results
 from nagiosplugin.state import Ok
@@ -17,6 +15,7 @@ from nagiosplugin.state import Ok
 from ..judgement.assessment import AddressAssessment, Assessment
 from ..net.names import endpoint
 from ..probe.outcome import Accepted
+from ..records import NamedTuple
 from ..words import CLAUSES, days, join, when
 from .findings import ChainJudged, CipherTried, ClientTried, Expiry
 from .output import SUMMARY_TARGET, size

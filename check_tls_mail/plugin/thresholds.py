@@ -6,9 +6,9 @@ lifetime, so thresholds are resolved per certificate at judgement time.
 
 import enum
 import re
-from typing import NamedTuple
 
 from ..errors import UsageError
+from ..records import NamedTuple
 
 _SYNTAX = re.compile(r"^(\d+(?:\.\d+)?)\s*(d|h|%)?$", re.IGNORECASE)
 #: Longest threshold: 100 years. Anything longer is a typo, and would make perfdata too long to print.

@@ -8,8 +8,9 @@ can say what the server accepts. probe.py sends them.
 """
 
 import enum
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
+from ..records import NamedTuple
 from ..tls.versions import TlsVersion
 
 if TYPE_CHECKING:  # the hello modules are imported by the probes that use them, not by every reader of these results

@@ -7,12 +7,13 @@ verified here; x509/ judges them.
 import contextlib
 import ssl
 import time
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ..clients.offer import ClientOffer
 from ..errors import ServerTimeout, ServiceError
 from ..net.dialects import Dialect
 from ..net.transport import Address, Connection, Deadline, connection_error
+from ..records import NamedTuple
 from ..tls.alerts import Alert
 from ..tls.versions import TlsVersion
 from ..x509.certificate import MAX_CHAIN

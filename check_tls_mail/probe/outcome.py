@@ -8,9 +8,10 @@ clients' recorded hellos; judgement/ reads them.
 """
 
 import enum
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ..errors import ServiceError
+from ..records import NamedTuple
 from ..tls.alerts import Alert
 from ..tls.versions import TlsVersion
 

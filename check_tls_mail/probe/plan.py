@@ -5,11 +5,12 @@ found by its key, never by position.
 """
 
 import enum
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ..clients.offer import PRIMARY, ClientOffer, cipher_offer, key_type_offer, version_offer
 from ..clients.profiles import ClientProfile
 from ..net.dialects import Dialect
+from ..records import NamedTuple
 from ..tls.versions import PROBED, TlsVersion
 from ..x509.keys import KeyType
 

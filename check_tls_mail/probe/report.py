@@ -5,9 +5,10 @@ Probe layer, data only: measured, not judged, and immutable once made.
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ServiceError
+from ..records import NamedTuple
 from ..tls.versions import TlsVersion
 from ..x509.keys import KeyType
 from .handshake import Target

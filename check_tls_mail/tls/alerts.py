@@ -4,7 +4,8 @@ TLS layer, data only: OpenSSL's reasons and the flight reader's records both bec
 """
 
 import enum
-from typing import NamedTuple
+
+from ..records import NamedTuple
 
 
 class Alert(enum.IntEnum):

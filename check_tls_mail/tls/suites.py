@@ -3,8 +3,7 @@
 Regenerate with scripts/make_tls_registry.py; look names up with registry.suite_name.
 """
 
-from typing import NamedTuple
-
+from ..records import NamedTuple
 from ..x509.keys import KeyType
 
 

@@ -9,9 +9,9 @@ certificate (parse.py): its defects are problems like any other.
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import NamedTuple
 
 from ..errors import CertificateError
+from ..records import NamedTuple
 from .certificate import Certificate
 from .fields import Malformation
 from .names import name_matches

@@ -4,8 +4,8 @@ Reading layer below certparse (pure): what is malformed inside an extension beco
 """
 
 import ipaddress
-from typing import NamedTuple
 
+from ..records import NamedTuple
 from .der import bit_string, items, read_oid, tlv
 from .fields import Defect, GeneralName, Malformation, NameConstraints
 

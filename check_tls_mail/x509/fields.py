@@ -5,8 +5,8 @@ X.509 layer, data and look-ups: the extension OIDs operators meet, what OpenSSL 
 
 import enum
 from datetime import datetime
-from typing import NamedTuple
 
+from ..records import NamedTuple
 from .keys import KeyType
 
 #: Extension OIDs and the names an operator may meet in `openssl x509 -text`.

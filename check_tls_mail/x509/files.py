@@ -8,7 +8,8 @@ word the reason themselves.
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple
+
+from ..records import NamedTuple
 
 #: A certificate chain file is a few KiB; refuse to read more than this.
 MAX_CERT_FILE_BYTES = 1024 * 1024

@@ -8,8 +8,8 @@ netmask) where cryptography would raise.
 """
 
 import re
-from typing import NamedTuple
 
+from ..records import NamedTuple
 from ..sanitize import clean
 from .certificate import Certificate
 from .der import DerError, der_time, items, read_oid, string_value, tlv

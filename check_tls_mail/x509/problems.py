@@ -5,8 +5,8 @@ Trust layer, data only: the verdict makes these, the assessment and the contexts
 
 import enum
 from datetime import datetime
-from typing import NamedTuple
 
+from ..records import NamedTuple
 from .fields import Malformation
 from .keys import Digest, Key
 

@@ -5,8 +5,9 @@ signed by its issuer or responder) alike: RSA (PKCS#1 v1.5 and PSS), ECDSA, DSA,
 cryptography is imported only when a signature is verified.
 """
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
+from ..records import NamedTuple
 from .der import DerError, items, read_oid, tlv
 from .keys import Digest, KeyType
 

@@ -13,8 +13,8 @@ malformed certificates (MALFORMED). More lenient: a trailing dot on the name.
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import NamedTuple
 
+from ..records import NamedTuple
 from ..sanitize import clean
 from .certificate import MAX_CHAIN, Certificate
 from .fields import EXTENSION_NAMES, Defect, Malformation

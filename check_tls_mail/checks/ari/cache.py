@@ -21,9 +21,9 @@ import os
 import stat
 import tempfile
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
 
 from ...errors import UsageError
+from ...records import NamedTuple
 from ...sanitize import clean
 from .schedule import LONG_TERM, MAX_RETRY
 from .status import Answered, Failure, Unavailable, Where, Window

@@ -8,13 +8,14 @@ it), warn below 0 (inside the window), crit below minus the window's length (pas
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import nagiosplugin
 from nagiosplugin import Context, Metric, Performance, Result
 from nagiosplugin.state import Ok
 
 from ...plugin.contexts import state_of, the
+from ...records import NamedTuple
 from .status import Answered, AriOutcome, severity
 from .words import describe
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from ...records import NamedTuple
 from ...sanitize import clean
 from ...words import when
 from .status import Answered, Failure, Unavailable, Where, Window

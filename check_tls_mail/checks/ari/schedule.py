@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import NamedTuple
 
+from ...records import NamedTuple
 from .status import Answered, Failure, Unavailable
 
 MIN_RETRY = timedelta(minutes=1)

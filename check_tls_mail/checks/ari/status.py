@@ -9,8 +9,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from datetime import datetime
-from typing import NamedTuple
 
+from ...records import NamedTuple
 from ...severity import Severity
 
 

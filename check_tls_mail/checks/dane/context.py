@@ -6,13 +6,14 @@ the server presents; missing or unanswered records are CRITICAL only with --dane
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import nagiosplugin
 from nagiosplugin import Metric, Result
 from nagiosplugin.state import Critical, Ok, Warn
 
 from ...plugin.contexts import QuietContext, whose
+from ...records import NamedTuple
 from .lookup import TlsaState, TlsaStatus
 
 if TYPE_CHECKING:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import enum
 import threading
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ...errors import ServiceError
 from ...net.transport import Deadline
+from ...records import NamedTuple
 
 if TYPE_CHECKING:
     from ...net.resolver import TlsaAnswer

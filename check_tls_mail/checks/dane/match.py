@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
+from ...records import NamedTuple
 from ...x509.parse import read
 
 if TYPE_CHECKING:  # resolver.py imports dnspython, which only DANE and --dns-server need

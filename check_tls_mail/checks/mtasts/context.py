@@ -6,7 +6,7 @@ policy's max_age is perfdata.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import nagiosplugin
 from nagiosplugin import Context, Metric, Performance, Range, Result
@@ -14,6 +14,7 @@ from nagiosplugin.state import Ok
 
 from ...plugin import wording
 from ...plugin.contexts import state_of
+from ...records import NamedTuple
 from ...words import certificate
 from . import judge, policy, records
 from .judge import MtaStsFinding, severity

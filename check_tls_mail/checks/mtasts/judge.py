@@ -7,8 +7,9 @@ maps each to a state; mtastswords.py words them. Every value is typed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
+from ...records import NamedTuple
 from ...severity import Severity
 from .policy import (
     Mode,

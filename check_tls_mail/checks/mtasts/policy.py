@@ -8,9 +8,10 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ...net.names import HostName, check_host_name
+from ...records import NamedTuple
 from ...sanitize import clean
 
 if TYPE_CHECKING:

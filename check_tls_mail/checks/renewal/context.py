@@ -5,13 +5,14 @@ Checks layer, on the nagiosplugin layer: states from judge.severity(), words fro
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import nagiosplugin
 from nagiosplugin import Metric, Result
 from nagiosplugin.state import Ok
 
 from ...plugin.contexts import QuietContext, state_of, the
+from ...records import NamedTuple
 from .judge import Deployment, NameCoverage, describe, severity
 
 if TYPE_CHECKING:

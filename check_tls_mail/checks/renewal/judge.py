@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ...errors import UsageError
+from ...records import NamedTuple
 from ...sanitize import clean
 from ...severity import Severity
 from ...words import day

@@ -6,13 +6,14 @@ as clients do); states from status.severity(), words from words.describe().
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import nagiosplugin
 from nagiosplugin import Metric, Result
 from nagiosplugin.state import Ok
 
 from ...plugin.contexts import QuietContext, state_of, the
+from ...records import NamedTuple
 from .status import CertificateRevocation, severity
 from .words import describe
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ...net.transport import Deadline
+from ...records import NamedTuple
 from ...x509.parse import read
 from ...x509.path import by_name
 from .crl import check_crl

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
+from ...records import NamedTuple
 from ...severity import Severity
 
 if TYPE_CHECKING:

@@ -4,8 +4,8 @@ Wire layer, data only: the flight reader makes these; the hello probe turns them
 """
 
 import enum
-from typing import NamedTuple
 
+from ...records import NamedTuple
 from ..alerts import ReceivedAlert
 from ..codepoints import MAX_FRAGMENT
 

@@ -7,9 +7,9 @@ result is one typed ``ServerAnswer`` within the deadline, never an exception.
 import os
 import socket
 import time
-from typing import NamedTuple
 
 from ...net.transport import Deadline
+from ...records import NamedTuple
 from .answer import MAX_RECORD, Ending, ServerAnswer
 from .encoder import encode_client_hello
 from .flight import FlightReader

@@ -4,8 +4,8 @@ Wire layer below the flight reader (pure): the fields and extensions, the versio
 """
 
 import struct
-from typing import NamedTuple
 
+from ...records import NamedTuple
 from ..codepoints import ExtensionType
 from .answer import Malformation
 

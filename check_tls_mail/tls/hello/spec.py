@@ -3,8 +3,7 @@
 Wire layer below the probes: what the encoder writes and the flight reader checks the server's choice against.
 """
 
-from typing import NamedTuple
-
+from ...records import NamedTuple
 from ..codepoints import GREASE
 from ..versions import TlsVersion
 
