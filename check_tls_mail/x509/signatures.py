@@ -12,7 +12,9 @@ from .der import DerError, items, read_oid, tlv
 from .keys import Digest, KeyType
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ec import ECDSA
     from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+    from cryptography.hazmat.primitives.hashes import HashAlgorithm
 
     from .certificate import Certificate
 
@@ -136,6 +138,26 @@ def _pss(parameters: bytes) -> Pss | None:
     return Pss(digest, mgf_digest, salt)
 
 
+def ecdsa(digest: "HashAlgorithm") -> "ECDSA":
+    """``ec.ECDSA(digest)`` as a verifier needs it, without what its constructor imports.
+
+    cryptography's ECDSA constructor imports its OpenSSL backend (about 8 ms of CPU, 6% of a default check) only
+    to ask whether deterministic signing is supported, which verifying never asks. Built here with the two
+    attributes the constructor sets, and checked through the public properties the verifier reads; a release that
+    stores them otherwise gets the constructor.
+    """
+    from cryptography.hazmat.primitives.asymmetric.ec import ECDSA
+
+    made = ECDSA.__new__(ECDSA)
+    made.__dict__.update(_algorithm=digest, _deterministic_signing=False)
+    try:
+        if made.algorithm is digest and made.deterministic_signing is False:
+            return made
+    except AttributeError:
+        pass
+    return ECDSA(digest)
+
+
 def verify(key: "PublicKeyTypes", signed: Scheme, signature: bytes, data: bytes) -> bool:
     """Whether ``key`` made ``signature`` over ``data`` with the scheme (False for a key that does not fit it)."""
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -166,7 +188,7 @@ def verify(key: "PublicKeyTypes", signed: Scheme, signature: bytes, data: bytes)
             else:
                 key.verify(signature, data, padding.PKCS1v15(), digest)
         elif isinstance(key, ec.EllipticCurvePublicKey) and signed.key_type is KeyType.ECDSA:
-            key.verify(signature, data, ec.ECDSA(digest))
+            key.verify(signature, data, ecdsa(digest))
         elif isinstance(key, dsa.DSAPublicKey) and signed.key_type is KeyType.DSA:
             key.verify(signature, data, digest)
         else:
