@@ -13,6 +13,7 @@ import time
 from ..errors import ConnectError, FailureKind, ProtocolError, ResolveError, ServerTimeout
 from ..records import NamedTuple
 from ..sanitize import clean
+from .names import as_sent
 
 #: Longest line accepted from a server (RFC 5321 allows 512; be lenient).
 MAX_LINE = 4096
@@ -53,7 +54,7 @@ def resolve(host: str, port: int, family: int, deadline: Deadline) -> list[Addre
 
     def lookup() -> None:
         try:
-            infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+            infos = socket.getaddrinfo(as_sent(host), port, family, socket.SOCK_STREAM)
         except (OSError, UnicodeError) as exc:
             failure.append(exc)
             return

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ..clients.offer import ClientOffer
 from ..errors import ServerTimeout, ServiceError
 from ..net.dialects import Dialect
+from ..net.names import as_sent
 from ..net.transport import Address, Connection, Deadline, connection_error
 from ..records import NamedTuple
 from ..tls.alerts import Alert
@@ -228,7 +229,8 @@ def probe(target: Target, offer: ClientOffer, ctx: ssl.SSLContext, deadline: Dea
         conn = Connection.open(target.address, deadline)
         target.dialect.negotiate(conn)
         try:  # wrap_socket reads a byte when the connection looks gone, and may find a reset
-            tls = ctx.wrap_socket(conn.sock, server_hostname=target.servername, do_handshake_on_connect=False)
+            sni = None if target.servername is None else as_sent(target.servername)
+            tls = ctx.wrap_socket(conn.sock, server_hostname=sni, do_handshake_on_connect=False)
         except OSError as exc:
             raise connection_error(exc, target.address) from None
         tls._watched = watched  # type: ignore[attr-defined]  # filled by _watch

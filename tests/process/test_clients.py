@@ -68,6 +68,23 @@ def test_a_default_check_reads_certificates_without_cryptography_x509(pki: Pki, 
     assert "cryptography.x509" in expecting, sorted(expecting)
 
 
+def test_a_default_check_sends_the_name_without_the_idna_codec_or_cryptographys_backend(
+    pki: Pki, certs: Certs
+) -> None:
+    """Two imports a default check does without (docs/performance.md): Python's idna codec, since an ASCII name
+    goes to getaddrinfo and to SNI as bytes (net/names.as_sent), and cryptography's OpenSSL backend, which its
+    ECDSA constructor imports (x509/signatures.ecdsa). The name still reaches the server: without SNI it serves
+    the RSA chain, with it the ECDSA one, whose signature verifies."""
+    without_sni = TlsConfig([certs.ecdsa], without_sni=certs.rsa)
+    with serving("imaps", without_sni) as server:
+        run = check(*args_for(server, "imaps", pki))
+        modules = imported(*args_for(server, "imaps", pki))
+    assert run.code == 0, run.stdout
+    assert "ECDSA P-256 certificate" in run.summary
+    assert "check_tls_mail.x509.signatures" in modules, sorted(modules)
+    assert not {"encodings.idna", "cryptography.hazmat.backends.openssl.backend"} & modules, sorted(modules)
+
+
 def test_incident_is_hidden_from_a_tls13_handshake(pki: Pki, certs: Certs) -> None:
     """The premise: a default TLS 1.3 handshake passes, only the TLS 1.2 clients fail."""
     with serving("imaps", TlsConfig([certs.ecdsa], ciphers=RSA_ONLY)) as server:

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from check_tls_mail.errors import UsageError
+from check_tls_mail.net.names import HostName, as_sent, check_host_name
 from check_tls_mail.plugin.output import OUTPUT_LIMIT, render
 from check_tls_mail.plugin.thresholds import ExpiryThreshold
 from check_tls_mail.sanitize import clean, from_wire
@@ -139,3 +140,15 @@ def test_a_failing_probe_job_is_raised_in_the_caller_not_printed(capfd: pytest.C
         run_concurrently([lambda: 1, broken, lambda: 3], 2)
     assert run_concurrently([lambda: 1, lambda: 2, lambda: 3], 2) == [1, 2, 3]
     assert "Traceback" not in capfd.readouterr().err
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.äöüßéлд", max_size=80))
+def test_a_checked_name_goes_out_as_the_idna_codec_would_send_it(text: str) -> None:
+    """net/names.as_sent spares the idna codec's import: whatever check_host_name accepts, and any address, reaches
+    getaddrinfo and SNI as the bytes the codec would have made of it."""
+    checked = check_host_name(text)
+    if isinstance(checked, HostName):
+        assert as_sent(checked.ascii) == checked.ascii.encode("idna")
+    for address in ("127.0.0.1", "::1", "2001:db8::25"):
+        assert as_sent(address) == address.encode("idna")
+    assert as_sent("bücher.example") == "bücher.example"  # not ASCII: left to the codec
