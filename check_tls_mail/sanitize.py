@@ -27,7 +27,10 @@ def clean(text: str, limit: int = QUOTE_LIMIT) -> str:
     guaranteeing that the result is a single line without a perfdata separator.
     """
     head = text[: limit * 4 + 4]  # bound the work on megabyte inputs
-    out = "".join(c if c.isprintable() and c != "|" else _escape(c) for c in head)
+    if head.isprintable() and "|" not in head:  # most lines: nothing to escape, no loop over the characters
+        out = head
+    else:
+        out = "".join(c if c.isprintable() and c != "|" else _escape(c) for c in head)
     if len(out) > limit or len(head) < len(text):
         return out[: max(limit - 3, 0)] + "..."
     return out

@@ -23,6 +23,23 @@ def test_clean_is_one_printable_line_without_pipe(text: str, limit: int) -> None
     assert len(out) <= limit
 
 
+@given(
+    st.text() | st.text(alphabet="ab |\n\x00\u2028é") | st.text(alphabet="abc .:-", max_size=400), st.integers(0, 500)
+)
+def test_clean_escapes_each_character_that_needs_it_and_keeps_the_rest(text: str, limit: int) -> None:
+    """The whole-line fast path (a printable line without a pipe is kept as it is) gives what escaping character
+    by character gives."""
+    head = text[: limit * 4 + 4]
+
+    def escape(c: str) -> str:
+        code = ord(c)
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+    escaped = "".join(c if c.isprintable() and c != "|" else escape(c) for c in head)
+    expected = escaped if len(escaped) <= limit and len(head) == len(text) else escaped[: max(limit - 3, 0)] + "..."
+    assert clean(text, limit) == expected
+
+
 @given(st.binary(max_size=5000))
 def test_from_wire_accepts_any_bytes(data: bytes) -> None:
     out = from_wire(data)
