@@ -68,9 +68,7 @@ def test_a_default_check_reads_certificates_without_cryptography_x509(pki: Pki, 
     assert "cryptography.x509" in expecting, sorted(expecting)
 
 
-def test_a_default_check_sends_the_name_without_the_idna_codec_or_cryptographys_backend(
-    pki: Pki, certs: Certs
-) -> None:
+def test_a_default_check_sends_the_name_without_the_idna_codec_or_cryptographys_backend(pki: Pki, certs: Certs) -> None:
     """Two imports a default check does without (docs/performance.md): Python's idna codec, since an ASCII name
     goes to getaddrinfo and to SNI as bytes (net/names.as_sent), and cryptography's OpenSSL backend, which its
     ECDSA constructor imports (x509/signatures.ecdsa). The name still reaches the server: without SNI it serves
