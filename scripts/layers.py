@@ -24,7 +24,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("clients",),
     ("tls",),
     ("x509", "net"),
-    ("",),  # the package root: errors, sanitize, severity, words
+    ("",),  # the package root: errors, records, sanitize, severity, words
 )
 
 
