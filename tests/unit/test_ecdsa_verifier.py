@@ -58,11 +58,16 @@ backend = "cryptography.hazmat.backends.openssl.backend"
 if sys.argv[1] == "helper":
     before = backend in sys.modules
     made = ecdsa(hashes.SHA256())
+    signature = bytes.fromhex(sys.argv[2])
+    key.public_key().verify(signature, b"data", made)  # raises if it does not verify
     print(type(made) is ec.ECDSA, before, backend in sys.modules)
 else:
     print(backend in sys.modules)
 """
-    helper = subprocess.run([sys.executable, "-c", script, "helper"], capture_output=True, text=True, check=True)
+    signature = ec.derive_private_key(7, ec.SECP256R1()).sign(b"data", ec.ECDSA(hashes.SHA256())).hex()
+    helper = subprocess.run(
+        [sys.executable, "-c", script, "helper", signature], capture_output=True, text=True, check=True
+    )
     constructor = subprocess.run(
         [sys.executable, "-c", script, "constructor"], capture_output=True, text=True, check=True
     )
@@ -79,3 +84,38 @@ def test_a_release_that_stores_the_digest_otherwise_gets_the_constructor(monkeyp
     made = ecdsa(digest)
     assert made.algorithm is digest
     assert "_algorithm" not in made.__dict__
+
+
+class _RustLike(ec.ECDSA):
+    """A class made otherwise: its ``__new__`` wants the digest (as a class written in Rust would)."""
+
+    def __new__(cls, algorithm: hashes.HashAlgorithm, deterministic_signing: bool = False) -> _RustLike:
+        made = super().__new__(cls)
+        made._algorithm = algorithm
+        made._deterministic_signing = deterministic_signing
+        return made
+
+    def __init__(self, algorithm: hashes.HashAlgorithm, deterministic_signing: bool = False) -> None:
+        pass
+
+
+class _Slotted:
+    """A class without a ``__dict__`` (slots), whose objects the verifier would still accept."""
+
+    __slots__ = ("algorithm", "deterministic_signing")
+
+    def __init__(self, algorithm: hashes.HashAlgorithm, deterministic_signing: bool = False) -> None:
+        self.algorithm = algorithm
+        self.deterministic_signing = deterministic_signing
+
+
+@pytest.mark.parametrize("made_otherwise", [_RustLike, _Slotted], ids=["new-wants-arguments", "no-dict"])
+def test_a_release_whose_class_is_made_otherwise_gets_the_constructor(
+    monkeypatch: pytest.MonkeyPatch, made_otherwise: type
+) -> None:
+    """Whatever the shortcut trips on, the constructor makes the object: never an error, never a refusal."""
+    monkeypatch.setattr(ec, "ECDSA", made_otherwise)
+    digest = hashes.SHA256()
+    made = ecdsa(digest)
+    assert type(made) is made_otherwise
+    assert made.algorithm is digest
