@@ -71,9 +71,10 @@ def test_a_default_check_reads_certificates_without_cryptography_x509(pki: Pki, 
 def test_a_default_check_sends_the_name_without_the_idna_codec_or_cryptographys_backend(pki: Pki, certs: Certs) -> None:
     """Two imports a default check does without (docs/performance.md): Python's idna codec, since an ASCII name
     goes to getaddrinfo and to SNI as bytes (net/names.as_sent), and cryptography's OpenSSL backend, which its
-    ECDSA constructor imports (x509/signatures.ecdsa). The name still reaches the server: without SNI it serves
-    the RSA chain, with it the ECDSA one, whose signature verifies."""
-    without_sni = TlsConfig([certs.ecdsa], without_sni=certs.rsa)
+    ECDSA constructor imports (x509/signatures.ecdsa). The name still reaches the server: it serves the ECDSA
+    chain, whose signatures verify, only to a client that names mail.example.test in SNI, the RSA one to any
+    other name or none."""
+    without_sni = TlsConfig([certs.ecdsa], without_sni=certs.rsa, sni_for=NAME)
     with serving("imaps", without_sni) as server:
         run = check(*args_for(server, "imaps", pki))
         modules = imported(*args_for(server, "imaps", pki))

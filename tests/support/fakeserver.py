@@ -30,6 +30,7 @@ class TlsConfig:
     client_certificates: ssl.VerifyMode = ssl.CERT_NONE  # CERT_OPTIONAL asks for one, CERT_REQUIRED insists
     client_ca: str | None = None
     without_sni: tuple[str, str] | None = None  # (chain file, key file) served when the client sends no SNI
+    sni_for: str | None = None  # with without_sni: ``chains`` only for this SNI name, without_sni for any other
 
     def context(self) -> ssl.SSLContext:
         if self.without_sni is None:
@@ -38,7 +39,7 @@ class TlsConfig:
         ctx = self._context([self.without_sni])
 
         def by_name(sock: ssl.SSLObject | ssl.SSLSocket, server_name: str | None, _: ssl.SSLContext) -> None:
-            if server_name is not None:
+            if server_name is not None and self.sni_for in (None, server_name):
                 sock.context = with_sni
 
         ctx.sni_callback = by_name

@@ -44,13 +44,11 @@ def _codes16(codes: Iterable[int]) -> bytes:
 def _host_name(name: str) -> bytes:
     """A HostName for SNI: A-labels, no trailing dot (RFC 6066 section 3); odd ASCII names go as they are."""
     name = name.rstrip(".")
-    if name.isascii():  # what the idna codec gives an ASCII name, or where it refuses one, without its import
+    if name.isascii():  # as it is, without the idna codec's import (which gives the same bytes where it takes one)
         return name.encode("ascii")
     try:
         return name.encode("idna")
     except UnicodeError:
-        if name.isascii():
-            return name.encode("ascii")
         raise ValueError(f"server name {name!r} cannot be sent as SNI") from None
 
 
