@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 
 import pytest
@@ -13,6 +14,7 @@ from check_tls_mail.net.names import HostName, as_sent, check_host_name
 from check_tls_mail.plugin.output import OUTPUT_LIMIT, render
 from check_tls_mail.plugin.thresholds import ExpiryThreshold
 from check_tls_mail.sanitize import clean, from_wire
+from check_tls_mail.x509.store import pem_blocks
 
 
 @given(st.text(), st.integers(min_value=3, max_value=500))
@@ -185,3 +187,33 @@ def test_an_address_goes_out_as_the_codec_sends_it(address: str) -> None:
 
 def test_a_name_not_in_ascii_is_left_to_the_codec() -> None:
     assert as_sent("bücher.example") == "bücher.example"
+
+
+PEM_PIECES = [
+    b"-----BEGIN CERTIFICATE-----",
+    b"-----END CERTIFICATE-----",
+    b"\n",
+    b"MIIB",
+    b"QUJD\r\n",
+    b"==",
+    b"*",
+    b"-----BEGIN PRIVATE KEY-----",
+    b"junk ",
+]
+
+
+@given(st.lists(st.sampled_from(PEM_PIECES), max_size=30))
+def test_pem_blocks_are_found_as_the_regular_expression_finds_them(pieces: list[bytes]) -> None:
+    """x509/store.pem_blocks finds blocks with bytes.find; the expression it replaces decides each case: the
+    same blocks, the same DER, the same refusal of a block that is not base64."""
+    data = b"".join(pieces)
+    blocks = re.findall(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", data, re.S)
+    try:
+        expected: list[bytes] | str = [base64.b64decode(b"".join(b.split()), validate=True) for b in blocks]
+    except ValueError:
+        expected = "refused"
+    try:
+        found: list[bytes] | str = pem_blocks(data)
+    except ValueError:
+        found = "refused"
+    assert found == expected
