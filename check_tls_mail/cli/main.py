@@ -23,7 +23,7 @@ from ..plugin.output import emit, quiet_failure, unknown
 from .alarm import exit_at_timeout, timed_out_line
 from .arguments import parser
 from .interrupt import INTERRUPTED
-from .options import Options, options_from, probe_budget
+from .options import Options, options_from
 
 
 class GlobalTimeout(BaseException):
@@ -34,19 +34,19 @@ def _alarm(signum: int, frame: FrameType | None) -> None:
     raise GlobalTimeout
 
 
-def check(options: Options) -> tuple[int, str]:
-    """Run the check; (exit code, output text)."""
+def check(options: Options, started: float) -> tuple[int, str]:
+    """Run the check; (exit code, output text). ``started``: when -t began to count (time.monotonic())."""
     # The imports first, then the probes: overlapping them saved a few ms of wall time per check, and cost
     # more CPU than that (GIL hand-offs between the importing thread and the probe threads: about 590
     # context switches per run instead of 230), and CPU is what thousands of checks an hour add up.
-    begun = time.monotonic()
     from ..plugin.check import build, run_and_render
     from ..probe.run import start
     from ..x509.store import load_store
 
-    # The probes' budget was set before the imports: what these took (seconds in a burst) comes off it, so
-    # that the probes still end, with their own words, before the global timeout.
-    seconds = options.plan.seconds - (time.monotonic() - begun)
+    # The probes' budget is their share of -t (options.probe_budget), counted from ``started``: what the
+    # start, the argument parsing and these imports took (seconds in a burst) comes off it, so that the probes
+    # still end, with their own words, before the global timeout.
+    seconds = options.plan.seconds - (time.monotonic() - started)
     if seconds <= 0:
         raise GlobalTimeout
     running = start(options.plan._replace(seconds=seconds), options.extras)
@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None, started: float | None = None) -> tuple[i
     timeout counts; its timer ends the process itself (entry.exit_at_timeout).
     In-process callers (None) get the timeout as a result: GlobalTimeout raised.
     """
+    begun = time.monotonic() if started is None else started
     warnings.simplefilter("ignore")  # TLS 1.0 deprecation and the like go nowhere near stdout
     argv = sys.argv[1:] if argv is None else argv
     timeout = 10.0
@@ -79,14 +80,13 @@ def main(argv: list[str] | None = None, started: float | None = None) -> tuple[i
         if started is None:
             signal.signal(signal.SIGALRM, _alarm)
             signal.setitimer(signal.ITIMER_REAL, timeout)
-        else:  # what is left of -t since the process started; the probes get their share of it
+        else:  # what is left of -t since the process started
             left = timeout - (time.monotonic() - started)
             if left <= 0:
                 return 3, _timeout_words(timeout)
             exit_at_timeout(left, timeout)
-            options = options._replace(plan=options.plan._replace(seconds=probe_budget(timeout) - (timeout - left)))
         try:
-            return check(options)
+            return check(options, begun)
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
     except UsageError as exc:

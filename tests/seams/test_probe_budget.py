@@ -1,4 +1,4 @@
-"""The probes' budget counts from before the imports (cli/main.check): what the imports take comes off it.
+"""The probes' budget counts from when -t began (cli/main.check): what the imports take comes off it.
 
 In a burst of checks on a busy machine the imports can take seconds; the probes, started after them, must
 still end with their own words before the global timeout (docs/performance.md, the burst). Here the imports'
@@ -41,9 +41,10 @@ def run_with_imports_taking(seconds: float, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(probe_run, "start", start)
     args = cli.parser().parse_args(["-H", "127.0.0.1", "-p", str(free_port()), "-P", "imaps", "-t", "5"])
     options = cli.options_from(args)
-    monkeypatch.setattr(cli, "time", JumpingClock(seconds))
+    clock = JumpingClock(seconds)
+    monkeypatch.setattr(cli, "time", clock)
     try:
-        code, text = cli.check(options)
+        code, text = cli.check(options, clock.monotonic())
     except cli.GlobalTimeout:
         return 3, "GlobalTimeout", budgets
     return code, text, budgets
