@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtensionOID, NameOID
 from fakeserver import TlsConfig
+from oracle import openssl_verify
 from pki import DAY, NOW, Pki, issue
 from runs import args_for, check, serving
 
@@ -80,22 +81,7 @@ def test_a_certificate_whose_dates_cannot_be_read_is_critical_in_those_words(pki
     until = leaf.cert.not_valid_after_utc.strftime("%y%m%d%H%M%SZ").encode()
     broken = signed_again(pki, replace_once(until, until[:2] + b"13" + until[4:]), der)  # month 13
     assert openssl_decodes(broken, tmp_path), "OpenSSL decodes it"
-    (tmp_path / "anchors.pem").write_bytes(pki.root.pem)
-    (tmp_path / "untrusted.pem").write_bytes(pki.intermediate.pem)
-    (tmp_path / "leaf.pem").write_bytes(pem(broken))
-    verified = subprocess.run(
-        [
-            "openssl",
-            "verify",
-            "-CAfile",
-            str(tmp_path / "anchors.pem"),
-            "-untrusted",
-            str(tmp_path / "untrusted.pem"),
-            str(tmp_path / "leaf.pem"),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    verified = openssl_verify(tmp_path, pem(broken), pki.root.pem, pki.intermediate.pem)
     assert verified.returncode != 0 and "error 14 " in verified.stdout + verified.stderr, verified  # notAfter
     chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
     chain.write_bytes(pem(broken) + pki.intermediate.pem)
@@ -126,22 +112,9 @@ def test_what_only_cryptographys_parser_refuses_is_not_a_problem_where_openssl_v
     der = leaf.cert.public_bytes(serialization.Encoding.DER)
     with pytest.raises(ValueError):
         x509.load_der_x509_certificate(der).extensions  # noqa: B018
-    (tmp_path / "anchors.pem").write_bytes(pki.root.pem)
-    (tmp_path / "chain.pem").write_bytes(pem(der) + pki.intermediate.pem)
-    verified = subprocess.run(
-        [
-            "openssl",
-            "verify",
-            "-CAfile",
-            str(tmp_path / "anchors.pem"),
-            "-untrusted",
-            str(tmp_path / "chain.pem"),
-            str(tmp_path / "chain.pem"),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    verified = openssl_verify(tmp_path, pem(der), pki.root.pem, pki.intermediate.pem)
     assert verified.returncode == 0, verified
+    (tmp_path / "chain.pem").write_bytes(pem(der) + pki.intermediate.pem)
     (tmp_path / "key.pem").write_bytes(leaf.key_pem)
     with serving("imaps", TlsConfig([(str(tmp_path / "chain.pem"), str(tmp_path / "key.pem"))])) as server:
         run = check(*args_for(server, "imaps", pki, "--client", "none"))

@@ -11,7 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from chains import pem
 from cryptography.hazmat.primitives import serialization
+from oracle import openssl_verify
 from pki import DAY, NOW, Issued, Pki, issue, new_key
 
 from check_tls_mail.x509.parse import read
@@ -28,20 +30,12 @@ def der(issued: Issued) -> bytes:
 
 def openssl_verifies(tmp_path: Path, leaf: bytes, issuer: Issued, root: Issued | None) -> bool:
     """`openssl verify` of ``leaf`` (DER) with ``issuer`` as the trust anchor (and ``root`` above it)."""
-    anchors = tmp_path / "anchors.pem"
-    anchors.write_bytes(issuer.pem + (root.pem if root else b""))
     target = tmp_path / "leaf.der"
     target.write_bytes(leaf)
-    pem = subprocess.run(
-        ["openssl", "x509", "-inform", "DER", "-in", str(target)], capture_output=True, check=True
-    ).stdout
-    (tmp_path / "leaf.pem").write_bytes(pem)
-    run = subprocess.run(
-        ["openssl", "verify", "-partial_chain", "-CAfile", str(anchors), str(tmp_path / "leaf.pem")],
-        capture_output=True,
-        text=True,
-    )
-    return run.returncode == 0
+    # OpenSSL must decode it: what is refused here is the signature, not the encoding
+    subprocess.run(["openssl", "x509", "-inform", "DER", "-in", str(target), "-noout"], capture_output=True, check=True)
+    anchors = issuer.pem + (root.pem if root else b"")
+    return openssl_verify(tmp_path, pem(leaf), anchors, b"", "-partial_chain").returncode == 0
 
 
 def ecdsa_leaf(pki: Pki) -> bytes:

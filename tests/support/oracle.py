@@ -66,6 +66,20 @@ def s_client(port: int, variant: Variant, directory: Path) -> OpenSslVerdict:
     return OpenSslVerdict(-1, _ssl_error(output), None, output)
 
 
+def openssl_verify(
+    directory: Path, leaf: bytes, anchors: bytes, untrusted: bytes = b"", *options: str
+) -> subprocess.CompletedProcess[str]:
+    """`openssl verify OPTIONS -CAfile ANCHORS [-untrusted UNTRUSTED] LEAF`: the PEM texts written to
+    ``directory``; exit code 0 when OpenSSL's verifier accepts the leaf, its words in stdout and stderr."""
+    (directory / "anchors.pem").write_bytes(anchors)
+    (directory / "leaf.pem").write_bytes(leaf)
+    command = ["openssl", "verify", *options, "-CAfile", str(directory / "anchors.pem")]
+    if untrusted:
+        (directory / "untrusted.pem").write_bytes(untrusted)
+        command += ["-untrusted", str(directory / "untrusted.pem")]
+    return subprocess.run([*command, str(directory / "leaf.pem")], capture_output=True, text=True, timeout=20)
+
+
 def _ssl_error(output: str) -> str:
     """The libssl reason of a handshake that failed before or beside verification."""
     found = re.search(r"error:[0-9A-F]+:[^:]*:[^:]*:([^\n]*)", output)
